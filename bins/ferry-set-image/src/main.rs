@@ -1,0 +1,3 @@
+//! `ferry-set-image`.
+
+fn main() {}

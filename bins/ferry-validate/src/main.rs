@@ -1,0 +1,3 @@
+//! `ferry-validate`.
+
+fn main() {}

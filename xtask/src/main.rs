@@ -1,0 +1,5 @@
+//! `cargo xtask`: developer tasks for Ferry.
+
+fn main() -> anyhow::Result<()> {
+    anyhow::bail!("no tasks yet")
+}
