@@ -1,0 +1,111 @@
+//! Context and repository facts from the GitHub Actions environment (values passed in).
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::Context;
+
+/// The repository facts the OCI labels use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepoInfo {
+    /// Repository name (`title` label).
+    pub name: String,
+    /// Description (`description` label).
+    pub description: String,
+    /// Web URL (`url` and `source` labels).
+    pub html_url: String,
+    /// Default branch (`type=edge` without `branch=`).
+    pub default_branch: String,
+    /// SPDX license id (`licenses` label).
+    pub license: Option<String>,
+}
+
+impl RepoInfo {
+    /// Reads a GitHub repository object (the REST API's, or an event payload's `repository`).
+    pub fn from_github_json(repo: &Value) -> RepoInfo {
+        let s = |k: &str| {
+            repo.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        RepoInfo {
+            name: s("name"),
+            description: s("description"),
+            html_url: s("html_url"),
+            default_branch: s("default_branch"),
+            license: repo
+                .pointer("/license/spdx_id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        }
+    }
+}
+
+/// Builds the context the way metadata-action does in a workflow: `GITHUB_EVENT_NAME`,
+/// `GITHUB_SHA` and `GITHUB_REF` from `env`, the event `payload` (`{}` when there is none).
+///
+/// For `pull_request_target` the ref becomes `refs/pull/<number>/merge`. With `pr_head_sha`
+/// (`DOCKER_METADATA_PR_HEAD_SHA=true`) a pull request event uses the head commit's sha. The
+/// commit date comes from the payload's `commits` or `head_commit` when they describe the sha,
+/// otherwise from `commit_date_of(sha)` (metadata-action asks the GitHub API, then uses the
+/// current time).
+pub fn context_from_github(
+    env: &BTreeMap<String, String>,
+    payload: Value,
+    pr_head_sha: bool,
+    commit_date_of: impl FnOnce(&str) -> Timestamp,
+) -> Context {
+    let var = |k: &str| env.get(k).cloned().unwrap_or_default();
+    let event_name = var("GITHUB_EVENT_NAME");
+    let mut sha = var("GITHUB_SHA");
+    let mut git_ref = var("GITHUB_REF");
+    if event_name.contains("pull_request_target") {
+        let number = match payload.get("number") {
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::String(s)) => s.clone(),
+            _ => "undefined".to_string(),
+        };
+        git_ref = format!("refs/pull/{number}/merge");
+    }
+    if pr_head_sha
+        && event_name.contains("pull_request")
+        && let Some(head) = payload
+            .pointer("/pull_request/head/sha")
+            .and_then(Value::as_str)
+    {
+        sha = head.to_string();
+    }
+    let commit_date =
+        commit_date_from_payload(&payload, &sha).unwrap_or_else(|| commit_date_of(&sha));
+    Context {
+        event_name,
+        sha,
+        git_ref,
+        payload,
+        commit_date,
+    }
+}
+
+fn commit_date_from_payload(payload: &Value, sha: &str) -> Option<Timestamp> {
+    let parse = |c: &Value| {
+        c.get("timestamp")
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse::<Timestamp>().ok())
+    };
+    if let Some(commits) = payload.get("commits").and_then(Value::as_array)
+        && let Some(c) = commits
+            .iter()
+            .find(|c| c.get("id").and_then(Value::as_str) == Some(sha))
+        && let Some(t) = parse(c)
+    {
+        return Some(t);
+    }
+    let head = payload.get("head_commit")?;
+    if head.get("id").and_then(Value::as_str) == Some(sha) {
+        return parse(head);
+    }
+    None
+}
