@@ -1,3 +1,277 @@
-//! `ferry-set-image`.
+//! `ferry-set-image`: set, change or remove `images:` entries of a kustomization, changing only
+//! the bytes of the entries concerned.
 
-fn main() {}
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use ferry_kustomize::{
+    FileEditError, ImageEdit, ImageEntry, ImageSpec, WriteMode, set_images_in_file,
+};
+use serde_json::json;
+
+/// Exit code: a --check run found that the file would change.
+const EXIT_WOULD_CHANGE: u8 = 1;
+/// Exit code: bad usage or bad input.
+const EXIT_BAD_INPUT: u8 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Set image names, tags and digests in a kustomization without reformatting it.
+///
+/// SPEC is one of NAME=NEWNAME:TAG@DIGEST, NAME=NEWNAME, NAME=NEWNAME:TAG, NAME=NEWNAME@DIGEST,
+/// NAME:TAG, NAME@DIGEST, NAME:TAG@DIGEST, as in `kustomize edit set image`. A SPEC replaces the
+/// whole entry: fields it does not mention are removed; `*` keeps the current NEWNAME, TAG or
+/// DIGEST (for example `app=*:1.4.0` changes only the tag). Only the bytes of the changed entries
+/// change; comments, order, quoting, indentation and line endings stay as they are.
+///
+/// Exit codes: 0 done (changed or already up to date), 1 --check found a change to make,
+/// 2 bad usage or bad input. With GITHUB_OUTPUT set, `changed=true|false` is appended to it.
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about,
+    long_about,
+    after_help = "Examples:\n  ferry-set-image overlays/dev backend=registry.example.com/acme/backend:1.4.0\n  ferry-set-image overlays/prod backend=*@sha256:<64 hex> --check\n  ferry-set-image kustomization.yaml --remove old-sidecar"
+)]
+struct Cli {
+    /// A kustomization file or a directory holding one (default `.`), followed by SPECs.
+    #[arg(value_name = "[DIR|FILE] SPEC")]
+    args: Vec<String>,
+    /// Remove the entry with this name (repeatable).
+    #[arg(long, value_name = "NAME")]
+    remove: Vec<String>,
+    /// Write nothing; exit 1 when the file would change.
+    #[arg(long)]
+    check: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+struct Failure {
+    message: String,
+    file: Option<PathBuf>,
+    line: Option<usize>,
+    column: Option<usize>,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            file: None,
+            line: None,
+            column: None,
+        }
+    }
+}
+
+impl From<FileEditError> for Failure {
+    fn from(error: FileEditError) -> Failure {
+        let (file, line, column) = match &error {
+            FileEditError::Edit { path, source } => {
+                (Some(path.clone()), source.line, source.column)
+            }
+            FileEditError::Io { path, .. } | FileEditError::NotUtf8 { path } => {
+                (Some(path.clone()), None, None)
+            }
+            FileEditError::NotFound { dir } | FileEditError::Ambiguous { dir, .. } => {
+                (Some(dir.clone()), None, None)
+            }
+        };
+        Failure {
+            message: error.to_string(),
+            file,
+            line,
+            column,
+        }
+    }
+}
+
+/// Splits the positional arguments into the target path and the edits.
+fn plan(cli: &Cli) -> Result<(PathBuf, Vec<ImageEdit>), Failure> {
+    let mut args = cli.args.as_slice();
+    let mut target = PathBuf::from(".");
+    if let Some(first) = args.first()
+        && Path::new(first).exists()
+    {
+        target = PathBuf::from(first);
+        args = &args[1..];
+    }
+    let mut edits = Vec::new();
+    for (i, arg) in args.iter().enumerate() {
+        match ImageSpec::parse(arg) {
+            Ok(spec) => edits.push(ImageEdit::Set(spec)),
+            Err(e) if i == 0 && target == Path::new(".") && cli.args.len() > 1 => {
+                return Err(Failure::usage(format!(
+                    "{e}\n(`{arg}` is not an existing file or directory either)"
+                )));
+            }
+            Err(e) => return Err(Failure::usage(e.to_string())),
+        }
+    }
+    for name in &cli.remove {
+        if let Err(reason) = ferry_kustomize::spec::check_name(name, "image name") {
+            return Err(Failure::usage(format!("--remove {name}: {reason}")));
+        }
+        edits.push(ImageEdit::Remove(name.clone()));
+    }
+    if edits.is_empty() {
+        return Err(Failure::usage(
+            "no image specified: give at least one SPEC or --remove NAME (see --help)",
+        ));
+    }
+    Ok((target, edits))
+}
+
+fn reference(entry: &ImageEntry) -> String {
+    let mut out = entry.new_name.clone().unwrap_or_else(|| entry.name.clone());
+    if let Some(tag) = &entry.new_tag {
+        out.push(':');
+        out.push_str(tag);
+    }
+    if let Some(digest) = &entry.digest {
+        out.push('@');
+        out.push_str(digest);
+    }
+    out
+}
+
+/// One line per entry that was added, changed or removed.
+fn changes(before: &[ImageEntry], after: &[ImageEntry]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for entry in after {
+        match before.iter().find(|b| b.name == entry.name) {
+            Some(old) if old == entry => {}
+            Some(old) => lines.push(format!(
+                "  {}: {} -> {}",
+                entry.name,
+                reference(old),
+                reference(entry)
+            )),
+            None => lines.push(format!("  {}: added {}", entry.name, reference(entry))),
+        }
+    }
+    for old in before {
+        if !after.iter().any(|a| a.name == old.name) {
+            lines.push(format!("  {}: removed", old.name));
+        }
+    }
+    lines
+}
+
+fn github_output(changed: bool) {
+    let Some(path) = std::env::var_os("GITHUB_OUTPUT").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let result = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| writeln!(f, "changed={changed}"));
+    if let Err(e) = result {
+        tracing::warn!(
+            "cannot write GITHUB_OUTPUT ({}): {e}",
+            Path::new(&path).display()
+        );
+    }
+}
+
+fn run(cli: &Cli) -> Result<u8, Failure> {
+    let (target, edits) = plan(cli)?;
+    let mode = if cli.check {
+        WriteMode::Check
+    } else {
+        WriteMode::Write
+    };
+    let result = set_images_in_file(&target, &edits, mode)?;
+    let outcome = &result.outcome;
+    for edit in &edits {
+        if let ImageEdit::Set(spec) = edit
+            && !outcome.before.iter().any(|e| e.name == spec.name)
+            && let Some(similar) = outcome
+                .before
+                .iter()
+                .find(|e| e.name.rsplit('/').next() == Some(spec.name.as_str()))
+        {
+            eprintln!(
+                "warning: no entry is named `{}`, so a new entry was {}; entries match images by their full name, did you mean `{}`?",
+                spec.name,
+                if cli.check { "planned" } else { "added" },
+                similar.name
+            );
+        }
+    }
+    github_output(outcome.changed);
+    let path = result.path.display().to_string();
+    match cli.format {
+        Format::Json => {
+            let value = json!({
+                "file": path,
+                "changed": outcome.changed,
+                "written": result.written,
+                "check": cli.check,
+                "before": outcome.before,
+                "after": outcome.after,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
+        }
+        Format::Text => {
+            if !outcome.changed {
+                println!("{path}: up to date");
+            } else {
+                let verb = if cli.check { "would change" } else { "updated" };
+                println!("{path}: {verb}");
+                for line in changes(&outcome.before, &outcome.after) {
+                    println!("{line}");
+                }
+            }
+        }
+    }
+    Ok(if cli.check && outcome.changed {
+        EXIT_WOULD_CHANGE
+    } else {
+        0
+    })
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            if cli.format == Format::Json {
+                let value = json!({
+                    "error": {
+                        "message": failure.message,
+                        "file": failure.file.map(|p| p.display().to_string()),
+                        "line": failure.line,
+                        "column": failure.column,
+                    }
+                });
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&value).unwrap_or_default()
+                );
+            }
+            eprintln!("error: {}", failure.message);
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}

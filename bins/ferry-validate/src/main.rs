@@ -1,3 +1,299 @@
-//! `ferry-validate`.
+//! `ferry-validate`: check Kustomize overlays and list the workloads and images they render.
+//!
+//! Exit codes: 0 when every overlay is valid, 1 when any is invalid, 2 on usage errors (bad
+//! arguments, unreadable `ferry.toml`).
 
-fn main() {}
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, ValueEnum};
+use ferry_config::Config;
+use ferry_kustomize::{Finding, Resolution, Severity, Workload, validate_overlay};
+use serde::Serialize;
+
+/// Check Kustomize overlays without kustomize and list the workloads and images they render.
+///
+/// Without OVERLAY_DIR arguments, every environment of ferry.toml is checked. Each problem names
+/// its file, line and column and says what to do; deprecated fields are warnings.
+#[derive(Debug, Parser)]
+#[command(name = "ferry-validate", version, about, long_about)]
+struct Cli {
+    /// Overlay directories to check (default: every environment in the config file).
+    #[arg(value_name = "OVERLAY_DIR")]
+    overlays: Vec<PathBuf>,
+    /// The Ferry config file (default: ./ferry.toml); overlay paths are relative to its directory.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Repository root no resource may leave (default: the config file's directory, else the
+    /// nearest directory holding `.git` above the overlay, else the current directory).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// The JSON report (its shape is relied on by other tools).
+#[derive(Debug, Serialize)]
+struct Report {
+    overlays: Vec<OverlayReport>,
+}
+
+#[derive(Debug, Serialize)]
+struct OverlayReport {
+    #[serde(skip)]
+    environment: Option<String>,
+    path: String,
+    valid: bool,
+    errors: Vec<Location>,
+    warnings: Vec<Location>,
+    workloads: Vec<Workload>,
+}
+
+#[derive(Debug, Serialize)]
+struct Location {
+    file: String,
+    line: u64,
+    column: u64,
+    message: String,
+}
+
+/// One overlay to check.
+struct Target {
+    environment: Option<String>,
+    /// The path as shown to the user.
+    shown: String,
+    dir: PathBuf,
+    root: PathBuf,
+    /// Finding paths are shown relative to this directory.
+    base: PathBuf,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let targets = match targets(&cli) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("ferry-validate: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = Report {
+        overlays: targets.iter().map(check).collect(),
+    };
+    let valid = report.overlays.iter().all(|o| o.valid);
+    let printed = match cli.format {
+        Format::Json => print_json(&report),
+        Format::Text => print_text(&report),
+    };
+    if let Err(e) = printed.and_then(|()| github_output(&report)) {
+        eprintln!("ferry-validate: {e:#}");
+        return ExitCode::from(2);
+    }
+    if valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn targets(cli: &Cli) -> Result<Vec<Target>> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let config = match (&cli.config, cli.overlays.is_empty()) {
+        (Some(path), _) => Some(load_config(path)?),
+        (None, true) => Some(load_config(Path::new(ferry_config::FILE_NAME))?),
+        (None, false) => None,
+    };
+    let config_root = config.as_ref().map(|c| absolute(&cwd, &c.root));
+    if cli.overlays.is_empty() {
+        let config = config.expect("loaded above");
+        let base = config_root.expect("set with config");
+        let root = cli
+            .root
+            .as_ref()
+            .map_or_else(|| base.clone(), |r| absolute(&cwd, r));
+        if config.environments().is_empty() {
+            anyhow::bail!(
+                "{} defines no [[environment]]; add one or pass OVERLAY_DIR arguments",
+                config.path.display()
+            );
+        }
+        return Ok(config
+            .environments()
+            .iter()
+            .map(|env| Target {
+                environment: Some(env.name.clone()),
+                shown: env.overlay.to_string_lossy().replace('\\', "/"),
+                dir: base.join(&env.overlay),
+                root: root.clone(),
+                base: base.clone(),
+            })
+            .collect());
+    }
+    Ok(cli
+        .overlays
+        .iter()
+        .map(|dir| {
+            let full = absolute(&cwd, dir);
+            let root = cli
+                .root
+                .as_ref()
+                .map(|r| absolute(&cwd, r))
+                .or_else(|| config_root.clone())
+                .or_else(|| git_top(&full))
+                .unwrap_or_else(|| cwd.clone());
+            Target {
+                environment: None,
+                shown: dir.to_string_lossy().replace('\\', "/"),
+                dir: full,
+                root,
+                base: cwd.clone(),
+            }
+        })
+        .collect())
+}
+
+fn load_config(path: &Path) -> Result<Config> {
+    Config::load(path).map_err(|e| {
+        if path.exists() {
+            anyhow::anyhow!("{e}")
+        } else {
+            anyhow::anyhow!("{e} (pass --config FILE or OVERLAY_DIR arguments)")
+        }
+    })
+}
+
+fn absolute(cwd: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    }
+}
+
+fn git_top(dir: &Path) -> Option<PathBuf> {
+    let dir = dir.canonicalize().ok()?;
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+fn check(t: &Target) -> OverlayReport {
+    let resolution = validate_overlay(&t.root, &t.dir).unwrap_or_else(|e| Resolution {
+        workloads: Vec::new(),
+        findings: vec![Finding {
+            severity: Severity::Error,
+            file: t.dir.clone(),
+            line: 0,
+            column: 0,
+            message: format!("{e}; check the overlay path"),
+        }],
+        resources: Vec::new(),
+    });
+    let base = t.base.canonicalize().unwrap_or_else(|_| t.base.clone());
+    let loc = |f: &Finding| Location {
+        file: shown_path(&base, &f.file),
+        line: f.line,
+        column: f.column,
+        message: f.message.clone(),
+    };
+    OverlayReport {
+        environment: t.environment.clone(),
+        path: t.shown.clone(),
+        valid: resolution.is_valid(),
+        errors: resolution.errors().map(loc).collect(),
+        warnings: resolution.warnings().map(loc).collect(),
+        workloads: resolution.workloads,
+    }
+}
+
+fn shown_path(base: &Path, file: &Path) -> String {
+    file.strip_prefix(base)
+        .unwrap_or(file)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+fn print_json(report: &Report) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, report)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn print_text(report: &Report) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let annotate = std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true");
+    for o in &report.overlays {
+        let name = match &o.environment {
+            Some(env) => format!("{env} ({})", o.path),
+            None => o.path.clone(),
+        };
+        let status = if o.valid { "valid" } else { "INVALID" };
+        writeln!(
+            out,
+            "{name}: {status}, {} workload(s), {} error(s), {} warning(s)",
+            o.workloads.len(),
+            o.errors.len(),
+            o.warnings.len()
+        )?;
+        for (kind, list) in [("error", &o.errors), ("warning", &o.warnings)] {
+            for l in list {
+                writeln!(
+                    out,
+                    "  {}:{}:{}: {kind}: {}",
+                    l.file, l.line, l.column, l.message
+                )?;
+                if annotate {
+                    writeln!(
+                        out,
+                        "::{kind} file={},line={},col={}::{}",
+                        l.file,
+                        l.line.max(1),
+                        l.column.max(1),
+                        l.message.replace('%', "%25").replace('\n', "%0A")
+                    )?;
+                }
+            }
+        }
+        for w in &o.workloads {
+            let ns = w.namespace.as_deref().unwrap_or("(no namespace)");
+            writeln!(out, "  {} {ns}/{} ({})", w.kind, w.name, w.api_version)?;
+            for c in &w.containers {
+                let init = if c.init { " (init)" } else { "" };
+                writeln!(out, "    {}{init}: {}", c.name, c.image)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `valid=true|false` to `$GITHUB_OUTPUT` when running in GitHub Actions.
+fn github_output(report: &Report) -> Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_OUTPUT") else {
+        return Ok(());
+    };
+    let valid = report.overlays.iter().all(|o| o.valid);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .with_context(|| format!("cannot write {}", PathBuf::from(&path).display()))?;
+    writeln!(f, "valid={valid}")?;
+    Ok(())
+}

@@ -1,6 +1,19 @@
 //! Kustomize overlays without the kustomize binary.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod documents;
+pub mod edit;
+pub mod edit_file;
 pub mod images;
+pub mod model;
+pub mod resolve;
+pub mod spec;
+pub mod transform;
+pub mod validate;
 
+pub use edit::{EditError, EditErrorKind, EditOutcome, ImageEdit, read_images, set_images};
+pub use edit_file::{FileEditError, FileOutcome, WriteMode, set_images_in_file};
 pub use images::ImageEntry;
+pub use resolve::{Resolution, ResolveError, Workload, resolve_overlay, validate_overlay};
+pub use spec::{FieldEdit, ImageSpec, SpecError};
+pub use validate::{Finding, Severity};

@@ -1,0 +1,555 @@
+//! The transformations that can change which images run: the images transformer (kustomize v5.5
+//! semantics), JSON 6902 patches and strategic-merge patches, on resources held as JSON values.
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use crate::images::ImageEntry;
+
+/// Splits an image reference into name, tag and digest (tag and digest without `:`/`@`; empty when
+/// absent). A registry port (`host:5000/app`) is part of the name.
+pub fn split_image(image: &str) -> (&str, &str, &str) {
+    let (rest, digest) = match image.find('@') {
+        Some(i) => (&image[..i], &image[i + 1..]),
+        None => (image, ""),
+    };
+    let last = rest.rfind('/').map_or(0, |i| i + 1);
+    match rest[last..].find(':') {
+        Some(i) => (&rest[..last + i], &rest[last + i + 1..], digest),
+        None => (rest, "", digest),
+    }
+}
+
+/// A compiled `images:` entry name, matched the way kustomize v5.5 does: the entry name is a
+/// regular expression for the image name, followed by an optional tag and an optional
+/// `@sha256:` digest.
+#[derive(Debug, Clone)]
+pub struct ImageMatcher(Regex);
+
+impl ImageMatcher {
+    /// Compiles the matcher; fails when the name is not a valid regular expression.
+    pub fn new(name: &str) -> Result<Self, regex::Error> {
+        Regex::new(&format!(
+            "^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$"
+        ))
+        .map(Self)
+    }
+
+    /// Whether `image` is matched.
+    pub fn is_match(&self, image: &str) -> bool {
+        self.0.is_match(image)
+    }
+}
+
+/// The image after applying one entry (which is assumed to match it): `newName` keeps tag and
+/// digest, `newTag` drops the digest, `digest` drops the tag, both keep both.
+pub fn update_image(image: &str, entry: &ImageEntry) -> String {
+    let (name, tag, digest) = split_image(image);
+    let name = entry.new_name.as_deref().unwrap_or(name);
+    let new_tag = entry.new_tag.as_deref().filter(|t| !t.is_empty());
+    let new_digest = entry.digest.as_deref().filter(|d| !d.is_empty());
+    let mut out = name.to_string();
+    match (new_tag, new_digest) {
+        (Some(t), Some(d)) => out.push_str(&format!(":{t}@{d}")),
+        (Some(t), None) => out.push_str(&format!(":{t}")),
+        (None, Some(d)) => out.push_str(&format!("@{d}")),
+        (None, None) => {
+            if !tag.is_empty() {
+                out.push_str(&format!(":{tag}"));
+            }
+            if !digest.is_empty() {
+                out.push_str(&format!("@{digest}"));
+            }
+        }
+    }
+    out
+}
+
+/// Applies one images entry to a resource: with `legacy`, to every `containers[]`/`initContainers[]`
+/// image at any depth (kustomize's legacy filter, which the images transformer always runs); and to
+/// the slash-separated `field_paths` (kustomize field specs such as `spec/image`, walking into
+/// sequences). Custom resource definitions are left alone. Returns how many images changed.
+pub fn apply_image_entry(
+    resource: &mut Value,
+    entry: &ImageEntry,
+    matcher: &ImageMatcher,
+    legacy: bool,
+    field_paths: &[&str],
+) -> usize {
+    if resource.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition") {
+        return 0;
+    }
+    let mut changed = 0;
+    let mut set = |v: &mut Value| {
+        if let Some(s) = v.as_str()
+            && matcher.is_match(s)
+        {
+            let new = update_image(s, entry);
+            if new != s {
+                *v = Value::String(new);
+                changed += 1;
+            }
+        }
+    };
+    if legacy {
+        walk_containers(resource, &mut |c| {
+            if let Some(img) = c.get_mut("image") {
+                set(img);
+            }
+        });
+    }
+    for path in field_paths {
+        let segs: Vec<&str> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.trim_end_matches("[]"))
+            .collect();
+        visit_path(resource, &segs, &mut set);
+    }
+    changed
+}
+
+fn visit_path(v: &mut Value, segs: &[&str], f: &mut dyn FnMut(&mut Value)) {
+    match v {
+        Value::Array(items) => items.iter_mut().for_each(|i| visit_path(i, segs, f)),
+        Value::Object(map) => {
+            let Some((first, rest)) = segs.split_first() else {
+                return;
+            };
+            let Some(child) = map.get_mut(*first) else {
+                return;
+            };
+            match child {
+                Value::Array(items) if rest.is_empty() => items.iter_mut().for_each(&mut *f),
+                other if rest.is_empty() => f(other),
+                other => visit_path(other, rest, f),
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Calls `f` on every container map found under a `containers` or `initContainers` sequence, at any
+/// depth.
+pub fn walk_containers(v: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                if (k == "containers" || k == "initContainers")
+                    && let Value::Array(items) = child
+                {
+                    for item in items.iter_mut() {
+                        if let Value::Object(c) = item {
+                            f(c);
+                        }
+                    }
+                }
+                walk_containers(child, f);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| walk_containers(i, f)),
+        _ => {}
+    }
+}
+
+/// Containers of a resource in document order: `(name, image, init)`.
+pub fn containers_of(resource: &Value) -> Vec<(String, String, bool)> {
+    fn walk(v: &Value, out: &mut Vec<(String, String, bool)>) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    let init = k == "initContainers";
+                    if (init || k == "containers")
+                        && let Value::Array(items) = child
+                    {
+                        for c in items {
+                            let s = |key: &str| {
+                                c.get(key)
+                                    .and_then(Value::as_str)
+                                    .unwrap_or_default()
+                                    .to_string()
+                            };
+                            out.push((s("name"), s("image"), init));
+                        }
+                    }
+                    walk(child, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(resource, &mut out);
+    out
+}
+
+/// A JSON 6902 patch failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("operation {index} ({op} {path}): {reason}")]
+pub struct JsonPatchError {
+    /// 0-based operation index.
+    pub index: usize,
+    /// The operation name.
+    pub op: String,
+    /// The operation path.
+    pub path: String,
+    /// What went wrong.
+    pub reason: String,
+}
+
+fn parse_pointer(path: &str) -> Result<Vec<String>, String> {
+    if path.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err("a JSON pointer must start with `/`".into());
+    };
+    Ok(rest
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect())
+}
+
+fn index_of(token: &str, len: usize, allow_end: bool) -> Result<usize, String> {
+    if allow_end && token == "-" {
+        return Ok(len);
+    }
+    let i: usize = token
+        .parse()
+        .map_err(|_| format!("`{token}` is not an array index"))?;
+    let max = if allow_end {
+        len
+    } else {
+        len.saturating_sub(1)
+    };
+    if i > max || (!allow_end && len == 0) {
+        return Err(format!("index {i} is out of range"));
+    }
+    Ok(i)
+}
+
+fn get_mut<'a>(doc: &'a mut Value, tokens: &[String]) -> Result<&'a mut Value, String> {
+    let mut cur = doc;
+    for t in tokens {
+        cur = match cur {
+            Value::Object(m) => m
+                .get_mut(t)
+                .ok_or_else(|| format!("`{t}` does not exist"))?,
+            Value::Array(a) => {
+                let i = index_of(t, a.len(), false)?;
+                &mut a[i]
+            }
+            _ => return Err(format!("cannot descend into a scalar at `{t}`")),
+        };
+    }
+    Ok(cur)
+}
+
+fn remove_at(doc: &mut Value, tokens: &[String]) -> Result<Value, String> {
+    let (last, parent) = tokens
+        .split_last()
+        .ok_or_else(|| "cannot remove the whole document".to_string())?;
+    match get_mut(doc, parent)? {
+        Value::Object(m) => m
+            .shift_remove(last)
+            .ok_or_else(|| format!("`{last}` does not exist")),
+        Value::Array(a) => {
+            let i = index_of(last, a.len(), false)?;
+            Ok(a.remove(i))
+        }
+        _ => Err("parent is a scalar".into()),
+    }
+}
+
+fn add_at(doc: &mut Value, tokens: &[String], value: Value) -> Result<(), String> {
+    let Some((last, parent)) = tokens.split_last() else {
+        *doc = value;
+        return Ok(());
+    };
+    match get_mut(doc, parent)? {
+        Value::Object(m) => {
+            m.insert(last.clone(), value);
+            Ok(())
+        }
+        Value::Array(a) => {
+            let i = index_of(last, a.len(), true)?;
+            a.insert(i, value);
+            Ok(())
+        }
+        _ => Err("parent is a scalar".into()),
+    }
+}
+
+/// Applies JSON 6902 operations (`add`, `remove`, `replace`, `move`, `copy`, `test`) to a document.
+pub fn apply_json6902(doc: &mut Value, ops: &[Value]) -> Result<(), JsonPatchError> {
+    for (index, op) in ops.iter().enumerate() {
+        let name = op.get("op").and_then(Value::as_str).unwrap_or_default();
+        let path = op.get("path").and_then(Value::as_str).unwrap_or_default();
+        let fail = |reason: String| JsonPatchError {
+            index,
+            op: name.to_string(),
+            path: path.to_string(),
+            reason,
+        };
+        let tokens = parse_pointer(path).map_err(fail)?;
+        let value = || {
+            op.get("value")
+                .cloned()
+                .ok_or_else(|| fail("`value` is missing".into()))
+        };
+        let from = || {
+            op.get("from")
+                .and_then(Value::as_str)
+                .ok_or_else(|| fail("`from` is missing".into()))
+                .and_then(|f| parse_pointer(f).map_err(fail))
+        };
+        match name {
+            "add" => add_at(doc, &tokens, value()?).map_err(fail)?,
+            "remove" => {
+                remove_at(doc, &tokens).map_err(fail)?;
+            }
+            "replace" => {
+                let v = value()?;
+                *get_mut(doc, &tokens).map_err(fail)? = v;
+            }
+            "move" => {
+                let moved = remove_at(doc, &from()?).map_err(fail)?;
+                add_at(doc, &tokens, moved).map_err(fail)?;
+            }
+            "copy" => {
+                let copied = get_mut(doc, &from()?).map_err(fail)?.clone();
+                add_at(doc, &tokens, copied).map_err(fail)?;
+            }
+            "test" => {
+                let want = value()?;
+                if *get_mut(doc, &tokens).map_err(fail)? != want {
+                    return Err(fail("test failed: the value differs".into()));
+                }
+            }
+            other => return Err(fail(format!("unknown operation `{other}`"))),
+        }
+    }
+    Ok(())
+}
+
+/// Keys kustomize uses to merge lists of maps element by element when no schema says otherwise.
+const ASSOCIATIVE_KEYS: [&str; 7] = [
+    "name",
+    "mountPath",
+    "devicePath",
+    "ip",
+    "type",
+    "topologyKey",
+    "containerPort",
+];
+
+fn directive(v: &Value) -> Option<&str> {
+    v.get("$patch").and_then(Value::as_str)
+}
+
+fn associative_key(items: &[&Value]) -> Option<&'static str> {
+    ASSOCIATIVE_KEYS
+        .into_iter()
+        .find(|k| items.iter().all(|i| i.get(*k).is_some()))
+}
+
+/// Applies a strategic-merge patch (maps merge, `null` deletes a key, lists of maps merge by an
+/// associative key such as `name`, `$patch: delete|replace` directives) to `target`.
+pub fn strategic_merge(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            if p.get("$patch").and_then(Value::as_str) == Some("replace") {
+                let mut replaced = p.clone();
+                replaced.shift_remove("$patch");
+                *t = replaced;
+                return;
+            }
+            for (k, pv) in p {
+                if k.starts_with('$') {
+                    continue;
+                }
+                if pv.is_null() {
+                    t.shift_remove(k);
+                    continue;
+                }
+                match t.get_mut(k) {
+                    Some(tv) => strategic_merge(tv, pv),
+                    None => {
+                        let mut v = pv.clone();
+                        strip_directives(&mut v);
+                        t.insert(k.clone(), v);
+                    }
+                }
+            }
+        }
+        (Value::Array(t), Value::Array(p)) => merge_list(t, p),
+        (t, p) => {
+            let mut v = p.clone();
+            strip_directives(&mut v);
+            *t = v;
+        }
+    }
+}
+
+fn merge_list(t: &mut Vec<Value>, p: &[Value]) {
+    let all_maps = |l: &[Value]| l.iter().all(Value::is_object);
+    if p.iter().any(|i| directive(i) == Some("replace")) {
+        *t = p
+            .iter()
+            .filter(|i| directive(i) != Some("replace"))
+            .cloned()
+            .collect();
+        return;
+    }
+    let items: Vec<&Value> = t
+        .iter()
+        .chain(p.iter().filter(|i| directive(i).is_none()))
+        .collect();
+    let key = if all_maps(t) && all_maps(p) && !p.is_empty() {
+        associative_key(&items)
+    } else {
+        None
+    };
+    let Some(key) = key else {
+        *t = p.to_vec();
+        t.iter_mut().for_each(strip_directives);
+        return;
+    };
+    // The patch's elements (merged with their originals) in patch order, then interleaved with the
+    // elements only the target has: an element the target also had goes after the target-only
+    // elements that preceded it there; elements new in the patch go first.
+    let mut left: Vec<(Option<usize>, Value)> = Vec::new();
+    for pi in p {
+        let Some(kv) = pi.get(key) else { continue };
+        let pos = t.iter().position(|ti| ti.get(key) == Some(kv));
+        if directive(pi) == Some("delete") {
+            continue;
+        }
+        let merged = match pos {
+            Some(i) => {
+                let mut v = t[i].clone();
+                strategic_merge(&mut v, pi);
+                v
+            }
+            None => {
+                let mut v = pi.clone();
+                strip_directives(&mut v);
+                v
+            }
+        };
+        left.push((pos, merged));
+    }
+    let in_patch = |ti: &Value| {
+        p.iter()
+            .any(|pi| pi.get(key).is_some() && pi.get(key) == ti.get(key))
+    };
+    let right: Vec<(usize, Value)> = t
+        .iter()
+        .enumerate()
+        .filter(|(_, ti)| !in_patch(ti))
+        .map(|(i, v)| (i, v.clone()))
+        .collect();
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
+    loop {
+        match (l.peek(), r.peek()) {
+            (Some((None, _)), _) | (Some(_), None) => out.push(l.next().map(|x| x.1)),
+            (Some((Some(li), _)), Some((ri, _))) => {
+                if li < ri {
+                    out.push(l.next().map(|x| x.1));
+                } else {
+                    out.push(r.next().map(|x| x.1));
+                }
+            }
+            (None, Some(_)) => out.push(r.next().map(|x| x.1)),
+            (None, None) => break,
+        }
+    }
+    *t = out.into_iter().flatten().collect();
+}
+
+fn strip_directives(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|k, _| !k.starts_with('$'));
+            m.values_mut().for_each(strip_directives);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_directives),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(
+        name: &str,
+        new_name: Option<&str>,
+        tag: Option<&str>,
+        digest: Option<&str>,
+    ) -> ImageEntry {
+        ImageEntry {
+            name: name.into(),
+            new_name: new_name.map(Into::into),
+            new_tag: tag.map(Into::into),
+            digest: digest.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn update_rules() {
+        let img = "nginx:1.2@sha256:abc";
+        assert_eq!(
+            update_image(img, &entry("nginx", Some("a"), None, None)),
+            "a:1.2@sha256:abc"
+        );
+        assert_eq!(
+            update_image(img, &entry("nginx", None, Some("2"), None)),
+            "nginx:2"
+        );
+        assert_eq!(
+            update_image(img, &entry("nginx", None, None, Some("sha256:d"))),
+            "nginx@sha256:d"
+        );
+        assert_eq!(
+            update_image("host:5000/x", &entry("host:5000/x", None, Some("1"), None)),
+            "host:5000/x:1"
+        );
+    }
+
+    #[test]
+    fn json6902_ops() {
+        let mut d = json!({"spec": {"containers": [{"name": "a", "image": "x"}]}});
+        let ops = json!([
+            {"op": "replace", "path": "/spec/containers/0/image", "value": "y"},
+            {"op": "add", "path": "/spec/containers/-", "value": {"name": "b", "image": "z"}},
+            {"op": "test", "path": "/spec/containers/1/name", "value": "b"},
+            {"op": "copy", "from": "/spec/containers/1", "path": "/spec/containers/0"},
+            {"op": "remove", "path": "/spec/containers/2"}
+        ]);
+        apply_json6902(&mut d, ops.as_array().unwrap()).unwrap();
+        assert_eq!(
+            d,
+            json!({"spec": {"containers": [{"name": "b", "image": "z"}, {"name": "a", "image": "y"}]}})
+        );
+        let err =
+            apply_json6902(&mut d, &[json!({"op": "remove", "path": "/spec/nope"})]).unwrap_err();
+        assert!(err.reason.contains("nope"));
+    }
+
+    #[test]
+    fn smp_merges_containers_by_name() {
+        let mut d = json!({"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}});
+        strategic_merge(
+            &mut d,
+            &json!({"spec": {"containers": [{"name": "b", "image": "y2"}, {"name": "c", "image": "z"}, {"name": "a", "$patch": "delete"}]}}),
+        );
+        assert_eq!(
+            d,
+            json!({"spec": {"containers": [{"name": "b", "image": "y2"}, {"name": "c", "image": "z"}]}})
+        );
+    }
+}
