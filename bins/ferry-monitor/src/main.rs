@@ -1,0 +1,575 @@
+//! `ferry-monitor`: say quickly and truthfully whether a new version is healthy after a deploy.
+//!
+//! Exit codes: 0 healthy (or synced), 1 unhealthy (or the sync failed), 3 inconclusive (probe
+//! errors over budget, still waiting, timed out), 2 usage errors (bad arguments, unreadable files,
+//! no usable kubeconfig).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ferry_config::parse_duration;
+use ferry_health::monitor::{self, Event, Policy, Span, Verdict};
+use ferry_health::probe::argocd::{ApplicationProbe, wait_until_decided};
+use ferry_health::probe::http::{HttpProbe, HttpSpec, JsonCheck};
+use ferry_health::probe::kubernetes::{Workload, WorkloadProbe};
+use ferry_health::probe::{Observation, Outcome, Probe};
+use serde::Serialize;
+
+/// Watch a deploy and give a verdict: healthy, unhealthy or inconclusive.
+///
+/// Probe errors (timeouts, refused connections, API 5xx/401/403) are never failures: they spend
+/// an error budget and can only make the verdict inconclusive. Pod signals of the new revision
+/// (CrashLoopBackOff, ImagePullBackOff, ErrImagePull, CreateContainerConfigError, repeated
+/// OOMKilled) end the watch at once.
+#[derive(Debug, Parser)]
+#[command(name = "ferry-monitor", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check probes on a schedule and give a verdict (exit 0 healthy, 1 unhealthy, 3 inconclusive).
+    Watch(WatchArgs),
+    /// Assess Kubernetes objects in YAML or JSON files offline, with Argo CD's health rules.
+    Assess(AssessArgs),
+    /// Wait until an Argo CD Application is synced to a revision, then report its health.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct ClusterArgs {
+    /// Namespace of the workloads (default: the kubeconfig context's namespace, else `default`).
+    #[arg(short = 'n', long, value_name = "NS")]
+    namespace: Option<String>,
+    /// Kubeconfig context (default: the current context; in a pod, the in-cluster config).
+    #[arg(long, value_name = "CTX")]
+    context: Option<String>,
+    /// Namespace of Argo CD Applications.
+    #[arg(long, value_name = "NS", default_value = "argocd")]
+    argocd_namespace: String,
+}
+
+#[derive(Debug, Args)]
+struct WatchArgs {
+    /// HTTP probe: URL[,status=200|204][,body=REGEX][,json=/POINTER=VALUE][,header=NAME:VALUE][,timeout=10s].
+    #[arg(long = "http", value_name = "SPEC")]
+    http: Vec<String>,
+    /// Kubernetes workload to follow: KIND/NAME (deployment, statefulset, daemonset, rollout).
+    #[arg(long = "workload", value_name = "KIND/NAME")]
+    workloads: Vec<String>,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// Argo CD Application that must be synced to --revision and healthy.
+    #[arg(long, value_name = "NAME", requires = "revision")]
+    argocd_app: Option<String>,
+    /// The Git revision (full commit SHA) the Application must be synced to.
+    #[arg(long, value_name = "SHA", requires = "argocd_app")]
+    revision: Option<String>,
+    /// Wait before the first check.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    warmup: Duration,
+    /// Time between checks.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    interval: Duration,
+    /// Number of checks.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 10,
+        conflicts_with = "duration"
+    )]
+    checks: u32,
+    /// Check for this long after the warm-up instead of a number of checks.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Consecutive failed checks that make the verdict unhealthy (a passed check resets it).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    failures: u32,
+    /// Inconclusive checks (probe errors, no data) tolerated before the verdict is inconclusive.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    error_budget: u32,
+    /// Give up, inconclusive, after this long.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Output: one line per check, or JSON Lines events.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct AssessArgs {
+    /// YAML or JSON files (several documents each, `kind: List` expanded).
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct SyncArgs {
+    /// The Argo CD Application.
+    #[arg(long, value_name = "NAME")]
+    argocd_app: String,
+    /// The Git revision (full commit SHA) it must be synced to.
+    #[arg(long, value_name = "SHA")]
+    revision: String,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// Time between checks.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    interval: Duration,
+    /// Give up after this long (exit 3).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ferry-monitor: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Watch(args) => watch(args).await,
+            Command::Assess(args) => assess(&args),
+            Command::Sync(args) => sync(args).await,
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("ferry-monitor: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Parses an `--http` spec. A comma only starts a new option when `key=` follows it, so regexes
+/// and URLs may hold commas.
+fn parse_http(text: &str) -> Result<HttpSpec> {
+    const KEYS: [&str; 5] = ["status=", "body=", "json=", "header=", "timeout="];
+    let mut parts: Vec<String> = Vec::new();
+    for piece in text.split(',') {
+        match parts.last_mut() {
+            Some(last) if !KEYS.iter().any(|k| piece.starts_with(k)) => {
+                last.push(',');
+                last.push_str(piece);
+            }
+            _ => parts.push(piece.to_string()),
+        }
+    }
+    let mut parts = parts.into_iter();
+    let url = parts.next().unwrap_or_default();
+    let mut spec = HttpSpec::new(url);
+    for part in parts {
+        let (key, value) = part.split_once('=').unwrap_or((&part, ""));
+        match key {
+            "status" => {
+                for code in value.split('|') {
+                    let code: u16 = code
+                        .parse()
+                        .ok()
+                        .filter(|c| (100..600).contains(c))
+                        .with_context(|| format!("--http {text}: invalid status code {code:?}"))?;
+                    spec.expected_status.push(code);
+                }
+            }
+            "body" => {
+                let re = regex::Regex::new(value)
+                    .with_context(|| format!("--http {text}: invalid body regex"))?;
+                spec.body = Some(re);
+            }
+            "json" => {
+                let (pointer, expected) = value
+                    .split_once('=')
+                    .with_context(|| format!("--http {text}: json= takes /POINTER=VALUE"))?;
+                if !pointer.starts_with('/') {
+                    bail!("--http {text}: the JSON pointer must start with /");
+                }
+                let expected = serde_json::from_str(expected)
+                    .unwrap_or_else(|_| serde_json::Value::String(expected.to_string()));
+                spec.json = Some(JsonCheck {
+                    pointer: pointer.to_string(),
+                    expected,
+                });
+            }
+            "header" => {
+                let (name, value) = value
+                    .split_once(':')
+                    .with_context(|| format!("--http {text}: header= takes NAME:VALUE"))?;
+                spec.headers
+                    .push((name.trim().to_string(), value.trim().to_string()));
+            }
+            "timeout" => {
+                spec.timeout = parse_duration(value).with_context(|| format!("--http {text}"))?;
+            }
+            _ => unreachable!("only known keys start a part"),
+        }
+    }
+    Ok(spec)
+}
+
+/// A Kubernetes client and the namespace to use, from the kubeconfig (or in-cluster config).
+async fn kube_client(cluster: &ClusterArgs) -> Result<(kube::Client, String)> {
+    let config = match &cluster.context {
+        Some(context) => {
+            let options = kube::config::KubeConfigOptions {
+                context: Some(context.clone()),
+                ..Default::default()
+            };
+            kube::Config::from_kubeconfig(&options)
+                .await
+                .with_context(|| format!("cannot load kubeconfig context {context:?}"))?
+        }
+        None => kube::Config::infer().await.context(
+            "cannot find a Kubernetes config (KUBECONFIG, ~/.kube/config or in-cluster)",
+        )?,
+    };
+    let namespace = cluster
+        .namespace
+        .clone()
+        .unwrap_or_else(|| config.default_namespace.clone());
+    let client = kube::Client::try_from(config).context("cannot build the Kubernetes client")?;
+    Ok((client, namespace))
+}
+
+async fn watch(args: WatchArgs) -> Result<u8> {
+    let policy = Policy {
+        warmup: args.warmup,
+        interval: args.interval,
+        span: match args.duration {
+            Some(d) => Span::For(d),
+            None => Span::Checks(args.checks),
+        },
+        failures: args.failures,
+        error_budget: args.error_budget,
+        timeout: args.timeout,
+    };
+    policy.validate().map_err(anyhow::Error::msg)?;
+    let mut probes: Vec<Box<dyn Probe>> = Vec::new();
+    for text in &args.http {
+        probes.push(Box::new(
+            HttpProbe::new(parse_http(text)?).with_context(|| format!("--http {text}"))?,
+        ));
+    }
+    let workloads = args
+        .workloads
+        .iter()
+        .map(|w| {
+            w.parse::<Workload>()
+                .map_err(|e| anyhow::anyhow!("--workload {w}: {e}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if probes.is_empty() && workloads.is_empty() && args.argocd_app.is_none() {
+        bail!("nothing to watch: give --http, --workload or --argocd-app");
+    }
+    let (signals_tx, signals) = tokio::sync::mpsc::channel(8);
+    if !workloads.is_empty() || args.argocd_app.is_some() {
+        let (client, namespace) = kube_client(&args.cluster).await?;
+        for workload in workloads {
+            let probe = WorkloadProbe::new(client.clone(), namespace.clone(), workload);
+            let watcher = probe.clone();
+            let tx = signals_tx.clone();
+            let retry = args.interval.min(Duration::from_secs(10));
+            tokio::spawn(async move { watcher.watch_signals(tx, retry).await });
+            probes.push(Box::new(probe));
+        }
+        if let (Some(app), Some(revision)) = (&args.argocd_app, &args.revision) {
+            probes.push(Box::new(ApplicationProbe::new(
+                client,
+                args.cluster.argocd_namespace.clone(),
+                app.clone(),
+                revision.clone(),
+            )));
+        }
+    }
+    drop(signals_tx);
+    let format = args.format;
+    let total = policy.checks();
+    let mut out = std::io::stdout();
+    let mut write_error = None;
+    let report = monitor::run(&policy, &mut probes, Some(signals), &mut |event: &Event| {
+        let line = match format {
+            Format::Json => serde_json::to_string(event).unwrap_or_default(),
+            Format::Text => text_line(event, total),
+        };
+        if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush())
+            && write_error.is_none()
+        {
+            write_error = Some(e);
+        }
+    })
+    .await;
+    if let Some(e) = write_error {
+        return Err(e).context("cannot write to stdout");
+    }
+    github_output(&[
+        ("verdict", report.verdict.as_str()),
+        ("reason", &report.reason),
+    ])?;
+    Ok(match report.verdict {
+        Verdict::Healthy => 0,
+        Verdict::Unhealthy => 1,
+        Verdict::Inconclusive => 3,
+    })
+}
+
+fn clock(ms: u64) -> String {
+    let (m, s, ms) = (ms / 60_000, ms / 1000 % 60, ms % 1000);
+    if ms == 0 {
+        format!("+{m}m{s:02}s")
+    } else {
+        format!("+{m}m{s:02}.{ms:03}s")
+    }
+}
+
+fn observation_text(o: &Observation) -> String {
+    let latency = o
+        .latency_ms
+        .map(|l| format!(" ({l} ms)"))
+        .unwrap_or_default();
+    format!("{} {}: {}{latency}", o.outcome, o.probe, o.message)
+}
+
+fn text_line(event: &Event, total: u32) -> String {
+    match event {
+        Event::Started { policy, probes } => format!(
+            "watching {}: warm-up {}s, {} checks every {}s, unhealthy after {} consecutive failures, error budget {}, timeout {}s",
+            probes.join(", "),
+            policy.warmup.as_secs_f64(),
+            total,
+            policy.interval.as_secs_f64(),
+            policy.failures,
+            policy.error_budget,
+            policy.timeout.as_secs()
+        ),
+        Event::Check(c) => format!(
+            "{} check {}/{total} {} (failures in a row {}, errors {}) | {}",
+            clock(c.at_ms),
+            c.n,
+            c.outcome,
+            c.consecutive_failures,
+            c.errors,
+            c.observations
+                .iter()
+                .map(observation_text)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ),
+        Event::Signal(s) => format!(
+            "{} signal {}",
+            clock(s.at_ms),
+            observation_text(&s.observation)
+        ),
+        Event::Verdict(r) => format!("{} verdict {}: {}", clock(r.at_ms), r.verdict, r.reason),
+    }
+}
+
+/// Appends `key=value` lines to `$GITHUB_OUTPUT` when running in GitHub Actions.
+fn github_output(pairs: &[(&str, &str)]) -> Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_OUTPUT") else {
+        return Ok(());
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .with_context(|| {
+            format!(
+                "cannot open GITHUB_OUTPUT {}",
+                PathBuf::from(&path).display()
+            )
+        })?;
+    for (key, value) in pairs {
+        let value = value.replace('\n', " ");
+        writeln!(file, "{key}={value}").context("cannot write GITHUB_OUTPUT")?;
+    }
+    Ok(())
+}
+
+/// One assessed object, as printed by `assess --format json`.
+#[derive(Debug, Serialize)]
+struct Assessed {
+    #[serde(rename = "apiVersion")]
+    api_version: Option<String>,
+    kind: Option<String>,
+    namespace: Option<String>,
+    name: Option<String>,
+    /// `null` when no health rule applies to the kind.
+    status: Option<String>,
+    message: String,
+    #[serde(skip)]
+    file: String,
+}
+
+fn assess(args: &AssessArgs) -> Result<u8> {
+    let mut rows = Vec::new();
+    for file in &args.files {
+        let docs = ferry_kustomize::documents::read_documents(file)?;
+        let mut objects = Vec::new();
+        for doc in docs {
+            let is_list = doc
+                .get("kind")
+                .and_then(|k| k.as_str())
+                .is_some_and(|k| k == "List" || k.ends_with("List"))
+                && doc.get("items").is_some_and(serde_json::Value::is_array);
+            if is_list {
+                objects.extend(doc["items"].as_array().into_iter().flatten().cloned());
+            } else if doc.is_object() {
+                objects.push(doc);
+            } else {
+                bail!("{}: a document is not an object", file.display());
+            }
+        }
+        for obj in objects {
+            let text = |p: &str| obj.pointer(p).and_then(|v| v.as_str()).map(str::to_string);
+            let health = ferry_health::assess(&obj);
+            rows.push(Assessed {
+                api_version: text("/apiVersion"),
+                kind: text("/kind"),
+                namespace: text("/metadata/namespace"),
+                name: text("/metadata/name"),
+                status: health.as_ref().map(|h| h.status.to_string()),
+                message: health
+                    .map(|h| h.message)
+                    .unwrap_or_else(|| "no health rule for this kind".into()),
+                file: file.display().to_string(),
+            });
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,
+        Format::Text => {
+            for r in &rows {
+                let name = match &r.namespace {
+                    Some(ns) => format!("{ns}/{}", r.name.as_deref().unwrap_or("?")),
+                    None => r.name.clone().unwrap_or_else(|| "?".into()),
+                };
+                let status = r.status.as_deref().unwrap_or("-");
+                let message = if r.message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", r.message)
+                };
+                writeln!(
+                    out,
+                    "{}: {} {name} {status}{message}",
+                    r.file,
+                    r.kind.as_deref().unwrap_or("?")
+                )?;
+            }
+        }
+    }
+    let any = |s: &[&str]| {
+        rows.iter()
+            .any(|r| r.status.as_deref().is_some_and(|x| s.contains(&x)))
+    };
+    Ok(if any(&["Degraded", "Missing"]) {
+        1
+    } else if any(&["Progressing", "Unknown"]) {
+        3
+    } else {
+        0
+    })
+}
+
+async fn sync(args: SyncArgs) -> Result<u8> {
+    let (client, _) = kube_client(&args.cluster).await?;
+    let mut probe = ApplicationProbe::new(
+        client,
+        args.cluster.argocd_namespace.clone(),
+        args.argocd_app.clone(),
+        args.revision.clone(),
+    );
+    let format = args.format;
+    let mut out = std::io::stdout();
+    let mut print = |o: &Observation, last: bool| {
+        let line = match format {
+            Format::Json => serde_json::to_string(o).unwrap_or_default(),
+            Format::Text if last => format!("result {}", observation_text(o)),
+            Format::Text => observation_text(o),
+        };
+        let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    };
+    let result = wait_until_decided(&mut probe, args.interval, args.timeout, &mut |o| {
+        print(o, false)
+    })
+    .await;
+    if result.message.starts_with("timed out") {
+        print(&result, true);
+    }
+    let verdict = match result.outcome {
+        Outcome::Pass => "synced",
+        Outcome::Fail => "failed",
+        _ => "timeout",
+    };
+    github_output(&[("sync", verdict), ("message", &result.message)])?;
+    Ok(match result.outcome {
+        Outcome::Pass => 0,
+        Outcome::Fail => 1,
+        _ => 3,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_specs() {
+        let spec = parse_http("https://app.example.com/healthz?a=1,b=2,status=200|204,body=ok|fine,x,timeout=2s,header=X-Probe: ferry,json=/status=\"UP\"").unwrap();
+        assert_eq!(spec.url, "https://app.example.com/healthz?a=1,b=2");
+        assert_eq!(spec.expected_status, [200, 204]);
+        assert_eq!(spec.body.unwrap().as_str(), "ok|fine,x");
+        assert_eq!(spec.timeout, Duration::from_secs(2));
+        assert_eq!(spec.headers, [("X-Probe".to_string(), "ferry".to_string())]);
+        let json = spec.json.unwrap();
+        assert_eq!(
+            (json.pointer.as_str(), json.expected),
+            ("/status", serde_json::json!("UP"))
+        );
+        assert_eq!(
+            parse_http("http://x/,json=/n=3")
+                .unwrap()
+                .json
+                .unwrap()
+                .expected,
+            serde_json::json!(3)
+        );
+        assert!(parse_http("http://x/,status=abc").is_err());
+        assert!(parse_http("http://x/,body=(").is_err());
+        assert!(parse_http("http://x/,json=status").is_err());
+        assert!(parse_http("http://x/,header=novalue").is_err());
+    }
+}
