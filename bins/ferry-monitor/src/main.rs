@@ -23,8 +23,9 @@ use serde::Serialize;
 ///
 /// Probe errors (timeouts, refused connections, API 5xx/401/403) are never failures: they spend
 /// an error budget and can only make the verdict inconclusive. Pod signals of the new revision
-/// (CrashLoopBackOff, ImagePullBackOff, ErrImagePull, CreateContainerConfigError, repeated
-/// OOMKilled) end the watch at once.
+/// (CrashLoopBackOff, ImagePullBackOff, ErrImagePull, InvalidImageName,
+/// CreateContainerConfigError, CreateContainerError, RunContainerError, repeated OOMKilled) end the
+/// watch at once.
 #[derive(Debug, Parser)]
 #[command(name = "ferry-monitor", version, about, long_about)]
 struct Cli {

@@ -7,31 +7,26 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::{Value, json};
 
-/// A tiny HTTP server on 127.0.0.1 in a thread: `/healthz` answers 200 `{"status":"UP"}`,
-/// anything else 503.
-fn server() -> SocketAddr {
+/// A tiny HTTP server on 127.0.0.1 in a thread: one connection per request; `respond` turns the
+/// request head into a status line and a body.
+fn serve(respond: impl Fn(&str) -> (&'static str, String) + Send + 'static) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
             let mut request = Vec::new();
-            let mut buf = [0u8; 1024];
+            let mut buf = [0u8; 4096];
             while !request.windows(4).any(|w| w == b"\r\n\r\n") {
                 match stream.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => request.extend_from_slice(&buf[..n]),
                 }
             }
-            let request = String::from_utf8_lossy(&request);
-            let (status, body) = if request.starts_with("GET /healthz ") {
-                ("200 OK", r#"{"status":"UP"}"#)
-            } else {
-                ("503 Service Unavailable", "down")
-            };
+            let (status, body) = respond(&String::from_utf8_lossy(&request));
             let _ = write!(
                 stream,
-                "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()
             );
         }
@@ -39,10 +34,30 @@ fn server() -> SocketAddr {
     addr
 }
 
+/// An HTTP service: `/healthz` answers 200 `{"status":"UP"}`, anything else 503.
+fn server() -> SocketAddr {
+    serve(|request| {
+        if request.starts_with("GET /healthz ") {
+            ("200 OK", r#"{"status":"UP"}"#.to_string())
+        } else {
+            ("503 Service Unavailable", "down".to_string())
+        }
+    })
+}
+
 fn monitor() -> Command {
     let mut cmd = Command::cargo_bin("ferry-monitor").unwrap();
     cmd.env_remove("GITHUB_OUTPUT");
     cmd
+}
+
+/// The JSON Lines events of `--format json` output.
+fn json_lines(out: &[u8]) -> Vec<Value> {
+    std::str::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 const FAST: [&str; 6] = ["--warmup", "0s", "--interval", "50ms", "--checks", "3"];
@@ -91,11 +106,7 @@ fn watch_unhealthy_exits_1_with_json_lines() {
         .get_output()
         .stdout
         .clone();
-    let events: Vec<Value> = String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let events = json_lines(&out);
     let kinds: Vec<&str> = events
         .iter()
         .map(|e| e["event"].as_str().unwrap())
@@ -256,38 +267,18 @@ fn assess_names_the_file_on_bad_yaml() {
 /// A fake Kubernetes API on 127.0.0.1 in a thread: exact paths → JSON bodies, else a 404 Status.
 /// Returns a kubeconfig that points at it (in `dir`).
 fn fake_api(dir: &std::path::Path, routes: Vec<(String, Value)>) -> std::path::PathBuf {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            let request = String::from_utf8_lossy(&request);
-            let target = request.split_whitespace().nth(1).unwrap_or("/");
-            let path = target.split('?').next().unwrap_or("/");
-            let found = routes.iter().find(|(p, _)| p == path);
-            let (status, body) = match found {
-                Some(_) if target.contains("watch=true") => ("200 OK", String::new()),
-                Some((_, body)) => ("200 OK", body.to_string()),
-                None => (
-                    "404 Not Found",
-                    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                        "message": "not found", "reason": "NotFound", "code": 404})
-                    .to_string(),
-                ),
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
+    let addr = serve(move |request| {
+        let target = request.split_whitespace().nth(1).unwrap_or("/");
+        let path = target.split('?').next().unwrap_or("/");
+        match routes.iter().find(|(p, _)| p == path) {
+            Some(_) if target.contains("watch=true") => ("200 OK", String::new()),
+            Some((_, body)) => ("200 OK", body.to_string()),
+            None => (
+                "404 Not Found",
+                json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                    "message": "not found", "reason": "NotFound", "code": 404})
+                .to_string(),
+            ),
         }
     });
     let kubeconfig = dir.join("kubeconfig");
@@ -426,11 +417,7 @@ fn watch_fails_fast_on_a_crash_looping_pod_of_the_new_revision() {
         .get_output()
         .stdout
         .clone();
-    let events: Vec<Value> = String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let events = json_lines(&out);
     let verdict = events.last().unwrap();
     assert_eq!(verdict["verdict"], "unhealthy");
     assert!(

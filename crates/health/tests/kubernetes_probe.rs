@@ -120,6 +120,19 @@ fn nginx(pod_id: &str) -> Option<(Value, Value, Value)> {
     Some((deploy, rs, pod))
 }
 
+/// An API that serves the Deployment, its ReplicaSet and one pod.
+fn deployment_api(
+    deploy: &Value,
+    rs: Value,
+    pod: Value,
+) -> (kube::Client, Arc<Mutex<Vec<String>>>) {
+    mock(vec![
+        (DEPLOY, false, ok(deploy)),
+        (RS, false, ok(&list("ReplicaSetList", vec![rs]))),
+        (PODS, false, ok(&list("PodList", vec![pod]))),
+    ])
+}
+
 fn probe(client: kube::Client) -> WorkloadProbe {
     WorkloadProbe::new(
         client,
@@ -133,11 +146,7 @@ async fn a_healthy_deployment_with_running_pods_passes() {
     let Some((deploy, rs, pod)) = nginx("TestPod/pod-running-restart-always") else {
         return;
     };
-    let (client, log) = mock(vec![
-        (DEPLOY, false, ok(&deploy)),
-        (RS, false, ok(&list("ReplicaSetList", vec![rs]))),
-        (PODS, false, ok(&list("PodList", vec![pod]))),
-    ]);
+    let (client, log) = deployment_api(&deploy, rs, pod);
     let obs = probe(client).check().await;
     assert_eq!(obs.outcome, Outcome::Pass, "{}", obs.message);
     assert_eq!(obs.probe, "Deployment/nginx-deployment");
@@ -158,11 +167,7 @@ async fn nothing_is_judged_before_the_controller_observes_the_generation() {
         return;
     };
     deploy["metadata"]["generation"] = json!(2);
-    let (client, log) = mock(vec![
-        (DEPLOY, false, ok(&deploy)),
-        (RS, false, ok(&list("ReplicaSetList", vec![rs]))),
-        (PODS, false, ok(&list("PodList", vec![pod]))),
-    ]);
+    let (client, log) = deployment_api(&deploy, rs, pod);
     let obs = probe(client).check().await;
     assert_eq!(obs.outcome, Outcome::Waiting);
     assert_eq!(
@@ -177,11 +182,7 @@ async fn a_crash_looping_pod_of_the_new_revision_fails_fast() {
     let Some((deploy, rs, pod)) = nginx("TestPod/pod-crashloop") else {
         return;
     };
-    let (client, _) = mock(vec![
-        (DEPLOY, false, ok(&deploy)),
-        (RS, false, ok(&list("ReplicaSetList", vec![rs]))),
-        (PODS, false, ok(&list("PodList", vec![pod]))),
-    ]);
+    let (client, _) = deployment_api(&deploy, rs, pod);
     let obs = probe(client).check().await;
     assert_eq!(obs.outcome, Outcome::Fail);
     assert!(obs.fast_fail);
@@ -360,6 +361,14 @@ fn pod_signals_of_real_pods() {
     assert_eq!(
         pod_signal(&config).unwrap(),
         "pod my-pod container main: CreateContainerConfigError (secret \"db\" not found)"
+    );
+
+    let mut run = config;
+    run["status"]["containerStatuses"][0]["state"] =
+        json!({"waiting": {"reason": "RunContainerError"}});
+    assert_eq!(
+        pod_signal(&run).unwrap(),
+        "pod my-pod container main: RunContainerError"
     );
 }
 

@@ -31,12 +31,7 @@ pub fn judge_application(app: &Value, revision: &str) -> (Outcome, String) {
                 HealthStatus::Degraded | HealthStatus::Missing => Outcome::Fail,
                 HealthStatus::Unknown => Outcome::NoData,
             };
-            let detail = if health.message.is_empty() {
-                health.status.to_string()
-            } else {
-                format!("{}: {}", health.status, health.message)
-            };
-            (outcome, format!("synced to {revision}, {detail}"))
+            (outcome, format!("synced to {revision}, {health}"))
         }
     }
 }

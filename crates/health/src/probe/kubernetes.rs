@@ -1,9 +1,11 @@
 //! The Kubernetes probe: a workload, its new revision and that revision's pods.
 //!
-//! Rules, in order: judge nothing before the controller has observed the latest generation; a
-//! blue-green Rollout paused for promotion is the expected state; a pod of the new revision in
-//! CrashLoopBackOff, ImagePullBackOff, ErrImagePull, CreateContainerConfigError or OOMKilled more
-//! than once fails at once; otherwise the workload's Argo CD–compatible health decides.
+//! Rules, in order: judge nothing before the controller has observed the latest generation
+//! ([`rules::generation_lag`]); a blue-green Rollout paused for promotion is the expected state
+//! ([`rollout::is_paused_for_promotion`]); a pod of the new revision with a fail-fast signal
+//! ([`core::pod_signals`]: CrashLoopBackOff, ImagePullBackOff, ... or OOMKilled after
+//! [`OOM_RESTARTS`] restarts) fails at once; otherwise the workload's Argo CD–compatible health
+//! decides.
 
 use std::time::Duration;
 
@@ -16,15 +18,7 @@ use tokio::sync::mpsc;
 
 use super::{CheckFuture, Observation, Outcome, Probe};
 use crate::HealthStatus;
-
-/// Waiting reasons of a container that mean the new revision will not run.
-pub const FAST_FAIL_REASONS: [&str; 5] = [
-    "CrashLoopBackOff",
-    "ImagePullBackOff",
-    "ErrImagePull",
-    "CreateContainerConfigError",
-    "InvalidImageName",
-];
+use crate::rules::{self, apps, core, rollout};
 
 /// How many restarts after an OOM kill count as "repeated OOMKilled".
 pub const OOM_RESTARTS: i64 = 2;
@@ -121,7 +115,7 @@ pub struct Revision {
 
 /// Where the workload stands, before its pods are looked at.
 pub fn judge_workload(obj: &Value) -> (Outcome, String) {
-    if let Some((generation, observed)) = generation_lag(obj) {
+    if let Some((generation, observed)) = rules::generation_lag(obj) {
         return (
             Outcome::Waiting,
             format!(
@@ -129,7 +123,7 @@ pub fn judge_workload(obj: &Value) -> (Outcome, String) {
             ),
         );
     }
-    if crate::rules::rollout::is_paused_for_promotion(obj) {
+    if rollout::is_paused_for_promotion(obj) {
         return (
             Outcome::Pass,
             "blue-green Rollout paused for promotion (the expected state)".into(),
@@ -144,25 +138,9 @@ pub fn judge_workload(obj: &Value) -> (Outcome, String) {
                 HealthStatus::Degraded => Outcome::Fail,
                 HealthStatus::Missing | HealthStatus::Unknown => Outcome::NoData,
             };
-            let message = if health.message.is_empty() {
-                health.status.to_string()
-            } else {
-                format!("{}: {}", health.status, health.message)
-            };
-            (outcome, message)
+            (outcome, health.to_string())
         }
     }
-}
-
-/// `Some((generation, observedGeneration))` while the controller has not caught up.
-pub fn generation_lag(obj: &Value) -> Option<(i64, i64)> {
-    let generation = obj.pointer("/metadata/generation").and_then(as_i64)?;
-    let observed = match obj.pointer("/status/observedGeneration") {
-        None | Some(Value::Null) => 0,
-        // Old Rollouts wrote a hash here; there is nothing to compare then.
-        Some(v) => as_i64(v)?,
-    };
-    (observed < generation).then_some((generation, observed))
 }
 
 /// The new revision of a workload, from the workload and its ReplicaSets.
@@ -171,7 +149,6 @@ pub fn generation_lag(obj: &Value) -> Option<(i64, i64)> {
 /// Deployment's. Rollout: `status.currentPodHash`. StatefulSet: `status.updateRevision`.
 /// DaemonSet: none (all its pods count).
 pub fn new_revision(obj: &Value, replicasets: &[Value]) -> Option<Revision> {
-    use crate::rules::{apps, rollout};
     let revision = |label: &str, value: &str| Revision {
         label: label.to_string(),
         value: value.to_string(),
@@ -225,47 +202,24 @@ pub fn selector(obj: &Value) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(","))
 }
 
-/// The fast-fail signal a pod shows, if any: a container of it that will not run.
+/// The first fail-fast signal of a pod ([`core::pod_signals`], OOM kills after [`OOM_RESTARTS`]
+/// restarts), as one line naming the pod and the container.
 pub fn pod_signal(pod: &Value) -> Option<String> {
+    let signal = core::pod_signals(pod, OOM_RESTARTS).into_iter().next()?;
     let name = pod
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or("?");
-    for list in ["initContainerStatuses", "containerStatuses"] {
-        for status in pod
-            .pointer(&format!("/status/{list}"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let container = status.get("name").and_then(Value::as_str).unwrap_or("?");
-            if let Some(reason) = status
-                .pointer("/state/waiting/reason")
-                .and_then(Value::as_str)
-                && FAST_FAIL_REASONS.contains(&reason)
-            {
-                let message = status
-                    .pointer("/state/waiting/message")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                let mut text = format!("pod {name} container {container}: {reason}");
-                if !message.is_empty() {
-                    text = format!("{text} ({message})");
-                }
-                return Some(text);
-            }
-            let restarts = status.get("restartCount").and_then(as_i64).unwrap_or(0);
-            let oom = ["/state/terminated/reason", "/lastState/terminated/reason"]
-                .iter()
-                .any(|p| status.pointer(p).and_then(Value::as_str) == Some("OOMKilled"));
-            if oom && restarts >= OOM_RESTARTS {
-                return Some(format!(
-                    "pod {name} container {container}: OOMKilled, {restarts} restarts"
-                ));
-            }
-        }
+    let mut text = format!(
+        "pod {name} container {}: {}",
+        signal.container, signal.reason
+    );
+    if signal.reason == "OOMKilled" {
+        text = format!("{text}, {} restarts", signal.restart_count);
+    } else if !signal.message.is_empty() {
+        text = format!("{text} ({})", signal.message);
     }
-    None
+    Some(text)
 }
 
 /// The Kubernetes probe of one workload.
@@ -339,7 +293,7 @@ impl WorkloadProbe {
             Err(obs) => return obs.with_latency(started.elapsed()),
         };
         let (outcome, message) = judge_workload(&obj);
-        if let Some(sel) = pods.filter(|_| generation_lag(&obj).is_none()) {
+        if let Some(sel) = pods.filter(|_| rules::generation_observed(&obj)) {
             match self.pods().list(&ListParams::default().labels(&sel)).await {
                 Ok(list) => {
                     if let Some(signal) = list.items.iter().find_map(|p| pod_signal(&to_value(p))) {
@@ -365,7 +319,7 @@ impl WorkloadProbe {
                 return;
             }
             let selector = match self.fetch().await {
-                Ok((obj, Some(sel))) if generation_lag(&obj).is_none() => sel,
+                Ok((obj, Some(sel))) if rules::generation_observed(&obj) => sel,
                 _ => {
                     tokio::time::sleep(retry).await;
                     continue;
@@ -451,12 +405,4 @@ pub(crate) fn resource(group: &str, version: &str, kind: &str, plural: &str) -> 
 
 pub(crate) fn to_value(obj: &DynamicObject) -> Value {
     serde_json::to_value(obj).unwrap_or(Value::Null)
-}
-
-fn as_i64(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    }
 }

@@ -108,14 +108,25 @@ fn pending_deletion(object: &Value) -> Option<Health> {
 /// Nothing about a workload should be judged before this holds: until then its status describes
 /// the previous spec. An object without `metadata.generation` (one read from a file) counts as
 /// observed; an object without `status.observedGeneration` does not, unless its generation is
-/// missing too.
+/// missing too. A number written as a string (as Argo Rollouts writes it) counts as that number;
+/// any other string (a hash, as Argo Rollouts v0.9 and older wrote) leaves nothing to compare and
+/// counts as observed.
 pub fn generation_observed(object: &Value) -> bool {
-    let generation = fields::int_at(object, &["metadata", "generation"]);
-    let observed = fields::int_at(object, &["status", "observedGeneration"]);
-    match (generation, observed) {
-        (None, _) => true,
-        (Some(_), None) => false,
-        (Some(generation), Some(observed)) => generation <= observed,
+    generation_lag(object).is_none()
+}
+
+/// `Some((generation, observed))` while the controller has not seen the object's latest spec, with
+/// a missing `status.observedGeneration` read as `0`; `None` when [`generation_observed`] holds.
+pub fn generation_lag(object: &Value) -> Option<(i64, i64)> {
+    let generation = fields::int_at(object, &["metadata", "generation"])?;
+    let observed = match fields::at(object, &["status", "observedGeneration"]) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.trim().parse().ok()?),
+        Some(v) => fields::as_int(v),
+    };
+    match observed {
+        Some(observed) if observed >= generation => None,
+        observed => Some((generation, observed.unwrap_or(0))),
     }
 }
 

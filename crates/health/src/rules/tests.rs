@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::argocd::{SyncVerdict, application_health, parse_rfc3339, sync_to_revision};
 use super::core::pod_signals;
-use super::{apps, assess, generation_observed, rollout};
+use super::{apps, assess, generation_lag, generation_observed, rollout};
 use crate::{Health, HealthStatus};
 
 fn status_of(obj: &Value) -> Option<HealthStatus> {
@@ -55,6 +55,16 @@ fn generation_must_be_observed() {
         &json!({"metadata": {"generation": 1}})
     ));
     assert!(generation_observed(&json!({"kind": "Deployment"})));
+    // Argo Rollouts writes the number as a string; older versions wrote a hash.
+    assert!(generation_observed(&obj(json!(3), json!("3"))));
+    assert!(!generation_observed(&obj(json!(4), json!("3"))));
+    assert!(generation_observed(&obj(json!(4), json!("5d8f9c7b6"))));
+    assert_eq!(generation_lag(&obj(json!(4), json!("3"))), Some((4, 3)));
+    assert_eq!(
+        generation_lag(&json!({"metadata": {"generation": 2}})),
+        Some((2, 0))
+    );
+    assert_eq!(generation_lag(&obj(json!(3), json!(3))), None);
 }
 
 fn deployment(generation: i64, observed: i64, status: Value) -> Value {
