@@ -3,11 +3,12 @@
 //! Exit codes: 0 success, 1 the image (or platform) does not exist, 2 usage errors (including
 //! invalid references), 3 registry, network or credential errors after retries.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+use ferry_cli::Format;
 use ferry_image::policy::{Policy, TagFilter};
 use ferry_image::reference::Reference;
 use ferry_image::registry::{
@@ -79,12 +80,6 @@ struct Global {
     /// Retries for connection errors, 429 and 5xx answers.
     #[arg(long, default_value_t = 3, global = true)]
     retries: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Text,
-    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,13 +171,7 @@ impl From<RegistryError> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    ferry_cli::init_logging();
     let format = cli.global.format;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -461,24 +450,11 @@ fn emit(format: Format, text: &str, value: serde_json::Value) {
     }
 }
 
-/// Appends `name=value` lines to `$GITHUB_OUTPUT` when it is set.
+/// Appends the pairs to `$GITHUB_OUTPUT` when it is set.
 fn github_output(pairs: &[(&str, &str)]) -> Result<(), Failure> {
-    let Some(path) = std::env::var_os("GITHUB_OUTPUT").filter(|p| !p.is_empty()) else {
-        return Ok(());
-    };
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
-        for (name, value) in pairs {
-            writeln!(file, "{name}={value}")?;
-        }
-        Ok(())
-    };
-    write().map_err(|e| Failure {
+    ferry_cli::github_output::write(pairs).map_err(|e| Failure {
         code: 3,
         kind: "io",
-        message: format!("cannot write GITHUB_OUTPUT: {e}"),
+        message: e.to_string(),
     })
 }

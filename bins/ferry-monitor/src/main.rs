@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+use ferry_cli::Format;
 use ferry_config::parse_duration;
 use ferry_health::monitor::{self, Event, Policy, Span, Verdict};
 use ferry_health::probe::argocd::{ApplicationProbe, wait_until_decided};
@@ -41,12 +42,6 @@ enum Command {
     Assess(AssessArgs),
     /// Wait until an Argo CD Application is synced to a revision, then report its health.
     Sync(SyncArgs),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Text,
-    Json,
 }
 
 #[derive(Debug, Args)]
@@ -141,13 +136,7 @@ struct SyncArgs {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    ferry_cli::init_logging();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -396,25 +385,10 @@ fn text_line(event: &Event, total: u32) -> String {
     }
 }
 
-/// Appends `key=value` lines to `$GITHUB_OUTPUT` when running in GitHub Actions.
+/// Appends the pairs to `$GITHUB_OUTPUT` when running in GitHub Actions (multi-line values
+/// whole, in the delimiter form).
 fn github_output(pairs: &[(&str, &str)]) -> Result<()> {
-    let Some(path) = std::env::var_os("GITHUB_OUTPUT") else {
-        return Ok(());
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(&path)
-        .with_context(|| {
-            format!(
-                "cannot open GITHUB_OUTPUT {}",
-                PathBuf::from(&path).display()
-            )
-        })?;
-    for (key, value) in pairs {
-        let value = value.replace('\n', " ");
-        writeln!(file, "{key}={value}").context("cannot write GITHUB_OUTPUT")?;
-    }
+    ferry_cli::github_output::write(pairs)?;
     Ok(())
 }
 

@@ -1,11 +1,11 @@
 //! `ferry-set-image`: set, change or remove `images:` entries of a kustomization, changing only
 //! the bytes of the entries concerned.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
+use ferry_cli::Format;
 use ferry_kustomize::{
     FileEditError, ImageEdit, ImageEntry, ImageSpec, WriteMode, set_images_in_file,
 };
@@ -15,12 +15,6 @@ use serde_json::json;
 const EXIT_WOULD_CHANGE: u8 = 1;
 /// Exit code: bad usage or bad input.
 const EXIT_BAD_INPUT: u8 = 2;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Text,
-    Json,
-}
 
 /// Set image names, tags and digests in a kustomization without reformatting it.
 ///
@@ -166,20 +160,10 @@ fn changes(before: &[ImageEntry], after: &[ImageEntry]) -> Vec<String> {
     lines
 }
 
+/// Appends `changed=true|false` to `$GITHUB_OUTPUT`; a failure is only a warning.
 fn github_output(changed: bool) {
-    let Some(path) = std::env::var_os("GITHUB_OUTPUT").filter(|p| !p.is_empty()) else {
-        return;
-    };
-    let result = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut f| writeln!(f, "changed={changed}"));
-    if let Err(e) = result {
-        tracing::warn!(
-            "cannot write GITHUB_OUTPUT ({}): {e}",
-            Path::new(&path).display()
-        );
+    if let Err(e) = ferry_cli::github_output::write(&[("changed", changed.to_string())]) {
+        tracing::warn!("{e}");
     }
 }
 
@@ -245,13 +229,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    ferry_cli::init_logging();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(code) => ExitCode::from(code),

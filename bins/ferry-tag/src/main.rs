@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, anyhow};
 use clap::{Parser, ValueEnum};
+use ferry_cli::{Format, GithubOutput};
 use ferry_image::meta::{
     Context, Inputs, Meta, Options, RepoInfo, context_from_github, input_lines,
 };
@@ -98,14 +99,6 @@ enum Source {
     Git,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    /// Sections for humans.
-    Text,
-    /// One JSON object.
-    Json,
-}
-
 /// An error with its exit code.
 struct Failure {
     code: u8,
@@ -127,13 +120,7 @@ fn runtime(error: impl Into<anyhow::Error>) -> Failure {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    ferry_cli::init_logging();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -324,7 +311,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         .context("cannot write to stdout")
         .map_err(runtime)?;
 
-    if let Some(path) = env("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
+    // Every value in the delimiter form, as `core.setOutput` writes them.
+    let github_output = GithubOutput::from_env().always_delimited();
+    if github_output.path().is_some() {
         let outputs = [
             ("version", version.clone()),
             ("tags", meta.tags.join(&cli.sep_tags)),
@@ -333,31 +322,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             ("annotations", annotations.join(&cli.sep_annotations)),
             ("json", meta.json(&levels).to_string()),
         ];
-        write_outputs(&path, &outputs)
-            .with_context(|| format!("cannot write GITHUB_OUTPUT file {path}"))
-            .map_err(runtime)?;
+        github_output.write(&outputs).map_err(runtime)?;
     }
-    Ok(())
-}
-
-/// Appends `name<<DELIM`, the value and `DELIM` for each output, as `core.setOutput` does.
-fn write_outputs(path: &str, outputs: &[(&str, String)]) -> Result<()> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let mut delim = format!("ghadelimiter_{}_{nanos:x}", std::process::id());
-    while outputs.iter().any(|(_, v)| v.contains(&delim)) {
-        delim.push('_');
-    }
-    let mut text = String::new();
-    for (name, value) in outputs {
-        text.push_str(&format!("{name}<<{delim}\n{value}\n{delim}\n"));
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    file.write_all(text.as_bytes())?;
     Ok(())
 }

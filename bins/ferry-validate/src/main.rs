@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, ValueEnum};
+use clap::Parser;
+use ferry_cli::Format;
 use ferry_config::Config;
 use ferry_kustomize::{Finding, Resolution, Severity, Workload, validate_overlay};
 use serde::Serialize;
@@ -33,12 +34,6 @@ struct Cli {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Text,
-    Json,
 }
 
 /// The JSON report (its shape is relied on by other tools).
@@ -78,13 +73,7 @@ struct Target {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    ferry_cli::init_logging();
     let cli = Cli::parse();
     let targets = match targets(&cli) {
         Ok(t) => t,
@@ -285,15 +274,7 @@ fn print_text(report: &Report) -> Result<()> {
 
 /// Writes `valid=true|false` to `$GITHUB_OUTPUT` when running in GitHub Actions.
 fn github_output(report: &Report) -> Result<()> {
-    let Some(path) = std::env::var_os("GITHUB_OUTPUT") else {
-        return Ok(());
-    };
     let valid = report.overlays.iter().all(|o| o.valid);
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(&path)
-        .with_context(|| format!("cannot write {}", PathBuf::from(&path).display()))?;
-    writeln!(f, "valid={valid}")?;
+    ferry_cli::github_output::write(&[("valid", valid.to_string())])?;
     Ok(())
 }

@@ -1,0 +1,101 @@
+//! The shared front end of Ferry's binaries: logging, the `--format` flag and GitHub Actions
+//! step outputs.
+//!
+//! This is the one Ferry library crate that reads environment variables; every other crate takes
+//! its values as arguments. It reads:
+//!
+//! - `FERRY_LOG` (else `RUST_LOG`): the log filter of [`init_logging`];
+//! - `GITHUB_OUTPUT`: the step output file of [`github_output`].
+//!
+//! It prints nothing to stdout; logs go to stderr.
+
+pub mod github_output;
+
+pub use github_output::{GithubOutput, GithubOutputError};
+
+/// The environment variable holding the log filter, e.g. `FERRY_LOG=debug`.
+pub const LOG_VAR: &str = "FERRY_LOG";
+
+/// The log filter when none is set.
+pub const DEFAULT_LOG: &str = "warn";
+
+/// Sends `tracing` logs to stderr, filtered by `FERRY_LOG` (`tracing_subscriber::EnvFilter`
+/// syntax, e.g. `debug` or `ferry_health=trace`); when it is unset or empty, by `RUST_LOG`; when
+/// both are, or the filter is invalid, `warn`. Does nothing if a global subscriber is already set.
+pub fn init_logging() {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let directives = var(LOG_VAR).or_else(|| var(tracing_subscriber::EnvFilter::DEFAULT_ENV));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(log_filter(directives.as_deref()))
+        .try_init();
+}
+
+/// The filter for these directives: `warn` when there are none or they are invalid.
+fn log_filter(directives: Option<&str>) -> tracing_subscriber::EnvFilter {
+    directives
+        .and_then(|d| tracing_subscriber::EnvFilter::try_new(d.trim()).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(DEFAULT_LOG))
+}
+
+/// The `--format` of every binary: text for people, JSON for programs.
+///
+/// Use it as `#[arg(long, value_enum, default_value_t = Format::Text)]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// Text for people.
+    #[default]
+    Text,
+    /// JSON for programs.
+    Json,
+}
+
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Format::Text, Format::Json]
+    }
+
+    // The values carry no help of their own, so `--help` lists them on one line.
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(match self {
+            Format::Text => "text",
+            Format::Json => "json",
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory as _, Parser};
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    }
+
+    #[test]
+    fn the_log_filter_defaults_to_warn() {
+        assert_eq!(log_filter(None).to_string(), "warn");
+        assert_eq!(log_filter(Some("bad[[")).to_string(), "warn");
+        assert_eq!(log_filter(Some(" debug ")).to_string(), "debug");
+        assert_eq!(
+            log_filter(Some("ferry_health=trace")).to_string(),
+            "ferry_health=trace"
+        );
+    }
+
+    #[test]
+    fn format_parses_text_and_json_and_defaults_to_text() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map(|c| c.format);
+        assert_eq!(parse(&["x"]).unwrap(), Format::Text);
+        assert_eq!(parse(&["x", "--format", "json"]).unwrap(), Format::Json);
+        assert_eq!(parse(&["x", "--format=text"]).unwrap(), Format::Text);
+        assert!(parse(&["x", "--format", "yaml"]).is_err());
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("[possible values: text, json]"), "{help}");
+    }
+}
