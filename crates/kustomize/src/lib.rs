@@ -7,6 +7,7 @@ pub mod edit_file;
 pub mod images;
 pub mod model;
 pub mod resolve;
+pub mod source;
 pub mod spec;
 pub mod transform;
 pub mod validate;
@@ -14,6 +15,10 @@ pub mod validate;
 pub use edit::{EditError, EditErrorKind, EditOutcome, ImageEdit, read_images, set_images};
 pub use edit_file::{FileEditError, FileOutcome, WriteMode, set_images_in_file};
 pub use images::ImageEntry;
-pub use resolve::{Resolution, ResolveError, Workload, resolve_overlay, validate_overlay};
+pub use resolve::{
+    OverlayResolver, Resolution, ResolveError, Workload, resolve_overlay, validate_overlay,
+    validate_overlay_in,
+};
+pub use source::{FileKind, FileSource, FsSource, ParseCache};
 pub use spec::{FieldEdit, ImageSpec, SpecError};
 pub use validate::{Finding, Severity};

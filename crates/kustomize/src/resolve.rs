@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -17,7 +18,8 @@ use crate::model::{
     self, COMPONENT_API_VERSION, KUSTOMIZATION_API_VERSION, KUSTOMIZATION_FILE_NAMES,
     Kustomization, Patch, Selector, Spanned,
 };
-use crate::transform::{self, ImageMatcher};
+use crate::source::{FileSource, FsSource, ParseCache};
+use crate::transform;
 use crate::validate::{self, Finding, Severity};
 
 /// A rendered workload: an object with `containers` or `initContainers`.
@@ -133,48 +135,20 @@ pub fn resolve_overlay(root: &Path, overlay: &Path) -> Result<Resolution, Resolv
 /// Fails only when `root` or `overlay` cannot be opened; all problems inside the overlay are
 /// findings. Finding paths are absolute (canonical).
 pub fn validate_overlay(root: &Path, overlay: &Path) -> Result<Resolution, ResolveError> {
-    let canon = |p: &Path| {
-        p.canonicalize().map_err(|source| ResolveError::Io {
-            path: p.to_path_buf(),
-            source,
-        })
-    };
-    let root = canon(root)?;
-    let mut dir = canon(overlay)?;
-    // A kustomization file names its directory.
-    if dir.is_file()
-        && let Some(parent) = dir.parent()
-        && dir
-            .file_name()
-            .is_some_and(|n| KUSTOMIZATION_FILE_NAMES.iter().any(|k| n == *k))
-    {
-        dir = parent.to_path_buf();
-    }
-    let shown = overlay.display().to_string();
-    let build = move || {
-        let mut b = Builder {
-            root,
-            findings: Vec::new(),
-            stack: Vec::new(),
-        };
-        let origin = Origin {
-            file: dir.clone(),
-            line: 0,
-            column: 0,
-        };
-        let resources = if b.inside_root(&dir, &origin, &shown) {
-            b.build_dir(&dir, Expect::Kustomization, &origin)
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        let workloads = resources.iter().filter_map(Res::workload).collect();
-        Resolution {
-            workloads,
-            findings: b.findings,
-            resources: resources.into_iter().map(|r| r.doc).collect(),
-        }
-    };
+    validate_overlay_in(&FsSource, &ParseCache::new(), root, overlay)
+}
+
+/// Like [`validate_overlay`], reading every file through `source` (paths are absolute in the
+/// source's terms) and parsing YAML through `cache`, which may be shared by many resolutions.
+///
+/// Runs on a new thread with a deep stack; for many resolutions in a row,
+/// [`OverlayResolver`] keeps one such thread.
+pub fn validate_overlay_in(
+    source: &dyn FileSource,
+    cache: &ParseCache,
+    root: &Path,
+    overlay: &Path,
+) -> Result<Resolution, ResolveError> {
     // Deeply nested resource files need a deep stack while they are parsed.
     let io = |source| ResolveError::Io {
         path: overlay.to_path_buf(),
@@ -184,10 +158,133 @@ pub fn validate_overlay(root: &Path, overlay: &Path) -> Result<Resolution, Resol
         std::thread::Builder::new()
             .name("ferry-kustomize".into())
             .stack_size(model::PARSER_STACK_BYTES)
-            .spawn_scoped(s, build)
+            .spawn_scoped(s, || validate_here(source, cache, root, overlay))
             .map_err(io)?
             .join()
-            .map_err(|panic| std::panic::resume_unwind(panic))
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// A source with the paths to resolve in it, sent to an [`OverlayResolver`].
+type Job = (Box<dyn FileSource + Send>, PathBuf, PathBuf);
+
+/// What a job of an [`OverlayResolver`] gave: its result, or the panic it raised.
+type Outcome = std::thread::Result<Result<Resolution, ResolveError>>;
+
+/// Resolves many overlays in a row on one thread with a deep stack (the YAML parser needs it),
+/// sharing a [`ParseCache`]: cheaper than [`validate_overlay_in`]'s thread per resolution.
+#[derive(Debug)]
+pub struct OverlayResolver {
+    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    outcomes: std::sync::mpsc::Receiver<Outcome>,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl OverlayResolver {
+    /// Starts the resolver thread.
+    pub fn new() -> std::io::Result<Self> {
+        let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
+        let (outbox, outcomes) = std::sync::mpsc::channel::<Outcome>();
+        let worker = std::thread::Builder::new()
+            .name("ferry-kustomize".into())
+            .stack_size(model::PARSER_STACK_BYTES)
+            .spawn(move || {
+                let cache = ParseCache::new();
+                for (source, root, overlay) in inbox {
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        validate_here(source.as_ref(), &cache, &root, &overlay)
+                    }));
+                    if outbox.send(outcome).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(OverlayResolver {
+            jobs: Some(jobs),
+            outcomes,
+            worker: Some(worker),
+        })
+    }
+
+    /// Like [`validate_overlay_in`], on the resolver's thread and cache.
+    pub fn validate(
+        &mut self,
+        source: Box<dyn FileSource + Send>,
+        root: &Path,
+        overlay: &Path,
+    ) -> Result<Resolution, ResolveError> {
+        let gone = || ResolveError::Io {
+            path: overlay.to_path_buf(),
+            source: std::io::Error::other("the resolver thread is gone"),
+        };
+        let jobs = self.jobs.as_ref().ok_or_else(gone)?;
+        jobs.send((source, root.to_path_buf(), overlay.to_path_buf()))
+            .map_err(|_| gone())?;
+        match self.outcomes.recv() {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => Err(gone()),
+        }
+    }
+}
+
+impl Drop for OverlayResolver {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
+/// Resolves on the current thread, which must have [`model::PARSER_STACK_BYTES`] of stack.
+fn validate_here(
+    source: &dyn FileSource,
+    cache: &ParseCache,
+    root: &Path,
+    overlay: &Path,
+) -> Result<Resolution, ResolveError> {
+    let canon = |p: &Path| {
+        source.canonicalize(p).map_err(|source| ResolveError::Io {
+            path: p.to_path_buf(),
+            source,
+        })
+    };
+    let root = canon(root)?;
+    let mut dir = canon(overlay)?;
+    // A kustomization file names its directory.
+    if source.is_file(&dir)
+        && let Some(parent) = dir.parent()
+        && dir
+            .file_name()
+            .is_some_and(|n| KUSTOMIZATION_FILE_NAMES.iter().any(|k| n == *k))
+    {
+        dir = parent.to_path_buf();
+    }
+    let shown = overlay.display().to_string();
+    let mut b = Builder {
+        src: source,
+        cache,
+        root,
+        findings: Vec::new(),
+        stack: Vec::new(),
+    };
+    let origin = Origin {
+        file: dir.clone(),
+        line: 0,
+        column: 0,
+    };
+    let resources = if b.inside_root(&dir, &origin, &shown) {
+        b.build_dir(&dir, Expect::Kustomization, &origin)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let workloads = resources.iter().filter_map(Res::workload).collect();
+    Ok(Resolution {
+        workloads,
+        findings: b.findings,
+        resources: resources.into_iter().map(|r| r.doc).collect(),
     })
 }
 
@@ -372,13 +469,15 @@ pub fn is_remote(entry: &str) -> bool {
             .any(|h| entry.starts_with(h))
 }
 
-struct Builder {
+struct Builder<'a> {
+    src: &'a dyn FileSource,
+    cache: &'a ParseCache,
     root: PathBuf,
     findings: Vec<Finding>,
     stack: Vec<PathBuf>,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn push(&mut self, severity: Severity, at: &Origin, message: String) {
         self.findings.push(Finding {
             severity,
@@ -422,14 +521,14 @@ impl Builder {
             return None;
         }
         let joined = dir.join(entry);
-        if joined.symlink_metadata().is_err() {
+        if !self.src.exists_no_follow(&joined) {
             self.error(
                 at,
                 format!("{what} `{entry}` not found: check the path or remove the entry"),
             );
             return None;
         }
-        match joined.canonicalize() {
+        match self.src.canonicalize(&joined) {
             Ok(p) => self.inside_root(&p, at, entry).then_some(p),
             Err(e) => {
                 self.error(at, format!("{what} `{entry}` cannot be opened: {e}"));
@@ -438,11 +537,11 @@ impl Builder {
         }
     }
 
-    fn load(&mut self, dir: &Path, at: &Origin) -> Option<(PathBuf, Kustomization)> {
+    fn load(&mut self, dir: &Path, at: &Origin) -> Option<(PathBuf, Arc<Kustomization>)> {
         let found: Vec<PathBuf> = KUSTOMIZATION_FILE_NAMES
             .iter()
             .map(|n| dir.join(n))
-            .filter(|p| p.is_file())
+            .filter(|p| self.src.is_file(p))
             .collect();
         let file = match found.as_slice() {
             [] => {
@@ -472,7 +571,7 @@ impl Builder {
                 return None;
             }
         };
-        let text = match read_text(&file) {
+        let text = match self.read_text(&file) {
             Ok(t) => t,
             Err(e) => {
                 self.error(
@@ -486,7 +585,7 @@ impl Builder {
                 return None;
             }
         };
-        match model::parse_kustomization(&text) {
+        match self.cache.kustomization(&text) {
             Ok(k) => Some((file, k)),
             Err(e) => {
                 let hint = yaml_hint(&e.message);
@@ -528,6 +627,25 @@ impl Builder {
         let out = self.accumulate(dir, &file, &k, Vec::new());
         self.stack.pop();
         Some(out)
+    }
+
+    fn read_text(&self, path: &Path) -> Result<String, String> {
+        let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+        let len = self.src.file_size(path).map_err(cannot)?;
+        if len > model::MAX_YAML_BYTES as u64 {
+            return Err(format!(
+                "{} is {len} bytes, larger than the {} byte limit; split it into smaller files",
+                path.display(),
+                model::MAX_YAML_BYTES
+            ));
+        }
+        let bytes = self.src.read(path).map_err(cannot)?;
+        String::from_utf8(bytes).map_err(|_| {
+            cannot(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ))
+        })
     }
 
     fn display(&self, p: &Path) -> String {
@@ -641,7 +759,7 @@ impl Builder {
             let Some(path) = self.local_path(dir, &at, &entry.value, "resource") else {
                 continue;
             };
-            let new = if path.is_dir() {
+            let new = if self.src.is_dir(&path) {
                 self.build_dir(&path, Expect::Kustomization, &at)
                     .unwrap_or_default()
             } else {
@@ -659,7 +777,7 @@ impl Builder {
             let Some(cdir) = self.local_path(dir, &at, &entry.value, "component") else {
                 continue;
             };
-            if !cdir.is_dir() {
+            if !self.src.is_dir(&cdir) {
                 self.error(
                     &at,
                     format!(
@@ -705,7 +823,7 @@ impl Builder {
             let at = Origin::at(file, r);
             let targets = match &r.value.path {
                 Some(p) => match self.local_path(dir, &at, p, "replacements file") {
-                    Some(path) => read_text(&path).unwrap_or_default(),
+                    Some(path) => self.read_text(&path).unwrap_or_default(),
                     None => continue,
                 },
                 None => serde_json::to_string(&r.value.targets).unwrap_or_default(),
@@ -793,7 +911,7 @@ impl Builder {
             }
         }
         for entry in k.images.iter().flatten() {
-            let Ok(matcher) = ImageMatcher::new(&entry.value.name) else {
+            let Ok(matcher) = self.cache.image_matcher(&entry.value.name) else {
                 continue; // reported by validate::check_fields
             };
             for r in &mut acc {
@@ -807,7 +925,7 @@ impl Builder {
         }
         // `transformers:` run after the built-in ones.
         for (entry, paths) in &plugin_images {
-            let Ok(matcher) = ImageMatcher::new(&entry.name) else {
+            let Ok(matcher) = self.cache.image_matcher(&entry.name) else {
                 continue;
             };
             let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
@@ -835,7 +953,7 @@ impl Builder {
             let Some(path) = self.local_path(dir, &at, &entry.value, "plugin configuration") else {
                 return Vec::new();
             };
-            if path.is_dir() {
+            if self.src.is_dir(&path) {
                 self.push(
                     Severity::Warning,
                     &at,
@@ -845,7 +963,7 @@ impl Builder {
                 );
                 return Vec::new();
             }
-            match read_text(&path) {
+            match self.read_text(&path) {
                 Ok(t) => t,
                 Err(e) => {
                     self.error(&at, e);
@@ -857,8 +975,8 @@ impl Builder {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for doc in docs {
-            let kind = str_at(&doc, &["kind"]).to_string();
+        for doc in docs.iter() {
+            let kind = str_at(doc, &["kind"]).to_string();
             match (role, kind.as_str()) {
                 (PluginRole::Transformer, "ImageTagTransformer") => {
                     match serde_json::from_value::<ImageEntry>(doc["imageTag"].clone()) {
@@ -925,8 +1043,9 @@ impl Builder {
 
     /// The `images` field specs of a transformer configuration file: `(kind, path)`.
     fn image_field_specs(&mut self, path: &Path, at: &Origin) -> Vec<(Option<String>, String)> {
-        let docs = match read_text(path).and_then(|t| {
-            model::parse_resource_documents(&t)
+        let docs = match self.read_text(path).and_then(|t| {
+            self.cache
+                .resource_documents(&t)
                 .map_err(|e| format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message))
         }) {
             Ok(d) => d,
@@ -947,14 +1066,14 @@ impl Builder {
     }
 
     fn read_resources(&mut self, path: &Path, at: &Origin) -> Vec<Res> {
-        let text = match read_text(path) {
+        let text = match self.read_text(path) {
             Ok(t) => t,
             Err(e) => {
                 self.error(at, e);
                 return Vec::new();
             }
         };
-        let docs = match model::parse_resource_documents(&text) {
+        let docs = match self.cache.resource_documents(&text) {
             Ok(d) => d,
             Err(e) => {
                 let hint = yaml_hint(&e.message);
@@ -970,16 +1089,16 @@ impl Builder {
             }
         };
         let mut out = Vec::new();
-        for doc in docs {
+        for doc in docs.iter() {
             let items = if doc.get("kind").and_then(Value::as_str) == Some("List")
-                || str_at(&doc, &["kind"]).ends_with("List") && doc.get("items").is_some()
+                || str_at(doc, &["kind"]).ends_with("List") && doc.get("items").is_some()
             {
                 doc.get("items")
                     .and_then(Value::as_array)
                     .cloned()
                     .unwrap_or_default()
             } else {
-                vec![doc]
+                vec![doc.clone()]
             };
             for item in items {
                 let here = Origin {
@@ -1015,7 +1134,7 @@ impl Builder {
             return Some((at.clone(), entry.to_string()));
         }
         let path = self.local_path(dir, at, entry, "patch file")?;
-        match read_text(&path) {
+        match self.read_text(&path) {
             Ok(t) => Some((
                 Origin {
                     file: path,
@@ -1031,8 +1150,8 @@ impl Builder {
         }
     }
 
-    fn parse_patch(&mut self, origin: &Origin, text: &str) -> Option<Vec<Value>> {
-        match model::parse_resource_documents(text) {
+    fn parse_patch(&mut self, origin: &Origin, text: &str) -> Option<Arc<Vec<Value>>> {
+        match self.cache.resource_documents(text) {
             Ok(d) => Some(d),
             Err(e) => {
                 // Inline patches: offset the position by the entry's own.
@@ -1066,14 +1185,14 @@ impl Builder {
         let Some(docs) = self.parse_patch(origin, text) else {
             return;
         };
-        for patch in docs {
+        for patch in docs.iter() {
             let selected: Vec<usize> = match targets {
                 Some(t) => t.to_vec(),
                 None => {
-                    let kind = str_at(&patch, &["kind"]);
-                    let name = str_at(&patch, &["metadata", "name"]);
-                    let ns = str_at(&patch, &["metadata", "namespace"]);
-                    let group = group_of(str_at(&patch, &["apiVersion"]));
+                    let kind = str_at(patch, &["kind"]);
+                    let name = str_at(patch, &["metadata", "name"]);
+                    let ns = str_at(patch, &["metadata", "namespace"]);
+                    let group = group_of(str_at(patch, &["apiVersion"]));
                     if kind.is_empty() || name.is_empty() {
                         self.error(
                             origin,
@@ -1126,7 +1245,7 @@ impl Builder {
         let regex = |p: &Option<String>, this: &mut Self| -> Option<Option<regex::Regex>> {
             match p {
                 None => Some(None),
-                Some(p) => match regex::Regex::new(&format!("^(?:{p})$")) {
+                Some(p) => match this.cache.whole_match_regex(p) {
                     Ok(r) => Some(Some(r)),
                     Err(e) => {
                         this.error(
@@ -1206,7 +1325,7 @@ impl Builder {
                 let Some(full) = self.local_path(dir, &at, path, "patch file") else {
                     return;
                 };
-                match read_text(&full) {
+                match self.read_text(&full) {
                     Ok(t) => (
                         Origin {
                             file: full,
@@ -1269,20 +1388,6 @@ impl Builder {
             }
         }
     }
-}
-
-fn read_text(path: &Path) -> Result<String, String> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if meta.len() > model::MAX_YAML_BYTES as u64 {
-        return Err(format!(
-            "{} is {} bytes, larger than the {} byte limit; split it into smaller files",
-            path.display(),
-            meta.len(),
-            model::MAX_YAML_BYTES
-        ));
-    }
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 fn yaml_hint(message: &str) -> &'static str {
