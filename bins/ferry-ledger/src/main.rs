@@ -1,0 +1,379 @@
+//! `ferry-ledger`: the deployment history of each environment, read from the GitOps
+//! repository's base branch, and what each environment runs now.
+//!
+//! Exit codes: 0 on success; 1 when a shown environment has no deployment or its newest
+//! deployment does not render; 2 on usage, config or git errors.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ferry_config::Config;
+use ferry_gitops::{
+    Deployment, EnvLedger, LedgerOptions, LoadRequest, Loaded, Signature, load_ledger,
+    verify_deployment,
+};
+use serde::Serialize;
+
+/// Show the deployment history of GitOps environments from Git: for every commit of the base
+/// branch's first-parent history that changed what an environment's overlay renders, the
+/// commit, its time, its author and the image of every workload, newest first.
+///
+/// Environments and overlays come from ferry.toml; the repository is the one holding it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ferry-ledger",
+    version,
+    about,
+    long_about,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(flatten)]
+    show: Show,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// The Ferry config file (default: the nearest ferry.toml in the current directory or
+    /// above).
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
+    /// The base branch (or any revision) to read (default: [forge] base-branch of the config;
+    /// `origin/<branch>` is used when there is no local branch).
+    #[arg(long, value_name = "BRANCH", global = true)]
+    base: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct Show {
+    /// Show only this environment.
+    #[arg(value_name = "ENV")]
+    env_arg: Option<String>,
+    /// Show only this environment (same as the ENV argument).
+    #[arg(long = "env", value_name = "ENV", conflicts_with = "env_arg")]
+    env: Option<String>,
+    /// Show only the newest N deployments of each environment; only what they need is resolved,
+    /// so this is fast on long histories.
+    #[arg(long, value_name = "N")]
+    limit: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Record that an environment was verified: a JSON note under refs/notes/ferry on the
+    /// commit that deployed what it runs, holding its images.
+    MarkVerified(MarkVerified),
+}
+
+#[derive(Debug, Args)]
+struct MarkVerified {
+    /// The environment that was verified.
+    #[arg(long, value_name = "ENV")]
+    env: String,
+    /// The base-branch commit to verify (default: the commit that deployed what ENV runs
+    /// now). The record holds the images ENV ran at that commit.
+    #[arg(long, value_name = "REV")]
+    commit: Option<String>,
+    /// Evidence to store with the record: JSON, or plain text stored as a string.
+    #[arg(long, value_name = "TEXT", default_value = "marked verified by hand")]
+    evidence: String,
+    /// Who verifies, `Name <email>` (default: the repository's git committer identity).
+    #[arg(long = "by", value_name = "NAME <EMAIL>")]
+    by: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// The JSON report of the default command.
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    base: &'a str,
+    environments: Vec<EnvReport<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct EnvReport<'a> {
+    name: &'a str,
+    overlay: &'a str,
+    current: Option<&'a Deployment>,
+    truncated: bool,
+    deployments: &'a [Deployment],
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        None => show(&cli.show),
+        Some(Command::MarkVerified(m)) => mark_verified(m).map(|()| ExitCode::SUCCESS),
+    };
+    result.unwrap_or_else(|e| {
+        let broken_pipe = e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        });
+        if broken_pipe {
+            // The reader (e.g. `head`) has seen enough.
+            return ExitCode::SUCCESS;
+        }
+        eprintln!("ferry-ledger: {e:#}");
+        ExitCode::from(2)
+    })
+}
+
+/// The ledger of the configured environments (only `only`, when given), from the config file
+/// `--config` names or the nearest one.
+fn load(common: &Common, only: Option<&str>, options: &LedgerOptions) -> Result<Loaded> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let path = match &common.config {
+        Some(p) => p.clone(),
+        None => Config::discover(&cwd).ok_or_else(|| {
+            anyhow!(
+                "no {} in {} or above; pass --config FILE",
+                ferry_config::FILE_NAME,
+                cwd.display()
+            )
+        })?,
+    };
+    let config = Config::load(&path).map_err(|e| anyhow!("{e}"))?;
+    let request = LoadRequest {
+        base: common.base.clone(),
+        only: only.map(str::to_string),
+        options: options.clone(),
+        ..LoadRequest::default()
+    };
+    Ok(load_ledger(&config, &request)?)
+}
+
+fn show(args: &Show) -> Result<ExitCode> {
+    let only = args.env.as_deref().or(args.env_arg.as_deref());
+    let options = args
+        .limit
+        .map_or_else(LedgerOptions::default, LedgerOptions::newest);
+    let ctx = load(&args.common, only, &options)?;
+    let report = Report {
+        base: &ctx.ledger.base,
+        environments: ctx
+            .ledger
+            .environments
+            .iter()
+            .map(|e| EnvReport {
+                name: &e.name,
+                overlay: &e.overlay,
+                current: e.current(),
+                truncated: e.truncated,
+                deployments: &e.deployments,
+            })
+            .collect(),
+    };
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            for (i, env) in ctx.ledger.environments.iter().enumerate() {
+                if i > 0 {
+                    writeln!(out)?;
+                }
+                write_text(&mut out, env)?;
+            }
+        }
+    }
+    if let Some(name) = only {
+        github_output(ctx.ledger.environment(name)?)?;
+    }
+    let healthy = ctx
+        .ledger
+        .environments
+        .iter()
+        .all(|e| e.current().is_some_and(|d| d.error.is_none()));
+    Ok(if healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn write_text(out: &mut impl Write, env: &EnvLedger) -> Result<()> {
+    let Some(now) = env.current() else {
+        writeln!(
+            out,
+            "{} ({}): no deployment on the base branch",
+            env.name, env.overlay
+        )?;
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "{} ({}) runs, since {} ({}, {}):",
+        env.name,
+        env.overlay,
+        short(&now.commit),
+        now.time,
+        now.author
+    )?;
+    write_images(out, &now.images, "  ")?;
+    if let Some(e) = &now.error {
+        writeln!(out, "  warning: the newest commit does not render: {e}")?;
+    }
+    writeln!(out, "  deployments, newest first:")?;
+    for d in &env.deployments {
+        writeln!(
+            out,
+            "  {}  {}  {}  {}",
+            short(&d.commit),
+            d.time,
+            d.author,
+            d.summary
+        )?;
+        if let Some(e) = &d.error {
+            writeln!(out, "      does not render (images unchanged): {e}")?;
+        } else if d.changes.is_empty() {
+            writeln!(out, "      no image change")?;
+        }
+        for c in &d.changes {
+            let from = c.from.as_deref().unwrap_or("(new)");
+            let to = c.to.as_deref().unwrap_or("(removed)");
+            if c.from.is_none() {
+                writeln!(out, "      {}: {to}", c.container)?;
+            } else {
+                writeln!(out, "      {}: {from} -> {to}", c.container)?;
+            }
+        }
+    }
+    if env.truncated {
+        writeln!(out, "  … older deployments not read (--limit)")?;
+    }
+    Ok(())
+}
+
+fn write_images(
+    out: &mut impl Write,
+    images: &BTreeMap<String, String>,
+    indent: &str,
+) -> Result<()> {
+    let width = images.keys().map(String::len).max().unwrap_or(0);
+    for (k, v) in images {
+        writeln!(out, "{indent}{k:width$}  {v}")?;
+    }
+    Ok(())
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+fn mark_verified(args: &MarkVerified) -> Result<()> {
+    // What ENV runs now needs only its newest deployment; a commit may need all history.
+    let options = match args.commit {
+        None => LedgerOptions::newest(1),
+        Some(_) => LedgerOptions::default(),
+    };
+    let ctx = load(&args.common, Some(&args.env), &options)?;
+    let commit = args
+        .commit
+        .as_deref()
+        .map(|rev| ctx.repo.resolve(rev))
+        .transpose()?;
+    let (name, email) = match &args.by {
+        Some(by) => parse_identity(by)?,
+        None => ctx.repo.configured_committer().ok_or_else(|| {
+            anyhow!("no git committer identity is configured; pass --by \"Name <email>\"")
+        })?,
+    };
+    let evidence = serde_json::from_str(&args.evidence)
+        .unwrap_or_else(|_| serde_json::Value::String(args.evidence.clone()));
+    let committer = Signature::new(name, email, jiff::Timestamp::now());
+    let (target, record) = verify_deployment(
+        &ctx.repo,
+        &ctx.ledger,
+        &args.env,
+        commit,
+        evidence,
+        &committer,
+    )?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let v = serde_json::json!({"commit": target.to_string(), "record": record});
+            serde_json::to_writer_pretty(&mut out, &v)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            writeln!(
+                out,
+                "{} verified at {} ({}):",
+                args.env,
+                short(&target.to_string()),
+                record.verified_at
+            )?;
+            write_images(&mut out, &record.images, "  ")?;
+            writeln!(
+                out,
+                "recorded in {}; push it with `git push origin {}`",
+                ferry_gitops::NOTES_REF,
+                ferry_gitops::NOTES_REF
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn parse_identity(s: &str) -> Result<(String, String)> {
+    let (name, rest) = s
+        .split_once('<')
+        .ok_or_else(|| anyhow!("`{s}` is not `Name <email>`"))?;
+    let email = rest
+        .strip_suffix('>')
+        .ok_or_else(|| anyhow!("`{s}` is not `Name <email>`"))?;
+    if name.trim().is_empty() || email.trim().is_empty() {
+        bail!("`{s}` is not `Name <email>`");
+    }
+    Ok((name.trim().to_string(), email.trim().to_string()))
+}
+
+/// Writes `commit=` and `images=` (JSON) to `$GITHUB_OUTPUT` when running in GitHub Actions.
+fn github_output(env: &EnvLedger) -> Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_OUTPUT") else {
+        return Ok(());
+    };
+    let Some(now) = env.current() else {
+        return Ok(());
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .with_context(|| format!("cannot write {}", PathBuf::from(&path).display()))?;
+    writeln!(f, "commit={}", now.commit)?;
+    writeln!(f, "images={}", serde_json::to_string(&now.images)?)?;
+    Ok(())
+}

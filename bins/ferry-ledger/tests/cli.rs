@@ -1,0 +1,253 @@
+//! `ferry-ledger` on a real repository holding the blueprint fixture.
+
+use std::path::Path;
+use std::process::Command;
+
+use assert_cmd::Command as Bin;
+use predicates::prelude::*;
+
+const T0: i64 = 1_767_225_600;
+
+fn git(dir: &Path, args: &[&str], seconds: i64) -> String {
+    let date = format!("@{seconds} +0000");
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "Ada")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The blueprint in `<tmp>/deploy/gitops` (ferry.toml below the repository top), committed,
+/// then dev's backend bumped to 1.4.0. Returns (tempdir, config dir, commits).
+fn repo() -> (tempfile::TempDir, std::path::PathBuf, Vec<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let top = tmp.path().join("deploy");
+    let dir = top.join("gitops");
+    copy_dir(&ferry_test_support::fixtures_dir().join("blueprint"), &dir);
+    git(&top, &["init", "-q", "-b", "main"], T0);
+    git(&top, &["add", "-A"], T0);
+    git(&top, &["commit", "-q", "-m", "blueprint"], T0 + 60);
+    let c0 = git(&top, &["rev-parse", "HEAD"], T0).trim().to_string();
+    let rel = dir.join("infra/k8s/overlays/dev/kustomization.yaml");
+    let text = std::fs::read_to_string(&rel).unwrap();
+    let edited = text.replacen("newTag: 1.3.3 # bumped", "newTag: 1.4.0 # bumped", 1);
+    assert_ne!(text, edited);
+    std::fs::write(&rel, edited).unwrap();
+    git(
+        &top,
+        &["commit", "-q", "-am", "dev: backend 1.4.0"],
+        T0 + 120,
+    );
+    let c1 = git(&top, &["rev-parse", "HEAD"], T0).trim().to_string();
+    (tmp, dir, vec![c0, c1])
+}
+
+fn ledger(dir: &Path) -> Bin {
+    let mut cmd = Bin::cargo_bin("ferry-ledger").unwrap();
+    cmd.current_dir(dir).env_remove("GITHUB_OUTPUT");
+    cmd
+}
+
+#[test]
+fn json_lists_deployments_newest_first_and_what_runs_now() {
+    let (_tmp, dir, c) = repo();
+    let out = ledger(&dir).args(["--format", "json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["base"], c[1]);
+    let envs = v["environments"].as_array().unwrap();
+    let names: Vec<_> = envs.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["dev", "staging", "prod"]);
+    let dev = &envs[0];
+    assert_eq!(dev["overlay"], "gitops/infra/k8s/overlays/dev");
+    let commits: Vec<_> = dev["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["commit"].as_str().unwrap())
+        .collect();
+    assert_eq!(commits, [c[1].as_str(), c[0].as_str()]);
+    assert_eq!(dev["current"]["commit"], c[1]);
+    assert_eq!(
+        dev["current"]["images"]["backend/backend"],
+        "registry.example.com/acme/backend:1.4.0"
+    );
+    assert_eq!(dev["current"]["time"], "2026-01-01T00:02:00Z");
+    assert_eq!(dev["current"]["author"], "Ada <ada@example.com>");
+    assert_eq!(
+        dev["current"]["changes"][0],
+        serde_json::json!({
+            "container": "backend/backend",
+            "from": "registry.example.com/acme/backend:1.3.3",
+            "to": "registry.example.com/acme/backend:1.4.0"
+        })
+    );
+    let staging = &envs[1];
+    assert_eq!(staging["deployments"].as_array().unwrap().len(), 1);
+    assert_eq!(staging["current"]["commit"], c[0]);
+}
+
+#[test]
+fn text_for_one_environment_and_github_output() {
+    let (tmp, dir, c) = repo();
+    let output = tmp.path().join("github_output");
+    ledger(&dir)
+        .args(["dev", "--config", "ferry.toml"])
+        .env("GITHUB_OUTPUT", &output)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "dev (gitops/infra/k8s/overlays/dev) runs, since {}",
+            &c[1][..12]
+        )))
+        .stdout(predicate::str::contains(
+            "backend/backend: registry.example.com/acme/backend:1.3.3 -> registry.example.com/acme/backend:1.4.0",
+        ))
+        .stdout(predicate::str::contains("staging").not());
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert!(written.contains(&format!("commit={}\n", c[1])), "{written}");
+    assert!(
+        written.contains("images={\"backend/backend\":\"registry.example.com/acme/backend:1.4.0\""),
+        "{written}"
+    );
+
+    ledger(&dir)
+        .args(["--env", "qa"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no environment `qa`"))
+        .stderr(predicate::str::contains("known: dev, staging, prod"));
+    ledger(&dir)
+        .args(["--base", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot find the base branch `nope`",
+        ));
+}
+
+#[test]
+fn mark_verified_writes_a_note_git_can_read() {
+    let (_tmp, dir, c) = repo();
+    let out = ledger(&dir)
+        .args([
+            "mark-verified",
+            "--env",
+            "dev",
+            "--by",
+            "Rel Eng <releng@example.com>",
+            "--evidence",
+            r#"{"ticket":"OPS-1"}"#,
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["commit"], c[1]);
+    assert_eq!(v["record"]["env"], "dev");
+    assert_eq!(v["record"]["evidence"]["ticket"], "OPS-1");
+    let note = git(&dir, &["notes", "--ref=ferry", "show", &c[1]], T0);
+    let record: serde_json::Value = serde_json::from_str(note.trim()).unwrap();
+    assert_eq!(record["version"], 1);
+    assert_eq!(record["env"], "dev");
+    assert_eq!(
+        record["images"]["frontend/frontend"],
+        "registry.example.com/acme/frontend:1.3.3"
+    );
+    let author = git(
+        &dir,
+        &["log", "-1", "--format=%an <%ae>", "refs/notes/ferry"],
+        T0,
+    );
+    assert_eq!(author.trim(), "Rel Eng <releng@example.com>");
+
+    // staging's current deployment is the first commit.
+    ledger(&dir)
+        .args([
+            "mark-verified",
+            "--env",
+            "staging",
+            "--by",
+            "Rel Eng <releng@example.com>",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "staging verified at {}",
+            &c[0][..12]
+        )));
+    ledger(&dir)
+        .args(["mark-verified", "--env", "dev", "--by", "nobody"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not `Name <email>`"));
+}
+
+#[test]
+fn limit_reads_only_the_newest_deployments() {
+    let (_tmp, dir, c) = repo();
+    let out = ledger(&dir)
+        .args(["--env", "dev", "--limit", "1", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let dev = &v["environments"][0];
+    assert_eq!(dev["truncated"], true);
+    assert_eq!(dev["deployments"].as_array().unwrap().len(), 1);
+    assert_eq!(dev["deployments"][0]["commit"], c[1]);
+    // backend and its migrate init container.
+    assert_eq!(
+        dev["deployments"][0]["changes"].as_array().unwrap().len(),
+        2
+    );
+    ledger(&dir)
+        .args(["dev", "--limit", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "older deployments not read (--limit)",
+        ));
+}

@@ -1,0 +1,141 @@
+//! A real git repository in a temporary directory, driven with the git CLI.
+#![allow(dead_code)]
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ferry_gitops::ObjectId;
+
+/// Seconds of the first commit (2026-01-01T00:00:00Z).
+pub const T0: i64 = 1_767_225_600;
+
+pub struct TestRepo {
+    pub dir: tempfile::TempDir,
+    clock: Cell<i64>,
+}
+
+impl TestRepo {
+    /// `git init -b main` in a new temporary directory.
+    pub fn new() -> TestRepo {
+        let repo = TestRepo {
+            dir: tempfile::tempdir().unwrap(),
+            clock: Cell::new(T0),
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    /// A repository holding `fixtures/blueprint`, committed as the first commit.
+    pub fn blueprint() -> (TestRepo, ObjectId) {
+        let repo = TestRepo::new();
+        copy_dir(
+            &ferry_test_support::fixtures_dir().join("blueprint"),
+            repo.path(),
+        );
+        let id = repo.commit_all("Initial blueprint", "Ada <ada@example.com>");
+        (repo, id)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs git with a fixed identity, dates and no global or system configuration.
+    pub fn git_as(&self, args: &[&str], author: &str) -> String {
+        let (name, email) = author
+            .split_once(" <")
+            .map(|(n, e)| (n, e.trim_end_matches('>')))
+            .unwrap();
+        let date = format!("@{} +0000", self.clock.get());
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(self.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("HOME", self.path())
+            .env("GIT_AUTHOR_NAME", name)
+            .env("GIT_AUTHOR_EMAIL", email)
+            .env("GIT_COMMITTER_NAME", name)
+            .env("GIT_COMMITTER_EMAIL", email)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        self.git_as(args, "Test <test@example.com>")
+    }
+
+    /// Commits every change as `author`, one minute after the previous commit.
+    pub fn commit_all(&self, message: &str, author: &str) -> ObjectId {
+        self.clock.set(self.clock.get() + 60);
+        self.git_as(&["add", "-A"], author);
+        self.git_as(&["commit", "-q", "-m", message], author);
+        self.head()
+    }
+
+    /// Advances the clock by a minute (for the next git command).
+    pub fn tick(&self) -> i64 {
+        self.clock.set(self.clock.get() + 60);
+        self.clock.get()
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.get()
+    }
+
+    pub fn head(&self) -> ObjectId {
+        self.rev("HEAD")
+    }
+
+    pub fn rev(&self, rev: &str) -> ObjectId {
+        ObjectId::from_hex(self.git(&["rev-parse", rev]).trim().as_bytes()).unwrap()
+    }
+
+    pub fn file(&self, rel: &str) -> PathBuf {
+        self.path().join(rel)
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.file(rel)).unwrap()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        std::fs::write(self.file(rel), text).unwrap();
+    }
+
+    /// Sets `image`'s tag in `env`'s overlay (edited with ferry-kustomize).
+    pub fn bump(&self, env: &str, image: &str, tag: &str) {
+        let rel = format!("infra/k8s/overlays/{env}/kustomization.yaml");
+        let text = self.read(&rel);
+        let spec = ferry_kustomize::ImageSpec::parse(&format!("{image}:{tag}")).unwrap();
+        let out =
+            ferry_kustomize::set_images(&text, &[ferry_kustomize::ImageEdit::Set(spec)]).unwrap();
+        assert!(out.changed, "{env}: {image}:{tag} changed nothing");
+        self.write(&rel, &out.text);
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+pub const BACKEND: &str = "registry.example.com/acme/backend";
+pub const FRONTEND: &str = "registry.example.com/acme/frontend";
