@@ -20,6 +20,8 @@ use ferry_health::probe::kubernetes::{Workload, WorkloadProbe};
 use ferry_health::probe::{Observation, Outcome, Probe};
 use serde::Serialize;
 
+mod verify;
+
 /// Watch a deploy and give a verdict: healthy, unhealthy or inconclusive.
 ///
 /// Probe errors (timeouts, refused connections, API 5xx/401/403) are never failures: they spend
@@ -102,6 +104,8 @@ struct WatchArgs {
     /// Output: one line per check, or JSON Lines events.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    verify: verify::VerifyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -283,6 +287,7 @@ async fn watch(args: WatchArgs) -> Result<u8> {
     if probes.is_empty() && workloads.is_empty() && args.argocd_app.is_none() {
         bail!("nothing to watch: give --http, --workload or --argocd-app");
     }
+    let pending = verify::prepare(&args.verify)?;
     let (signals_tx, signals) = tokio::sync::mpsc::channel(8);
     if !workloads.is_empty() || args.argocd_app.is_some() {
         let (client, namespace) = kube_client(&args.cluster).await?;
@@ -306,6 +311,8 @@ async fn watch(args: WatchArgs) -> Result<u8> {
     drop(signals_tx);
     let format = args.format;
     let total = policy.checks();
+    let probe_names: Vec<String> = probes.iter().map(|p| p.name()).collect();
+    let started = jiff::Timestamp::now();
     let mut out = std::io::stdout();
     let mut write_error = None;
     let report = monitor::run(&policy, &mut probes, Some(signals), &mut |event: &Event| {
@@ -323,10 +330,23 @@ async fn watch(args: WatchArgs) -> Result<u8> {
     if let Some(e) = write_error {
         return Err(e).context("cannot write to stdout");
     }
-    github_output(&[
+    let verification = pending.map(|p| {
+        let env = p.env().to_string();
+        let evidence = verify::evidence(&report, &probe_names, started, jiff::Timestamp::now());
+        (env, p.finish(&report, evidence))
+    });
+    let mut outputs = vec![
         ("verdict", report.verdict.as_str()),
         ("reason", &report.reason),
-    ])?;
+    ];
+    if let Some((_, result)) = &verification {
+        let verified = matches!(result, Ok(verify::Verification::Recorded(..)));
+        outputs.push(("verified", if verified { "true" } else { "false" }));
+    }
+    github_output(&outputs)?;
+    if let Some((env, result)) = verification {
+        verify::print(&mut out, format, &env, &result?).context("cannot write to stdout")?;
+    }
     Ok(match report.verdict {
         Verdict::Healthy => 0,
         Verdict::Unhealthy => 1,

@@ -1,0 +1,340 @@
+//! `ferry-monitor watch --verify`: a real GitOps repository holding the blueprint, an HTTP probe
+//! against a real local server, and the verification note read back with git.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::Command as Bin;
+use predicates::prelude::*;
+use serde_json::Value;
+
+const T0: i64 = 1_767_225_600;
+
+/// A tiny HTTP server on 127.0.0.1 in a thread answering every request with `status`.
+fn serve(status: &'static str) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let body = "{}";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    addr
+}
+
+/// Runs git in `dir` with a fixed identity and date and no global or system configuration.
+fn git(dir: &Path, args: &[&str]) -> std::process::Output {
+    let date = format!("@{} +0000", T0 + 60);
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "Ada")
+        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
+        .env("GIT_COMMITTER_NAME", "Ada")
+        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date)
+        .output()
+        .unwrap()
+}
+
+fn git_ok(dir: &Path, args: &[&str]) -> String {
+    let out = git(dir, args);
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The blueprint in `<tmp>/gitops`: c0 blueprint; c1 dev backend 1.4.0; c2 README only (so dev
+/// still runs what c1 deployed). Returns (tempdir, repository, [c0, c1, c2]).
+fn repo() -> (tempfile::TempDir, PathBuf, Vec<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("gitops");
+    copy_dir(&ferry_test_support::fixtures_dir().join("blueprint"), &dir);
+    git_ok(&dir, &["init", "-q", "-b", "main"]);
+    git_ok(&dir, &["add", "-A"]);
+    git_ok(&dir, &["commit", "-q", "-m", "blueprint"]);
+    let c0 = git_ok(&dir, &["rev-parse", "HEAD"]);
+    let rel = dir.join("infra/k8s/overlays/dev/kustomization.yaml");
+    let text = std::fs::read_to_string(&rel).unwrap();
+    let edited = text.replacen("newTag: 1.3.3 # bumped", "newTag: 1.4.0 # bumped", 1);
+    assert_ne!(text, edited);
+    std::fs::write(&rel, edited).unwrap();
+    git_ok(&dir, &["commit", "-q", "-am", "dev: backend 1.4.0"]);
+    let c1 = git_ok(&dir, &["rev-parse", "HEAD"]);
+    std::fs::write(dir.join("README.md"), "# acme shop deploy\n").unwrap();
+    git_ok(&dir, &["add", "-A"]);
+    git_ok(&dir, &["commit", "-q", "-m", "docs: readme"]);
+    let c2 = git_ok(&dir, &["rev-parse", "HEAD"]);
+    (tmp, dir, vec![c0, c1, c2])
+}
+
+/// `ferry-monitor` in `dir`, with no git configuration but the repository's own.
+fn monitor(dir: &Path) -> Bin {
+    let mut cmd = Bin::cargo_bin("ferry-monitor").unwrap();
+    cmd.current_dir(dir)
+        .env_remove("GITHUB_OUTPUT")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env_remove("GIT_COMMITTER_NAME")
+        .env_remove("GIT_COMMITTER_EMAIL")
+        .env_remove("GIT_AUTHOR_NAME")
+        .env_remove("GIT_AUTHOR_EMAIL");
+    cmd
+}
+
+const FAST: [&str; 6] = ["--warmup", "0s", "--interval", "10ms", "--checks", "2"];
+
+fn note(dir: &Path, commit: &str) -> Option<Value> {
+    let out = git(dir, &["notes", "--ref=ferry", "show", commit]);
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).unwrap())
+}
+
+#[test]
+fn healthy_verdict_writes_the_record_of_what_env_runs() {
+    let (tmp, dir, c) = repo();
+    git_ok(&dir, &["config", "user.name", "Deploy Bot"]);
+    git_ok(&dir, &["config", "user.email", "deploy@example.com"]);
+    let addr = serve("200 OK");
+    let url = format!("http://{addr}/healthz");
+    let output = tmp.path().join("github_output");
+    let out = monitor(&dir)
+        .args(["watch", "--http", &url, "--verify", "dev"])
+        .args(FAST)
+        .env("GITHUB_OUTPUT", &output)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("verdict healthy"), "{text}");
+    assert!(
+        text.contains(&format!("verified dev at {} (", &c[1][..12])),
+        "{text}"
+    );
+    assert!(
+        text.contains("backend/backend    registry.example.com/acme/backend:1.4.0"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "recorded in refs/notes/ferry; push it with `git push origin refs/notes/ferry`"
+        ),
+        "{text}"
+    );
+
+    // dev's current deployment is c1; c2 changed nothing of dev.
+    assert!(note(&dir, &c[2]).is_none());
+    let record = note(&dir, &c[1]).expect("a note on c1");
+    assert_eq!(record["version"], 1);
+    assert_eq!(record["env"], "dev");
+    assert_eq!(
+        record["images"]["backend/backend"],
+        "registry.example.com/acme/backend:1.4.0"
+    );
+    let evidence = &record["evidence"];
+    assert_eq!(evidence["by"], "ferry-monitor");
+    assert_eq!(evidence["verdict"], "healthy");
+    assert_eq!(evidence["checks"], 2);
+    assert_eq!(evidence["passed"], 2);
+    let probes = evidence["probes"].as_array().unwrap();
+    assert_eq!(probes.len(), 1);
+    assert!(probes[0].as_str().unwrap().contains(&url), "{probes:?}");
+    for key in ["started_at", "finished_at"] {
+        let t: jiff::Timestamp = evidence[key].as_str().unwrap().parse().unwrap();
+        assert!(t > jiff::Timestamp::from_second(T0).unwrap(), "{key}");
+    }
+    assert!(evidence["duration_ms"].is_u64());
+    let author = git_ok(
+        &dir,
+        &["log", "-1", "--format=%an <%ae>", "refs/notes/ferry"],
+    );
+    assert_eq!(author, "Deploy Bot <deploy@example.com>");
+
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert!(written.contains("verdict=healthy\n"), "{written}");
+    assert!(written.contains("verified=true\n"), "{written}");
+}
+
+#[test]
+fn unhealthy_verdict_writes_nothing_and_says_so() {
+    let (tmp, dir, c) = repo();
+    let addr = serve("503 Service Unavailable");
+    let output = tmp.path().join("github_output");
+    monitor(&dir)
+        .args([
+            "watch",
+            "--http",
+            &format!("http://{addr}/healthz"),
+            "--failures",
+            "2",
+            "--verify",
+            "dev",
+        ])
+        .args(FAST)
+        .env("GITHUB_OUTPUT", &output)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("verdict unhealthy"))
+        .stdout(predicate::str::contains(
+            "not verified: the verdict is unhealthy; no verification record written for dev",
+        ));
+    for commit in &c {
+        assert!(note(&dir, commit).is_none());
+    }
+    assert!(
+        !git(&dir, &["rev-parse", "--verify", "-q", "refs/notes/ferry"])
+            .status
+            .success()
+    );
+    let written = std::fs::read_to_string(&output).unwrap();
+    assert!(written.contains("verdict=unhealthy\n"), "{written}");
+    assert!(written.contains("verified=false\n"), "{written}");
+}
+
+#[test]
+fn json_with_commit_config_and_repo_from_elsewhere() {
+    let (tmp, dir, c) = repo();
+    let addr = serve("200 OK");
+    // Run from an unrelated directory: the config and the repository are named.
+    let elsewhere = tmp.path().join("app");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let out = monitor(&elsewhere)
+        .args([
+            "watch",
+            "--http",
+            &format!("http://{addr}/"),
+            "--verify",
+            "staging",
+            "--commit",
+            &c[2],
+            "--config",
+            dir.join("ferry.toml").to_str().unwrap(),
+            "--repo",
+            dir.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .args(FAST)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let events: Vec<Value> = std::str::from_utf8(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let names: Vec<_> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["started", "check", "check", "verdict", "verification"]
+    );
+    let v = events.last().unwrap();
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["env"], "staging");
+    assert_eq!(v["commit"], c[2].as_str());
+    assert_eq!(v["notes_ref"], "refs/notes/ferry");
+    assert_eq!(v["push"], "git push origin refs/notes/ferry");
+    assert_eq!(
+        v["record"]["images"]["backend/backend"],
+        "registry.example.com/acme/backend:1.3.2"
+    );
+    let record = note(&dir, &c[2]).expect("a note on the given commit");
+    assert_eq!(record, v["record"]);
+    // No identity is configured: the fallback one made the notes commit.
+    let author = git_ok(
+        &dir,
+        &["log", "-1", "--format=%an <%ae>", "refs/notes/ferry"],
+    );
+    assert_eq!(author, "ferry-monitor <ferry-monitor@localhost>");
+}
+
+#[test]
+fn verify_mistakes_exit_2_before_watching() {
+    let (_tmp, dir, c) = repo();
+    let addr = serve("200 OK");
+    let url = format!("http://{addr}/healthz");
+    let run = |extra: &[&str]| {
+        let mut cmd = monitor(&dir);
+        cmd.args(["watch", "--http", &url]).args(FAST).args(extra);
+        cmd.assert()
+    };
+    run(&["--verify", "qa"])
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("no environment `qa`"))
+        .stderr(predicate::str::contains("known: dev, staging, prod"));
+    run(&["--verify", "dev", "--commit", "nope"])
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("--commit"))
+        .stderr(predicate::str::contains("nope"));
+    // A commit off the base branch.
+    git_ok(&dir, &["checkout", "-q", "-b", "side", &c[0]]);
+    std::fs::write(dir.join("side.txt"), "side\n").unwrap();
+    git_ok(&dir, &["add", "-A"]);
+    git_ok(&dir, &["commit", "-q", "-m", "side"]);
+    let side = git_ok(&dir, &["rev-parse", "HEAD"]);
+    git_ok(&dir, &["checkout", "-q", "main"]);
+    run(&["--verify", "dev", "--commit", &side])
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "is not on the first-parent history of the base branch",
+        ));
+    run(&["--commit", &c[1]])
+        .code(2)
+        .stderr(predicate::str::contains("--verify"));
+    run(&["--verify", "dev", "--config", "/nonexistent/ferry.toml"])
+        .code(2)
+        .stdout(predicate::str::is_empty());
+    assert!(
+        !git(&dir, &["rev-parse", "--verify", "-q", "refs/notes/ferry"])
+            .status
+            .success()
+    );
+}
