@@ -2,9 +2,10 @@
 //!
 //! - `cargo xtask demo`: the main job on a fresh machine.
 //! - `cargo xtask ci`: what CI runs (fmt, clippy, tests).
-//! - `cargo xtask bench kustomize|monitor`: the speed targets.
+//! - `cargo xtask bench kustomize|monitor|ledger`: the speed targets.
 
 mod bench_kustomize;
+mod bench_ledger;
 mod bench_monitor;
 
 use std::path::{Path, PathBuf};
@@ -12,7 +13,8 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <demo | ci | bench kustomize | bench monitor>";
+const USAGE: &str =
+    "usage: cargo xtask <demo | ci | bench kustomize | bench monitor | bench ledger>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -22,6 +24,7 @@ fn main() -> Result<()> {
         ["ci"] => ci(),
         ["bench", "kustomize", rest @ ..] => bench_kustomize::run(rest),
         ["bench", "monitor", rest @ ..] => bench_monitor::run(rest),
+        ["bench", "ledger", rest @ ..] => bench_ledger::run(rest),
         _ => bail!("{USAGE}"),
     }
 }
