@@ -21,12 +21,14 @@ pub const DEFAULT_LOG: &str = "warn";
 
 /// Sends `tracing` logs to stderr, filtered by `FERRY_LOG` (`tracing_subscriber::EnvFilter`
 /// syntax, e.g. `debug` or `ferry_health=trace`); when it is unset or empty, by `RUST_LOG`; when
-/// both are, or the filter is invalid, `warn`. Does nothing if a global subscriber is already set.
+/// both are, or the filter is invalid, `warn`. Colours only when stderr is a terminal. Does nothing
+/// if a global subscriber is already set.
 pub fn init_logging() {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let directives = var(LOG_VAR).or_else(|| var(tracing_subscriber::EnvFilter::DEFAULT_ENV));
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(log_filter(directives.as_deref()))
         .try_init();
 }
