@@ -1,49 +1,12 @@
 //! `ferry-ledger` on a real repository holding the blueprint fixture.
 
 use std::path::Path;
-use std::process::Command;
 
 use assert_cmd::Command as Bin;
+use ferry_test_support::git::{copy_dir, git};
 use predicates::prelude::*;
 
 const T0: i64 = 1_767_225_600;
-
-fn git(dir: &Path, args: &[&str], seconds: i64) -> String {
-    let date = format!("@{seconds} +0000");
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env("GIT_AUTHOR_NAME", "Ada")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .env("GIT_AUTHOR_DATE", &date)
-        .env("GIT_COMMITTER_DATE", &date)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// The blueprint in `<tmp>/deploy/gitops` (ferry.toml below the repository top), committed,
 /// then dev's backend bumped to 1.4.0. Returns (tempdir, config dir, commits).

@@ -1,42 +1,15 @@
 //! `ferry-monitor` end to end: watch against a real local HTTP server, assess on real objects.
 
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 
 use assert_cmd::Command;
+use ferry_test_support::http::serve_with;
 use predicates::prelude::*;
 use serde_json::{Value, json};
 
-/// A tiny HTTP server on 127.0.0.1 in a thread: one connection per request; `respond` turns the
-/// request head into a status line and a body.
-fn serve(respond: impl Fn(&str) -> (&'static str, String) + Send + 'static) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            let (status, body) = respond(&String::from_utf8_lossy(&request));
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    addr
-}
-
 /// An HTTP service: `/healthz` answers 200 `{"status":"UP"}`, anything else 503.
 fn server() -> SocketAddr {
-    serve(|request| {
+    serve_with(|request| {
         if request.starts_with("GET /healthz ") {
             ("200 OK", r#"{"status":"UP"}"#.to_string())
         } else {
@@ -267,7 +240,7 @@ fn assess_names_the_file_on_bad_yaml() {
 /// A fake Kubernetes API on 127.0.0.1 in a thread: exact paths → JSON bodies, else a 404 Status.
 /// Returns a kubeconfig that points at it (in `dir`).
 fn fake_api(dir: &std::path::Path, routes: Vec<(String, Value)>) -> std::path::PathBuf {
-    let addr = serve(move |request| {
+    let addr = serve_with(move |request| {
         let target = request.split_whitespace().nth(1).unwrap_or("/");
         let path = target.split('?').next().unwrap_or("/");
         match routes.iter().find(|(p, _)| p == path) {

@@ -1,60 +1,19 @@
 //! `ferry-monitor watch --verify`: a real GitOps repository holding the blueprint, an HTTP probe
 //! against a real local server, and the verification note read back with git.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use assert_cmd::Command as Bin;
+use ferry_test_support::git::copy_dir;
+use ferry_test_support::http::serve;
 use predicates::prelude::*;
 use serde_json::Value;
 
 const T0: i64 = 1_767_225_600;
 
-/// A tiny HTTP server on 127.0.0.1 in a thread answering every request with `status`.
-fn serve(status: &'static str) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            let body = "{}";
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    addr
-}
-
-/// Runs git in `dir` with a fixed identity and date and no global or system configuration.
+/// Runs git in `dir` as Ada one minute after `T0`, with no global or system configuration.
 fn git(dir: &Path, args: &[&str]) -> std::process::Output {
-    let date = format!("@{} +0000", T0 + 60);
-    Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env("GIT_AUTHOR_NAME", "Ada")
-        .env("GIT_AUTHOR_EMAIL", "ada@example.com")
-        .env("GIT_COMMITTER_NAME", "Ada")
-        .env("GIT_COMMITTER_EMAIL", "ada@example.com")
-        .env("GIT_AUTHOR_DATE", &date)
-        .env("GIT_COMMITTER_DATE", &date)
-        .output()
-        .unwrap()
+    ferry_test_support::git::output_as(dir, args, ferry_test_support::git::ADA, T0 + 60)
 }
 
 fn git_ok(dir: &Path, args: &[&str]) -> String {
@@ -65,19 +24,6 @@ fn git_ok(dir: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// The blueprint in `<tmp>/gitops`: c0 blueprint; c1 dev backend 1.4.0; c2 README only (so dev
@@ -133,7 +79,7 @@ fn healthy_verdict_writes_the_record_of_what_env_runs() {
     let (tmp, dir, c) = repo();
     git_ok(&dir, &["config", "user.name", "Deploy Bot"]);
     git_ok(&dir, &["config", "user.email", "deploy@example.com"]);
-    let addr = serve("200 OK");
+    let addr = serve("200 OK", "{}");
     let url = format!("http://{addr}/healthz");
     let output = tmp.path().join("github_output");
     let out = monitor(&dir)
@@ -198,7 +144,7 @@ fn healthy_verdict_writes_the_record_of_what_env_runs() {
 #[test]
 fn unhealthy_verdict_writes_nothing_and_says_so() {
     let (tmp, dir, c) = repo();
-    let addr = serve("503 Service Unavailable");
+    let addr = serve("503 Service Unavailable", "{}");
     let output = tmp.path().join("github_output");
     monitor(&dir)
         .args([
@@ -234,7 +180,7 @@ fn unhealthy_verdict_writes_nothing_and_says_so() {
 #[test]
 fn json_with_commit_config_and_repo_from_elsewhere() {
     let (tmp, dir, c) = repo();
-    let addr = serve("200 OK");
+    let addr = serve("200 OK", "{}");
     // Run from an unrelated directory: the config and the repository are named.
     let elsewhere = tmp.path().join("app");
     std::fs::create_dir_all(&elsewhere).unwrap();
@@ -296,7 +242,7 @@ fn json_with_commit_config_and_repo_from_elsewhere() {
 #[test]
 fn verify_mistakes_exit_2_before_watching() {
     let (_tmp, dir, c) = repo();
-    let addr = serve("200 OK");
+    let addr = serve("200 OK", "{}");
     let url = format!("http://{addr}/healthz");
     let run = |extra: &[&str]| {
         let mut cmd = monitor(&dir);

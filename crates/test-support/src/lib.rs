@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod git;
+pub mod http;
 pub mod registry;
 
 /// The workspace root (the directory holding the top-level `Cargo.toml`).

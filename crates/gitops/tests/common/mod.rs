@@ -3,7 +3,6 @@
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ferry_gitops::ObjectId;
 
@@ -41,33 +40,9 @@ impl TestRepo {
         self.dir.path()
     }
 
-    /// Runs git with a fixed identity, dates and no global or system configuration.
+    /// Runs git as `author` at the repository's clock (see `ferry_test_support::git::git_as`).
     pub fn git_as(&self, args: &[&str], author: &str) -> String {
-        let (name, email) = author
-            .split_once(" <")
-            .map(|(n, e)| (n, e.trim_end_matches('>')))
-            .unwrap();
-        let date = format!("@{} +0000", self.clock.get());
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(self.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("HOME", self.path())
-            .env("GIT_AUTHOR_NAME", name)
-            .env("GIT_AUTHOR_EMAIL", email)
-            .env("GIT_COMMITTER_NAME", name)
-            .env("GIT_COMMITTER_EMAIL", email)
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        ferry_test_support::git::git_as(self.path(), args, author, self.clock.get())
     }
 
     pub fn git(&self, args: &[&str]) -> String {
@@ -124,18 +99,7 @@ impl TestRepo {
     }
 }
 
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+pub use ferry_test_support::git::copy_dir;
 
 pub const BACKEND: &str = "registry.example.com/acme/backend";
 pub const FRONTEND: &str = "registry.example.com/acme/frontend";

@@ -1,0 +1,98 @@
+//! Driving the real git CLI from tests, with a fixed identity and date and no user configuration.
+//!
+//! Every command runs with `GIT_CONFIG_NOSYSTEM=1`, `GIT_CONFIG_GLOBAL=/dev/null` and `HOME` set
+//! to the working directory, so the developer's own git configuration never leaks into a test,
+//! and with author and committer both set to one identity at one date (`@SECONDS +0000`), so
+//! commit ids are reproducible.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The identity tests commit as unless they say otherwise.
+pub const ADA: &str = "Ada <ada@example.com>";
+
+/// A `git` command in `dir` whose author and committer are `author` (`"Name <email>"`) at
+/// `seconds` since the epoch (UTC), with no system or global configuration.
+///
+/// # Panics
+///
+/// When `author` is not of the form `Name <email>`.
+pub fn command_as(dir: &Path, author: &str, seconds: i64) -> Command {
+    let (name, email) = author
+        .split_once(" <")
+        .map(|(n, e)| (n, e.trim_end_matches('>')))
+        .unwrap_or_else(|| panic!("author {author:?} is not `Name <email>`"));
+    let date = format!("@{seconds} +0000");
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", name)
+        .env("GIT_AUTHOR_EMAIL", email)
+        .env("GIT_COMMITTER_NAME", name)
+        .env("GIT_COMMITTER_EMAIL", email)
+        .env("GIT_AUTHOR_DATE", &date)
+        .env("GIT_COMMITTER_DATE", &date);
+    cmd
+}
+
+/// Runs `git args` in `dir` as `author` at `seconds` (see [`command_as`]) and returns its output
+/// whether or not it succeeded.
+///
+/// # Panics
+///
+/// When git cannot be started.
+pub fn output_as(dir: &Path, args: &[&str], author: &str, seconds: i64) -> Output {
+    command_as(dir, author, seconds)
+        .args(args)
+        .output()
+        .expect("git runs")
+}
+
+/// Runs `git args` in `dir` as `author` at `seconds` (see [`command_as`]) and returns its
+/// standard output, untrimmed.
+///
+/// # Panics
+///
+/// When git cannot be started, fails (the message holds its stderr) or prints non-UTF-8.
+pub fn git_as(dir: &Path, args: &[&str], author: &str, seconds: i64) -> String {
+    let out = output_as(dir, args, author, seconds);
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("git prints UTF-8")
+}
+
+/// [`git_as`] with the identity [`ADA`].
+pub fn git(dir: &Path, args: &[&str], seconds: i64) -> String {
+    git_as(dir, args, ADA, seconds)
+}
+
+/// Copies the directory tree `from` into `to` (created when missing), file by file.
+///
+/// # Panics
+///
+/// On any I/O error.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("cannot create {}: {e}", to.display()));
+    let entries =
+        std::fs::read_dir(from).unwrap_or_else(|e| panic!("cannot read {}: {e}", from.display()));
+    for entry in entries {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| {
+                panic!(
+                    "cannot copy {} to {}: {e}",
+                    entry.path().display(),
+                    target.display()
+                )
+            });
+        }
+    }
+}
