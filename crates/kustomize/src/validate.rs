@@ -155,18 +155,22 @@ pub fn check_fields(file: &Path, k: &Kustomization, out: &mut Vec<Finding>) {
 /// distribution/reference grammar), or an entry that changes nothing.
 pub fn check_image_entry(e: &crate::images::ImageEntry) -> Vec<String> {
     let mut problems = Vec::new();
-    if ImageMatcher::new(&e.name).is_err() {
-        problems.push(format!(
-            "`name: {}` is not usable: kustomize v5.5 reads it as a regular expression and \
-             fails; write the plain image name",
-            e.name
-        ));
-    } else if let Err(err) = plain_name(&e.name) {
-        problems.push(format!(
-            "`name: {}` is not a valid image name: {err}; write the image name without tag or \
+    // A valid image name always compiles as a matcher, so the (costly) regex is built only to
+    // tell why an invalid name is invalid.
+    if let Err(err) = plain_name(&e.name) {
+        if ImageMatcher::new(&e.name).is_err() {
+            problems.push(format!(
+                "`name: {}` is not usable: kustomize v5.5 reads it as a regular expression and \
+                 fails; write the plain image name",
+                e.name
+            ));
+        } else {
+            problems.push(format!(
+                "`name: {}` is not a valid image name: {err}; write the image name without tag or \
              digest",
-            e.name
-        ));
+                e.name
+            ));
+        }
     }
     if let Some(n) = &e.new_name
         && let Err(err) = plain_name(n)
