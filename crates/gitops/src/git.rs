@@ -206,10 +206,31 @@ pub struct CommitRequest {
     pub committer: Signature,
 }
 
+/// The entries of a decoded tree, sorted by name (byte order) for binary search.
+#[derive(Debug, Default)]
+pub(crate) struct Tree {
+    entries: Vec<(Box<str>, Entry)>,
+}
+
+impl Tree {
+    /// The entry called `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&Entry> {
+        self.entries
+            .binary_search_by(|(n, _)| n.as_ref().cmp(name))
+            .ok()
+            .map(|i| &self.entries[i].1)
+    }
+
+    /// Every entry, by name.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Entry)> {
+        self.entries.iter().map(|(n, e)| (n.as_ref(), e))
+    }
+}
+
 /// A git repository, with caches for reading trees across many commits.
 pub struct Repo {
     repo: gix::Repository,
-    trees: RefCell<HashMap<ObjectId, Rc<HashMap<String, Entry>>>>,
+    trees: RefCell<gix::hashtable::HashMap<ObjectId, Rc<Tree>>>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -240,16 +261,16 @@ impl Repo {
     }
 
     fn from_gix(mut repo: gix::Repository) -> Repo {
-        // Walking history reads long delta chains; keep decoded bases and objects around.
+        // Walking history reads long delta chains; keep decoded bases around. No object cache:
+        // decoded trees are cached here and the ledger caches blobs, so it would only copy.
         repo.objects.set_pack_cache(|| {
             Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
                 64 * 1024 * 1024,
             ))
         });
-        repo.object_cache_size_if_unset(16 * 1024 * 1024);
         Repo {
             repo,
-            trees: RefCell::new(HashMap::new()),
+            trees: RefCell::new(gix::hashtable::HashMap::default()),
         }
     }
 
@@ -338,8 +359,18 @@ impl Repo {
         })
     }
 
-    /// The entries of tree `id` by name (cached: trees never change).
+    /// The entries of tree `id` by name (trees are decoded once: they never change).
     pub fn tree_entries(&self, id: ObjectId) -> Result<Rc<HashMap<String, Entry>>, GitError> {
+        Ok(Rc::new(
+            self.tree(id)?
+                .iter()
+                .map(|(n, e)| (n.to_string(), *e))
+                .collect(),
+        ))
+    }
+
+    /// The decoded tree `id` (cached).
+    pub(crate) fn tree(&self, id: ObjectId) -> Result<Rc<Tree>, GitError> {
         if let Some(t) = self.trees.borrow().get(&id) {
             return Ok(Rc::clone(t));
         }
@@ -350,12 +381,12 @@ impl Repo {
         let decoded = tree
             .decode()
             .map_err(git(format!("cannot decode tree {id}")))?;
-        let map: HashMap<String, Entry> = decoded
+        let mut entries: Vec<(Box<str>, Entry)> = decoded
             .entries
             .iter()
             .map(|e| {
                 (
-                    e.filename.to_str_lossy().into_owned(),
+                    e.filename.to_str_lossy().into(),
                     Entry {
                         id: e.oid.to_owned(),
                         kind: EntryType::from_mode(e.mode),
@@ -363,9 +394,13 @@ impl Repo {
                 )
             })
             .collect();
-        let map = Rc::new(map);
-        self.trees.borrow_mut().insert(id, Rc::clone(&map));
-        Ok(map)
+        // Git orders directories as if their name ended with `/`; lookups use plain order.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        // Names made lossy may collide; one entry is kept, as a map would.
+        entries.dedup_by(|a, b| a.0 == b.0);
+        let tree = Rc::new(Tree { entries });
+        self.trees.borrow_mut().insert(id, Rc::clone(&tree));
+        Ok(tree)
     }
 
     /// The entry at `path` below tree `root`; `""` is the root itself.
@@ -378,7 +413,7 @@ impl Repo {
             if current.kind != EntryType::Tree {
                 return Ok(None);
             }
-            match self.tree_entries(current.id)?.get(part) {
+            match self.tree(current.id)?.get(part) {
                 Some(e) => current = *e,
                 None => return Ok(None),
             }
@@ -574,7 +609,7 @@ impl Repo {
         prefix: String,
         out: &mut HashMap<ObjectId, ObjectId>,
     ) -> Result<(), GitError> {
-        for (name, entry) in self.tree_entries(tree)?.iter() {
+        for (name, entry) in self.tree(tree)?.iter() {
             let hex = format!("{prefix}{name}");
             if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                 continue;

@@ -12,9 +12,12 @@
 //! (a [`FileSource`] over a snapshot of the tree; no temporary directory), with blobs read once
 //! and YAML parsed once per distinct content across all commits (on one [`OverlayResolver`]
 //! thread and its [`ferry_kustomize::ParseCache`]); when any
-//! dependency holds a symbolic link, the whole repository tree is used instead.
+//! dependency holds a symbolic link, the whole repository tree is used instead. Snapshots of
+//! the next commits are built while the resolver thread works, and an image bump of the overlay
+//! re-runs only its `images` step there (see [`OverlayResolver`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::BuildHasherDefault;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
@@ -367,11 +370,12 @@ pub fn build_ledger_with(
     let chain = repo.first_parent_chain(base)?;
     let mut builder = Builder {
         repo,
-        blobs: HashMap::new(),
+        blobs: IdMap::default(),
         resolver: None,
-        resolved: HashMap::new(),
-        has_link: HashMap::new(),
-        kustomization_strings: HashMap::new(),
+        resolved: HashMap::default(),
+        references: HashMap::default(),
+        has_link: IdMap::default(),
+        kustomization_strings: IdMap::default(),
         strings_by_skeleton: HashMap::new(),
     };
     let mut envs = Vec::new();
@@ -386,15 +390,57 @@ pub fn build_ledger_with(
     })
 }
 
+/// Resolutions queued on the resolver thread ([`Builder::feed`]), oldest first.
+#[derive(Default)]
+struct Pipeline {
+    submitted: std::collections::VecDeque<Rc<DepKey>>,
+    /// The error that stopped the queueing.
+    failed: Option<LedgerError>,
+    /// Whether queueing stopped (the rest is resolved one by one).
+    stopped: bool,
+}
+
+/// A map keyed by object id (already a good hash).
+type IdMap<V> = gix::hashtable::HashMap<ObjectId, V>;
+
+/// A map hashed with [`Fnv`].
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+/// FNV-1a: a fast hash for the ledger's own keys (paths and object ids, not attacker-chosen
+/// in a way that matters for a one-shot computation).
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
 struct Builder<'r> {
     repo: &'r Repo,
     /// Blob contents by id, shared across commits.
-    blobs: HashMap<ObjectId, Arc<[u8]>>,
+    blobs: IdMap<Arc<[u8]>>,
     /// The resolver thread, with parsed YAML by content shared across commits.
     resolver: Option<OverlayResolver>,
-    resolved: HashMap<DepKey, Resolved>,
-    has_link: HashMap<ObjectId, bool>,
-    kustomization_strings: HashMap<ObjectId, Rc<Vec<String>>>,
+    resolved: FnvMap<Rc<DepKey>, Resolved>,
+    /// Repository paths named by a kustomization's strings, by directory and strings (the
+    /// strings are kept alive by `kustomization_strings`, so their address names them).
+    references: FnvMap<(String, *const Vec<String>), Rc<Vec<String>>>,
+    has_link: IdMap<bool>,
+    kustomization_strings: IdMap<Rc<Vec<String>>>,
     /// Strings of kustomization files by [`image_value_skeleton`].
     strings_by_skeleton: HashMap<String, Rc<Vec<String>>>,
 }
@@ -408,11 +454,13 @@ impl Builder<'_> {
     ) -> Result<EnvLedger, LedgerError> {
         let overlay = env.overlay.trim_matches('/').to_string();
         // Phase 1: the commits where the environment's inputs changed (no resolution).
-        let mut candidates: Vec<(usize, DepKey)> = Vec::new();
+        let mut candidates: Vec<(usize, Rc<DepKey>)> = Vec::new();
         // The dependency key and its paths as a trie; the key's objects are the same in every
         // commit since it was computed, so each commit is compared with the one before it.
-        let mut previous: Option<(DepKey, PathTrie)> = None;
+        let mut previous: Option<(Rc<DepKey>, Rc<PathTrie>)> = None;
         let mut previous_tree: Option<ObjectId> = None;
+        // Without a limit every candidate is resolved: queue each as soon as it is found.
+        let mut pipe = Pipeline::default();
         for (position, commit) in chain.iter().enumerate().rev() {
             let before = previous_tree.replace(commit.tree);
             if let (Some((_, trie)), Some(before)) = (&previous, before)
@@ -421,16 +469,26 @@ impl Builder<'_> {
                 continue;
             }
             let key = self.dependencies(commit.tree, &overlay)?;
-            if previous.as_ref().is_some_and(|(k, _)| *k == key) {
+            if previous.as_ref().is_some_and(|(k, _)| **k == key) {
                 continue;
             }
+            let trie = match &previous {
+                // An image bump changes objects, not paths: keep the trie.
+                Some((k, trie)) if k.keys().eq(key.keys()) => Rc::clone(trie),
+                _ => Rc::new(PathTrie::new(&key)),
+            };
+            let key = Rc::new(key);
             let exists = key.get(&overlay).is_some_and(Option::is_some);
             if exists || !candidates.is_empty() {
-                candidates.push((position, key.clone()));
+                if max_deployments.is_none() {
+                    self.feed(&mut pipe, commit.tree, &key, &overlay);
+                }
+                candidates.push((position, Rc::clone(&key)));
             }
-            previous = Some((key.clone(), PathTrie::new(&key)));
+            previous = Some((key, trie));
         }
         // Phase 2: resolve; with a limit, only back to the oldest deployment shown.
+        self.drain(pipe)?;
         let mut renderings: Vec<Option<Resolved>> = vec![None; candidates.len()];
         let mut start = 0;
         let mut baseline: Option<(Resolved, BTreeMap<String, String>)> = None;
@@ -511,7 +569,7 @@ impl Builder<'_> {
     fn rendering(
         &mut self,
         chain: &[CommitInfo],
-        candidates: &[(usize, DepKey)],
+        candidates: &[(usize, Rc<DepKey>)],
         renderings: &mut [Option<Resolved>],
         overlay: &str,
         i: usize,
@@ -540,7 +598,7 @@ impl Builder<'_> {
         if trie.leaf {
             return Ok(false);
         }
-        let (left, right) = (self.repo.tree_entries(a)?, self.repo.tree_entries(b)?);
+        let (left, right) = (self.repo.tree(a)?, self.repo.tree(b)?);
         for (name, sub) in &trie.children {
             match (left.get(name), right.get(name)) {
                 (x, y) if x == y => {}
@@ -575,19 +633,19 @@ impl Builder<'_> {
             if self.tree_has_link(entry.id)? {
                 link = true;
             }
-            for s in self.kustomization_strings(entry.id)?.iter() {
-                for candidate in reference_candidates(&dir, s) {
-                    if key.contains_key(&candidate) || pending.contains(&candidate) {
-                        continue;
-                    }
-                    match self.repo.entry_in_tree(tree, &candidate)? {
-                        Some(e) if e.kind == EntryType::Tree => pending.push(candidate),
-                        found => {
-                            if found.is_some_and(|e| e.kind == EntryType::Link) {
-                                link = true;
-                            }
-                            key.insert(candidate, found);
+            let strings = self.kustomization_strings(entry.id)?;
+            let references = self.references(&dir, &strings);
+            for candidate in references.iter() {
+                if key.contains_key(candidate) || pending.contains(candidate) {
+                    continue;
+                }
+                match self.repo.entry_in_tree(tree, candidate)? {
+                    Some(e) if e.kind == EntryType::Tree => pending.push(candidate.clone()),
+                    found => {
+                        if found.is_some_and(|e| e.kind == EntryType::Link) {
+                            link = true;
                         }
+                        key.insert(candidate.clone(), found);
                     }
                 }
             }
@@ -598,12 +656,35 @@ impl Builder<'_> {
         Ok(key)
     }
 
+    /// The repository paths the kustomization `strings` of directory `dir` may name, in order,
+    /// without repeats.
+    fn references(&mut self, dir: &str, strings: &Rc<Vec<String>>) -> Rc<Vec<String>> {
+        if strings.is_empty() {
+            return Rc::default();
+        }
+        let id = (dir.to_string(), Rc::as_ptr(strings));
+        if let Some(found) = self.references.get(&id) {
+            return Rc::clone(found);
+        }
+        let mut out: Vec<String> = Vec::new();
+        for s in strings.iter() {
+            for candidate in reference_candidates(dir, s) {
+                if !out.contains(&candidate) {
+                    out.push(candidate);
+                }
+            }
+        }
+        let out = Rc::new(out);
+        self.references.insert(id, Rc::clone(&out));
+        out
+    }
+
     fn tree_has_link(&mut self, id: ObjectId) -> Result<bool, LedgerError> {
         if let Some(&b) = self.has_link.get(&id) {
             return Ok(b);
         }
         let mut found = false;
-        for entry in self.repo.tree_entries(id)?.values() {
+        for (_, entry) in self.repo.tree(id)?.iter() {
             found = match entry.kind {
                 EntryType::Link => true,
                 EntryType::Tree => self.tree_has_link(entry.id)?,
@@ -619,10 +700,10 @@ impl Builder<'_> {
 
     /// Every single-line string of the kustomization file in directory tree `id`.
     fn kustomization_strings(&mut self, id: ObjectId) -> Result<Rc<Vec<String>>, LedgerError> {
-        let entries = self.repo.tree_entries(id)?;
+        let entries = self.repo.tree(id)?;
         let Some(file) = KUSTOMIZATION_FILE_NAMES
             .iter()
-            .find_map(|n| entries.get(*n))
+            .find_map(|n| entries.get(n))
             .filter(|e| e.kind != EntryType::Tree)
         else {
             return Ok(Rc::default());
@@ -668,11 +749,94 @@ impl Builder<'_> {
         &mut self,
         tree: ObjectId,
         overlay: &str,
-        key: &DepKey,
+        key: &Rc<DepKey>,
     ) -> Result<Resolved, LedgerError> {
         if let Some(r) = self.resolved.get(key) {
             return Ok(Rc::clone(r));
         }
+        let source = self.snapshot(tree, key)?;
+        let root = PathBuf::from(TREE_ROOT);
+        let result = self
+            .resolver()?
+            .validate(Box::new(source), &root, &root.join(overlay));
+        let outcome = Rc::new(rendering_of(result, &root));
+        self.resolved.insert(Rc::clone(key), Rc::clone(&outcome));
+        Ok(outcome)
+    }
+
+    /// Queues the resolution of `key` (at `tree`) on the resolver thread, unless it is known
+    /// already, so that it works while this thread walks the history and builds the next
+    /// snapshots.
+    fn feed(&mut self, pipe: &mut Pipeline, tree: ObjectId, key: &Rc<DepKey>, overlay: &str) {
+        if pipe.stopped
+            || !key.get(overlay).is_some_and(Option::is_some)
+            || self.resolved.contains_key(key)
+        {
+            return;
+        }
+        let root = PathBuf::from(TREE_ROOT);
+        let queued = self.snapshot(tree, key).and_then(|source| {
+            let resolver = self.resolver()?;
+            // A resolver that cannot take jobs fails again, with its error, in `resolve`.
+            Ok(resolver
+                .submit(Box::new(source), &root, &root.join(overlay))
+                .is_ok())
+        });
+        match queued {
+            Ok(true) => pipe.submitted.push_back(Rc::clone(key)),
+            Ok(false) => pipe.stopped = true,
+            Err(e) => {
+                pipe.failed = Some(e);
+                pipe.stopped = true;
+            }
+        }
+        // A few jobs ahead are enough to keep the resolver busy; more only take memory.
+        if pipe.submitted.len() > PIPELINE_DEPTH {
+            self.take_result(&mut pipe.submitted, &root);
+        }
+    }
+
+    /// Takes every queued result; fails with the error that stopped the queueing, if any.
+    fn drain(&mut self, pipe: Pipeline) -> Result<(), LedgerError> {
+        let root = PathBuf::from(TREE_ROOT);
+        let mut submitted = pipe.submitted;
+        while !submitted.is_empty() {
+            self.take_result(&mut submitted, &root);
+        }
+        pipe.failed.map_or(Ok(()), Err)
+    }
+
+    /// Takes the resolver's result for the oldest of `submitted`.
+    fn take_result(&mut self, submitted: &mut std::collections::VecDeque<Rc<DepKey>>, root: &Path) {
+        let Some(key) = submitted.pop_front() else {
+            return;
+        };
+        match self
+            .resolver
+            .as_mut()
+            .and_then(OverlayResolver::next_result)
+        {
+            Some(result) => {
+                let outcome = Rc::new(rendering_of(result, root));
+                self.resolved.entry(key).or_insert(outcome);
+            }
+            // Nothing outstanding: the rest is resolved one by one, with its error.
+            None => submitted.clear(),
+        }
+    }
+
+    /// The resolver thread (started on first use).
+    fn resolver(&mut self) -> Result<&mut OverlayResolver, LedgerError> {
+        if self.resolver.is_none() {
+            self.resolver = Some(OverlayResolver::new().map_err(LedgerError::Resolver)?);
+        }
+        self.resolver
+            .as_mut()
+            .ok_or_else(|| LedgerError::Resolver(io::Error::other("no resolver thread")))
+    }
+
+    /// The files of the dependency set `key` of `tree`, as a source for the resolver.
+    fn snapshot(&mut self, tree: ObjectId, key: &DepKey) -> Result<TreeSource, LedgerError> {
         let mut files = BTreeMap::new();
         if key.contains_key("") {
             let root = Entry {
@@ -681,7 +845,7 @@ impl Builder<'_> {
             };
             self.flatten(root, String::new(), &mut files)?;
         } else {
-            for (path, entry) in key {
+            for (path, entry) in key.iter() {
                 if let Some(entry) = entry {
                     self.flatten(*entry, path.clone(), &mut files)?;
                 }
@@ -692,34 +856,7 @@ impl Builder<'_> {
             let bytes = self.blob(entry.id)?;
             source.insert(&path, entry.kind, bytes);
         }
-        let root = source.root.clone();
-        let resolver = match &mut self.resolver {
-            Some(r) => r,
-            None => self
-                .resolver
-                .insert(OverlayResolver::new().map_err(LedgerError::Resolver)?),
-        };
-        let outcome = match resolver.validate(Box::new(source), &root, &root.join(overlay)) {
-            Ok(resolution) if resolution.is_valid() => Rendering {
-                images: Ok(image_map(&resolution.workloads)),
-                resources: fingerprint(&resolution.resources),
-            },
-            Ok(resolution) => Rendering {
-                images: Err(resolution
-                    .errors()
-                    .map(|f| relative_finding(f, &root))
-                    .collect::<Vec<_>>()
-                    .join("; ")),
-                resources: [0; 32],
-            },
-            Err(e) => Rendering {
-                images: Err(e.to_string().replace(&format!("{}/", root.display()), "")),
-                resources: [0; 32],
-            },
-        };
-        let outcome = Rc::new(outcome);
-        self.resolved.insert(key.clone(), Rc::clone(&outcome));
-        Ok(outcome)
+        Ok(source)
     }
 
     /// The bytes of blob `id` (read once).
@@ -741,9 +878,9 @@ impl Builder<'_> {
     ) -> Result<(), LedgerError> {
         match entry.kind {
             EntryType::Tree => {
-                for (name, child) in self.repo.tree_entries(entry.id)?.iter() {
+                for (name, child) in self.repo.tree(entry.id)?.iter() {
                     let child_path = if path.is_empty() {
-                        name.clone()
+                        name.to_string()
                     } else {
                         format!("{path}/{name}")
                     };
@@ -761,6 +898,9 @@ impl Builder<'_> {
 
 /// The absolute path the snapshot of a Git tree is resolved at (it never touches the disk).
 const TREE_ROOT: &str = "/repository";
+
+/// How many resolutions [`Builder::feed`] queues ahead of the one it waits for.
+const PIPELINE_DEPTH: usize = 16;
 
 /// Most symbolic links followed while resolving one path (as Linux's `ELOOP` limit).
 const MAX_LINKS: usize = 40;
@@ -999,22 +1139,71 @@ impl FileSource for TreeSource {
     }
 }
 
-/// SHA-256 of `resources` as JSON.
+/// What a resolution at [`TREE_ROOT`] renders.
+fn rendering_of(
+    result: Result<ferry_kustomize::Resolution, ferry_kustomize::ResolveError>,
+    root: &Path,
+) -> Rendering {
+    match result {
+        Ok(resolution) if resolution.is_valid() => Rendering {
+            images: Ok(image_map(&resolution.workloads)),
+            resources: fingerprint(&resolution.resources),
+        },
+        Ok(resolution) => Rendering {
+            images: Err(resolution
+                .errors()
+                .map(|f| relative_finding(f, root))
+                .collect::<Vec<_>>()
+                .join("; ")),
+            resources: [0; 32],
+        },
+        Err(e) => Rendering {
+            images: Err(e.to_string().replace(&format!("{}/", root.display()), "")),
+            resources: [0; 32],
+        },
+    }
+}
+
+/// SHA-256 of `resources`, fed value by value (type tags and lengths make the encoding
+/// unambiguous: equal digests mean equal resources).
 fn fingerprint(resources: &[serde_json::Value]) -> [u8; 32] {
-    struct Hashing(Sha256);
-    impl io::Write for Hashing {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
+    fn feed(h: &mut Sha256, v: &serde_json::Value) {
+        use serde_json::Value;
+        let len = |h: &mut Sha256, n: usize| h.update((n as u64).to_le_bytes());
+        match v {
+            Value::Null => h.update([0]),
+            Value::Bool(b) => h.update([1, u8::from(*b)]),
+            Value::Number(n) => {
+                let text = n.to_string();
+                h.update([2]);
+                len(h, text.len());
+                h.update(text.as_bytes());
+            }
+            Value::String(s) => {
+                h.update([3]);
+                len(h, s.len());
+                h.update(s.as_bytes());
+            }
+            Value::Array(a) => {
+                h.update([4]);
+                len(h, a.len());
+                a.iter().for_each(|v| feed(h, v));
+            }
+            Value::Object(o) => {
+                h.update([5]);
+                len(h, o.len());
+                for (k, v) in o {
+                    len(h, k.len());
+                    h.update(k.as_bytes());
+                    feed(h, v);
+                }
+            }
         }
     }
-    let mut h = Hashing(Sha256::new());
-    // Writing into a hasher cannot fail.
-    let _ = serde_json::to_writer(&mut h, resources);
-    h.0.finalize().into()
+    let mut h = Sha256::new();
+    h.update((resources.len() as u64).to_le_bytes());
+    resources.iter().for_each(|v| feed(&mut h, v));
+    h.finalize().into()
 }
 
 fn relative_finding(f: &ferry_kustomize::Finding, root: &Path) -> String {

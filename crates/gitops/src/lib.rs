@@ -12,15 +12,18 @@
 //! - [`plan`]: change planning, pure: deploy branch names, reuse and supersede, overlay text,
 //!   the no-downgrade guard, the bounded retry on a moved base.
 //!
-//! Forges are not implemented yet.
+//! - [`forge`]: the [`forge::Forge`] trait and its plain-git and GitHub implementations.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod deploy;
+pub mod forge;
 pub mod from_config;
 pub mod gates;
 pub mod git;
 pub mod github;
 pub mod ledger;
 pub mod plan;
+pub mod promote;
 pub mod verify;
 
 pub use from_config::{LoadError, LoadRequest, Loaded, load_ledger};

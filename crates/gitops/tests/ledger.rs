@@ -618,3 +618,213 @@ fn notes_move_by_compare_and_swap_and_fan_out_is_read() {
     assert_eq!(note.skipped.len(), 1);
     assert_eq!(repo.notes(ferry_gitops::NOTES_REF).unwrap().len(), 1);
 }
+
+/// Images (or the error) and rendered resources.
+type Rendered = (
+    Result<BTreeMap<String, String>, String>,
+    Vec<serde_json::Value>,
+);
+
+/// What an environment renders at the checked-out commit, resolved in full from the working
+/// tree: images by `workload/container` (as the ledger names them) or the ledger's error text,
+/// and the rendered resources.
+fn render_checked_out(root: &std::path::Path, overlay: &str) -> Rendered {
+    let root = root.canonicalize().unwrap();
+    let resolution = ferry_kustomize::validate_overlay(&root, &root.join(overlay)).unwrap();
+    if !resolution.is_valid() {
+        let prefix = format!("{}/", root.display());
+        let errors: Vec<String> = resolution
+            .errors()
+            .map(|f| {
+                let file = f.file.strip_prefix(&root).unwrap_or(&f.file);
+                let message = f.message.replace(&prefix, "");
+                if f.line > 0 {
+                    format!("{}:{}:{}: {message}", file.display(), f.line, f.column)
+                } else {
+                    format!("{}: {message}", file.display())
+                }
+            })
+            .collect();
+        return (Err(errors.join("; ")), Vec::new());
+    }
+    let mut names = BTreeMap::<&str, usize>::new();
+    for w in &resolution.workloads {
+        *names.entry(&w.name).or_default() += 1;
+    }
+    let mut images = BTreeMap::new();
+    for w in &resolution.workloads {
+        for c in &w.containers {
+            let key = if names[w.name.as_str()] > 1 {
+                format!("{}/{}/{}", w.kind, w.name, c.name)
+            } else {
+                format!("{}/{}", w.name, c.name)
+            };
+            images.insert(key, c.image.clone());
+        }
+    }
+    (Ok(images), resolution.resources)
+}
+
+/// One generated change of the blueprint.
+#[derive(Debug, Clone)]
+enum Change {
+    /// An image bump of an overlay by ferry-kustomize (the common commit).
+    Bump { env: usize, frontend: bool },
+    /// A hand-edited tag, which may not be valid.
+    HandTag { env: usize, value: &'static str },
+    /// A field of an overlay other than `images`.
+    Namespace { env: usize },
+    /// A base file.
+    Base,
+    /// The overlay stops rendering, or renders again.
+    ToggleBroken { env: usize },
+    /// A file no environment depends on.
+    Readme,
+}
+
+fn change() -> impl proptest::strategy::Strategy<Value = Change> {
+    use proptest::prelude::*;
+    prop_oneof![
+        6 => (0..3usize, any::<bool>()).prop_map(|(env, frontend)| Change::Bump { env, frontend }),
+        1 => (0..3usize, prop::sample::select(vec!["1.10", "\"1.10\"", "bad!tag", "v2", "true"]))
+            .prop_map(|(env, value)| Change::HandTag { env, value }),
+        1 => (0..3usize).prop_map(|env| Change::Namespace { env }),
+        1 => Just(Change::Base),
+        1 => (0..3usize).prop_map(|env| Change::ToggleBroken { env }),
+        1 => Just(Change::Readme),
+    ]
+}
+
+const ENVS: [&str; 3] = ["dev", "staging", "prod"];
+const BROKEN: &str = "\nresources: [\n";
+
+/// Applies `change` (step `n` of the history) to the working tree.
+fn apply(repo: &TestRepo, change: &Change, n: usize) {
+    let overlay = |env: usize| format!("infra/k8s/overlays/{}/kustomization.yaml", ENVS[env]);
+    match change {
+        Change::Bump { env, frontend } => {
+            let image = if *frontend { FRONTEND } else { BACKEND };
+            let rel = overlay(*env);
+            let text = repo.read(&rel);
+            let clean = text.strip_suffix(BROKEN).unwrap_or(&text);
+            let spec = ferry_kustomize::ImageSpec::parse(&format!("{image}:2.{n}.0")).unwrap();
+            let out = ferry_kustomize::set_images(clean, &[ferry_kustomize::ImageEdit::Set(spec)]);
+            if let Ok(out) = out {
+                let broken = if clean.len() < text.len() { BROKEN } else { "" };
+                repo.write(&rel, &format!("{}{broken}", out.text));
+            }
+        }
+        Change::HandTag { env, value } => {
+            let rel = overlay(*env);
+            let text = repo.read(&rel);
+            let mut done = false;
+            let lines: Vec<String> = text
+                .lines()
+                .map(|l| match l.split_once("newTag: ") {
+                    Some((indent, _)) if !done => {
+                        done = true;
+                        format!("{indent}newTag: {value}")
+                    }
+                    _ => l.to_string(),
+                })
+                .collect();
+            repo.write(&rel, &format!("{}\n", lines.join("\n")));
+        }
+        Change::Namespace { env } => {
+            let rel = overlay(*env);
+            let text = repo.read(&rel);
+            let lines: Vec<String> = text
+                .lines()
+                .map(|l| match l.strip_prefix("namespace: ") {
+                    Some(_) => format!("namespace: acme-{}-{n}", ENVS[*env]),
+                    None => l.to_string(),
+                })
+                .collect();
+            repo.write(&rel, &format!("{}\n", lines.join("\n")));
+        }
+        Change::Base => {
+            let rel = "infra/k8s/base/configmap.yaml";
+            let text = repo.read(rel);
+            let lines: Vec<String> = text
+                .lines()
+                .map(|l| match l.split_once("LOG_LEVEL: ") {
+                    Some((indent, _)) => format!("{indent}LOG_LEVEL: level{n}"),
+                    None => l.to_string(),
+                })
+                .collect();
+            repo.write(rel, &format!("{}\n", lines.join("\n")));
+        }
+        Change::ToggleBroken { env } => {
+            let rel = overlay(*env);
+            let text = repo.read(&rel);
+            match text.strip_suffix(BROKEN) {
+                Some(clean) => repo.write(&rel, clean),
+                None => repo.write(&rel, &format!("{text}{BROKEN}")),
+            }
+        }
+        Change::Readme => repo.write("README.md", &format!("# step {n}\n")),
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(10))]
+
+    /// On generated histories, mostly image bumps, the ledger (which redoes only the `images`
+    /// step after an image bump and reuses what did not change) equals a full resolution of
+    /// every commit from a checkout.
+    #[test]
+    fn the_ledger_equals_a_full_resolution_of_every_commit(
+        changes in proptest::collection::vec(change(), 1..20)
+    ) {
+        let (repo, c0) = TestRepo::blueprint();
+        let mut chain = vec![c0];
+        for (n, change) in changes.iter().enumerate() {
+            apply(&repo, change, n);
+            if !repo.git(&["status", "--porcelain"]).trim().is_empty() {
+                chain.push(repo.commit_all(&format!("step {n}"), "Ada <ada@example.com>"));
+            }
+        }
+        let git = Repo::open(repo.path()).unwrap();
+        let tip = *chain.last().unwrap();
+        let ledger = build_ledger(&git, tip, &envs()).unwrap();
+        // The oracle: every commit checked out and resolved on its own.
+        let mut renderings = Vec::new();
+        for id in &chain {
+            repo.git(&["checkout", "-q", "--detach", &id.to_string()]);
+            let per_env: Vec<_> = envs()
+                .iter()
+                .map(|e| render_checked_out(repo.path(), &e.overlay))
+                .collect();
+            renderings.push(per_env);
+        }
+        for (i, env) in envs().iter().enumerate() {
+            let mut want: Vec<(ObjectId, BTreeMap<String, String>, Option<String>)> = Vec::new();
+            let mut last: Option<&Rendered> = None;
+            let mut images = BTreeMap::new();
+            for (id, per_env) in chain.iter().zip(&renderings) {
+                let here = &per_env[i];
+                if last == Some(here) {
+                    continue;
+                }
+                last = Some(here);
+                let error = match &here.0 {
+                    Ok(now) => {
+                        images = now.clone();
+                        None
+                    }
+                    Err(e) => Some(e.clone()),
+                };
+                want.push((*id, images.clone(), error));
+            }
+            want.reverse();
+            let got: Vec<_> = ledger
+                .environment(&env.name)
+                .unwrap()
+                .deployments
+                .iter()
+                .map(|d| (d.id(), d.images.clone(), d.error.clone()))
+                .collect();
+            proptest::prop_assert_eq!(got, want, "{} after {:?}", env.name, changes);
+        }
+    }
+}

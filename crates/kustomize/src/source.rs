@@ -110,6 +110,9 @@ impl FileSource for FsSource {
 
 type Cached<T> = Result<Arc<T>, YamlError>;
 
+/// A compiled regular expression (or why it does not compile), shared.
+pub(crate) type Compiled<T> = Arc<Result<T, regex::Error>>;
+
 /// A kustomization file's text and what it parsed to.
 type Parsed = (Arc<str>, Arc<Kustomization>);
 
@@ -128,8 +131,10 @@ pub struct ParseCache {
     /// Parsed kustomizations by [`image_value_skeleton`], with their text.
     skeletons: Mutex<HashMap<String, Parsed>>,
     documents: Mutex<HashMap<Box<str>, Cached<Vec<Value>>>>,
-    regexes: Mutex<HashMap<Box<str>, Result<regex::Regex, regex::Error>>>,
-    matchers: Mutex<HashMap<Box<str>, Result<ImageMatcher, regex::Error>>>,
+    /// Compiled regexes are shared, never cloned: a clone of a `Regex` starts with an empty
+    /// pool of search caches, which the next search builds again.
+    regexes: Mutex<HashMap<Box<str>, Compiled<regex::Regex>>>,
+    matchers: Mutex<HashMap<Box<str>, Compiled<ImageMatcher>>>,
 }
 
 impl ParseCache {
@@ -174,24 +179,24 @@ impl ParseCache {
 
 impl ParseCache {
     /// `pattern` compiled as a regular expression matching whole strings (`^(?:pattern)$`).
-    pub(crate) fn whole_match_regex(&self, pattern: &str) -> Result<regex::Regex, regex::Error> {
+    pub(crate) fn whole_match_regex(&self, pattern: &str) -> Compiled<regex::Regex> {
         let mut map = self.regexes.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(found) = map.get(pattern) {
-            return found.clone();
+            return Arc::clone(found);
         }
-        let compiled = regex::Regex::new(&format!("^(?:{pattern})$"));
-        map.insert(pattern.into(), compiled.clone());
+        let compiled = Arc::new(regex::Regex::new(&format!("^(?:{pattern})$")));
+        map.insert(pattern.into(), Arc::clone(&compiled));
         compiled
     }
 
     /// The matcher of an `images:` entry name.
-    pub(crate) fn image_matcher(&self, name: &str) -> Result<ImageMatcher, regex::Error> {
+    pub(crate) fn image_matcher(&self, name: &str) -> Compiled<ImageMatcher> {
         let mut map = self.matchers.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(found) = map.get(name) {
-            return found.clone();
+            return Arc::clone(found);
         }
-        let compiled = ImageMatcher::new(name);
-        map.insert(name.into(), compiled.clone());
+        let compiled = Arc::new(ImageMatcher::new(name));
+        map.insert(name.into(), Arc::clone(&compiled));
         compiled
     }
 }
@@ -246,7 +251,11 @@ pub fn image_value_skeleton(text: &str) -> String {
 /// `old` (parsed from `old_text`) with the image values of `new_text`, when `new_text` has the
 /// same skeleton and every changed line is a field of an `images:` entry; `None` otherwise (the
 /// caller parses `new_text`).
-fn with_image_values(old_text: &str, old: &Kustomization, new_text: &str) -> Option<Kustomization> {
+pub(crate) fn with_image_values(
+    old_text: &str,
+    old: &Kustomization,
+    new_text: &str,
+) -> Option<Kustomization> {
     if new_text.len() > model::MAX_YAML_BYTES {
         return None;
     }

@@ -17,6 +17,7 @@
 
 mod auth;
 mod body;
+mod deployments;
 mod error;
 mod graphql;
 mod rest;
@@ -33,6 +34,9 @@ use tokio::sync::Mutex;
 
 pub use auth::{AppCredentials, Credentials, Secret};
 pub use body::{BODY_MARKER, ImageChangeRow, body_env, compare_url, render_body};
+pub use deployments::{
+    Deployment, DeploymentState, DeploymentStatus, NewDeployment, NewDeploymentStatus,
+};
 pub use error::{AutoMergeRefusal, GithubError};
 pub use graphql::{BranchCommit, CreatedCommit, FileAddition, MergeMethod};
 pub use rest::{

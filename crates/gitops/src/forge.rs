@@ -1,0 +1,268 @@
+//! Forges: where GitOps changes are proposed, merged and recorded, behind one trait.
+//!
+//! - [`git`]: any remote git can push to. Deploy branches are pushed with the git CLI and
+//!   `--force-with-lease`; auto-merge is a compare-and-swap push of the base branch; the change
+//!   record lives under `refs/ferry/changes/`; verification records are notes under
+//!   [`crate::NOTES_REF`]; holds live under [`HOLDS_REF`].
+//! - [`github`]: pull requests through the GitHub API ([`crate::github::GithubClient`]);
+//!   verification records are commit statuses `ferry/verified/<env>`; holds live on the branch
+//!   [`HOLDS_BRANCH`].
+//!
+//! A forge never decides what a change contains: the caller's [`Planner`] computes the files
+//! from the base commit, and the forge calls it again whenever the base moved before its
+//! compare-and-swap landed (a bounded number of times, never a blind rebase).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::Duration;
+
+use ferry_config::ForgeKind;
+use gix::ObjectId;
+use serde::Serialize;
+
+use crate::gates::Hold;
+use crate::git::{GitError, Repo};
+use crate::github::GithubError;
+use crate::verify::{VerificationRecord, VerifyError};
+
+pub mod git;
+pub mod github;
+
+/// Where the plain-git forge keeps holds: a ref to a commit whose tree holds `<env>.json`.
+pub const HOLDS_REF: &str = "refs/ferry/holds";
+/// Where the GitHub forge keeps holds: a branch whose tree holds `.ferry/holds/<env>.json`.
+pub const HOLDS_BRANCH: &str = "ferry/holds";
+/// The prefix of the plain-git forge's change records.
+pub const CHANGES_REF_PREFIX: &str = "refs/ferry/changes/";
+/// The default number of attempts when the base keeps moving.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 30;
+
+/// Files a change must hold: repository path (`/`-separated) → full new text.
+pub type Files = BTreeMap<String, String>;
+
+/// Why a planner could not compute a change (e.g. a refused downgrade, a hold, an overlay
+/// that does not parse); kept whole so the caller can tell its own errors apart.
+pub type PlanError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The base commit a change is computed from, readable in the local repository.
+#[derive(Debug, Clone, Copy)]
+pub struct Base<'r> {
+    /// The base branch's head when the attempt started.
+    pub commit: ObjectId,
+    /// The local repository holding `commit` (and its history).
+    pub repo: &'r Repo,
+}
+
+/// Computes a change's files from a base commit. Called once per attempt.
+pub trait Planner {
+    /// The files the change must hold on top of `base`. An empty map, or files equal to the
+    /// base's, means the base already has the content: nothing to open.
+    fn plan(&mut self, base: &Base<'_>) -> Result<Files, PlanError>;
+}
+
+impl<F> Planner for F
+where
+    F: FnMut(&Base<'_>) -> Result<Files, PlanError>,
+{
+    fn plan(&mut self, base: &Base<'_>) -> Result<Files, PlanError> {
+        self(base)
+    }
+}
+
+/// What one run asks of the forge: the one open change of an environment.
+#[derive(Debug, Clone)]
+pub struct ChangeRequest {
+    /// The environment.
+    pub env: String,
+    /// The deploy branch ([`crate::plan::deploy_branch`]): same content, same branch.
+    pub branch: String,
+    /// Pull request title / change record title.
+    pub title: String,
+    /// Pull request body (Markdown).
+    pub body: String,
+    /// Commit message.
+    pub message: String,
+    /// Labels (GitHub only).
+    pub labels: Vec<String>,
+    /// Merge as soon as the forge allows: at once for plain git (compare-and-swap push of the
+    /// base), GitHub auto-merge (or the merge queue) for pull requests.
+    pub auto_merge: bool,
+    /// Attempts when the base keeps moving (at least 1).
+    pub max_attempts: u32,
+}
+
+/// The outcome of [`Forge::open_change`], printed by `ferry-pr open --format json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Opened {
+    /// The pull request number (GitHub); `None` for plain git.
+    pub number: Option<u64>,
+    /// The forge's id of the change: the pull request number, or the change record's name
+    /// (the part after [`CHANGES_REF_PREFIX`]). Empty when nothing was opened.
+    pub id: String,
+    /// A link to the change (pull request URL; for plain git the remote and branch).
+    pub url: Option<String>,
+    /// The deploy branch.
+    pub branch: String,
+    /// A new change was opened.
+    pub created: bool,
+    /// An existing change got a new commit.
+    pub updated: bool,
+    /// Ids of the environment's other open changes, closed as superseded.
+    pub superseded: Vec<String>,
+    /// Auto-merge is on (GitHub) or the change was merged (plain git).
+    pub auto_merge: bool,
+    /// The change is merged into the base branch already.
+    pub merged: bool,
+    /// The change's head commit (hex); the base commit when nothing was opened.
+    pub commit: String,
+    /// The base commit the files were computed from (hex).
+    pub base: String,
+    /// Attempts made (more than 1 when the base moved).
+    pub attempts: u32,
+    /// The base already had the content: nothing was opened or changed.
+    pub up_to_date: bool,
+    /// Things the user should know that did not stop the run (e.g. auto-merge refused by the
+    /// repository: the pull request is left open).
+    pub warnings: Vec<String>,
+}
+
+/// How waiting for a change ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum WaitOutcome {
+    /// Merged; the commit on the base branch that carries it (hex) when known.
+    Merged {
+        /// The merge (or squash) commit.
+        commit: Option<String>,
+    },
+    /// Closed without merging.
+    Closed,
+    /// Still open when the timeout passed.
+    TimedOut,
+}
+
+/// What [`Forge::cleanup`] removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Cleanup {
+    /// Deploy branches deleted (merged or closed changes, or left over by a failed run).
+    pub deleted_branches: Vec<String>,
+    /// Change records removed or pull requests closed.
+    pub closed: Vec<String>,
+}
+
+/// Why a forge operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ForgeError {
+    /// Reading or writing the local repository failed.
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// A git command failed (fetch, push).
+    #[error("`git {args}` failed: {message}")]
+    GitCommand {
+        /// The arguments, without credentials.
+        args: String,
+        /// What git said (stderr), without credentials.
+        message: String,
+    },
+    /// The GitHub API failed.
+    #[error(transparent)]
+    Github(#[from] GithubError),
+    /// Verification records could not be read or written.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    /// The planner refused or failed.
+    #[error(transparent)]
+    Plan(PlanError),
+    /// The base (or another ref) kept moving.
+    #[error("{what} moved during each of {attempts} attempts; try again later")]
+    Contended {
+        /// What kept moving, e.g. `refs/heads/main`.
+        what: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// No such change.
+    #[error("no change `{0}` on the forge")]
+    UnknownChange(String),
+    /// A base commit the forge reported is not in the local repository.
+    #[error(
+        "the base commit {commit} is not in the local repository; fetch it (in GitHub Actions: actions/checkout with fetch-depth: 0)"
+    )]
+    MissingBase {
+        /// The commit (hex).
+        commit: String,
+    },
+    /// A stored record (hold, change record) does not parse.
+    #[error("{what} is not valid: {message}")]
+    BadRecord {
+        /// Which record.
+        what: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// A forge: proposes, merges and records GitOps changes of one repository.
+///
+/// Futures are not `Send` (the local [`Repo`] is single-threaded): run them on a
+/// current-thread runtime or a `LocalSet`.
+pub trait Forge {
+    /// Which forge this is.
+    fn kind(&self) -> ForgeKind;
+
+    /// The local repository reads go through.
+    fn repo(&self) -> &Repo;
+
+    /// Brings the base branch, verification records and holds from the forge into the local
+    /// repository; returns the base branch's head.
+    fn sync(&self) -> impl Future<Output = Result<ObjectId, ForgeError>>;
+
+    /// Opens or updates the one change of `request.env`: computes its files with `planner` on
+    /// the current base, reuses the open change on the same branch (no new commit when its
+    /// files are already right), creates one otherwise, closes the environment's other open
+    /// changes as superseded, merges or enables auto-merge when asked. When the base moved
+    /// before a compare-and-swap landed, starts again from the new base, at most
+    /// `request.max_attempts` times. A failed run leaves no branch or record behind.
+    fn open_change(
+        &self,
+        request: &ChangeRequest,
+        planner: &mut dyn Planner,
+    ) -> impl Future<Output = Result<Opened, ForgeError>>;
+
+    /// Waits until change `id` is merged or closed, or `timeout` passed.
+    fn wait(
+        &self,
+        id: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<WaitOutcome, ForgeError>>;
+
+    /// Deletes deploy branches and change records of merged or closed changes, and those a
+    /// failed run left behind; open changes are kept.
+    fn cleanup(&self) -> impl Future<Output = Result<Cleanup, ForgeError>>;
+
+    /// Every hold (of every environment, released ones included).
+    fn holds(&self) -> impl Future<Output = Result<Vec<Hold>, ForgeError>>;
+
+    /// Replaces the holds of `env` with `holds` (compare-and-swap; retried when another run
+    /// changed the holds meanwhile, with `update` applied again to the fresh list).
+    fn update_holds(
+        &self,
+        env: &str,
+        update: &mut dyn FnMut(&mut Vec<Hold>),
+        message: &str,
+    ) -> impl Future<Output = Result<Vec<Hold>, ForgeError>>;
+
+    /// Records that `record.env` ran `record.images` healthily at GitOps commit `commit`.
+    fn record_verification(
+        &self,
+        commit: ObjectId,
+        record: &VerificationRecord,
+    ) -> impl Future<Output = Result<(), ForgeError>>;
+
+    /// The verification records of `env` on `commit` (empty when it was never verified).
+    fn verifications(
+        &self,
+        commit: ObjectId,
+        env: &str,
+    ) -> impl Future<Output = Result<Vec<VerificationRecord>, ForgeError>>;
+}

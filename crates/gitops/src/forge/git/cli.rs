@@ -1,0 +1,369 @@
+//! The git CLI for what gix does not do here (fetch, push, ancestry): no prompts, no
+//! credentials in any message, `git push --porcelain` results read ref by ref.
+
+use std::path::PathBuf;
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use gix::ObjectId;
+use gix::bstr::ByteSlice;
+
+use crate::forge::ForgeError;
+use crate::git::Repo;
+
+/// Replaces the user information of every URL in `text` (`scheme://user:password@host` →
+/// `scheme://***@host`), so a token in a remote URL never reaches a message or a log.
+pub fn redact_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '\'' | '"' | '`' | '<' | '>') || c.is_whitespace()
+            })
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The user information of a `scheme://userinfo@host/…` URL, when it has one.
+fn userinfo(url: &str) -> Option<&str> {
+    let (_, tail) = url.split_once("://")?;
+    let end = tail.find(['/', '?', '#']).unwrap_or(tail.len());
+    let (info, _) = tail[..end].rsplit_once('@')?;
+    (!info.is_empty()).then_some(info)
+}
+
+/// One ref of an atomic push: set `name` to `new` (`None`: delete it) if and only if the remote
+/// has it at `expected` (`None`: it must not exist).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RefUpdate {
+    pub name: String,
+    pub new: Option<ObjectId>,
+    pub expected: Option<ObjectId>,
+}
+
+impl RefUpdate {
+    pub fn set(name: impl Into<String>, new: ObjectId, expected: Option<ObjectId>) -> Self {
+        RefUpdate {
+            name: name.into(),
+            new: Some(new),
+            expected,
+        }
+    }
+
+    pub fn delete(name: impl Into<String>, expected: ObjectId) -> Self {
+        RefUpdate {
+            name: name.into(),
+            new: None,
+            expected: Some(expected),
+        }
+    }
+}
+
+/// How an atomic push ended (other failures are errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum PushOutcome {
+    /// Every ref was updated.
+    Pushed,
+    /// Nothing was updated: a lease failed (a ref moved since it was read) or the remote lost
+    /// a race for a ref lock. The refs that were refused for that reason.
+    Rejected(Vec<String>),
+}
+
+/// Runs git for one local repository against one remote.
+pub(super) struct Git {
+    git_dir: PathBuf,
+    remote: String,
+    display: String,
+    secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for Git {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Git")
+            .field("git_dir", &self.git_dir)
+            .field("remote", &self.display)
+            .finish()
+    }
+}
+
+impl Git {
+    /// `remote` is a remote name of `repo` or a URL or path.
+    pub fn new(repo: &Repo, remote: &str) -> Git {
+        let git_dir = repo.gix().git_dir();
+        let git_dir = git_dir
+            .canonicalize()
+            .unwrap_or_else(|_| git_dir.to_path_buf());
+        let config = repo.gix().config_snapshot();
+        let configured = |key: &str| {
+            config
+                .string(format!("remote.{remote}.{key}").as_str())
+                .map(|v| v.to_str_lossy().into_owned())
+        };
+        let url = configured("url");
+        let push_url = configured("pushurl");
+        let mut secrets: Vec<String> = [Some(remote.to_owned()), url.clone(), push_url]
+            .iter()
+            .flatten()
+            .filter_map(|u| userinfo(u).map(str::to_owned))
+            .collect();
+        // Longest first, so a user name that is part of a password does not leave a remainder.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        let display = redact_credentials(url.as_deref().unwrap_or(remote));
+        Git {
+            git_dir,
+            remote: remote.to_owned(),
+            display,
+            secrets,
+        }
+    }
+
+    /// The remote as it may be shown.
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// `text` without the remote's credentials.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.secrets {
+            out = out.replace(secret.as_str(), "***");
+        }
+        redact_credentials(&out)
+    }
+
+    fn error(&self, args: &[String], message: &str) -> ForgeError {
+        ForgeError::GitCommand {
+            args: self.redact(&args.join(" ")),
+            message: self.redact(message.trim()),
+        }
+    }
+
+    async fn run(&self, args: &[String]) -> Result<Output, ForgeError> {
+        tracing::debug!(args = %self.redact(&args.join(" ")), "git");
+        tokio::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(&self.git_dir)
+            .args(args)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .output()
+            .await
+            .map_err(|e| self.error(args, &format!("cannot run git: {e}")))
+    }
+
+    /// `git fetch --prune --no-tags <remote> <refspecs>`.
+    pub async fn fetch(&self, refspecs: &[String]) -> Result<(), ForgeError> {
+        let mut args: Vec<String> = [
+            "fetch",
+            "--prune",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--no-recurse-submodules",
+            "--quiet",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push(self.remote.clone());
+        args.extend(refspecs.iter().cloned());
+        let out = self.run(&args).await?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(self.error(&args, &String::from_utf8_lossy(&out.stderr)))
+        }
+    }
+
+    /// One `git push --atomic --porcelain` of `updates`, each with its own
+    /// `--force-with-lease`.
+    pub async fn push(&self, updates: &[RefUpdate]) -> Result<PushOutcome, ForgeError> {
+        let mut args: Vec<String> = ["push", "--atomic", "--porcelain", "--no-follow-tags"]
+            .map(String::from)
+            .to_vec();
+        for u in updates {
+            let expected = u.expected.map(|id| id.to_string()).unwrap_or_default();
+            args.push(format!("--force-with-lease={}:{expected}", u.name));
+        }
+        args.push(self.remote.clone());
+        for u in updates {
+            let source = u.new.map(|id| id.to_string()).unwrap_or_default();
+            args.push(format!("{source}:{}", u.name));
+        }
+        let out = self.run(&args).await?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match read_push(out.status.success(), &stdout) {
+            Ok(outcome) => {
+                tracing::debug!(?outcome, "git push");
+                Ok(outcome)
+            }
+            Err(refused) => {
+                let mut message = refused.join("\n");
+                if !stderr.trim().is_empty() {
+                    if !message.is_empty() {
+                        message.push('\n');
+                    }
+                    message.push_str(stderr.trim());
+                }
+                Err(self.error(&args, &message))
+            }
+        }
+    }
+
+    /// Whether `ancestor` is `descendant` or one of its ancestors (both local).
+    pub async fn is_ancestor(
+        &self,
+        ancestor: ObjectId,
+        descendant: ObjectId,
+    ) -> Result<bool, ForgeError> {
+        let args = vec![
+            "merge-base".to_owned(),
+            "--is-ancestor".to_owned(),
+            ancestor.to_string(),
+            descendant.to_string(),
+        ];
+        let out = self.run(&args).await?;
+        match out.status.code() {
+            Some(0) => Ok(true),
+            Some(1) => Ok(false),
+            _ => Err(self.error(&args, &String::from_utf8_lossy(&out.stderr))),
+        }
+    }
+}
+
+/// Reads `git push --porcelain` output. `Err` holds the lines of refs refused for a reason
+/// that is not a lost race (hook, permission, protected branch), or nothing when git said
+/// nothing about refs (authentication, network: the caller adds stderr).
+fn read_push(success: bool, stdout: &str) -> Result<PushOutcome, Vec<String>> {
+    if success {
+        return Ok(PushOutcome::Pushed);
+    }
+    let mut raced = Vec::new();
+    let mut refused = Vec::new();
+    let mut collateral = false;
+    for line in stdout.lines() {
+        let mut fields = line.splitn(3, '\t');
+        let (Some(flag), Some(refs), Some(summary)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if flag != "!" {
+            continue;
+        }
+        let name = refs.rsplit_once(':').map_or(refs, |(_, to)| to).to_owned();
+        let reason = summary.to_ascii_lowercase();
+        if reason.contains("atomic push failed") || reason.contains("atomic transaction failed") {
+            collateral = true;
+        } else if RACE_REASONS.iter().any(|r| reason.contains(r)) {
+            raced.push(name);
+        } else {
+            refused.push(format!("{name}: {summary}"));
+        }
+    }
+    if refused.is_empty() && (!raced.is_empty() || collateral) {
+        Ok(PushOutcome::Rejected(raced))
+    } else {
+        Err(refused)
+    }
+}
+
+/// Why a push is refused when another writer got there first: a failed lease, or the remote's
+/// compare-and-swap or ref lock lost to a concurrent push.
+const RACE_REASONS: &[&str] = &[
+    "stale info",
+    "non-fast-forward",
+    "fetch first",
+    "already exists",
+    "cannot lock ref",
+    "unable to lock",
+    "failed to lock",
+    "incorrect old value",
+    "unable to create",
+];
+
+/// A random delay before attempt `attempt` (2, 3, …): up to 40 ms, doubling per attempt up to a
+/// second, so that concurrent runs that lost a race spread out.
+pub(super) fn backoff(attempt: u32) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let cap = 40u64 << attempt.saturating_sub(2).min(5);
+    let cap = cap.min(1000);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(attempt);
+    if let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        hasher.write_u128(now.as_nanos());
+    }
+    Duration::from_millis(10 + hasher.finish() % (cap + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_user_information() {
+        assert_eq!(
+            redact_credentials("fatal: https://bot:ghp_secret@git.example.com/acme/gitops.git"),
+            "fatal: https://***@git.example.com/acme/gitops.git"
+        );
+        assert_eq!(
+            redact_credentials("'ssh://git@host:22/x' and https://host/y"),
+            "'ssh://***@host:22/x' and https://host/y"
+        );
+        assert_eq!(redact_credentials("/srv/git/x.git"), "/srv/git/x.git");
+        assert_eq!(
+            userinfo("https://bot:tok@host/x"),
+            Some("bot:tok"),
+            "userinfo"
+        );
+        assert_eq!(userinfo("https://host/x@y"), None);
+    }
+
+    #[test]
+    fn reads_push_results() {
+        let stale = "To ../o.git\n!\tabc:refs/heads/main\t[rejected] (stale info)\n!\tabc:refs/heads/deploy/x\t[rejected] (atomic push failed)\nDone\n";
+        assert_eq!(
+            read_push(false, stale),
+            Ok(PushOutcome::Rejected(vec!["refs/heads/main".to_owned()]))
+        );
+        let hook = "To ../o.git\n!\t:refs/heads/deploy/x\t[remote rejected] (pre-receive hook declined)\nDone\n";
+        assert_eq!(
+            read_push(false, hook),
+            Err(vec![
+                "refs/heads/deploy/x: [remote rejected] (pre-receive hook declined)".to_owned()
+            ])
+        );
+        let lock = "!\tabc:refs/heads/main\t[remote rejected] (cannot lock ref 'refs/heads/main': is at 1 but expected 2)\n";
+        assert_eq!(
+            read_push(false, lock),
+            Ok(PushOutcome::Rejected(vec!["refs/heads/main".to_owned()]))
+        );
+        assert_eq!(read_push(false, ""), Err(Vec::new()));
+        assert_eq!(read_push(true, "whatever"), Ok(PushOutcome::Pushed));
+    }
+
+    #[test]
+    fn backoff_is_bounded() {
+        for attempt in 2..40 {
+            let d = backoff(attempt);
+            assert!(d >= Duration::from_millis(10) && d <= Duration::from_millis(1010));
+        }
+    }
+}

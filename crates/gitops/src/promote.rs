@@ -1,0 +1,371 @@
+//! Promotions: gathering the facts the gates decide on, and the change that carries out an
+//! allowed promotion.
+//!
+//! [`gather`] syncs the forge, builds the ledger of the synced base, reads the source's last
+//! verification (notes in the ledger's repository for plain git, commit statuses through the
+//! forge otherwise), looks every image of the source up in its registry, reads the holds and
+//! takes the soak time and the clock. [`Gathered::check`] hands the facts to
+//! [`crate::gates::check_promotion`]; [`Gathered::planner`] turns the allowed plan into a
+//! [`DeployPlanner`] setting the target's overlay to the promoted images.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ferry_config::{Config, ForgeKind};
+use ferry_image::reference::Reference;
+use ferry_image::registry::{ImageRef, RegistryClient, RegistryError};
+use gix::ObjectId;
+use serde::Serialize;
+
+use crate::deploy::{ChangeSettings, DeployPlanner, ImageRequest};
+use crate::forge::{Forge, ForgeError};
+use crate::from_config::{LoadError, LoadRequest, Loaded, load_ledger};
+use crate::gates::{
+    Hold, PromotionFacts, PromotionPlan, Refused, RegistryFact, SourceState, TargetState,
+    check_promotion,
+};
+use crate::ledger::{Ledger, LedgerError, VerifiedSet};
+use crate::plan::CommitOrder;
+use crate::verify::{VerificationRecord, VerifyError, deployment_to_verify};
+
+/// Why a promotion's facts cannot be gathered, or a verification cannot be recorded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PromoteError {
+    /// An environment is not configured.
+    #[error("no environment `{name}` in {}; known: {}", config.display(), known.join(", "))]
+    UnknownEnvironment {
+        /// The name asked for.
+        name: String,
+        /// The config file.
+        config: PathBuf,
+        /// The configured environments.
+        known: Vec<String>,
+    },
+    /// Source and target are the same environment.
+    #[error("cannot promote {0} into itself")]
+    SameEnvironment(String),
+    /// The forge's repository has no working tree to place `ferry.toml`'s overlays in.
+    #[error("the forge's repository has no working tree; run from a clone")]
+    Bare,
+    /// The forge failed (sync, holds, verifications).
+    #[error(transparent)]
+    Forge(#[from] ForgeError),
+    /// The ledger cannot be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The ledger cannot answer.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// The environment cannot be verified.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+}
+
+/// The synced base and the ledger of every configured environment on it.
+#[derive(Debug)]
+pub struct Synced {
+    /// The base branch's head after the sync.
+    pub base: ObjectId,
+    /// The repository (opened from the forge's working tree) and the ledger.
+    pub loaded: Loaded,
+}
+
+/// Syncs `forge` and builds the ledger of every environment of `config` on the synced base.
+pub async fn sync_ledger<F: Forge>(forge: &F, config: &Config) -> Result<Synced, PromoteError> {
+    let base = forge.sync().await?;
+    let workdir = forge.repo().workdir().ok_or(PromoteError::Bare)?;
+    let loaded = load_ledger(
+        config,
+        &LoadRequest {
+            repo: Some(workdir.to_path_buf()),
+            base: Some(base.to_string()),
+            ..LoadRequest::default()
+        },
+    )?;
+    Ok(Synced { base, loaded })
+}
+
+fn environment<'c>(
+    config: &'c Config,
+    name: &str,
+) -> Result<&'c ferry_config::Environment, PromoteError> {
+    config
+        .environment(name)
+        .ok_or_else(|| PromoteError::UnknownEnvironment {
+            name: name.to_owned(),
+            config: config.path.clone(),
+            known: config
+                .environments()
+                .iter()
+                .map(|e| e.name.clone())
+                .collect(),
+        })
+}
+
+/// What a promotion asks.
+#[derive(Debug, Clone)]
+pub struct PromoteRequest {
+    /// Source environment.
+    pub from: String,
+    /// Target environment.
+    pub to: String,
+    /// Soak time overriding the target's `soak` from `ferry.toml`.
+    pub soak: Option<Duration>,
+    /// The current time.
+    pub now: jiff::Timestamp,
+}
+
+/// Every fact a promotion is decided on, owned.
+#[derive(Debug)]
+pub struct Gathered {
+    /// The synced base and ledger.
+    pub synced: Synced,
+    /// What the source runs and since when (`None`: no deployment).
+    pub source: Option<SourceState>,
+    /// Source name.
+    pub source_env: String,
+    /// What the target is and runs.
+    pub target: TargetState,
+    /// The target's overlay directory (repository path).
+    pub target_overlay: String,
+    /// The source's last verification.
+    pub verification: Option<VerifiedSet>,
+    /// Registry look-ups by image.
+    pub registry: BTreeMap<String, RegistryFact>,
+    /// Every hold.
+    pub holds: Vec<Hold>,
+    /// The soak time applied.
+    pub soak: Duration,
+    /// The clock.
+    pub now: jiff::Timestamp,
+}
+
+impl Gathered {
+    /// The facts, borrowed, for [`check_promotion`].
+    pub fn facts(&self) -> PromotionFacts<'_> {
+        PromotionFacts {
+            source: self.source.as_ref(),
+            source_env: &self.source_env,
+            target: &self.target,
+            verification: self.verification.as_ref(),
+            registry: &self.registry,
+            holds: &self.holds,
+            soak: self.soak,
+            now: self.now,
+        }
+    }
+
+    /// Applies every gate.
+    pub fn check(&self) -> Result<PromotionPlan, Refused> {
+        check_promotion(&self.facts())
+    }
+
+    /// The planner that sets the target's overlay to `plan`'s images on any base (with the
+    /// no-downgrade guard against what the target runs there, and the holds), its deploy
+    /// branch keyed by `workload/container`.
+    pub fn planner<'a>(
+        &self,
+        plan: &PromotionPlan,
+        allow_downgrade: bool,
+        order: &'a dyn CommitOrder,
+    ) -> DeployPlanner<'a> {
+        let requests = plan
+            .updates()
+            .into_iter()
+            .map(|u| ImageRequest {
+                name: u.repository.clone(),
+                repository: u.repository,
+                image: u.image,
+            })
+            .collect();
+        let source = self
+            .source
+            .as_ref()
+            .map_or(String::new(), |s| s.commit.chars().take(12).collect());
+        DeployPlanner::new(
+            plan.to.clone(),
+            self.target_overlay.clone(),
+            requests,
+            allow_downgrade,
+            self.holds.clone(),
+            order,
+        )
+        .with_branch_key(plan.images.clone())
+        .with_title(promotion_title(plan, &source))
+    }
+
+    /// The change settings for the target (its `auto-merge`, the `[forge]` table).
+    pub fn settings(&self, config: &Config) -> ChangeSettings {
+        ChangeSettings::from_config(config, &self.target.env)
+    }
+}
+
+/// `staging: promote from dev (abc123def456): backend 1.4.0, frontend 1.4.0`.
+fn promotion_title(plan: &PromotionPlan, source_commit: &str) -> String {
+    let mut versions: BTreeSet<String> = BTreeSet::new();
+    for change in &plan.changes {
+        if let Some(to) = &change.to
+            && let Ok(r) = Reference::parse(to)
+        {
+            let name = r.path().rsplit('/').next().unwrap_or(r.path()).to_owned();
+            let version = r
+                .tag()
+                .map(str::to_owned)
+                .or_else(|| r.digest().map(|d| d.chars().take(19).collect()))
+                .unwrap_or_default();
+            versions.insert(format!("{name} {version}"));
+        }
+    }
+    let what = versions.into_iter().collect::<Vec<_>>().join(", ");
+    format!(
+        "{}: promote from {} ({source_commit}): {what}",
+        plan.to, plan.from
+    )
+}
+
+/// Gathers the facts of promoting `request.from` → `request.to`: syncs the forge, builds the
+/// ledger, reads the verification, looks the source's images up with `registry`, reads holds.
+pub async fn gather<F: Forge>(
+    forge: &F,
+    config: &Config,
+    request: &PromoteRequest,
+    registry: &RegistryClient,
+) -> Result<Gathered, PromoteError> {
+    environment(config, &request.from)?;
+    let target_env = environment(config, &request.to)?;
+    if request.from == request.to {
+        return Err(PromoteError::SameEnvironment(request.from.clone()));
+    }
+    let synced = sync_ledger(forge, config).await?;
+    let ledger = &synced.loaded.ledger;
+    let source_ledger = ledger.environment(&request.from)?;
+    let target_ledger = ledger.environment(&request.to)?;
+    let source = SourceState::from_ledger(source_ledger);
+    let target = TargetState::from_ledger(target_ledger, target_env.upstream.as_deref());
+    let verification = match forge.kind() {
+        ForgeKind::Git => {
+            ledger.last_verified_before(&synced.loaded.repo, &request.from, synced.base)?
+        }
+        _ => forge_verification(forge, ledger, &request.from, synced.base).await?,
+    };
+    let images: BTreeSet<&str> = source
+        .iter()
+        .flat_map(|s| s.images.values().map(String::as_str))
+        .collect();
+    let registry = registry_facts(registry, images).await;
+    let holds = forge.holds().await?;
+    Ok(Gathered {
+        source,
+        source_env: request.from.clone(),
+        target_overlay: target_ledger.overlay.clone(),
+        target,
+        verification,
+        registry,
+        holds,
+        soak: request.soak.unwrap_or(target_env.soak),
+        now: request.now,
+        synced,
+    })
+}
+
+/// The source's newest verification from the forge: the records on the commit of its current
+/// deployment, else on the base tip.
+async fn forge_verification<F: Forge>(
+    forge: &F,
+    ledger: &Ledger,
+    env: &str,
+    base: ObjectId,
+) -> Result<Option<VerifiedSet>, PromoteError> {
+    let Some(current) = ledger.environment(env)?.current() else {
+        return Ok(None);
+    };
+    let mut commits = vec![current.id()];
+    if base != current.id() {
+        commits.push(base);
+    }
+    for commit in commits {
+        let mut records = forge.verifications(commit, env).await?;
+        records.retain(|r| r.env == env);
+        records.sort_by_key(VerificationRecord::verified_at);
+        if let Some(record) = records.pop() {
+            let ran = match ledger.deployed_at(env, commit) {
+                Ok(d) => d.map(|d| &d.images),
+                Err(LedgerError::Truncated(_)) => None,
+                Err(e) => return Err(e.into()),
+            };
+            return Ok(Some(VerifiedSet {
+                commit: commit.to_string(),
+                matches_ledger: ran == Some(&record.images),
+                record,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// Looks each image up in its registry: by tag when it has one (so a moved tag shows against
+/// a pinned digest), otherwise by digest.
+pub async fn registry_facts<'i>(
+    client: &RegistryClient,
+    images: impl IntoIterator<Item = &'i str>,
+) -> BTreeMap<String, RegistryFact> {
+    let mut out = BTreeMap::new();
+    for image in images {
+        out.insert(image.to_owned(), lookup(client, image).await);
+    }
+    out
+}
+
+async fn lookup(client: &RegistryClient, image: &str) -> RegistryFact {
+    let reference = match Reference::parse_normalized(image) {
+        Ok(r) => r,
+        Err(e) => {
+            return RegistryFact::LookupFailed {
+                error: format!("not an image reference: {e}"),
+            };
+        }
+    };
+    let mut target = ImageRef::from(&reference);
+    if target.tag.is_some() {
+        target.digest = None;
+    }
+    match client.head_digest(&target).await {
+        Ok(digest) => RegistryFact::Found { digest },
+        Err(RegistryError::NotFound { .. } | RegistryError::PlatformNotFound { .. }) => {
+            RegistryFact::NotFound
+        }
+        Err(e) => RegistryFact::LookupFailed {
+            error: e.to_string(),
+        },
+    }
+}
+
+/// A verification written by [`mark_verified`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Marked {
+    /// The commit the record is attached to (the deployment's, hex).
+    pub commit: String,
+    /// The record.
+    pub record: VerificationRecord,
+}
+
+/// Records that `env` was verified running what it runs now (its current deployment, which
+/// must render), through the forge (a note pushed for plain git, a commit status on GitHub).
+pub async fn mark_verified<F: Forge>(
+    forge: &F,
+    ledger: &Ledger,
+    env: &str,
+    evidence: serde_json::Value,
+    now: jiff::Timestamp,
+) -> Result<Marked, PromoteError> {
+    let deployment = deployment_to_verify(ledger, env, None)?;
+    let now = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now);
+    let record = VerificationRecord::new(env, now, deployment.images.clone(), evidence);
+    forge.record_verification(deployment.id(), &record).await?;
+    Ok(Marked {
+        commit: deployment.commit.clone(),
+        record,
+    })
+}
