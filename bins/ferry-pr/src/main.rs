@@ -1,0 +1,377 @@
+//! `ferry-pr`: open (or update) the one GitOps change of an environment that sets its images,
+//! wait for a change to merge, and clean up after merged or closed changes.
+//!
+//! Exit codes: 0 success; 1 refused (a downgrade without --allow-downgrade, an image the
+//! environment is on hold for) or, for `wait`, the change was closed without merging; 2 usage,
+//! config or bad input (an invalid --image, an image no workload runs); 3 the forge, git or
+//! the network failed, the base kept moving, or `wait` timed out.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use ferry_cli::Format;
+use ferry_config::{ForgeKind, parse_duration};
+use ferry_gitops::deploy::{ChangeSettings, DeployPlanner, parse_image_requests};
+use ferry_gitops::forge::{Base, Forge, Opened, WaitOutcome};
+use ferry_gitops::ledger::ImageChange;
+use ferry_gitops::plan::{AppRepository, CommitOrder, Downgrade, NoRepository};
+use ferry_gitops::{LedgerOptions, LoadRequest, Repo, load_ledger};
+use serde::Serialize;
+
+mod forge_setup;
+
+use forge_setup::{Failure, ForgeArgs, Setup};
+
+/// Open GitOps changes that set an environment's images: exactly one open change per
+/// environment, idempotent re-runs, no lost update when runs race, no downgrade by accident.
+///
+/// Environments, overlays, image names and forge settings come from ferry.toml; flags
+/// override.
+#[derive(Debug, Parser)]
+#[command(name = "ferry-pr", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    forge: ForgeArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+    format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Open or update the change of ENV that sets the given images (merge it at once with
+    /// --auto-merge on plain git; enable auto-merge on GitHub).
+    Open(OpenArgs),
+    /// Wait until a change is merged (exit 0) or closed (exit 1), at most --timeout (exit 3).
+    Wait(WaitArgs),
+    /// Delete deploy branches and change records of merged or closed changes and of failed
+    /// runs; open changes are kept.
+    Cleanup,
+}
+
+#[derive(Debug, Args)]
+struct OpenArgs {
+    /// The environment.
+    #[arg(long, value_name = "ENV")]
+    env: String,
+    /// An image to set: NAME=REF, NAME a name from [images] of ferry.toml or a repository, REF
+    /// a tag, TAG@DIGEST, a digest, or a full reference. Repeatable.
+    #[arg(long = "image", value_name = "NAME=REF", required = true)]
+    images: Vec<String>,
+    /// Merge as soon as possible (default: the environment's auto-merge in ferry.toml).
+    #[arg(long, overrides_with = "no_auto_merge")]
+    auto_merge: bool,
+    /// Leave the change for review, whatever ferry.toml says.
+    #[arg(long, overrides_with = "auto_merge")]
+    no_auto_merge: bool,
+    /// Set an image older than the one the environment runs.
+    #[arg(long)]
+    allow_downgrade: bool,
+    /// A local clone of the application repository, to order commit-sha tags by ancestry
+    /// (without it, such tags are not checked for a downgrade, with a warning).
+    #[arg(long, value_name = "PATH")]
+    app_repo: Option<PathBuf>,
+    /// Attempts when the base branch keeps moving.
+    #[arg(long, value_name = "N", default_value_t = ferry_gitops::forge::DEFAULT_MAX_ATTEMPTS)]
+    max_attempts: u32,
+}
+
+#[derive(Debug, Args)]
+struct WaitArgs {
+    /// The change: the pull request number, or the change record name printed by `open`.
+    #[arg(value_name = "ID")]
+    id: String,
+    /// Give up after this long (exit 3).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    timeout: Duration,
+}
+
+fn main() -> ExitCode {
+    ferry_cli::init_logging();
+    let cli = Cli::parse();
+    let json = cli.format == Format::Json;
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ferry-pr: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let failure = Failure::from_error(&e);
+            failure.print("ferry-pr", json);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<u8> {
+    let setup = forge_setup::setup(&cli.forge)?;
+    match setup.kind {
+        ForgeKind::Git => {
+            let forge = setup.git_forge()?;
+            command(&cli, &setup, &forge).await
+        }
+        _ => {
+            let forge = setup.github_forge()?;
+            command(&cli, &setup, &forge).await
+        }
+    }
+}
+
+async fn command<F: Forge>(cli: &Cli, setup: &Setup, forge: &F) -> Result<u8> {
+    match &cli.command {
+        Command::Open(args) => open(args, cli.format, setup, forge).await,
+        Command::Wait(args) => wait(args, cli.format, forge).await,
+        Command::Cleanup => cleanup(cli.format, forge).await,
+    }
+}
+
+/// What `open --format json` prints.
+#[derive(Debug, Serialize)]
+struct OpenReport<'a> {
+    env: &'a str,
+    #[serde(flatten)]
+    opened: &'a Opened,
+    changes: &'a [ImageChange],
+    allowed_downgrades: &'a [Downgrade],
+}
+
+async fn open<F: Forge>(args: &OpenArgs, format: Format, setup: &Setup, forge: &F) -> Result<u8> {
+    let config = &setup.config;
+    let requests = parse_image_requests(&args.images, config)?;
+    if config.environment(&args.env).is_none() {
+        // load_ledger names the known environments.
+        load_ledger(
+            config,
+            &LoadRequest {
+                only: Some(args.env.clone()),
+                ..LoadRequest::default()
+            },
+        )?;
+    }
+    let app_repo = args
+        .app_repo
+        .as_deref()
+        .map(|p| Repo::open(p).with_context(|| format!("--app-repo {}", p.display())))
+        .transpose()?;
+    let app_order = app_repo.as_ref().map(AppRepository::new);
+    let order: &dyn CommitOrder = match &app_order {
+        Some(o) => o,
+        None => &NoRepository,
+    };
+    let base = forge.sync().await.context("cannot sync with the forge")?;
+    let workdir = forge
+        .repo()
+        .workdir()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| setup.repo_dir.clone());
+    let loaded = load_ledger(
+        config,
+        &LoadRequest {
+            repo: Some(workdir),
+            base: Some(base.to_string()),
+            only: Some(args.env.clone()),
+            options: LedgerOptions::newest(1),
+        },
+    )?;
+    let overlay = loaded.ledger.environment(&args.env)?.overlay.clone();
+    let holds = forge.holds().await.context("cannot read holds")?;
+    let mut planner = DeployPlanner::new(
+        args.env.clone(),
+        overlay,
+        requests,
+        args.allow_downgrade,
+        holds,
+        order,
+    );
+    // Decide on the synced base first: a refused run touches nothing on the forge.
+    let preview = planner.compute(&Base {
+        commit: base,
+        repo: forge.repo(),
+    })?;
+    let mut settings = ChangeSettings::from_config(config, &args.env);
+    settings.max_attempts = args.max_attempts;
+    if args.auto_merge {
+        settings.auto_merge = true;
+    }
+    if args.no_auto_merge {
+        settings.auto_merge = false;
+    }
+    let request = planner.change_request(&preview, &settings);
+    let mut opened = forge.open_change(&request, &mut planner).await?;
+    let last = planner.last().unwrap_or(&preview);
+    opened.warnings.extend(last.check.warnings.iter().cloned());
+    let report = OpenReport {
+        env: &args.env,
+        opened: &opened,
+        changes: &last.changes,
+        allowed_downgrades: &last.check.allowed_downgrades,
+    };
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Text => write_opened(&mut out, &report)?,
+    }
+    for w in &opened.warnings {
+        eprintln!("ferry-pr: warning: {w}");
+    }
+    let superseded = opened.superseded.join(",");
+    let number = opened.number.map(|n| n.to_string()).unwrap_or_default();
+    let bool_str = |b: bool| if b { "true" } else { "false" };
+    ferry_cli::github_output::write(&[
+        ("id", opened.id.as_str()),
+        ("number", number.as_str()),
+        ("url", opened.url.as_deref().unwrap_or_default()),
+        ("branch", opened.branch.as_str()),
+        ("commit", opened.commit.as_str()),
+        ("created", bool_str(opened.created)),
+        ("updated", bool_str(opened.updated)),
+        ("merged", bool_str(opened.merged)),
+        ("auto-merge", bool_str(opened.auto_merge)),
+        ("up-to-date", bool_str(opened.up_to_date)),
+        ("superseded", superseded.as_str()),
+    ])
+    .context("cannot write the step outputs")?;
+    Ok(0)
+}
+
+fn write_opened(out: &mut impl Write, report: &OpenReport<'_>) -> Result<()> {
+    let o = report.opened;
+    if o.up_to_date {
+        writeln!(
+            out,
+            "{} already runs these images at {}; nothing to open",
+            report.env,
+            short(&o.base)
+        )?;
+    } else {
+        let what = match (o.created, o.updated) {
+            (true, _) => "opened",
+            (false, true) => "updated",
+            (false, false) => "unchanged",
+        };
+        let id = o.number.map_or_else(|| o.id.clone(), |n| format!("#{n}"));
+        writeln!(
+            out,
+            "{what} change {id} for {} on {} ({})",
+            report.env,
+            o.branch,
+            short(&o.commit)
+        )?;
+        if let Some(url) = &o.url {
+            writeln!(out, "  {url}")?;
+        }
+        if o.merged {
+            writeln!(out, "  merged into the base branch")?;
+        } else if o.auto_merge {
+            writeln!(out, "  auto-merge enabled")?;
+        }
+    }
+    for c in report.changes {
+        writeln!(
+            out,
+            "  {}: {} -> {}",
+            c.container,
+            c.from.as_deref().unwrap_or("(none)"),
+            c.to.as_deref().unwrap_or("(none)")
+        )?;
+    }
+    for d in report.allowed_downgrades {
+        writeln!(
+            out,
+            "  downgrade allowed: {}: {} -> {} ({})",
+            d.container, d.from, d.to, d.reason
+        )?;
+    }
+    if !o.superseded.is_empty() {
+        writeln!(out, "  superseded: {}", o.superseded.join(", "))?;
+    }
+    if o.attempts > 1 {
+        writeln!(out, "  the base moved; recomputed {} times", o.attempts - 1)?;
+    }
+    Ok(())
+}
+
+async fn wait<F: Forge>(args: &WaitArgs, format: Format, forge: &F) -> Result<u8> {
+    let outcome = forge.wait(&args.id, args.timeout).await?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let v = serde_json::json!({ "id": args.id, "outcome": outcome });
+            writeln!(out, "{v}")?;
+        }
+        Format::Text => match &outcome {
+            WaitOutcome::Merged { commit } => writeln!(
+                out,
+                "{} merged{}",
+                args.id,
+                commit
+                    .as_deref()
+                    .map(|c| format!(" as {}", short(c)))
+                    .unwrap_or_default()
+            )?,
+            WaitOutcome::Closed => writeln!(out, "{} was closed without merging", args.id)?,
+            WaitOutcome::TimedOut => writeln!(
+                out,
+                "{} is still open after {}",
+                args.id,
+                ferry_config::format_duration(args.timeout)
+            )?,
+        },
+    }
+    let (state, commit, code) = match &outcome {
+        WaitOutcome::Merged { commit } => ("merged", commit.clone().unwrap_or_default(), 0),
+        WaitOutcome::Closed => ("closed", String::new(), 1),
+        WaitOutcome::TimedOut => ("timed-out", String::new(), 3),
+    };
+    ferry_cli::github_output::write(&[("state", state), ("commit", commit.as_str())])
+        .context("cannot write the step outputs")?;
+    Ok(code)
+}
+
+async fn cleanup<F: Forge>(format: Format, forge: &F) -> Result<u8> {
+    let done = forge.cleanup().await?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &done)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            if done.deleted_branches.is_empty() && done.closed.is_empty() {
+                writeln!(out, "nothing to clean up")?;
+            }
+            for b in &done.deleted_branches {
+                writeln!(out, "deleted branch {b}")?;
+            }
+            for c in &done.closed {
+                writeln!(out, "removed change {c}")?;
+            }
+        }
+    }
+    ferry_cli::github_output::write(&[
+        ("deleted-branches", done.deleted_branches.join(",")),
+        ("closed", done.closed.join(",")),
+    ])
+    .context("cannot write the step outputs")?;
+    Ok(0)
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}

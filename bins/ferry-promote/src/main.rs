@@ -1,0 +1,430 @@
+//! `ferry-promote`: promote what one environment runs, and verified, to the next one, through
+//! the promotion gates (upstream, source deployed, verified, registry, soak, hold); and record a
+//! verification by hand with `--mark-verified`.
+//!
+//! Exit codes: 0 promoted (the change opened or merged), nothing to promote, a dry run that
+//! would promote, or a verification recorded; 1 refused by a gate (each refusal names its rule
+//! and evidence), a downgrade or a hold of the target; 2 usage, config or bad input; 3 the
+//! forge, git or the network failed.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Args, Parser};
+use ferry_cli::Format;
+use ferry_config::{ForgeKind, parse_duration};
+use ferry_gitops::Repo;
+use ferry_gitops::forge::{Base, Forge};
+use ferry_gitops::gates::PromotionPlan;
+use ferry_gitops::plan::{AppRepository, CommitOrder, NoRepository};
+use ferry_gitops::promote::{self, Marked, PromoteRequest};
+use ferry_image::registry::{
+    ClientOptions, CredentialSource, Credentials, DockerConfig, RegistryClient,
+};
+use serde::Serialize;
+
+#[path = "../../ferry-pr/src/forge_setup.rs"]
+mod forge_setup;
+
+use forge_setup::{Failure, ForgeArgs, Setup};
+
+/// Promote what --from runs to --to, only when every gate allows it: --to's upstream is
+/// --from, --from has a verification record for exactly what it runs, every image exists in
+/// its registry (with the pinned digest), the images have run in --from for the soak time, and
+/// --to is not on hold. Refusals name the rule and the evidence.
+#[derive(Debug, Parser)]
+#[command(name = "ferry-promote", version, about, long_about)]
+struct Cli {
+    /// The environment to promote from.
+    #[arg(
+        long,
+        value_name = "ENV",
+        required_unless_present = "mark_verified",
+        requires = "to"
+    )]
+    from: Option<String>,
+    /// The environment to promote to.
+    #[arg(
+        long,
+        value_name = "ENV",
+        required_unless_present = "mark_verified",
+        requires = "from"
+    )]
+    to: Option<String>,
+    /// How long the images must have run in --from (default: soak of --to in ferry.toml).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    soak: Option<Duration>,
+    /// First record that ENV was verified running what it runs now (through the forge: a
+    /// note pushed to refs/notes/ferry, or a commit status on GitHub). Alone, it exits after
+    /// that; with --from/--to, the promotion follows.
+    #[arg(long, value_name = "ENV")]
+    mark_verified: Option<String>,
+    /// Evidence stored with --mark-verified's record: JSON, or text stored as a string.
+    #[arg(
+        long,
+        value_name = "TEXT",
+        default_value = "marked verified by hand with ferry-promote"
+    )]
+    evidence: String,
+    /// Decide and show, but change nothing (no record, no change).
+    #[arg(long)]
+    dry_run: bool,
+    /// Promote even when the target runs a newer image.
+    #[arg(long)]
+    allow_downgrade: bool,
+    /// A local clone of the application repository, to order commit-sha tags by ancestry.
+    #[arg(long, value_name = "PATH")]
+    app_repo: Option<PathBuf>,
+    /// Merge as soon as possible (default: auto-merge of --to in ferry.toml).
+    #[arg(long, overrides_with = "no_auto_merge")]
+    auto_merge: bool,
+    /// Leave the change for review, whatever ferry.toml says.
+    #[arg(long, overrides_with = "auto_merge")]
+    no_auto_merge: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    #[command(flatten)]
+    forge: ForgeArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct RegistryArgs {
+    /// Reach this registry (`host[:port]`) over plain HTTP; repeatable. Comma-separated in the
+    /// environment variable.
+    #[arg(
+        long,
+        value_name = "REGISTRY",
+        env = "FERRY_PLAIN_HTTP",
+        value_delimiter = ','
+    )]
+    plain_http: Vec<String>,
+    /// Accept invalid TLS certificates from registries.
+    #[arg(long)]
+    insecure: bool,
+    /// Docker config file with registry credentials [default: $DOCKER_CONFIG/config.json, else
+    /// ~/.docker/config.json]. FERRY_REGISTRY_TOKEN, or FERRY_REGISTRY_USERNAME with
+    /// FERRY_REGISTRY_PASSWORD, take precedence.
+    #[arg(long, value_name = "PATH")]
+    docker_config: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    ferry_cli::init_logging();
+    let cli = Cli::parse();
+    let json = cli.format == Format::Json;
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ferry-promote: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let failure = Failure::from_error(&e);
+            failure.print("ferry-promote", json);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<u8> {
+    let setup = forge_setup::setup(&cli.forge)?;
+    match setup.kind {
+        ForgeKind::Git => {
+            let forge = setup.git_forge()?;
+            promote_with(&cli, &setup, &forge).await
+        }
+        _ => {
+            let forge = setup.github_forge()?;
+            promote_with(&cli, &setup, &forge).await
+        }
+    }
+}
+
+fn registry_client(args: &RegistryArgs) -> Result<RegistryClient> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let credentials = if let Some(token) = var("FERRY_REGISTRY_TOKEN") {
+        CredentialSource::anonymous().with_explicit(Credentials::token(token))
+    } else if let Some(user) = var("FERRY_REGISTRY_USERNAME") {
+        let password = var("FERRY_REGISTRY_PASSWORD")
+            .ok_or_else(|| anyhow!("FERRY_REGISTRY_USERNAME needs FERRY_REGISTRY_PASSWORD"))?;
+        CredentialSource::anonymous().with_explicit(Credentials::basic(user, password))
+    } else {
+        let path = args.docker_config.clone().or_else(|| {
+            if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
+                return Some(PathBuf::from(dir).join("config.json"));
+            }
+            std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(".docker").join("config.json"))
+        });
+        match path {
+            Some(p) if p.is_file() || args.docker_config.is_some() => CredentialSource::anonymous()
+                .with_docker_config(DockerConfig::load(&p).map_err(|e| anyhow!("{e}"))?),
+            _ => CredentialSource::anonymous(),
+        }
+    };
+    let options = ClientOptions {
+        plain_http: args
+            .plain_http
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        accept_invalid_certificates: args.insecure,
+        ..ClientOptions::default()
+    };
+    Ok(RegistryClient::new(options, credentials))
+}
+
+/// What a promotion run printed as JSON.
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    marked: Option<&'a MarkReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    promotion: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+struct MarkReport {
+    env: String,
+    dry_run: bool,
+    #[serde(flatten)]
+    marked: Marked,
+}
+
+async fn promote_with<F: Forge>(cli: &Cli, setup: &Setup, forge: &F) -> Result<u8> {
+    let config = &setup.config;
+    let now = jiff::Timestamp::now();
+    let mut out = std::io::stdout().lock();
+    let mut marked = None;
+    if let Some(env) = &cli.mark_verified {
+        let synced = promote::sync_ledger(forge, config).await?;
+        let evidence = serde_json::from_str(&cli.evidence)
+            .unwrap_or_else(|_| serde_json::Value::String(cli.evidence.clone()));
+        let result = if cli.dry_run {
+            let d = ferry_gitops::deployment_to_verify(&synced.loaded.ledger, env, None)?;
+            Marked {
+                commit: d.commit.clone(),
+                record: ferry_gitops::VerificationRecord::new(
+                    env.clone(),
+                    now,
+                    d.images.clone(),
+                    evidence,
+                ),
+            }
+        } else {
+            promote::mark_verified(forge, &synced.loaded.ledger, env, evidence, now).await?
+        };
+        if cli.format == Format::Text {
+            writeln!(
+                out,
+                "{} {env} at {} ({}):",
+                if cli.dry_run {
+                    "would verify"
+                } else {
+                    "verified"
+                },
+                short(&result.commit),
+                result.record.verified_at
+            )?;
+            for (k, v) in &result.record.images {
+                writeln!(out, "  {k}  {v}")?;
+            }
+        }
+        ferry_cli::github_output::write(&[("verified-commit", result.commit.as_str())])
+            .context("cannot write the step outputs")?;
+        marked = Some(MarkReport {
+            env: env.clone(),
+            dry_run: cli.dry_run,
+            marked: result,
+        });
+    }
+    let (Some(from), Some(to)) = (&cli.from, &cli.to) else {
+        if cli.format == Format::Json {
+            serde_json::to_writer_pretty(
+                &mut out,
+                &Report {
+                    marked: marked.as_ref(),
+                    promotion: None,
+                },
+            )?;
+            writeln!(out)?;
+        }
+        return Ok(0);
+    };
+    let registry = registry_client(&cli.registry)?;
+    let request = PromoteRequest {
+        from: from.clone(),
+        to: to.clone(),
+        soak: cli.soak,
+        now,
+    };
+    let gathered = promote::gather(forge, config, &request, &registry).await?;
+    let plan = match gathered.check() {
+        Ok(plan) => plan,
+        Err(refused) => {
+            match cli.format {
+                Format::Json => {
+                    let v = serde_json::json!({ "promoted": false, "refused": refused });
+                    serde_json::to_writer_pretty(
+                        &mut out,
+                        &Report {
+                            marked: marked.as_ref(),
+                            promotion: Some(v),
+                        },
+                    )?;
+                    writeln!(out)?;
+                }
+                Format::Text => {
+                    writeln!(out, "promotion {} → {} refused:", refused.from, refused.to)?;
+                    for r in &refused.refusals {
+                        writeln!(out, "  {}: {}", r.rule, r.evidence)?;
+                    }
+                }
+            }
+            eprintln!("ferry-promote: {refused}");
+            ferry_cli::github_output::write(&[("promoted", "false")])
+                .context("cannot write the step outputs")?;
+            return Ok(1);
+        }
+    };
+    let app_repo = cli
+        .app_repo
+        .as_deref()
+        .map(|p| Repo::open(p).with_context(|| format!("--app-repo {}", p.display())))
+        .transpose()?;
+    let app_order = app_repo.as_ref().map(AppRepository::new);
+    let order: &dyn CommitOrder = match &app_order {
+        Some(o) => o,
+        None => &NoRepository,
+    };
+    let mut planner = gathered.planner(&plan, cli.allow_downgrade, order);
+    let preview = planner.compute(&Base {
+        commit: gathered.synced.base,
+        repo: forge.repo(),
+    })?;
+    let mut settings = gathered.settings(config);
+    if cli.auto_merge {
+        settings.auto_merge = true;
+    }
+    if cli.no_auto_merge {
+        settings.auto_merge = false;
+    }
+    let opened = if plan.is_noop() || cli.dry_run {
+        None
+    } else {
+        let change = planner.change_request(&preview, &settings);
+        Some(forge.open_change(&change, &mut planner).await?)
+    };
+    let promoted = opened.as_ref().is_some_and(|o| !o.up_to_date);
+    match cli.format {
+        Format::Json => {
+            let v = serde_json::json!({
+                "promoted": promoted,
+                "dry_run": cli.dry_run,
+                "noop": plan.is_noop(),
+                "plan": plan,
+                "warnings": preview.check.warnings,
+                "allowed_downgrades": preview.check.allowed_downgrades,
+                "change": opened,
+            });
+            serde_json::to_writer_pretty(
+                &mut out,
+                &Report {
+                    marked: marked.as_ref(),
+                    promotion: Some(v),
+                },
+            )?;
+            writeln!(out)?;
+        }
+        Format::Text => write_plan(&mut out, &plan, cli.dry_run, opened.as_ref())?,
+    }
+    for w in &preview.check.warnings {
+        eprintln!("ferry-promote: warning: {w}");
+    }
+    let commit = opened
+        .as_ref()
+        .map(|o| o.commit.as_str())
+        .unwrap_or_default();
+    let id = opened.as_ref().map(|o| o.id.as_str()).unwrap_or_default();
+    let images = serde_json::to_string(&plan.images)?;
+    ferry_cli::github_output::write(&[
+        ("promoted", if promoted { "true" } else { "false" }),
+        ("change", id),
+        ("commit", commit),
+        ("images", images.as_str()),
+    ])
+    .context("cannot write the step outputs")?;
+    Ok(0)
+}
+
+fn write_plan(
+    out: &mut impl Write,
+    plan: &PromotionPlan,
+    dry_run: bool,
+    opened: Option<&ferry_gitops::forge::Opened>,
+) -> Result<()> {
+    if plan.is_noop() {
+        writeln!(
+            out,
+            "{} already runs what {} runs; nothing to promote",
+            plan.to, plan.from
+        )?;
+    } else if dry_run {
+        writeln!(
+            out,
+            "would promote {} → {} (dry run, nothing changed):",
+            plan.from, plan.to
+        )?;
+    } else if let Some(o) = opened {
+        let id = o.number.map_or_else(|| o.id.clone(), |n| format!("#{n}"));
+        let state = if o.merged {
+            "merged"
+        } else if o.auto_merge {
+            "auto-merge enabled"
+        } else {
+            "open for review"
+        };
+        writeln!(
+            out,
+            "promoted {} → {}: change {id} on {} ({state}, {})",
+            plan.from,
+            plan.to,
+            o.branch,
+            short(&o.commit)
+        )?;
+        if let Some(url) = &o.url {
+            writeln!(out, "  {url}")?;
+        }
+    }
+    for c in &plan.changes {
+        writeln!(
+            out,
+            "  {}: {} -> {}",
+            c.container,
+            c.from.as_deref().unwrap_or("(none)"),
+            c.to.as_deref().unwrap_or("(none)")
+        )?;
+    }
+    for c in &plan.not_in_target {
+        writeln!(out, "  {c}: not in {} (not promoted)", plan.to)?;
+    }
+    Ok(())
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
