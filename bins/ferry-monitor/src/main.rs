@@ -22,6 +22,12 @@ use serde::Serialize;
 
 mod verify;
 
+// The forge set-up ferry-pr and ferry-promote share (to move into ferry-cli); --verify uses
+// only its config → forge part.
+#[allow(dead_code)]
+#[path = "../../ferry-pr/src/forge_setup.rs"]
+mod forge_setup;
+
 /// Watch a deploy and give a verdict: healthy, unhealthy or inconclusive.
 ///
 /// Probe errors (timeouts, refused connections, API 5xx/401/403) are never failures: they spend
@@ -287,7 +293,7 @@ async fn watch(args: WatchArgs) -> Result<u8> {
     if probes.is_empty() && workloads.is_empty() && args.argocd_app.is_none() {
         bail!("nothing to watch: give --http, --workload or --argocd-app");
     }
-    let pending = verify::prepare(&args.verify)?;
+    let pending = verify::prepare(&args.verify).await?;
     let (signals_tx, signals) = tokio::sync::mpsc::channel(8);
     if !workloads.is_empty() || args.argocd_app.is_some() {
         let (client, namespace) = kube_client(&args.cluster).await?;
@@ -313,11 +319,17 @@ async fn watch(args: WatchArgs) -> Result<u8> {
     let total = policy.checks();
     let probe_names: Vec<String> = probes.iter().map(|p| p.name()).collect();
     let started = jiff::Timestamp::now();
+    // The verdict line also says when the watch started and what it watched, so that
+    // `ferry-rollback --report` can tell a stale report and age the failures.
+    let watched = pending
+        .as_ref()
+        .map(|p| p.commit().to_string())
+        .or_else(|| args.revision.clone());
     let mut out = std::io::stdout();
     let mut write_error = None;
     let report = monitor::run(&policy, &mut probes, Some(signals), &mut |event: &Event| {
         let line = match format {
-            Format::Json => serde_json::to_string(event).unwrap_or_default(),
+            Format::Json => verdict_json(event, started, watched.as_deref()),
             Format::Text => text_line(event, total),
         };
         if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush())
@@ -335,6 +347,10 @@ async fn watch(args: WatchArgs) -> Result<u8> {
         let evidence = verify::evidence(&report, &probe_names, started, jiff::Timestamp::now());
         (env, p.finish(&report, evidence))
     });
+    let verification = match verification {
+        Some((env, finish)) => Some((env, finish.await)),
+        None => None,
+    };
     let mut outputs = vec![
         ("verdict", report.verdict.as_str()),
         ("reason", &report.reason),
@@ -352,6 +368,21 @@ async fn watch(args: WatchArgs) -> Result<u8> {
         Verdict::Unhealthy => 1,
         Verdict::Inconclusive => 3,
     })
+}
+
+/// An event as a JSON line; the verdict gets `started_at` (RFC 3339) and, when known, the
+/// `commit` watched (the one `--verify` fixed, else `--revision`).
+fn verdict_json(event: &Event, started: jiff::Timestamp, commit: Option<&str>) -> String {
+    let mut value = serde_json::to_value(event).unwrap_or_default();
+    if let (Event::Verdict(_), Some(obj)) = (event, value.as_object_mut()) {
+        let started =
+            jiff::Timestamp::from_millisecond(started.as_millisecond()).unwrap_or(started);
+        obj.insert("started_at".into(), started.to_string().into());
+        if let Some(commit) = commit {
+            obj.insert("commit".into(), commit.into());
+        }
+    }
+    value.to_string()
 }
 
 fn clock(ms: u64) -> String {

@@ -1,6 +1,8 @@
 //! `watch --verify ENV`: after a healthy verdict, the verification record of what ENV runs,
-//! written by `ferry_gitops::verify_deployment` (the same function as `ferry-ledger
-//! mark-verified`).
+//! written through the config's forge (`Forge::record_verification`: a note pushed to the
+//! remote's refs/notes/ferry in plain-git mode, a commit status `ferry/verified/<env>` on
+//! GitHub), or with `--no-push` in the local repository only, by
+//! `ferry_gitops::verify_deployment` (the same function as `ferry-ledger mark-verified`).
 //!
 //! Everything that can be checked is checked before the watch starts (config, repository,
 //! environment, commit, a deployment that renders), so a mistake costs seconds, not a whole
@@ -13,7 +15,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use ferry_cli::Format;
-use ferry_config::Config;
+use ferry_config::{Config, ForgeKind};
+use ferry_gitops::forge::Forge;
+use ferry_gitops::forge::git::GitForge;
+use ferry_gitops::forge::github::GithubForge;
 use ferry_gitops::{
     LedgerOptions, LoadRequest, Loaded, NOTES_REF, ObjectId, Signature, VerificationRecord,
     deployment_to_verify, load_ledger, verify_deployment,
@@ -28,9 +33,10 @@ const FALLBACK_COMMITTER: (&str, &str) = ("ferry-monitor", "ferry-monitor@localh
 /// The `--verify` options of `watch`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// After a healthy verdict, record that ENV was verified: a JSON note under
-    /// refs/notes/ferry on the GitOps commit, holding ENV's images and a summary of this watch.
-    /// Nothing is written on any other verdict.
+    /// After a healthy verdict, record that ENV was verified, through the config's forge: a
+    /// JSON note under refs/notes/ferry on the GitOps commit pushed to the remote (plain git),
+    /// or the commit status ferry/verified/ENV (GitHub), holding ENV's images and a summary of
+    /// this watch. Nothing is written on any other verdict.
     #[arg(long, value_name = "ENV")]
     pub verify: Option<String>,
     /// The base-branch commit to verify (default: the commit that deployed what ENV runs when
@@ -44,18 +50,33 @@ pub struct VerifyArgs {
     /// The GitOps repository (default: the one holding the config file).
     #[arg(long, value_name = "DIR", requires = "verify")]
     pub repo: Option<PathBuf>,
+    /// Write the record in the local repository only (refs/notes/ferry), without the forge:
+    /// push it yourself.
+    #[arg(long, requires = "verify")]
+    pub no_push: bool,
+}
+
+/// Where the record goes.
+enum Sink {
+    /// The local repository's notes, made by this identity.
+    Local((String, String)),
+    /// Notes pushed to the remote.
+    Git(GitForge),
+    /// A commit status.
+    Github(GithubForge),
 }
 
 /// A verification checked before the watch, to write after a healthy verdict.
 pub struct Pending {
     env: String,
-    commit: Option<ObjectId>,
+    commit: ObjectId,
     loaded: Loaded,
-    committer: (String, String),
+    sink: Sink,
 }
 
-/// Checks what `--verify` needs, before the watch; `None` without `--verify`.
-pub fn prepare(args: &VerifyArgs) -> Result<Option<Pending>> {
+/// Checks what `--verify` needs (and, through a forge, syncs it), before the watch; `None`
+/// without `--verify`.
+pub async fn prepare(args: &VerifyArgs) -> Result<Option<Pending>> {
     let Some(env) = &args.verify else {
         return Ok(None);
     };
@@ -73,17 +94,61 @@ pub fn prepare(args: &VerifyArgs) -> Result<Option<Pending>> {
         }
     };
     let config = Config::load(&path).map_err(|e| anyhow!("{e}"))?;
+    if config.environment(env).is_none() {
+        // The ledger names the mistake (with the known environments) without the forge.
+        load_ledger(
+            &config,
+            &LoadRequest {
+                only: Some(env.clone()),
+                ..LoadRequest::default()
+            },
+        )
+        .context("--verify")?;
+    }
+    let mut sink = if args.no_push {
+        Sink::Local((
+            FALLBACK_COMMITTER.0.to_string(),
+            FALLBACK_COMMITTER.1.to_string(),
+        ))
+    } else {
+        let setup = crate::forge_setup::Setup {
+            repo_dir: args.repo.clone().unwrap_or_else(|| config.root.clone()),
+            kind: config.forge.kind,
+            remote: config.forge.git.remote.clone(),
+            config: config.clone(),
+        };
+        let hint = "--verify (--no-push records in the local repository only)";
+        match setup.kind {
+            ForgeKind::Git => Sink::Git(setup.git_forge().context(hint)?),
+            _ => Sink::Github(setup.github_forge().context(hint)?),
+        }
+    };
+    // Through a forge, what ENV runs is what the forge's base branch deploys.
+    let base = match &sink {
+        Sink::Local(_) => None,
+        Sink::Git(f) => Some(f.sync().await),
+        Sink::Github(f) => Some(f.sync().await),
+    }
+    .transpose()
+    .context(
+        "--verify: cannot sync with the forge (--no-push records in the local repository only)",
+    )?;
     let request = LoadRequest {
         repo: args.repo.clone(),
         only: Some(env.clone()),
+        base: base.map(|b| b.to_string()),
         // What ENV runs now needs only its newest deployment; a commit may need all history.
         options: match args.commit {
             None => LedgerOptions::newest(1),
             Some(_) => LedgerOptions::default(),
         },
-        ..LoadRequest::default()
     };
     let loaded = load_ledger(&config, &request).context("--verify")?;
+    if let (Sink::Local(committer), Some(configured)) =
+        (&mut sink, loaded.repo.configured_committer())
+    {
+        *committer = configured;
+    }
     let commit = args
         .commit
         .as_deref()
@@ -91,18 +156,12 @@ pub fn prepare(args: &VerifyArgs) -> Result<Option<Pending>> {
         .transpose()
         .context("--commit")?;
     let deployment = deployment_to_verify(&loaded.ledger, env, commit).context("--verify")?;
-    let commit = Some(commit.unwrap_or_else(|| deployment.id()));
-    let committer = loaded.repo.configured_committer().unwrap_or_else(|| {
-        (
-            FALLBACK_COMMITTER.0.to_string(),
-            FALLBACK_COMMITTER.1.to_string(),
-        )
-    });
+    let commit = commit.unwrap_or_else(|| deployment.id());
     Ok(Some(Pending {
         env: env.clone(),
         commit,
         loaded,
-        committer,
+        sink,
     }))
 }
 
@@ -131,42 +190,82 @@ pub fn evidence(
     })
 }
 
+/// Where a record was written.
+pub enum Written {
+    /// The local repository's notes.
+    Local,
+    /// Notes pushed to this remote.
+    Pushed(String),
+    /// The commit status `ferry/verified/<env>` of this GitHub repository.
+    Status(String),
+}
+
 /// What became of `--verify`.
 pub enum Verification {
     /// The record was written on this commit.
-    Recorded(ObjectId, VerificationRecord),
+    Recorded(ObjectId, VerificationRecord, Written),
     /// The verdict was not healthy; nothing was written.
     Skipped(Verdict),
 }
 
 impl Pending {
     /// Writes the record when the verdict is healthy.
-    pub fn finish(self, report: &Report, evidence: serde_json::Value) -> Result<Verification> {
+    pub async fn finish(
+        self,
+        report: &Report,
+        evidence: serde_json::Value,
+    ) -> Result<Verification> {
         if report.verdict != Verdict::Healthy {
             return Ok(Verification::Skipped(report.verdict));
         }
-        let (name, email) = self.committer;
-        let committer = Signature::new(name, email, jiff::Timestamp::now());
-        let (commit, record) = verify_deployment(
-            &self.loaded.repo,
-            &self.loaded.ledger,
-            &self.env,
-            self.commit,
-            evidence,
-            &committer,
-        )
-        .with_context(|| {
+        let env = self.env.clone();
+        self.write(evidence).await.with_context(|| {
             format!(
-                "the verdict is healthy, but the verification record of {} could not be written",
-                self.env
+                "the verdict is healthy, but the verification record of {env} could not be written"
             )
-        })?;
-        Ok(Verification::Recorded(commit, record))
+        })
+    }
+
+    async fn write(self, evidence: serde_json::Value) -> Result<Verification> {
+        let now = jiff::Timestamp::now();
+        if let Sink::Local((name, email)) = self.sink {
+            let committer = Signature::new(name, email, now);
+            let (commit, record) = verify_deployment(
+                &self.loaded.repo,
+                &self.loaded.ledger,
+                &self.env,
+                Some(self.commit),
+                evidence,
+                &committer,
+            )?;
+            return Ok(Verification::Recorded(commit, record, Written::Local));
+        }
+        // As verify_deployment does it, but written through the forge.
+        let deployment = deployment_to_verify(&self.loaded.ledger, &self.env, Some(self.commit))?;
+        let now = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now);
+        let record = VerificationRecord::new(&self.env, now, deployment.images.clone(), evidence);
+        let written = match &self.sink {
+            Sink::Git(forge) => {
+                forge.record_verification(self.commit, &record).await?;
+                Written::Pushed(forge.remote_display().to_string())
+            }
+            Sink::Github(forge) => {
+                forge.record_verification(self.commit, &record).await?;
+                Written::Status(forge.client().repository())
+            }
+            Sink::Local(_) => unreachable!("handled above"),
+        };
+        Ok(Verification::Recorded(self.commit, record, written))
     }
 
     /// The environment to verify.
     pub fn env(&self) -> &str {
         &self.env
+    }
+
+    /// The commit the record will go on.
+    pub fn commit(&self) -> ObjectId {
+        self.commit
     }
 }
 
@@ -179,16 +278,30 @@ pub fn print(
 ) -> Result<()> {
     let push = format!("git push origin {NOTES_REF}");
     match (format, outcome) {
-        (Format::Json, Verification::Recorded(commit, record)) => {
-            let v = serde_json::json!({
+        (Format::Json, Verification::Recorded(commit, record, written)) => {
+            let mut v = serde_json::json!({
                 "event": "verification",
                 "env": env,
                 "verified": true,
                 "commit": commit.to_string(),
-                "notes_ref": NOTES_REF,
-                "push": push,
                 "record": record,
             });
+            match written {
+                Written::Local => {
+                    v["notes_ref"] = NOTES_REF.into();
+                    v["pushed"] = false.into();
+                    v["push"] = push.into();
+                }
+                Written::Pushed(remote) => {
+                    v["notes_ref"] = NOTES_REF.into();
+                    v["pushed"] = true.into();
+                    v["remote"] = remote.as_str().into();
+                }
+                Written::Status(repository) => {
+                    v["status"] = format!("ferry/verified/{env}").into();
+                    v["repository"] = repository.as_str().into();
+                }
+            }
             writeln!(out, "{v}")?;
         }
         (Format::Json, Verification::Skipped(verdict)) => {
@@ -200,7 +313,7 @@ pub fn print(
             });
             writeln!(out, "{v}")?;
         }
-        (Format::Text, Verification::Recorded(commit, record)) => {
+        (Format::Text, Verification::Recorded(commit, record, written)) => {
             let commit = commit.to_string();
             writeln!(
                 out,
@@ -212,7 +325,18 @@ pub fn print(
             for (k, v) in &record.images {
                 writeln!(out, "  {k:width$}  {v}")?;
             }
-            writeln!(out, "recorded in {NOTES_REF}; push it with `{push}`")?;
+            match written {
+                Written::Local => {
+                    writeln!(out, "recorded in {NOTES_REF}; push it with `{push}`")?;
+                }
+                Written::Pushed(remote) => {
+                    writeln!(out, "recorded in {NOTES_REF} and pushed to {remote}")?;
+                }
+                Written::Status(repository) => writeln!(
+                    out,
+                    "recorded as the commit status ferry/verified/{env} in {repository}"
+                )?,
+            }
         }
         (Format::Text, Verification::Skipped(verdict)) => {
             writeln!(

@@ -83,7 +83,7 @@ fn healthy_verdict_writes_the_record_of_what_env_runs() {
     let url = format!("http://{addr}/healthz");
     let output = tmp.path().join("github_output");
     let out = monitor(&dir)
-        .args(["watch", "--http", &url, "--verify", "dev"])
+        .args(["watch", "--http", &url, "--verify", "dev", "--no-push"])
         .args(FAST)
         .env("GITHUB_OUTPUT", &output)
         .assert()
@@ -155,6 +155,7 @@ fn unhealthy_verdict_writes_nothing_and_says_so() {
             "2",
             "--verify",
             "dev",
+            "--no-push",
         ])
         .args(FAST)
         .env("GITHUB_OUTPUT", &output)
@@ -197,6 +198,7 @@ fn json_with_commit_config_and_repo_from_elsewhere() {
             dir.join("ferry.toml").to_str().unwrap(),
             "--repo",
             dir.to_str().unwrap(),
+            "--no-push",
             "--format",
             "json",
         ])
@@ -224,6 +226,7 @@ fn json_with_commit_config_and_repo_from_elsewhere() {
     assert_eq!(v["env"], "staging");
     assert_eq!(v["commit"], c[2].as_str());
     assert_eq!(v["notes_ref"], "refs/notes/ferry");
+    assert_eq!(v["pushed"], false);
     assert_eq!(v["push"], "git push origin refs/notes/ferry");
     assert_eq!(
         v["record"]["images"]["backend/backend"],
@@ -254,7 +257,7 @@ fn verify_mistakes_exit_2_before_watching() {
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::contains("no environment `qa`"))
         .stderr(predicate::str::contains("known: dev, staging, prod"));
-    run(&["--verify", "dev", "--commit", "nope"])
+    run(&["--verify", "dev", "--no-push", "--commit", "nope"])
         .code(2)
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::contains("--commit"))
@@ -266,7 +269,7 @@ fn verify_mistakes_exit_2_before_watching() {
     git_ok(&dir, &["commit", "-q", "-m", "side"]);
     let side = git_ok(&dir, &["rev-parse", "HEAD"]);
     git_ok(&dir, &["checkout", "-q", "main"]);
-    run(&["--verify", "dev", "--commit", &side])
+    run(&["--verify", "dev", "--no-push", "--commit", &side])
         .code(2)
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::contains(
@@ -278,6 +281,160 @@ fn verify_mistakes_exit_2_before_watching() {
     run(&["--verify", "dev", "--config", "/nonexistent/ferry.toml"])
         .code(2)
         .stdout(predicate::str::is_empty());
+    assert!(
+        !git(&dir, &["rev-parse", "--verify", "-q", "refs/notes/ferry"])
+            .status
+            .success()
+    );
+}
+
+/// The blueprint repository switched to the plain-git forge (c3), pushed to a bare origin, and
+/// a clone of it. Returns (tempdir, origin, clone, [c0, c1, c2, c3]).
+fn with_origin() -> (tempfile::TempDir, PathBuf, PathBuf, Vec<String>) {
+    let (tmp, dir, mut c) = repo();
+    let toml = std::fs::read_to_string(dir.join("ferry.toml")).unwrap();
+    std::fs::write(
+        dir.join("ferry.toml"),
+        toml.replace("kind = \"github\"", "kind = \"git\""),
+    )
+    .unwrap();
+    git_ok(&dir, &["commit", "-q", "-am", "forge: plain git"]);
+    c.push(git_ok(&dir, &["rev-parse", "HEAD"]));
+    let origin = tmp.path().join("origin.git");
+    git_ok(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            dir.to_str().unwrap(),
+            origin.to_str().unwrap(),
+        ],
+    );
+    let clone = tmp.path().join("clone");
+    git_ok(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            origin.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    (tmp, origin, clone, c)
+}
+
+#[test]
+fn through_the_plain_git_forge_the_record_reaches_the_remote() {
+    let (_tmp, origin, clone, c) = with_origin();
+    let addr = serve("200 OK", "{}");
+    let out = monitor(&clone)
+        .args([
+            "watch",
+            "--http",
+            &format!("http://{addr}/healthz"),
+            "--verify",
+            "dev",
+        ])
+        .args(FAST)
+        .args(["--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let events: Vec<Value> = std::str::from_utf8(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The verdict line says when the watch started and which commit it watched.
+    let verdict = &events[events.len() - 2];
+    assert_eq!(verdict["event"], "verdict");
+    assert_eq!(verdict["commit"], c[1].as_str());
+    let started: jiff::Timestamp = verdict["started_at"].as_str().unwrap().parse().unwrap();
+    assert!(started > jiff::Timestamp::from_second(T0).unwrap());
+    let v = events.last().unwrap();
+    assert_eq!(v["event"], "verification");
+    assert_eq!(v["verified"], true, "{v}");
+    assert_eq!(v["pushed"], true, "{v}");
+    assert_eq!(v["commit"], c[1].as_str());
+    // dev's deployment is c1 (c2 and c3 change nothing dev renders); the note is on the
+    // remote, the same record.
+    let remote = git(&origin, &["notes", "--ref=ferry", "show", &c[1]]);
+    assert!(
+        remote.status.success(),
+        "{}",
+        String::from_utf8_lossy(&remote.stderr)
+    );
+    let record: Value = serde_json::from_slice(&remote.stdout).unwrap();
+    assert_eq!(record, v["record"]);
+    assert_eq!(
+        record["images"]["backend/backend"],
+        "registry.example.com/acme/backend:1.4.0"
+    );
+    // A second verification of the same commit replaces the record, on the remote too.
+    monitor(&clone)
+        .args([
+            "watch",
+            "--http",
+            &format!("http://{addr}/healthz"),
+            "--verify",
+            "dev",
+        ])
+        .args(FAST)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "recorded in refs/notes/ferry and pushed to",
+        ));
+    let remote = git(&origin, &["notes", "--ref=ferry", "show", &c[1]]);
+    assert_eq!(String::from_utf8_lossy(&remote.stdout).lines().count(), 1);
+}
+
+#[test]
+fn without_a_usable_forge_verify_exits_2_before_watching() {
+    // The blueprint's forge is GitHub; there are no credentials.
+    let (_tmp, dir, _c) = repo();
+    let addr = serve("200 OK", "{}");
+    monitor(&dir)
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("FERRY_GITHUB_TOKEN")
+        .env_remove("FERRY_GITHUB_APP_PRIVATE_KEY")
+        .env_remove("FERRY_GITHUB_APP_PRIVATE_KEY_PATH")
+        .args([
+            "watch",
+            "--http",
+            &format!("http://{addr}/"),
+            "--verify",
+            "dev",
+        ])
+        .args(FAST)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("--no-push"))
+        .stderr(predicate::str::contains("credentials"));
+    // Plain git without a remote: nowhere to push.
+    let toml = std::fs::read_to_string(dir.join("ferry.toml")).unwrap();
+    std::fs::write(
+        dir.join("ferry.toml"),
+        toml.replace("kind = \"github\"", "kind = \"git\""),
+    )
+    .unwrap();
+    monitor(&dir)
+        .args([
+            "watch",
+            "--http",
+            &format!("http://{addr}/"),
+            "--verify",
+            "dev",
+        ])
+        .args(FAST)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("--no-push"));
     assert!(
         !git(&dir, &["rev-parse", "--verify", "-q", "refs/notes/ferry"])
             .status

@@ -1,0 +1,34 @@
+//! The facts [`crate::policy::decide`] needs that live in the local repository.
+
+use ferry_gitops::ledger::{Ledger, LedgerError, VerifiedSet};
+use ferry_gitops::{GitError, ObjectId, Repo};
+
+use crate::policy::rollback_trailer;
+
+/// The last verification of `env` attached to a commit before its current deployment (the
+/// policy's target), or `None` when it has no deployment or no such record.
+pub fn verified_before_current(
+    ledger: &Ledger,
+    repo: &Repo,
+    env: &str,
+) -> Result<Option<VerifiedSet>, LedgerError> {
+    let Some(current) = ledger.environment(env)?.current() else {
+        return Ok(None);
+    };
+    let id = current.id();
+    let chain = ledger.chain();
+    let Some(position) = chain.iter().position(|c| *c == id) else {
+        return Err(LedgerError::NotOnBase(id));
+    };
+    match chain.get(position + 1) {
+        Some(&before) => ledger.last_verified_before(repo, env, before),
+        None => Ok(None),
+    }
+}
+
+/// The failed deployment `commit` rolled back, when its message carries the
+/// [`crate::policy::ROLLBACK_TRAILER`].
+pub fn rollback_of(repo: &Repo, commit: ObjectId) -> Result<Option<String>, GitError> {
+    let info = repo.commit(commit)?;
+    Ok(rollback_trailer(&info.message).map(String::from))
+}

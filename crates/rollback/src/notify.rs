@@ -1,0 +1,459 @@
+//! Notifications: a Slack incoming-webhook message and a GitHub deployment status for each
+//! outcome (promoted, verified, rolled back, escalated).
+//!
+//! Every text is built from what actually happened: a rollback says "reverted in Git" only when
+//! the revert is on the base branch, "revert opened" while it waits for a merge, and "revert
+//! FAILED" with the error otherwise; each cluster action and the hold are listed with their own
+//! result.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use ferry_gitops::gates::Hold;
+use ferry_gitops::github::{GithubClient, GithubError};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::actions::{ActionError, Reverted};
+use crate::rollouts::{Outcome as RolloutOutcome, RolloutError, Settled};
+
+/// What happened to one step of a rollback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum StepResult {
+    /// Done.
+    Done {
+        /// What was done, e.g. `merged as 1a2b3c4d5e6f`.
+        detail: String,
+    },
+    /// Started but not finished (a revert waiting for review or auto-merge).
+    Pending {
+        /// What is pending, e.g. `pull request #43 waits for review`.
+        detail: String,
+    },
+    /// Failed.
+    Failed {
+        /// The error.
+        error: String,
+    },
+    /// Not attempted (not asked for, or skipped by a dry run).
+    Skipped {
+        /// Why.
+        why: String,
+    },
+}
+
+impl StepResult {
+    fn line(&self, what: &str) -> String {
+        match self {
+            StepResult::Done { detail } => format!("✅ {what}: {detail}"),
+            StepResult::Pending { detail } => format!("⏳ {what}: {detail}"),
+            StepResult::Failed { error } => format!("❌ {what} FAILED: {error}"),
+            StepResult::Skipped { why } => format!("➖ {what} not done: {why}"),
+        }
+    }
+
+    /// Whether the step is done.
+    pub fn is_done(&self) -> bool {
+        matches!(self, StepResult::Done { .. })
+    }
+
+    /// The result of a Git revert, from what [`crate::actions::revert_in_git`] returned: done
+    /// only when the revert is on the base branch.
+    pub fn from_revert(result: &Result<Reverted, ActionError>) -> Self {
+        match result {
+            Ok(r) if r.opened.up_to_date => StepResult::Done {
+                detail: format!(
+                    "the base branch already had the target images (at {})",
+                    short(&r.opened.commit)
+                ),
+            },
+            Ok(r) if r.opened.merged => StepResult::Done {
+                detail: format!("merged as {}", short(&r.opened.commit)),
+            },
+            Ok(r) => StepResult::Pending {
+                detail: format!(
+                    "change {} opened{}, not merged yet",
+                    r.opened.url.as_deref().unwrap_or(&r.opened.id),
+                    if r.opened.auto_merge {
+                        " with auto-merge"
+                    } else {
+                        ""
+                    }
+                ),
+            },
+            Err(e) => StepResult::Failed {
+                error: e.to_string(),
+            },
+        }
+    }
+
+    /// The result of a Rollouts command, from what [`crate::rollouts::RolloutClient`] returned.
+    pub fn from_rollout(result: &Result<RolloutOutcome, RolloutError>) -> Self {
+        match result {
+            Ok(o) => match (&o.skipped, o.settled) {
+                (Some(why), _) => StepResult::Skipped { why: why.clone() },
+                (None, Some(Settled::Degraded)) => StepResult::Failed {
+                    error: format!("{} sent, but the Rollout is degraded", o.command.as_str()),
+                },
+                (None, settled) => StepResult::Done {
+                    detail: match settled {
+                        Some(s) => format!("{} ({})", o.command.as_str(), settled_word(s)),
+                        None => format!("{} sent", o.command.as_str()),
+                    },
+                },
+            },
+            Err(e) => StepResult::Failed {
+                error: e.to_string(),
+            },
+        }
+    }
+
+    /// The result of a hold, from what [`crate::actions::hold`] returned.
+    pub fn from_hold(result: &Result<Vec<Hold>, ActionError>) -> Self {
+        match result {
+            Ok(holds) => StepResult::Done {
+                detail: format!(
+                    "{} active hold(s) for the environment",
+                    holds.iter().filter(|h| !h.released).count()
+                ),
+            },
+            Err(e) => StepResult::Failed {
+                error: e.to_string(),
+            },
+        }
+    }
+}
+
+fn settled_word(s: Settled) -> &'static str {
+    match s {
+        Settled::Healthy => "healthy",
+        Settled::Paused => "paused",
+        Settled::Aborted => "aborted, stable version serving",
+        Settled::Degraded => "degraded",
+    }
+}
+
+/// One outcome to tell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// A change was merged into the environment.
+    Promoted {
+        /// Environment.
+        env: String,
+        /// The commit on the base branch (hex).
+        commit: String,
+        /// The images, by `workload/container`.
+        images: BTreeMap<String, String>,
+        /// Link to the change.
+        url: Option<String>,
+    },
+    /// The deployment passed the monitor and was marked verified.
+    Verified {
+        /// Environment.
+        env: String,
+        /// The deployment commit (hex).
+        commit: String,
+        /// The images.
+        images: BTreeMap<String, String>,
+        /// The monitor's reason.
+        reason: String,
+    },
+    /// A rollback was carried out (or attempted): every step with its own result.
+    RolledBack {
+        /// Environment.
+        env: String,
+        /// The failed deployment (hex).
+        failed_commit: String,
+        /// The images it ran.
+        failed_images: BTreeMap<String, String>,
+        /// The verified images rolled back to.
+        target_images: BTreeMap<String, String>,
+        /// The policy's reason.
+        reason: String,
+        /// The Git revert.
+        git: StepResult,
+        /// Cluster actions, by Rollout name (abort, undo...).
+        cluster: Vec<(String, StepResult)>,
+        /// The hold of the failed set.
+        hold: StepResult,
+    },
+    /// A person must decide.
+    Escalated {
+        /// Environment.
+        env: String,
+        /// The deployment concerned (hex).
+        commit: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+fn image_list(images: &BTreeMap<String, String>) -> String {
+    let mut list: Vec<&str> = images.values().map(String::as_str).collect();
+    list.sort_unstable();
+    list.dedup();
+    list.join(", ")
+}
+
+impl Outcome {
+    /// The environment.
+    pub fn env(&self) -> &str {
+        match self {
+            Outcome::Promoted { env, .. }
+            | Outcome::Verified { env, .. }
+            | Outcome::RolledBack { env, .. }
+            | Outcome::Escalated { env, .. } => env,
+        }
+    }
+
+    /// The headline: one line that is true of what happened.
+    pub fn headline(&self) -> String {
+        match self {
+            Outcome::Promoted { env, images, .. } => {
+                format!("{env}: promoted {}", image_list(images))
+            }
+            Outcome::Verified { env, images, .. } => {
+                format!("{env}: verified healthy: {}", image_list(images))
+            }
+            Outcome::RolledBack {
+                env,
+                git,
+                cluster,
+                target_images,
+                ..
+            } => {
+                let cluster_ok = !cluster.is_empty() && cluster.iter().all(|(_, r)| r.is_done());
+                let cluster_failed = cluster
+                    .iter()
+                    .any(|(_, r)| matches!(r, StepResult::Failed { .. }));
+                let to = image_list(target_images);
+                match (git, cluster_ok) {
+                    (StepResult::Done { .. }, _) if !cluster_failed => {
+                        format!("{env}: reverted in Git to {to}")
+                    }
+                    (StepResult::Done { .. }, _) => {
+                        format!("{env}: reverted in Git to {to}, but a cluster action failed")
+                    }
+                    (StepResult::Pending { .. }, _) => {
+                        format!("{env}: rollback to {to} opened in Git, not merged yet")
+                    }
+                    (StepResult::Failed { .. }, true) => format!(
+                        "{env}: rolled back in the cluster to {to}, but the Git revert FAILED (Argo CD may re-apply the bad version)"
+                    ),
+                    (StepResult::Failed { .. }, false) => {
+                        format!("{env}: rollback to {to} FAILED")
+                    }
+                    (StepResult::Skipped { .. }, true) => {
+                        format!("{env}: rolled back in the cluster to {to}; Git not reverted")
+                    }
+                    (StepResult::Skipped { .. }, false) => {
+                        format!("{env}: rollback to {to} decided; nothing carried out")
+                    }
+                }
+            }
+            Outcome::Escalated { env, .. } => format!("{env}: unhealthy, needs a person"),
+        }
+    }
+
+    /// The detail lines under the headline.
+    pub fn details(&self) -> Vec<String> {
+        match self {
+            Outcome::Promoted { commit, url, .. } => {
+                let mut lines = vec![format!("commit {}", short(commit))];
+                lines.extend(url.iter().map(|u| format!("change: {u}")));
+                lines
+            }
+            Outcome::Verified { commit, reason, .. } => {
+                vec![format!("commit {}", short(commit)), reason.clone()]
+            }
+            Outcome::RolledBack {
+                failed_commit,
+                failed_images,
+                reason,
+                git,
+                cluster,
+                hold,
+                ..
+            } => {
+                let mut lines = vec![
+                    reason.clone(),
+                    format!(
+                        "failed: {} at {}",
+                        image_list(failed_images),
+                        short(failed_commit)
+                    ),
+                    git.line("Git revert"),
+                ];
+                for (name, result) in cluster {
+                    lines.push(result.line(&format!("Rollout {name}")));
+                }
+                lines.push(hold.line("hold of the failed set"));
+                lines
+            }
+            Outcome::Escalated { commit, reason, .. } => {
+                vec![format!("commit {}", short(commit)), reason.clone()]
+            }
+        }
+    }
+
+    /// The whole text: headline and details, one per line.
+    pub fn text(&self) -> String {
+        let mut text = self.headline();
+        for line in self.details() {
+            text.push('\n');
+            text.push_str(&line);
+        }
+        text
+    }
+
+    /// The Slack incoming-webhook payload.
+    pub fn slack_payload(&self) -> Value {
+        let details = self.details().join("\n");
+        json!({
+            "text": self.headline(),
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": format!("*{}*", self.headline())}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": details}},
+            ],
+        })
+    }
+
+    /// The GitHub deployment and status for this outcome: (commit, task, state, description).
+    /// Promoted: `in_progress`; verified: `success`; rolled back: `failure` on the failed
+    /// deployment; escalated: `error`.
+    pub fn deployment(&self) -> (&str, &'static str, &'static str, String) {
+        match self {
+            Outcome::Promoted { commit, .. } => (commit, "deploy", "in_progress", self.headline()),
+            Outcome::Verified { commit, .. } => (commit, "deploy", "success", self.headline()),
+            Outcome::RolledBack { failed_commit, .. } => {
+                (failed_commit, "deploy", "failure", self.headline())
+            }
+            Outcome::Escalated { commit, reason, .. } => {
+                (commit, "deploy", "error", reason.clone())
+            }
+        }
+    }
+}
+
+/// Why a notification could not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// The Slack webhook could not be reached or refused the message.
+    #[error("Slack webhook: {0}")]
+    Slack(String),
+    /// GitHub refused.
+    #[error(transparent)]
+    Github(#[from] GithubError),
+}
+
+/// A Slack incoming webhook.
+#[derive(Clone)]
+pub struct Slack {
+    url: String,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Slack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The webhook URL is a secret.
+        f.debug_struct("Slack").field("url", &"<redacted>").finish()
+    }
+}
+
+impl Slack {
+    /// A webhook at `url` (`https://hooks.slack.com/services/...`, or a local server in tests),
+    /// with a 10 s timeout.
+    pub fn new(url: impl Into<String>) -> Result<Self, NotifyError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| NotifyError::Slack(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Slack {
+            url: url.into(),
+            http,
+        })
+    }
+
+    /// Posts `outcome`. Slack answers `200 ok`; anything else is an error carrying Slack's
+    /// answer (never the URL, which is a secret).
+    pub async fn send(&self, outcome: &Outcome) -> Result<(), NotifyError> {
+        let body = serde_json::to_vec(&outcome.slack_payload())
+            .map_err(|e| NotifyError::Slack(e.to_string()))?;
+        let reply = self
+            .http
+            .post(&self.url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| {
+                NotifyError::Slack(format!("cannot reach the webhook: {}", e.without_url()))
+            })?;
+        let status = reply.status();
+        let text = reply.text().await.unwrap_or_default();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(NotifyError::Slack(format!("{status}: {}", text.trim())))
+        }
+    }
+}
+
+/// What [`github_deployment`] created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GithubDeployment {
+    /// The deployment's id.
+    pub deployment: u64,
+    /// The status's id.
+    pub status: u64,
+    /// The state set.
+    pub state: String,
+}
+
+/// Creates a deployment of the outcome's commit for its environment and a status saying what
+/// happened (`log_url`: a link to the run, when given).
+pub async fn github_deployment(
+    client: &GithubClient,
+    outcome: &Outcome,
+    log_url: Option<&str>,
+) -> Result<GithubDeployment, NotifyError> {
+    let (commit, task, state, description) = outcome.deployment();
+    let payload = serde_json::to_value(outcome).unwrap_or(Value::Null);
+    let headline = outcome.headline();
+    let new = serde_json::from_value(json!({
+        "ref": commit,
+        "task": task,
+        "environment": outcome.env(),
+        "description": headline,
+        "auto_merge": false,
+        "required_contexts": [],
+        "payload": payload,
+    }))
+    .map_err(|e| GithubError::Decode {
+        what: "deployment".into(),
+        message: e.to_string(),
+    })?;
+    let deployment = client.create_deployment(&new).await?;
+    let mut status = json!({"state": state, "description": description});
+    if let Some(url) = log_url {
+        status["log_url"] = Value::String(url.to_string());
+    }
+    let status = serde_json::from_value(status).map_err(|e| GithubError::Decode {
+        what: "deployment status".into(),
+        message: e.to_string(),
+    })?;
+    let created = client
+        .create_deployment_status(deployment.id, &status)
+        .await?;
+    Ok(GithubDeployment {
+        deployment: deployment.id,
+        status: created.id,
+        state: state.to_string(),
+    })
+}

@@ -1,0 +1,276 @@
+//! Notifications: the Slack webhook message and the GitHub deployment and status, against
+//! wiremock (GitHub answers with the documented bodies from ../shared/conformance/github).
+
+use std::collections::BTreeMap;
+
+use ferry_gitops::github::{Credentials, GithubClient, GithubConfig};
+use ferry_rollback::notify::{Outcome, Slack, StepResult, github_deployment};
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn images(tag: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([(
+        "backend/backend".to_string(),
+        format!("r.example/backend:{tag}"),
+    )])
+}
+
+fn rolled_back(git: StepResult) -> Outcome {
+    Outcome::RolledBack {
+        env: "prod".into(),
+        failed_commit: "b".repeat(40),
+        failed_images: images("1.4.0"),
+        target_images: images("1.3.1"),
+        reason: "prod is unhealthy (3 consecutive failed checks)".into(),
+        git,
+        cluster: vec![(
+            "backend".into(),
+            StepResult::Done {
+                detail: "aborted, stable version serving".into(),
+            },
+        )],
+        hold: StepResult::Done {
+            detail: "r.example/backend:1.4.0 held".into(),
+        },
+    }
+}
+
+#[test]
+fn a_rollback_says_reverted_only_when_the_revert_is_merged() {
+    let merged = rolled_back(StepResult::Done {
+        detail: "merged as 1a2b3c4d5e6f".into(),
+    });
+    assert_eq!(
+        merged.headline(),
+        "prod: reverted in Git to r.example/backend:1.3.1"
+    );
+    let pending = rolled_back(StepResult::Pending {
+        detail: "pull request #43 waits for review".into(),
+    });
+    assert_eq!(
+        pending.headline(),
+        "prod: rollback to r.example/backend:1.3.1 opened in Git, not merged yet"
+    );
+    assert!(!pending.text().contains("reverted"));
+    let failed = rolled_back(StepResult::Failed {
+        error: "refs/heads/main moved during each of 30 attempts".into(),
+    });
+    assert!(failed.headline().contains("the Git revert FAILED"));
+    assert!(!failed.headline().contains("reverted"));
+    assert!(
+        failed
+            .text()
+            .contains("❌ Git revert FAILED: refs/heads/main moved during each of 30 attempts")
+    );
+    assert!(
+        failed
+            .text()
+            .contains("✅ Rollout backend: aborted, stable version serving")
+    );
+}
+
+#[tokio::test]
+async fn slack_gets_the_headline_and_the_details() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/services/T000/B000/XXX"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let slack = Slack::new(format!("{}/services/T000/B000/XXX", server.uri())).unwrap();
+    let outcome = rolled_back(StepResult::Done {
+        detail: "merged as 1a2b3c4d5e6f".into(),
+    });
+    slack.send(&outcome).await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(
+        requests[0].headers["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(
+        body["text"],
+        "prod: reverted in Git to r.example/backend:1.3.1"
+    );
+    let details = body["blocks"][1]["text"]["text"].as_str().unwrap();
+    assert!(
+        details.contains("✅ Git revert: merged as 1a2b3c4d5e6f"),
+        "{details}"
+    );
+    assert!(details.contains("✅ hold of the failed set: r.example/backend:1.4.0 held"));
+}
+
+#[tokio::test]
+async fn slack_errors_carry_the_answer_but_not_the_url() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("no_service"))
+        .mount(&server)
+        .await;
+    let url = format!("{}/services/T000/B000/SECRET", server.uri());
+    let slack = Slack::new(&url).unwrap();
+    let err = slack
+        .send(&Outcome::Escalated {
+            env: "prod".into(),
+            commit: "c".repeat(40),
+            reason: "no verified image set".into(),
+        })
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("404") && text.contains("no_service"),
+        "{text}"
+    );
+    assert!(!text.contains("SECRET"));
+    assert!(!format!("{slack:?}").contains("SECRET"));
+}
+
+fn example(operation: &str) -> Option<Value> {
+    let dir = ferry_test_support::conformance_dir()?.join("github");
+    let text = std::fs::read_to_string(dir.join(format!("{operation}.json"))).unwrap();
+    let file: Value = serde_json::from_str(&text).unwrap();
+    Some(file["example_response"].clone())
+}
+
+#[tokio::test]
+async fn github_gets_a_deployment_and_a_status_saying_what_happened() {
+    let (Some(deployment), Some(status)) = (
+        example("repos-create-deployment"),
+        example("repos-create-deployment-status"),
+    ) else {
+        return;
+    };
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/shop-deploy/deployments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(&deployment))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/shop-deploy/deployments/1/statuses"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(&status))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut config = GithubConfig::new("acme", "shop-deploy", Credentials::token("ghp_TEST"))
+        .with_urls(server.uri(), format!("{}/graphql", server.uri()));
+    config.connect_timeout = None;
+    config.read_timeout = None;
+    let client = GithubClient::new(config).unwrap();
+    let outcome = rolled_back(StepResult::Pending {
+        detail: "pull request #43 waits for review".into(),
+    });
+    let created = github_deployment(&client, &outcome, Some("https://ci.example/run/7"))
+        .await
+        .unwrap();
+    assert_eq!((created.deployment, created.status), (1, 1));
+    assert_eq!(created.state, "failure");
+    let requests = server.received_requests().await.unwrap();
+    let first: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(first["ref"], "b".repeat(40));
+    assert_eq!(first["environment"], "prod");
+    assert_eq!(first["task"], "deploy");
+    assert_eq!(first["auto_merge"], false);
+    assert_eq!(first["required_contexts"], json!([]));
+    assert_eq!(first["payload"]["outcome"], "rolled-back");
+    assert_eq!(first["payload"]["git"]["result"], "pending");
+    let second: Value = serde_json::from_slice(&requests[1].body).unwrap();
+    assert_eq!(
+        second,
+        json!({
+            "state": "failure",
+            "description": "prod: rollback to r.example/backend:1.3.1 opened in Git, not merged yet",
+            "log_url": "https://ci.example/run/7",
+        })
+    );
+}
+
+#[tokio::test]
+async fn verified_is_a_success_and_long_descriptions_are_cut() {
+    let (Some(deployment), Some(status)) = (
+        example("repos-create-deployment"),
+        example("repos-create-deployment-status"),
+    ) else {
+        return;
+    };
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/shop-deploy/deployments"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(&deployment))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/acme/shop-deploy/deployments/1/statuses"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(&status))
+        .mount(&server)
+        .await;
+    let mut config = GithubConfig::new("acme", "shop-deploy", Credentials::token("ghp_TEST"))
+        .with_urls(server.uri(), format!("{}/graphql", server.uri()));
+    config.connect_timeout = None;
+    config.read_timeout = None;
+    let client = GithubClient::new(config).unwrap();
+    let many: BTreeMap<String, String> = (0..10)
+        .map(|i| (format!("w{i}/c"), format!("r.example/service-{i}:1.0.{i}")))
+        .collect();
+    let outcome = Outcome::Verified {
+        env: "staging".into(),
+        commit: "d".repeat(40),
+        images: many,
+        reason: "10 checks, the last conclusive one passed".into(),
+    };
+    let created = github_deployment(&client, &outcome, None).await.unwrap();
+    assert_eq!(created.state, "success");
+    let requests = server.received_requests().await.unwrap();
+    let second: Value = serde_json::from_slice(&requests[1].body).unwrap();
+    let description = second["description"].as_str().unwrap();
+    assert_eq!(description.chars().count(), 140);
+    assert!(description.ends_with('…'));
+    assert_eq!(second["state"], "success");
+    assert!(second.get("log_url").is_none());
+}
+
+#[test]
+fn step_results_follow_the_rollouts_outcome() {
+    use ferry_rollback::rollouts::{Command, RolloutError, status};
+    let err: Result<ferry_rollback::rollouts::Outcome, RolloutError> =
+        Err(RolloutError::NotFound {
+            namespace: "acme".into(),
+            name: "backend".into(),
+        });
+    assert_eq!(
+        StepResult::from_rollout(&err),
+        StepResult::Failed {
+            error: "rollout acme/backend not found".into()
+        }
+    );
+    let obj = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+        "metadata": {"name": "backend", "namespace": "acme"}, "spec": {}, "status": {}});
+    let outcome = ferry_rollback::rollouts::Outcome {
+        command: Command::Abort,
+        name: "backend".into(),
+        namespace: "acme".into(),
+        requests: vec![],
+        skipped: None,
+        status: status(&obj),
+        settled: Some(ferry_rollback::rollouts::Settled::Aborted),
+    };
+    assert_eq!(
+        StepResult::from_rollout(&Ok(outcome.clone())),
+        StepResult::Done {
+            detail: "abort (aborted, stable version serving)".into()
+        }
+    );
+    let degraded = ferry_rollback::rollouts::Outcome {
+        settled: Some(ferry_rollback::rollouts::Settled::Degraded),
+        command: Command::Undo,
+        ..outcome
+    };
+    assert!(matches!(
+        StepResult::from_rollout(&Ok(degraded)),
+        StepResult::Failed { .. }
+    ));
+}
