@@ -7,20 +7,21 @@
 mod bench_kustomize;
 mod bench_ledger;
 mod bench_monitor;
+mod demo;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str =
-    "usage: cargo xtask <demo | ci | bench kustomize | bench monitor | bench ledger>";
+const USAGE: &str = "usage: cargo xtask <demo [--bin-dir DIR] | ci | bench kustomize | bench monitor | bench ledger>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
-        ["demo"] => demo(),
+        ["demo"] => demo(None),
+        ["demo", "--bin-dir", dir] => demo(Some(PathBuf::from(dir))),
         ["ci"] => ci(),
         ["bench", "kustomize", rest @ ..] => bench_kustomize::run(rest),
         ["bench", "monitor", rest @ ..] => bench_monitor::run(rest),
@@ -61,18 +62,64 @@ pub(crate) fn build_release_bins(packages: &[&str]) -> Result<PathBuf> {
         cmd.args(["-p", p]);
     }
     run(&mut cmd)?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
-    Ok(target.join("release"))
+    Ok(target_dir().join("release"))
 }
 
-/// The main job: until the end-to-end demo exists, validate the blueprint's environments.
-fn demo() -> Result<()> {
-    let bin = build_release_bins(&["ferry-validate"])?;
-    run(Command::new(bin.join("ferry-validate"))
-        .arg("--config")
-        .arg("fixtures/blueprint/ferry.toml"))
+/// The main job: the end-to-end demo ([`demo`]) with the binaries of `bin_dir`, or freshly
+/// built debug binaries.
+fn demo(bin_dir: Option<PathBuf>) -> Result<()> {
+    let bins = match bin_dir {
+        Some(dir) => dir,
+        None => build_bins(&DEMO_BINS)?,
+    };
+    demo::run(&bins)
+}
+
+/// The packages whose binaries the demo runs.
+const DEMO_BINS: [&str; 7] = [
+    "ferry",
+    "ferry-tag",
+    "ferry-pr",
+    "ferry-promote",
+    "ferry-monitor",
+    "ferry-rollback",
+    "ferry-ledger",
+];
+
+/// Builds the debug binaries of `packages` and returns the directory holding them.
+fn build_bins(packages: &[&str]) -> Result<PathBuf> {
+    let mut cmd = cargo();
+    cmd.args(["build", "--quiet", "--locked"]);
+    for p in packages {
+        cmd.args(["-p", p]);
+    }
+    run(&mut cmd)?;
+    Ok(target_dir().join("debug"))
+}
+
+fn target_dir() -> PathBuf {
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"));
+    root().join(dir)
+}
+
+/// Copies the directory tree `from` to `to` (files and directories only).
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("cannot copy {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// What CI checks, in order: formatting, lints, tests.
