@@ -330,3 +330,31 @@ fn deploy_code(d: &ferry_gitops::deploy::DeployError) -> (u8, &'static str) {
     let kind = d.kind();
     if d.is_refusal() { (1, kind) } else { (2, kind) }
 }
+
+/// Runs `work` on a current-thread runtime (forge futures are not `Send`) and turns its result
+/// into the exit code: its own on success, the classified [`Failure`]'s (printed) on error.
+pub fn block_on(
+    program: &str,
+    json: bool,
+    work: impl std::future::Future<Output = Result<u8>>,
+) -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{program}: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(work) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let failure = Failure::from_error(&e);
+            failure.print(program, json);
+            ExitCode::from(failure.code)
+        }
+    }
+}

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 mod forge_setup;
 
-use forge_setup::{Failure, ForgeArgs, Setup};
+use forge_setup::{ForgeArgs, Setup};
 
 /// Open GitOps changes that set an environment's images: exactly one open change per
 /// environment, idempotent re-runs, no lost update when runs race, no downgrade by accident.
@@ -96,24 +96,7 @@ fn main() -> ExitCode {
     ferry_cli::init_logging();
     let cli = Cli::parse();
     let json = cli.format == Format::Json;
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("ferry-pr: cannot start the runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match runtime.block_on(run(cli)) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            let failure = Failure::from_error(&e);
-            failure.print("ferry-pr", json);
-            ExitCode::from(failure.code)
-        }
-    }
+    forge_setup::block_on("ferry-pr", json, run(cli))
 }
 
 async fn run(cli: Cli) -> Result<u8> {

@@ -29,7 +29,7 @@ use serde::Serialize;
 #[path = "../../ferry-pr/src/forge_setup.rs"]
 mod forge_setup;
 
-use forge_setup::{Failure, ForgeArgs, Setup};
+use forge_setup::{ForgeArgs, Setup};
 
 /// Promote what --from runs to --to, only when every gate allows it: --to's upstream is
 /// --from, --from has a verification record for exactly what it runs, every image exists in
@@ -118,24 +118,7 @@ fn main() -> ExitCode {
     ferry_cli::init_logging();
     let cli = Cli::parse();
     let json = cli.format == Format::Json;
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("ferry-promote: cannot start the runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match runtime.block_on(run(cli)) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            let failure = Failure::from_error(&e);
-            failure.print("ferry-promote", json);
-            ExitCode::from(failure.code)
-        }
-    }
+    forge_setup::block_on("ferry-promote", json, run(cli))
 }
 
 async fn run(cli: Cli) -> Result<u8> {

@@ -37,7 +37,7 @@ use serde_json::{Value, json};
 #[path = "../../ferry-pr/src/forge_setup.rs"]
 mod forge_setup;
 
-use forge_setup::{Failure, ForgeArgs, Setup};
+use forge_setup::{ForgeArgs, Setup};
 
 /// How many older deployments are asked for a verification in GitHub mode (commit statuses).
 const GITHUB_VERIFICATION_LOOKBACK: usize = 20;
@@ -157,24 +157,7 @@ fn main() -> ExitCode {
     ferry_cli::init_logging();
     let cli = Cli::parse();
     let json = cli.format == Format::Json;
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("ferry-rollback: cannot start the runtime: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match runtime.block_on(run(cli)) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            let failure = Failure::from_error(&e);
-            failure.print("ferry-rollback", json);
-            ExitCode::from(failure.code)
-        }
-    }
+    forge_setup::block_on("ferry-rollback", json, run(cli))
 }
 
 async fn run(cli: Cli) -> Result<u8> {
