@@ -192,7 +192,8 @@ fn show(args: &Show) -> Result<ExitCode> {
             })
             .collect(),
     };
-    let mut out = std::io::stdout().lock();
+    // A long history prints many lines: one write per line would dominate the run.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match args.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &report)?;
@@ -207,6 +208,7 @@ fn show(args: &Show) -> Result<ExitCode> {
             }
         }
     }
+    out.flush()?;
     if let Some(name) = only {
         github_output(ctx.ledger.environment(name)?)?;
     }

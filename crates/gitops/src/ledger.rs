@@ -434,7 +434,7 @@ struct Builder<'r> {
     /// Blob contents by id, shared across commits.
     blobs: IdMap<Arc<[u8]>>,
     /// The resolver thread, with parsed YAML by content shared across commits.
-    resolver: Option<OverlayResolver>,
+    resolver: Option<OverlayResolver<Rendering>>,
     resolved: FnvMap<Rc<DepKey>, Resolved>,
     /// Repository paths named by a kustomization's strings, by directory and strings (the
     /// strings are kept alive by `kustomization_strings`, so their address names them).
@@ -756,10 +756,11 @@ impl Builder<'_> {
         }
         let source = self.snapshot(tree, key)?;
         let root = PathBuf::from(TREE_ROOT);
-        let result = self
-            .resolver()?
-            .validate(Box::new(source), &root, &root.join(overlay));
-        let outcome = Rc::new(rendering_of(result, &root));
+        let outcome = Rc::new(self.resolver()?.validate(
+            Box::new(source),
+            &root,
+            &root.join(overlay),
+        ));
         self.resolved.insert(Rc::clone(key), Rc::clone(&outcome));
         Ok(outcome)
     }
@@ -792,22 +793,21 @@ impl Builder<'_> {
         }
         // A few jobs ahead are enough to keep the resolver busy; more only take memory.
         if pipe.submitted.len() > PIPELINE_DEPTH {
-            self.take_result(&mut pipe.submitted, &root);
+            self.take_result(&mut pipe.submitted);
         }
     }
 
     /// Takes every queued result; fails with the error that stopped the queueing, if any.
     fn drain(&mut self, pipe: Pipeline) -> Result<(), LedgerError> {
-        let root = PathBuf::from(TREE_ROOT);
         let mut submitted = pipe.submitted;
         while !submitted.is_empty() {
-            self.take_result(&mut submitted, &root);
+            self.take_result(&mut submitted);
         }
         pipe.failed.map_or(Ok(()), Err)
     }
 
     /// Takes the resolver's result for the oldest of `submitted`.
-    fn take_result(&mut self, submitted: &mut std::collections::VecDeque<Rc<DepKey>>, root: &Path) {
+    fn take_result(&mut self, submitted: &mut std::collections::VecDeque<Rc<DepKey>>) {
         let Some(key) = submitted.pop_front() else {
             return;
         };
@@ -816,9 +816,8 @@ impl Builder<'_> {
             .as_mut()
             .and_then(OverlayResolver::next_result)
         {
-            Some(result) => {
-                let outcome = Rc::new(rendering_of(result, root));
-                self.resolved.entry(key).or_insert(outcome);
+            Some(rendering) => {
+                self.resolved.entry(key).or_insert(Rc::new(rendering));
             }
             // Nothing outstanding: the rest is resolved one by one, with its error.
             None => submitted.clear(),
@@ -826,9 +825,11 @@ impl Builder<'_> {
     }
 
     /// The resolver thread (started on first use).
-    fn resolver(&mut self) -> Result<&mut OverlayResolver, LedgerError> {
+    fn resolver(&mut self) -> Result<&mut OverlayResolver<Rendering>, LedgerError> {
         if self.resolver.is_none() {
-            self.resolver = Some(OverlayResolver::new().map_err(LedgerError::Resolver)?);
+            // Summarised on the resolver thread: the ledger keeps only images and a digest.
+            let resolver = OverlayResolver::with_summary(|r| rendering_of(r, Path::new(TREE_ROOT)));
+            self.resolver = Some(resolver.map_err(LedgerError::Resolver)?);
         }
         self.resolver
             .as_mut()
@@ -1140,10 +1141,7 @@ impl FileSource for TreeSource {
 }
 
 /// What a resolution at [`TREE_ROOT`] renders.
-fn rendering_of(
-    result: Result<ferry_kustomize::Resolution, ferry_kustomize::ResolveError>,
-    root: &Path,
-) -> Rendering {
+fn rendering_of(result: ferry_kustomize::Resolved, root: &Path) -> Rendering {
     match result {
         Ok(resolution) if resolution.is_valid() => Rendering {
             images: Ok(image_map(&resolution.workloads)),

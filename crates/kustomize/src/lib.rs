@@ -16,8 +16,8 @@ pub use edit::{EditError, EditErrorKind, EditOutcome, ImageEdit, read_images, se
 pub use edit_file::{FileEditError, FileOutcome, WriteMode, set_images_in_file};
 pub use images::ImageEntry;
 pub use resolve::{
-    OverlayResolver, Resolution, ResolveError, Workload, resolve_overlay, validate_overlay,
-    validate_overlay_in,
+    OverlayResolver, Resolution, ResolveError, Resolved, Workload, resolve_overlay,
+    validate_overlay, validate_overlay_in,
 };
 pub use source::{FileKind, FileSource, FsSource, ParseCache};
 pub use spec::{FieldEdit, ImageSpec, SpecError};

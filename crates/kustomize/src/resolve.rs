@@ -168,8 +168,11 @@ pub fn validate_overlay_in(
 /// A source with the paths to resolve in it, sent to an [`OverlayResolver`].
 type Job = (Box<dyn FileSource + Send>, PathBuf, PathBuf);
 
-/// What a job of an [`OverlayResolver`] gave: its result, or the panic it raised.
-type Outcome = std::thread::Result<Result<Resolution, ResolveError>>;
+/// What a resolution gives: the result an [`OverlayResolver`] summarises.
+pub type Resolved = Result<Resolution, ResolveError>;
+
+/// How an [`OverlayResolver`] turns a resolution into what it hands back.
+type Summary<T> = Arc<dyn Fn(Resolved) -> T + Send + Sync>;
 
 /// Resolves many overlays in a row on one thread with a deep stack (the YAML parser needs it),
 /// sharing a [`ParseCache`]: cheaper than [`validate_overlay_in`]'s thread per resolution.
@@ -179,20 +182,45 @@ type Outcome = std::thread::Result<Result<Resolution, ResolveError>>;
 /// kustomization file differs only in image values (an image bump), only the overlay's
 /// `images` step runs again, on the resources it had before that step. The result is the same
 /// as a full resolution.
-#[derive(Debug)]
-pub struct OverlayResolver {
+///
+/// `T` is what each job hands back: the [`Resolved`] itself ([`OverlayResolver::new`]), or a
+/// summary computed on the resolver thread ([`OverlayResolver::with_summary`]), so that a
+/// caller that keeps little of a resolution neither waits for it to be summarised nor frees
+/// its many allocations on another thread.
+pub struct OverlayResolver<T = Resolved> {
     jobs: Option<std::sync::mpsc::Sender<Job>>,
-    outcomes: std::sync::mpsc::Receiver<Outcome>,
+    outcomes: std::sync::mpsc::Receiver<std::thread::Result<T>>,
     worker: Option<std::thread::JoinHandle<()>>,
     /// The overlays submitted whose results were not taken yet, oldest first.
     pending: std::collections::VecDeque<PathBuf>,
+    summary: Summary<T>,
+}
+
+impl<T> std::fmt::Debug for OverlayResolver<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OverlayResolver")
+            .field("pending", &self.pending)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OverlayResolver {
-    /// Starts the resolver thread.
+    /// Starts the resolver thread; each job hands back its whole result.
     pub fn new() -> std::io::Result<Self> {
+        OverlayResolver::with_summary(|resolved| resolved)
+    }
+}
+
+impl<T: Send + 'static> OverlayResolver<T> {
+    /// Starts the resolver thread; each job hands back `summary` of its result, computed (and
+    /// the result dropped) on the resolver thread.
+    pub fn with_summary(
+        summary: impl Fn(Resolved) -> T + Send + Sync + 'static,
+    ) -> std::io::Result<Self> {
+        let summary: Summary<T> = Arc::new(summary);
         let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
-        let (outbox, outcomes) = std::sync::mpsc::channel::<Outcome>();
+        let (outbox, outcomes) = std::sync::mpsc::channel::<std::thread::Result<T>>();
+        let on_worker = Arc::clone(&summary);
         let worker = std::thread::Builder::new()
             .name("ferry-kustomize".into())
             .stack_size(model::PARSER_STACK_BYTES)
@@ -201,7 +229,15 @@ impl OverlayResolver {
                 let mut memos = Memos::default();
                 for (source, root, overlay) in inbox {
                     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        validate_remembering(source.as_ref(), &cache, &mut memos, &root, &overlay)
+                        let resolved = validate_remembering(
+                            source.as_ref(),
+                            &cache,
+                            &mut memos,
+                            &root,
+                            &overlay,
+                        );
+                        drop(source);
+                        on_worker(resolved)
                     }));
                     if outcome.is_err() {
                         // A memo may be half updated.
@@ -217,20 +253,24 @@ impl OverlayResolver {
             outcomes,
             worker: Some(worker),
             pending: std::collections::VecDeque::new(),
+            summary,
         })
     }
 
-    /// Like [`validate_overlay_in`], on the resolver's thread and cache. Results of earlier
-    /// [`submit`](Self::submit)s not taken yet are dropped.
+    /// Like [`validate_overlay_in`], on the resolver's thread and cache, summarised. Results
+    /// of earlier [`submit`](Self::submit)s not taken yet are dropped.
     pub fn validate(
         &mut self,
         source: Box<dyn FileSource + Send>,
         root: &Path,
         overlay: &Path,
-    ) -> Result<Resolution, ResolveError> {
+    ) -> T {
         while self.next_result().is_some() {}
-        self.submit(source, root, overlay)?;
-        self.next_result().unwrap_or_else(|| Err(gone(overlay)))
+        if let Err(e) = self.submit(source, root, overlay) {
+            return (self.summary)(Err(e));
+        }
+        self.next_result()
+            .unwrap_or_else(|| (self.summary)(Err(gone(overlay))))
     }
 
     /// Queues a resolution, like [`validate`](Self::validate) but without waiting: the resolver
@@ -249,14 +289,14 @@ impl OverlayResolver {
         Ok(())
     }
 
-    /// The result of the oldest submitted resolution not taken yet (waiting for it); `None`
-    /// when every result was taken.
-    pub fn next_result(&mut self) -> Option<Result<Resolution, ResolveError>> {
+    /// The (summarised) result of the oldest submitted resolution not taken yet, waiting for
+    /// it; `None` when every result was taken.
+    pub fn next_result(&mut self) -> Option<T> {
         let overlay = self.pending.pop_front()?;
         Some(match self.outcomes.recv() {
             Ok(Ok(result)) => result,
             Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            Err(_) => Err(gone(&overlay)),
+            Err(_) => (self.summary)(Err(gone(&overlay))),
         })
     }
 }
@@ -268,7 +308,7 @@ fn gone(overlay: &Path) -> ResolveError {
     }
 }
 
-impl Drop for OverlayResolver {
+impl<T> Drop for OverlayResolver<T> {
     fn drop(&mut self) {
         self.jobs = None;
         if let Some(worker) = self.worker.take() {
