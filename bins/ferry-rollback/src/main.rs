@@ -17,14 +17,13 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use ferry_cli::Format;
 use ferry_config::{ForgeKind, parse_duration};
-use ferry_gitops::forge::git::GitForge;
-use ferry_gitops::forge::github::GithubForge;
-use ferry_gitops::forge::{Forge, ForgeError};
+use ferry_gitops::forge::Forge;
+use ferry_gitops::forge::git::redact_credentials;
 use ferry_gitops::gates::Hold;
 use ferry_gitops::github::GithubClient;
 use ferry_gitops::ledger::{EnvLedger, Ledger, VerifiedSet};
 use ferry_gitops::plan::deploy_branch;
-use ferry_gitops::{LoadRequest, Loaded, ObjectId, load_ledger};
+use ferry_gitops::{LoadRequest, Loaded, load_ledger};
 use ferry_health::monitor::Report;
 use ferry_rollback::actions::{RevertRequest, Reverted, hold, release, revert_in_git};
 use ferry_rollback::facts::{rollback_of, verified_before_current};
@@ -174,7 +173,7 @@ async fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-async fn dispatch<F: Forge + OpenChanges>(
+async fn dispatch<F: Forge>(
     cli: &Cli,
     setup: &Setup,
     forge: &F,
@@ -183,46 +182,6 @@ async fn dispatch<F: Forge + OpenChanges>(
     match &cli.command {
         Some(Sub::Release(args)) => release_holds(cli.format, forge, args).await,
         None => rollback(cli, setup, forge, github).await,
-    }
-}
-
-/// The open changes of an environment on the forge, other than `skip_branch`.
-trait OpenChanges {
-    /// Open changes of `env` not yet on the base `base`.
-    fn open_changes(&self, env: &str, base: ObjectId, skip_branch: &str) -> Result<Vec<InFlight>>;
-}
-
-impl OpenChanges for GitForge {
-    fn open_changes(&self, env: &str, base: ObjectId, skip_branch: &str) -> Result<Vec<InFlight>> {
-        let mut out = Vec::new();
-        for (id, record) in self.change_records()? {
-            if record.env != env || record.branch == skip_branch {
-                continue;
-            }
-            let mut landed = !record.files.is_empty();
-            for (path, blob) in &record.files {
-                let at_base = self.repo().entry_at(base, path).map_err(ForgeError::from)?;
-                if at_base.map(|e| e.id.to_string()).as_deref() != Some(blob.as_str()) {
-                    landed = false;
-                    break;
-                }
-            }
-            if !landed {
-                out.push(InFlight {
-                    id,
-                    url: Some(format!("{} {}", self.remote_display(), record.branch)),
-                });
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl OpenChanges for GithubForge {
-    /// Pull requests are not listed yet: GitHub mode cannot see a change in flight.
-    fn open_changes(&self, _: &str, _: ObjectId, _: &str) -> Result<Vec<InFlight>> {
-        tracing::warn!("GitHub mode does not look for open pull requests of the environment yet");
-        Ok(Vec::new())
     }
 }
 
@@ -599,6 +558,34 @@ fn evidence_url(args: &RollbackArgs) -> Option<String> {
     ))
 }
 
+/// The failed change as the revert names it: a link to its commit on GitHub (which lists the
+/// pull request that brought it), else the commit, its subject and the remote.
+fn failed_change(
+    github: Option<&GithubClient>,
+    remote: &str,
+    env: &EnvLedger,
+    commit: &str,
+) -> String {
+    if let Some(client) = github {
+        let server = std::env::var("GITHUB_SERVER_URL")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "https://github.com".to_owned());
+        return format!(
+            "{}/{}/commit/{commit}",
+            server.trim_end_matches('/'),
+            client.repository()
+        );
+    }
+    let subject = env
+        .deployments
+        .iter()
+        .find(|d| d.commit == commit)
+        .map(|d| format!(" \"{}\"", d.summary))
+        .unwrap_or_default();
+    format!("commit {commit}{subject} on {remote}")
+}
+
 async fn rollout_client(args: &RollbackArgs) -> Result<RolloutClient> {
     let config = match (&args.server, &args.context) {
         (Some(url), _) => kube::Config::new(
@@ -626,7 +613,7 @@ async fn rollout_client(args: &RollbackArgs) -> Result<RolloutClient> {
     Ok(RolloutClient::new(client, namespace))
 }
 
-async fn rollback<F: Forge + OpenChanges>(
+async fn rollback<F: Forge>(
     cli: &Cli,
     setup: &Setup,
     forge: &F,
@@ -676,7 +663,17 @@ async fn rollback<F: Forge + OpenChanges>(
         .as_ref()
         .map(|v| deploy_branch(&config.forge.branch_prefix, &env_name, &v.record.images))
         .unwrap_or_default();
-    let in_flight = forge.open_changes(&env_name, base, &skip)?;
+    // The revert's own branch, left open by an earlier run, is not a newer change.
+    let in_flight: Vec<InFlight> = forge
+        .open_changes(&env_name)
+        .await?
+        .into_iter()
+        .filter(|c| c.branch != skip)
+        .map(|c| InFlight {
+            id: c.id,
+            url: c.url,
+        })
+        .collect();
     let rolled_back = match env.current() {
         Some(c) => rollback_of(&loaded.repo, c.id())?,
         None => None,
@@ -824,12 +821,14 @@ async fn rollback<F: Forge + OpenChanges>(
                 }
                 // 2. Git.
                 let evidence = evidence_url(args);
+                let remote = redact_credentials(&setup.remote);
+                let failed_link = failed_change(github, &remote, env, &to.failed_commit);
                 let request = RevertRequest {
                     env: &env_name,
                     overlay: &env.overlay,
                     target: to,
                     reason,
-                    failed_change: None,
+                    failed_change: Some(&failed_link),
                     evidence_url: evidence.as_deref(),
                     branch_prefix: &config.forge.branch_prefix,
                     labels: config.forge.labels.clone(),

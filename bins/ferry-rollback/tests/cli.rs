@@ -302,6 +302,11 @@ fn a_failed_release_is_reverted_held_and_its_rollback_never_rolled_back() {
         message.contains(&format!("Ferry-Rollback: {}", w.bad)),
         "{message}"
     );
+    // It links the failed change: its commit and subject on the remote.
+    assert!(
+        message.contains(&format!("Failed change: commit {} \"", w.bad)),
+        "{message}"
+    );
 
     // The hold: only the failed image (the unchanged frontend is not held), on the remote.
     let held = BTreeMap::from([

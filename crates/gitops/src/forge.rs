@@ -202,6 +202,17 @@ pub enum ForgeError {
     },
 }
 
+/// An open change of an environment, as [`Forge::open_changes`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OpenChangeInfo {
+    /// The forge's id (pull request number, change record name).
+    pub id: String,
+    /// Its deploy branch.
+    pub branch: String,
+    /// A link to it (pull request URL; `<remote>#<branch>` in plain git).
+    pub url: Option<String>,
+}
+
 /// A forge: proposes, merges and records GitOps changes of one repository.
 ///
 /// Futures are not `Send` (the local [`Repo`] is single-threaded): run them on a
@@ -235,6 +246,13 @@ pub trait Forge {
         id: &str,
         timeout: Duration,
     ) -> impl Future<Output = Result<WaitOutcome, ForgeError>>;
+
+    /// The open changes of `env` whose files are not on the base branch yet, after a sync:
+    /// what is in flight for the environment.
+    fn open_changes(
+        &self,
+        env: &str,
+    ) -> impl Future<Output = Result<Vec<OpenChangeInfo>, ForgeError>>;
 
     /// Deletes deploy branches and change records of merged or closed changes, and those a
     /// failed run left behind; open changes are kept.

@@ -18,7 +18,8 @@ use common::{BACKEND, TestRepo};
 use ferry_gitops::ObjectId;
 use ferry_gitops::forge::github::{GithubForge, GithubForgeOptions, image_set_digest};
 use ferry_gitops::forge::{
-    Base, ChangeRequest, DEFAULT_MAX_ATTEMPTS, Files, Forge, ForgeError, PlanError, WaitOutcome,
+    Base, ChangeRequest, DEFAULT_MAX_ATTEMPTS, Files, Forge, ForgeError, OpenChangeInfo, PlanError,
+    WaitOutcome,
 };
 use ferry_gitops::gates::Hold;
 use ferry_gitops::github::{Credentials, GithubClient, GithubConfig, MergeMethod, render_body};
@@ -1453,6 +1454,68 @@ fn holds_file_answer(base: &str, head: Option<&str>, text: Option<&str>) -> Valu
         } }),
     };
     json!({ "data": { "repository": { "base": { "target": { "oid": base } }, "holds": holds } } })
+}
+
+/// What is in flight for an environment: its own Ferry pull requests, not other
+/// environments', not other branches, not forks'.
+#[tokio::test]
+async fn open_changes_lists_the_environments_ferry_pull_requests() {
+    let (repo, base) = TestRepo::blueprint();
+    let server = MockServer::start().await;
+    let x = "e".repeat(40);
+    let dev_branch = branch("1.4.0");
+    let staging_branch = deploy_branch("deploy/", "staging", &images("1.4.0"));
+    let dev_body = render_body("dev", "main", &[]);
+    let staging_body = render_body("staging", "main", &[]);
+    let pull = |number, branch: &str, body: &str, cross| {
+        PullNode {
+            number,
+            branch,
+            head: &x,
+            tree: &x,
+            parent: &x,
+            body,
+            labels: &[],
+            auto_merge: true,
+            cross,
+        }
+        .json()
+    };
+    let pulls = vec![
+        pull(21, &dev_branch, &dev_body, false),
+        pull(22, &staging_branch, &staging_body, false),
+        pull(23, "feature/readme", "Docs.", false),
+        pull(24, &branch("1.0.0"), &dev_body, true),
+    ];
+    mount(
+        &server,
+        graphql("FerrySnapshot").respond_with(
+            ResponseTemplate::new(200).set_body_json(snapshot_answer(
+                &base.to_string(),
+                pulls,
+                Value::Null,
+            )),
+        ),
+    )
+    .await;
+    let forge = forge(&server, &repo);
+    let dev = forge.open_changes("dev").await.unwrap();
+    assert_eq!(
+        dev,
+        [OpenChangeInfo {
+            id: "21".into(),
+            branch: dev_branch,
+            url: Some("https://github.com/o/r/pull/21".into()),
+        }]
+    );
+    let staging = forge.open_changes("staging").await.unwrap();
+    assert_eq!(
+        staging.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["22"]
+    );
+    assert!(forge.open_changes("prod").await.unwrap().is_empty());
+    // One snapshot query answers all three (it is kept for a short while).
+    assert_eq!(calls(&server).await, ["graphql FerrySnapshot"]);
 }
 
 #[tokio::test]

@@ -25,7 +25,9 @@ use ferry_config::ForgeKind;
 use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 
-use super::{ChangeRequest, Cleanup, Forge, ForgeError, Opened, Planner, WaitOutcome};
+use super::{
+    ChangeRequest, Cleanup, Forge, ForgeError, OpenChangeInfo, Opened, Planner, WaitOutcome,
+};
 use crate::gates::Hold;
 use crate::git::{Repo, Signature};
 use crate::verify::VerificationRecord;
@@ -154,6 +156,34 @@ impl Forge for GitForge {
 
     async fn sync(&self) -> Result<ObjectId, ForgeError> {
         Ok(self.fetch_state().await?.base)
+    }
+
+    async fn open_changes(&self, env: &str) -> Result<Vec<OpenChangeInfo>, ForgeError> {
+        let base = self.fetch_state().await?.base;
+        let mut out = Vec::new();
+        for (id, record) in self.change_records()? {
+            if record.env != env {
+                continue;
+            }
+            // A change merged by hand (its files on the base) whose record is still there is
+            // not in flight.
+            let mut landed = !record.files.is_empty();
+            for (path, blob) in &record.files {
+                let at_base = self.repo.entry_at(base, path)?;
+                if at_base.map(|e| e.id.to_string()).as_deref() != Some(blob.as_str()) {
+                    landed = false;
+                    break;
+                }
+            }
+            if !landed {
+                out.push(OpenChangeInfo {
+                    id,
+                    url: Some(format!("{}#{}", self.remote_display(), record.branch)),
+                    branch: record.branch,
+                });
+            }
+        }
+        Ok(out)
     }
 
     async fn open_change(

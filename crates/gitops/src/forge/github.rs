@@ -25,8 +25,8 @@ use sha2::{Digest as _, Sha256};
 use tokio::time::Instant;
 
 use super::{
-    Base, ChangeRequest, Cleanup, Files, Forge, ForgeError, HOLDS_BRANCH, Opened, Planner,
-    WaitOutcome,
+    Base, ChangeRequest, Cleanup, Files, Forge, ForgeError, HOLDS_BRANCH, OpenChangeInfo, Opened,
+    Planner, WaitOutcome,
 };
 use crate::gates::Hold;
 use crate::git::{CommitRequest, FileChange, Repo, Signature};
@@ -35,7 +35,7 @@ use crate::github::{
     NewPullRequest, NewStatus, PullRequestUpdate, PullState, StatusState, verified_context,
 };
 use crate::ledger::{EnvironmentSpec, LedgerError, LedgerOptions, build_ledger_with};
-use crate::plan::{ChangeAction, OpenChange, decide};
+use crate::plan::{ChangeAction, OpenChange, decide, parse_deploy_branch};
 use crate::verify::{VerificationRecord, VerifyError};
 use query::{OpenPull, Snapshot};
 
@@ -766,6 +766,24 @@ impl Forge for GithubForge {
             }
         }
         result
+    }
+
+    async fn open_changes(&self, env: &str) -> Result<Vec<OpenChangeInfo>, ForgeError> {
+        let snapshot = self.snapshot(false).await?;
+        let prefix = &self.options.branch_prefix;
+        Ok(snapshot
+            .pulls
+            .iter()
+            .filter(|p| {
+                is_ferry_pull(p, env)
+                    && parse_deploy_branch(prefix, &p.head_branch).is_some_and(|(e, _)| e == env)
+            })
+            .map(|p| OpenChangeInfo {
+                id: p.number.to_string(),
+                branch: p.head_branch.clone(),
+                url: Some(p.url.clone()),
+            })
+            .collect())
     }
 
     async fn wait(&self, id: &str, timeout: Duration) -> Result<WaitOutcome, ForgeError> {
