@@ -25,8 +25,6 @@ mod verify;
 // The forge set-up ferry-pr and ferry-promote share (to move into ferry-cli); --verify uses
 // only its config → forge part.
 #[allow(dead_code)]
-#[path = "../../ferry-pr/src/forge_setup.rs"]
-mod forge_setup;
 
 /// Watch a deploy and give a verdict: healthy, unhealthy or inconclusive.
 ///

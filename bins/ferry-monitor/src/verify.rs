@@ -111,7 +111,7 @@ pub async fn prepare(args: &VerifyArgs) -> Result<Option<Pending>> {
             FALLBACK_COMMITTER.1.to_string(),
         ))
     } else {
-        let setup = crate::forge_setup::Setup {
+        let setup = ferry_cli::forge::Setup {
             repo_dir: args.repo.clone().unwrap_or_else(|| config.root.clone()),
             kind: config.forge.kind,
             remote: config.forge.git.remote.clone(),

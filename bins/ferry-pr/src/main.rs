@@ -22,9 +22,7 @@ use ferry_gitops::plan::{AppRepository, CommitOrder, Downgrade, NoRepository};
 use ferry_gitops::{LedgerOptions, LoadRequest, Repo, load_ledger};
 use serde::Serialize;
 
-mod forge_setup;
-
-use forge_setup::{ForgeArgs, Setup};
+use ferry_cli::forge::{self, ForgeArgs, Setup};
 
 /// Open GitOps changes that set an environment's images: exactly one open change per
 /// environment, idempotent re-runs, no lost update when runs race, no downgrade by accident.
@@ -96,11 +94,11 @@ fn main() -> ExitCode {
     ferry_cli::init_logging();
     let cli = Cli::parse();
     let json = cli.format == Format::Json;
-    forge_setup::block_on("ferry-pr", json, run(cli))
+    forge::block_on("ferry-pr", json, run(cli))
 }
 
 async fn run(cli: Cli) -> Result<u8> {
-    let setup = forge_setup::setup(&cli.forge)?;
+    let setup = forge::setup(&cli.forge)?;
     match setup.kind {
         ForgeKind::Git => {
             let forge = setup.git_forge()?;

@@ -26,10 +26,7 @@ use ferry_image::registry::{
 };
 use serde::Serialize;
 
-#[path = "../../ferry-pr/src/forge_setup.rs"]
-mod forge_setup;
-
-use forge_setup::{ForgeArgs, Setup};
+use ferry_cli::forge::{self, ForgeArgs, Setup};
 
 /// Promote what --from runs to --to, only when every gate allows it: --to's upstream is
 /// --from, --from has a verification record for exactly what it runs, every image exists in
@@ -118,11 +115,11 @@ fn main() -> ExitCode {
     ferry_cli::init_logging();
     let cli = Cli::parse();
     let json = cli.format == Format::Json;
-    forge_setup::block_on("ferry-promote", json, run(cli))
+    forge::block_on("ferry-promote", json, run(cli))
 }
 
 async fn run(cli: Cli) -> Result<u8> {
-    let setup = forge_setup::setup(&cli.forge)?;
+    let setup = forge::setup(&cli.forge)?;
     match setup.kind {
         ForgeKind::Git => {
             let forge = setup.git_forge()?;

@@ -33,10 +33,7 @@ use ferry_rollback::rollouts::RolloutClient;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-#[path = "../../ferry-pr/src/forge_setup.rs"]
-mod forge_setup;
-
-use forge_setup::{ForgeArgs, Setup};
+use ferry_cli::forge::{self, ForgeArgs, Setup};
 
 /// How many older deployments are asked for a verification in GitHub mode (commit statuses).
 const GITHUB_VERIFICATION_LOOKBACK: usize = 20;
@@ -156,11 +153,11 @@ fn main() -> ExitCode {
     ferry_cli::init_logging();
     let cli = Cli::parse();
     let json = cli.format == Format::Json;
-    forge_setup::block_on("ferry-rollback", json, run(cli))
+    forge::block_on("ferry-rollback", json, run(cli))
 }
 
 async fn run(cli: Cli) -> Result<u8> {
-    let setup = forge_setup::setup(&cli.forge)?;
+    let setup = forge::setup(&cli.forge)?;
     match setup.kind {
         ForgeKind::Git => {
             let forge = setup.git_forge()?;

@@ -1,14 +1,19 @@
-//! The shared front end of Ferry's binaries: logging, the `--format` flag and GitHub Actions
-//! step outputs.
+//! The shared front end of Ferry's binaries: logging, the `--format` flag, GitHub Actions
+//! step outputs and (feature `forge`) the forge setup and exit codes of the binaries that work
+//! through a forge.
 //!
 //! This is the one Ferry library crate that reads environment variables; every other crate takes
 //! its values as arguments. It reads:
 //!
 //! - `FERRY_LOG` (else `RUST_LOG`): the log filter of [`init_logging`];
-//! - `GITHUB_OUTPUT`: the step output file of [`github_output`].
+//! - `GITHUB_OUTPUT`: the step output file of [`github_output`];
+//! - with `forge`: `GITHUB_REPOSITORY`, `GITHUB_API_URL`, `GITHUB_GRAPHQL_URL`, `GITHUB_TOKEN`,
+//!   `FERRY_GITHUB_TOKEN`, `FERRY_GITHUB_APP_ID`, `FERRY_GITHUB_APP_PRIVATE_KEY(_PATH)`.
 //!
-//! It prints nothing to stdout; logs go to stderr.
+//! Logs go to stderr; the only printing is `forge::Failure::print`, the binaries' error report.
 
+#[cfg(feature = "forge")]
+pub mod forge;
 pub mod github_output;
 
 pub use github_output::{GithubOutput, GithubOutputError};

@@ -104,29 +104,10 @@ pub fn load_ledger(config: &Config, request: &LoadRequest) -> Result<Loaded, Loa
                 .collect(),
         });
     }
-    let root = canonical(&config.root)?;
-    let repo = Repo::discover(request.repo.as_deref().unwrap_or(&root))?;
-    let workdir = repo.workdir().ok_or_else(|| LoadError::Bare {
-        config: config.path.clone(),
-    })?;
-    let workdir = canonical(workdir)?;
-    let prefix = match root.strip_prefix(&workdir) {
-        Ok(rel) => rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/"),
-        Err(_) if request.repo.is_some() => String::new(),
-        Err(_) => return Err(LoadError::OutsideWorktree { dir: root, workdir }),
-    };
-    let specs: Vec<EnvironmentSpec> = config
-        .environments()
-        .iter()
+    let repo = Repo::discover(request.repo.as_deref().unwrap_or(&canonical(&config.root)?))?;
+    let specs: Vec<EnvironmentSpec> = environment_specs(config, &repo, request.repo.is_some())?
+        .into_iter()
         .filter(|e| request.only.as_ref().is_none_or(|n| *n == e.name))
-        .map(|e| EnvironmentSpec {
-            name: e.name.clone(),
-            overlay: join_repo_path(&prefix, &e.overlay.to_string_lossy()),
-        })
         .collect();
     let base_name = request
         .base
@@ -138,6 +119,39 @@ pub fn load_ledger(config: &Config, request: &LoadRequest) -> Result<Loaded, Loa
     })?;
     let ledger = build_ledger_with(&repo, base, &specs, &request.options)?;
     Ok(Loaded { repo, ledger })
+}
+
+/// Every environment of `config` with its overlay as a repository path of `repo` (ferry.toml's
+/// paths are relative to its own directory). When the config lies outside the repository's
+/// working tree, that is an error, unless `repo_given` (the caller named the repository): then
+/// the paths are taken relative to the repository top.
+pub fn environment_specs(
+    config: &Config,
+    repo: &Repo,
+    repo_given: bool,
+) -> Result<Vec<EnvironmentSpec>, LoadError> {
+    let root = canonical(&config.root)?;
+    let workdir = repo.workdir().ok_or_else(|| LoadError::Bare {
+        config: config.path.clone(),
+    })?;
+    let workdir = canonical(workdir)?;
+    let prefix = match root.strip_prefix(&workdir) {
+        Ok(rel) => rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+        Err(_) if repo_given => String::new(),
+        Err(_) => return Err(LoadError::OutsideWorktree { dir: root, workdir }),
+    };
+    Ok(config
+        .environments()
+        .iter()
+        .map(|e| EnvironmentSpec {
+            name: e.name.clone(),
+            overlay: join_repo_path(&prefix, &e.overlay.to_string_lossy()),
+        })
+        .collect())
 }
 
 fn canonical(path: &Path) -> Result<PathBuf, LoadError> {

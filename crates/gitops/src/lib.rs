@@ -11,8 +11,12 @@
 //! - [`gates`]: promotion gates, pure functions over the facts the caller gathered.
 //! - [`plan`]: change planning, pure: deploy branch names, reuse and supersede, overlay text,
 //!   the no-downgrade guard, the bounded retry on a moved base.
-//!
 //! - [`forge`]: the [`forge::Forge`] trait and its plain-git and GitHub implementations.
+//! - [`github`]: the GitHub client (REST and GraphQL, token or App, retries).
+//! - [`deploy`]: what `ferry-pr open` plans: the overlay edits of one environment, checked
+//!   against downgrades and holds.
+//! - [`promote`]: what `ferry-promote` gathers and decides: the facts of the gates, read through
+//!   a forge.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod deploy;
@@ -26,7 +30,7 @@ pub mod plan;
 pub mod promote;
 pub mod verify;
 
-pub use from_config::{LoadError, LoadRequest, Loaded, load_ledger};
+pub use from_config::{LoadError, LoadRequest, Loaded, environment_specs, load_ledger};
 pub use git::{CommitInfo, CommitRequest, Entry, EntryType, FileChange, GitError, Repo, Signature};
 pub use gix::ObjectId;
 pub use ledger::{

@@ -1,9 +1,8 @@
-//! What `ferry-pr` and `ferry-promote` share: the config, the local repository and the forge
-//! (plain git or GitHub) with its credentials from the environment, and exit codes for
-//! forge errors.
-//!
-//! `ferry-promote` includes this file (`#[path]`); it belongs in `ferry-cli` once that crate
-//! may depend on `ferry-gitops`.
+//! What the binaries that work through a forge share (`ferry-pr`, `ferry-promote`,
+//! `ferry-rollback`, `ferry-monitor --verify`): the config, the local repository and the forge
+//! (plain git or GitHub) with its credentials from the environment, and one runner that turns
+//! errors into exit codes. Behind the `forge` feature, so that the other binaries do not build
+//! Git and GitHub.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -211,38 +210,10 @@ impl Setup {
         ))
     }
 
-    /// Each environment's overlay directory relative to the repository top (ferry.toml's
-    /// paths are relative to its own directory).
+    /// Each environment's overlay directory relative to the repository top.
     fn overlays(&self, repo: &Repo) -> Result<BTreeMap<String, String>> {
-        let workdir = repo.workdir().ok_or_else(|| {
-            anyhow!(
-                "{} is a bare repository; run from a clone",
-                self.repo_dir.display()
-            )
-        })?;
-        let canonical = |p: &std::path::Path| {
-            p.canonicalize()
-                .with_context(|| format!("cannot open {}", p.display()))
-        };
-        let root = canonical(&self.config.root)?;
-        let prefix: Vec<String> = root
-            .strip_prefix(canonical(workdir)?)
-            .map(|rel| {
-                rel.components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(self
-            .config
-            .environments()
-            .iter()
-            .map(|e| {
-                let mut parts = prefix.clone();
-                parts.push(e.overlay.to_string_lossy().replace('\\', "/"));
-                (e.name.clone(), parts.join("/"))
-            })
-            .collect())
+        let specs = ferry_gitops::environment_specs(&self.config, repo, true)?;
+        Ok(specs.into_iter().map(|e| (e.name, e.overlay)).collect())
     }
 }
 
@@ -303,17 +274,14 @@ fn classify(e: &anyhow::Error) -> (u8, &'static str) {
             return (1, "refused");
         }
         if let Some(f) = cause.downcast_ref::<ForgeError>() {
-            return match f {
-                ForgeError::Plan(inner) => {
-                    match inner.downcast_ref::<ferry_gitops::deploy::DeployError>() {
-                        Some(d) => deploy_code(d),
-                        None => (2, "bad-input"),
-                    }
-                }
-                ForgeError::UnknownChange(_) => (2, "unknown-change"),
-                ForgeError::Contended { .. } => (3, "contended"),
-                ForgeError::Git(_) => (3, "git"),
-                _ => (3, "forge"),
+            return forge_code(f);
+        }
+        // Its `Forge` variant is transparent: the chain skips the forge error inside.
+        if let Some(p) = cause.downcast_ref::<ferry_gitops::promote::PromoteError>() {
+            use ferry_gitops::promote::PromoteError;
+            return match p {
+                PromoteError::Forge(f) => forge_code(f),
+                _ => (2, "bad-input"),
             };
         }
         if cause
@@ -324,6 +292,21 @@ fn classify(e: &anyhow::Error) -> (u8, &'static str) {
         }
     }
     (2, "usage")
+}
+
+fn forge_code(f: &ForgeError) -> (u8, &'static str) {
+    match f {
+        ForgeError::Plan(inner) => {
+            match inner.downcast_ref::<ferry_gitops::deploy::DeployError>() {
+                Some(d) => deploy_code(d),
+                None => (2, "bad-input"),
+            }
+        }
+        ForgeError::UnknownChange(_) => (2, "unknown-change"),
+        ForgeError::Contended { .. } => (3, "contended"),
+        ForgeError::Git(_) => (3, "git"),
+        _ => (3, "forge"),
+    }
 }
 
 fn deploy_code(d: &ferry_gitops::deploy::DeployError) -> (u8, &'static str) {
@@ -356,5 +339,50 @@ pub fn block_on(
             failure.print(program, json);
             ExitCode::from(failure.code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_gitops::promote::PromoteError;
+
+    fn contended() -> ForgeError {
+        ForgeError::Contended {
+            what: "refs/heads/main".into(),
+            attempts: 5,
+        }
+    }
+
+    #[test]
+    fn forge_failures_exit_3_also_inside_a_promotion() {
+        let direct = anyhow::Error::from(contended());
+        assert_eq!(classify(&direct), (3, "contended"));
+        let promoted = anyhow::Error::from(PromoteError::Forge(contended()));
+        assert_eq!(classify(&promoted), (3, "contended"));
+        let context = promoted.context("promoting dev to staging");
+        assert_eq!(Failure::from_error(&context).code, 3);
+    }
+
+    #[test]
+    fn bad_input_and_unknown_changes_exit_2() {
+        let same = anyhow::Error::from(PromoteError::SameEnvironment("dev".into()));
+        assert_eq!(classify(&same), (2, "bad-input"));
+        let unknown = anyhow::Error::from(ForgeError::UnknownChange("dev-1234".into()));
+        assert_eq!(classify(&unknown), (2, "unknown-change"));
+        assert_eq!(
+            classify(&anyhow::anyhow!("--env is required")),
+            (2, "usage")
+        );
+    }
+
+    #[test]
+    fn identities_are_name_and_email() {
+        assert_eq!(
+            parse_identity("Ferry Bot <ferry@example.com>").unwrap(),
+            ("Ferry Bot".to_owned(), "ferry@example.com".to_owned())
+        );
+        assert!(parse_identity("ferry@example.com").is_err());
+        assert!(parse_identity("Ferry <>").is_err());
     }
 }
