@@ -22,10 +22,6 @@ use serde::Serialize;
 
 mod verify;
 
-// The forge set-up ferry-pr and ferry-promote share (to move into ferry-cli); --verify uses
-// only its config → forge part.
-#[allow(dead_code)]
-
 /// Watch a deploy and give a verdict: healthy, unhealthy or inconclusive.
 ///
 /// Probe errors (timeouts, refused connections, API 5xx/401/403) are never failures: they spend
