@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ferry_gitops::gates::Hold;
-use ferry_gitops::github::{GithubClient, GithubError};
+use ferry_gitops::github::{
+    DeploymentState, GithubClient, GithubError, NewDeployment, NewDeploymentStatus,
+};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -327,15 +329,25 @@ impl Outcome {
     /// The GitHub deployment and status for this outcome: (commit, task, state, description).
     /// Promoted: `in_progress`; verified: `success`; rolled back: `failure` on the failed
     /// deployment; escalated: `error`.
-    pub fn deployment(&self) -> (&str, &'static str, &'static str, String) {
+    pub fn deployment(&self) -> (&str, &'static str, DeploymentState, String) {
         match self {
-            Outcome::Promoted { commit, .. } => (commit, "deploy", "in_progress", self.headline()),
-            Outcome::Verified { commit, .. } => (commit, "deploy", "success", self.headline()),
-            Outcome::RolledBack { failed_commit, .. } => {
-                (failed_commit, "deploy", "failure", self.headline())
+            Outcome::Promoted { commit, .. } => (
+                commit,
+                "deploy",
+                DeploymentState::InProgress,
+                self.headline(),
+            ),
+            Outcome::Verified { commit, .. } => {
+                (commit, "deploy", DeploymentState::Success, self.headline())
             }
+            Outcome::RolledBack { failed_commit, .. } => (
+                failed_commit,
+                "deploy",
+                DeploymentState::Failure,
+                self.headline(),
+            ),
             Outcome::Escalated { commit, reason, .. } => {
-                (commit, "deploy", "error", reason.clone())
+                (commit, "deploy", DeploymentState::Error, reason.clone())
             }
         }
     }
@@ -424,36 +436,17 @@ pub async fn github_deployment(
     log_url: Option<&str>,
 ) -> Result<GithubDeployment, NotifyError> {
     let (commit, task, state, description) = outcome.deployment();
-    let payload = serde_json::to_value(outcome).unwrap_or(Value::Null);
-    let headline = outcome.headline();
-    let new = serde_json::from_value(json!({
-        "ref": commit,
-        "task": task,
-        "environment": outcome.env(),
-        "description": headline,
-        "auto_merge": false,
-        "required_contexts": [],
-        "payload": payload,
-    }))
-    .map_err(|e| GithubError::Decode {
-        what: "deployment".into(),
-        message: e.to_string(),
-    })?;
+    let mut new = NewDeployment::new(commit, outcome.env(), task, outcome.headline());
+    new.payload = serde_json::to_value(outcome).unwrap_or(Value::Null);
     let deployment = client.create_deployment(&new).await?;
-    let mut status = json!({"state": state, "description": description});
-    if let Some(url) = log_url {
-        status["log_url"] = Value::String(url.to_string());
-    }
-    let status = serde_json::from_value(status).map_err(|e| GithubError::Decode {
-        what: "deployment status".into(),
-        message: e.to_string(),
-    })?;
+    let mut status = NewDeploymentStatus::new(state, description);
+    status.log_url = log_url.map(str::to_owned);
     let created = client
         .create_deployment_status(deployment.id, &status)
         .await?;
     Ok(GithubDeployment {
         deployment: deployment.id,
         status: created.id,
-        state: state.to_string(),
+        state: state.as_str().to_owned(),
     })
 }

@@ -99,6 +99,21 @@ pub enum DeploymentState {
     Success,
 }
 
+impl DeploymentState {
+    /// The state as GitHub's API names it (`in_progress`, `success`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentState::Error => "error",
+            DeploymentState::Failure => "failure",
+            DeploymentState::Inactive => "inactive",
+            DeploymentState::InProgress => "in_progress",
+            DeploymentState::Queued => "queued",
+            DeploymentState::Pending => "pending",
+            DeploymentState::Success => "success",
+        }
+    }
+}
+
 /// A deployment status to create (REST `POST .../deployments/{id}/statuses`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewDeploymentStatus {
@@ -212,5 +227,23 @@ impl GithubClient {
         })?;
         let reply = self.rest(Method::POST, &path, Some(&body)).await?;
         decode(reply, &path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DeploymentState;
+
+    #[test]
+    fn state_names_are_the_ones_serde_sends() {
+        use DeploymentState::*;
+        for state in [
+            Error, Failure, Inactive, InProgress, Queued, Pending, Success,
+        ] {
+            assert_eq!(
+                serde_json::to_value(state).unwrap(),
+                serde_json::Value::String(state.as_str().to_owned())
+            );
+        }
     }
 }
