@@ -252,6 +252,24 @@ impl PullNode<'_> {
     }
 }
 
+/// An open pull request made elsewhere (its head commit is not one this test made), without
+/// labels or auto-merge.
+fn other_pull(number: u64, branch: &str, body: &str, cross: bool) -> Value {
+    let x = "e".repeat(40);
+    PullNode {
+        number,
+        branch,
+        head: &x,
+        tree: &x,
+        parent: &x,
+        body,
+        labels: &[],
+        auto_merge: false,
+        cross,
+    }
+    .json()
+}
+
 fn commit_answer(oid: &str) -> Value {
     json!({ "data": { "createCommitOnBranch": { "commit": {
         "oid": oid, "url": format!("https://github.com/o/r/commit/{oid}")
@@ -603,23 +621,9 @@ async fn a_new_change_supersedes_the_older_ones_of_its_environment() {
     let server = MockServer::start().await;
     let old_branch = branch("1.3.9");
     let staging_branch = deploy_branch("deploy/", "staging", &images("1.4.0"));
-    let x = "e".repeat(40);
     let dev_body = render_body("dev", "main", &[]);
     let staging_body = render_body("staging", "main", &[]);
-    let pull = |number, branch: &str, body: &str, cross| {
-        PullNode {
-            number,
-            branch,
-            head: &x,
-            tree: &x,
-            parent: &x,
-            body,
-            labels: &[],
-            auto_merge: false,
-            cross,
-        }
-        .json()
-    };
+    let pull = other_pull;
     let pulls = vec![
         pull(11, &old_branch, &dev_body, false),
         pull(12, &staging_branch, &staging_body, false),
@@ -698,20 +702,8 @@ async fn an_up_to_date_base_opens_nothing() {
     let base_hex = base.to_string();
     let server = MockServer::start().await;
     let old = branch("1.3.9");
-    let x = "e".repeat(40);
     let body = render_body("dev", "main", &[]);
-    let pull = PullNode {
-        number: 11,
-        branch: &old,
-        head: &x,
-        tree: &x,
-        parent: &x,
-        body: &body,
-        labels: &[],
-        auto_merge: false,
-        cross: false,
-    }
-    .json();
+    let pull = other_pull(11, &old, &body, false);
     mount(
         &server,
         graphql("FerrySnapshot").respond_with(
@@ -1462,25 +1454,11 @@ fn holds_file_answer(base: &str, head: Option<&str>, text: Option<&str>) -> Valu
 async fn open_changes_lists_the_environments_ferry_pull_requests() {
     let (repo, base) = TestRepo::blueprint();
     let server = MockServer::start().await;
-    let x = "e".repeat(40);
     let dev_branch = branch("1.4.0");
     let staging_branch = deploy_branch("deploy/", "staging", &images("1.4.0"));
     let dev_body = render_body("dev", "main", &[]);
     let staging_body = render_body("staging", "main", &[]);
-    let pull = |number, branch: &str, body: &str, cross| {
-        PullNode {
-            number,
-            branch,
-            head: &x,
-            tree: &x,
-            parent: &x,
-            body,
-            labels: &[],
-            auto_merge: true,
-            cross,
-        }
-        .json()
-    };
+    let pull = other_pull;
     let pulls = vec![
         pull(21, &dev_branch, &dev_body, false),
         pull(22, &staging_branch, &staging_body, false),
