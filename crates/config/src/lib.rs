@@ -94,6 +94,9 @@ pub struct Image {
     pub name: String,
     /// Repository without tag or digest, e.g. `registry.example.com/acme/backend`.
     pub repository: String,
+    /// The web address of the source repository it is built from (`[sources]`), e.g.
+    /// `https://github.com/acme/backend`: pull request bodies link `…/compare/OLD...NEW`.
+    pub source: Option<String>,
 }
 
 /// Forge settings (`[forge]`).

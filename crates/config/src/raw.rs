@@ -9,6 +9,8 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub images: Entries<Spanned<String>>,
     #[serde(default)]
+    pub sources: Entries<Spanned<String>>,
+    #[serde(default)]
     pub forge: Option<Spanned<RawForge>>,
     #[serde(default)]
     pub monitor: Option<RawMonitor>,

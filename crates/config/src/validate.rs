@@ -20,7 +20,8 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Diagnostic> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
     let check = Check { src: &src };
 
-    let images = check.images(raw.images.0)?;
+    let mut images = check.images(raw.images.0)?;
+    check.sources(&mut images, raw.sources.0)?;
     let forge = check.forge(raw.forge)?;
     let monitor = check.monitor(
         &Monitor::default(),
@@ -98,9 +99,40 @@ impl Check<'_> {
             images.push(Image {
                 name: name.into_inner(),
                 repository: repository.into_inner(),
+                source: None,
             });
         }
         Ok(images)
+    }
+
+    /// `[sources]`: the source repository of each named image, an http(s) address.
+    fn sources(
+        &self,
+        images: &mut [Image],
+        entries: Vec<(Spanned<String>, Spanned<String>)>,
+    ) -> Result<(), Diagnostic> {
+        for (name, url) in entries {
+            let field = format!("sources.{}", name.get_ref());
+            let Some(image) = images.iter_mut().find(|i| &i.name == name.get_ref()) else {
+                return self.error(
+                    name.span().start,
+                    field,
+                    format!(
+                        "no image `{}` in [images]; name the image there first",
+                        name.get_ref()
+                    ),
+                );
+            };
+            if let Err(reason) = check_web_url(url.get_ref()) {
+                return self.error(
+                    url.span().start,
+                    field,
+                    format!("invalid source repository {:?}: {reason}", url.get_ref()),
+                );
+            }
+            image.source = Some(url.into_inner().trim_end_matches('/').to_owned());
+        }
+        Ok(())
     }
 
     fn forge(&self, raw: Option<Spanned<RawForge>>) -> Result<Forge, Diagnostic> {
@@ -705,6 +737,22 @@ fn is_http_url(s: &str) -> bool {
 
 /// Checks an image repository as written in a kustomization's `images[].name`: an optional
 /// registry host (with port), then lowercase path components; no tag, no digest.
+/// An `http(s)://host/path` address without query, fragment or white space.
+fn check_web_url(s: &str) -> Result<(), String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or("use an http:// or https:// address, e.g. https://github.com/acme/backend")?;
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if host.is_empty() || path.trim_matches('/').is_empty() {
+        return Err("name the host and the repository path".into());
+    }
+    if s.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') {
+        return Err("no spaces, query or fragment".into());
+    }
+    Ok(())
+}
+
 fn check_repository(s: &str) -> Result<(), String> {
     if s.is_empty() {
         return Err("it is empty".into());

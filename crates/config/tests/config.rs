@@ -340,7 +340,7 @@ fn unknown_keys_name_the_key_and_the_known_ones() {
     assert_errors(&[
         (
             with("\n[deploy]\nx = 1\n"),
-            "DIR/ferry.toml:11:2: deploy: unknown field `deploy`, expected one of `images`, `forge`, `monitor`, `environment`",
+            "DIR/ferry.toml:11:2: deploy: unknown field `deploy`, expected one of `images`, `sources`, `forge`, `monitor`, `environment`",
         ),
         (
             prod_with("automerge = true"),
@@ -633,4 +633,36 @@ fn errors_point_into_the_loaded_file_and_leave_it_alone() {
         std::fs::read_to_string(dir.path().join("ferry.toml")).unwrap(),
         text
     );
+}
+
+#[test]
+fn sources_name_the_repository_each_image_is_built_from() {
+    let (_dir, config) = load(&with(
+        "\n[images]\nbackend = \"registry.example.com/acme/backend\"\nfrontend = \"r.io/web\"\n\n[sources]\nbackend = \"https://github.com/acme/backend/\"\n",
+    ));
+    let config = config.unwrap();
+    let backend = config
+        .image_by_repository("registry.example.com/acme/backend")
+        .unwrap();
+    assert_eq!(
+        backend.source.as_deref(),
+        Some("https://github.com/acme/backend")
+    );
+    assert_eq!(config.image_by_repository("r.io/web").unwrap().source, None);
+
+    let images = "\n[images]\nbackend = \"r.io/backend\"\n\n[sources]\n";
+    assert_errors(&[
+        (
+            with(&format!("{images}api = \"https://github.com/acme/api\"\n")),
+            "DIR/ferry.toml:15:1: sources.api: no image `api` in [images]; name the image there first",
+        ),
+        (
+            with(&format!("{images}backend = \"github.com/acme/backend\"\n")),
+            "DIR/ferry.toml:15:11: sources.backend: invalid source repository \"github.com/acme/backend\": use an http:// or https:// address, e.g. https://github.com/acme/backend",
+        ),
+        (
+            with(&format!("{images}backend = \"https://github.com\"\n")),
+            "DIR/ferry.toml:15:11: sources.backend: invalid source repository \"https://github.com\": name the host and the repository path",
+        ),
+    ]);
 }

@@ -418,7 +418,12 @@ impl<'a> DeployPlanner<'a> {
             env: self.env.clone(),
             branch: self.branch(&settings.branch_prefix),
             title,
-            body: change_body(&self.env, &settings.base_branch, &preview.changes),
+            body: change_body(
+                &self.env,
+                &settings.base_branch,
+                &preview.changes,
+                &settings.sources,
+            ),
             message,
             labels: settings.labels.clone(),
             auto_merge: settings.auto_merge,
@@ -520,6 +525,9 @@ pub struct ChangeSettings {
     pub auto_merge: bool,
     /// Attempts when the base keeps moving.
     pub max_attempts: u32,
+    /// Source repository web addresses by image repository (`[sources]`), for the body's
+    /// compare links.
+    pub sources: BTreeMap<String, String>,
 }
 
 impl ChangeSettings {
@@ -531,12 +539,27 @@ impl ChangeSettings {
             labels: config.forge.labels.clone(),
             auto_merge: config.environment(env).is_some_and(|e| e.auto_merge),
             max_attempts: DEFAULT_MAX_ATTEMPTS,
+            sources: config
+                .images
+                .iter()
+                .filter_map(|i| {
+                    let repository =
+                        repository_of(&i.repository).unwrap_or_else(|| i.repository.clone());
+                    Some((repository, i.source.clone()?))
+                })
+                .collect(),
         }
     }
 }
 
-/// The pull request body for `changes` in `env` ([`render_body`]).
-pub fn change_body(env: &str, base_branch: &str, changes: &[ImageChange]) -> String {
+/// The pull request body for `changes` in `env` ([`render_body`]); `sources` (image repository
+/// → source repository address) gives the compare links.
+pub fn change_body(
+    env: &str,
+    base_branch: &str,
+    changes: &[ImageChange],
+    sources: &BTreeMap<String, String>,
+) -> String {
     let rows: Vec<ImageChangeRow> = changes
         .iter()
         .filter_map(|c| {
@@ -548,8 +571,12 @@ pub fn change_body(env: &str, base_branch: &str, changes: &[ImageChange]) -> Str
                 workload: workload.to_owned(),
                 container: container.to_owned(),
                 old: c.from.clone(),
+                source_repo: c
+                    .to
+                    .as_deref()
+                    .and_then(repository_of)
+                    .and_then(|r| sources.get(&r).cloned()),
                 new: c.to.clone()?,
-                source_repo: None,
             })
         })
         .collect();
@@ -641,6 +668,41 @@ mod tests {
             "/repo/ferry.toml",
         )
         .unwrap()
+    }
+
+    #[test]
+    fn bodies_link_the_source_compare_of_images_with_a_source() {
+        let config = Config::from_str(
+            "[images]\nbackend = \"registry.example.com/acme/backend\"\nweb = \"nginx\"\n\n\
+             [sources]\nbackend = \"https://github.com/acme/backend\"\n\n\
+             [[environment]]\nname = \"dev\"\noverlay = \"overlays/dev\"\n",
+            "/repo/ferry.toml",
+        )
+        .unwrap();
+        let settings = ChangeSettings::from_config(&config, "dev");
+        let change = |container: &str, from: &str, to: &str| ImageChange {
+            container: container.into(),
+            from: Some(from.into()),
+            to: Some(to.into()),
+        };
+        let body = change_body(
+            "dev",
+            "main",
+            &[
+                change(
+                    "backend/backend",
+                    "registry.example.com/acme/backend:1.3.3",
+                    "registry.example.com/acme/backend:1.4.0",
+                ),
+                change("web/nginx", "nginx:1.27", "nginx:1.28"),
+            ],
+            &settings.sources,
+        );
+        assert!(
+            body.contains("[compare](https://github.com/acme/backend/compare/1.3.3...1.4.0)"),
+            "{body}"
+        );
+        assert_eq!(body.matches("[compare]").count(), 1, "{body}");
     }
 
     #[test]
