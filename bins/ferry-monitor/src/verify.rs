@@ -15,10 +15,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use ferry_cli::Format;
-use ferry_config::{Config, ForgeKind};
-use ferry_gitops::forge::Forge;
-use ferry_gitops::forge::git::GitForge;
-use ferry_gitops::forge::github::GithubForge;
+use ferry_config::Config;
+use ferry_gitops::forge::{AnyForge, Forge};
 use ferry_gitops::{
     LedgerOptions, LoadRequest, Loaded, NOTES_REF, ObjectId, Signature, VerificationRecord,
     deployment_to_verify, load_ledger, verify_deployment,
@@ -60,10 +58,8 @@ pub struct VerifyArgs {
 enum Sink {
     /// The local repository's notes, made by this identity.
     Local((String, String)),
-    /// Notes pushed to the remote.
-    Git(GitForge),
-    /// A commit status.
-    Github(GithubForge),
+    /// Through the forge: notes pushed to the remote, or a commit status.
+    Forge(AnyForge),
 }
 
 /// A verification checked before the watch, to write after a healthy verdict.
@@ -118,16 +114,12 @@ pub async fn prepare(args: &VerifyArgs) -> Result<Option<Pending>> {
             config: config.clone(),
         };
         let hint = "--verify (--no-push records in the local repository only)";
-        match setup.kind {
-            ForgeKind::Git => Sink::Git(setup.git_forge().context(hint)?),
-            _ => Sink::Github(setup.github_forge().context(hint)?),
-        }
+        Sink::Forge(setup.forge().context(hint)?)
     };
     // Through a forge, what ENV runs is what the forge's base branch deploys.
     let base = match &sink {
         Sink::Local(_) => None,
-        Sink::Git(f) => Some(f.sync().await),
-        Sink::Github(f) => Some(f.sync().await),
+        Sink::Forge(f) => Some(f.sync().await),
     }
     .transpose()
     .context(
@@ -245,13 +237,12 @@ impl Pending {
         let now = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now);
         let record = VerificationRecord::new(&self.env, now, deployment.images.clone(), evidence);
         let written = match &self.sink {
-            Sink::Git(forge) => {
+            Sink::Forge(forge) => {
                 forge.record_verification(self.commit, &record).await?;
-                Written::Pushed(forge.remote_display().to_string())
-            }
-            Sink::Github(forge) => {
-                forge.record_verification(self.commit, &record).await?;
-                Written::Status(forge.client().repository())
+                match forge {
+                    AnyForge::Git(f) => Written::Pushed(f.remote_display().to_string()),
+                    AnyForge::Github(f) => Written::Status(f.client().repository()),
+                }
             }
             Sink::Local(_) => unreachable!("handled above"),
         };

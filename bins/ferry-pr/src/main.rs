@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use ferry_cli::Format;
-use ferry_config::{ForgeKind, parse_duration};
+use ferry_config::parse_duration;
 use ferry_gitops::deploy::{ChangeSettings, DeployPlanner, parse_image_requests};
 use ferry_gitops::forge::{Base, Forge, Opened, WaitOutcome};
 use ferry_gitops::ledger::ImageChange;
@@ -99,16 +99,8 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<u8> {
     let setup = forge::setup(&cli.forge)?;
-    match setup.kind {
-        ForgeKind::Git => {
-            let forge = setup.git_forge()?;
-            command(&cli, &setup, &forge).await
-        }
-        _ => {
-            let forge = setup.github_forge()?;
-            command(&cli, &setup, &forge).await
-        }
-    }
+    let forge = setup.forge()?;
+    command(&cli, &setup, &forge).await
 }
 
 async fn command<F: Forge>(cli: &Cli, setup: &Setup, forge: &F) -> Result<u8> {

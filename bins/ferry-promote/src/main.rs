@@ -15,7 +15,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser};
 use ferry_cli::Format;
-use ferry_config::{ForgeKind, parse_duration};
+use ferry_config::parse_duration;
 use ferry_gitops::Repo;
 use ferry_gitops::forge::{Base, Forge};
 use ferry_gitops::gates::PromotionPlan;
@@ -120,16 +120,8 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<u8> {
     let setup = forge::setup(&cli.forge)?;
-    match setup.kind {
-        ForgeKind::Git => {
-            let forge = setup.git_forge()?;
-            promote_with(&cli, &setup, &forge).await
-        }
-        _ => {
-            let forge = setup.github_forge()?;
-            promote_with(&cli, &setup, &forge).await
-        }
-    }
+    let forge = setup.forge()?;
+    promote_with(&cli, &setup, &forge).await
 }
 
 fn registry_client(args: &RegistryArgs) -> Result<RegistryClient> {

@@ -158,27 +158,10 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<u8> {
     let setup = forge::setup(&cli.forge)?;
-    match setup.kind {
-        ForgeKind::Git => {
-            let forge = setup.git_forge()?;
-            dispatch(&cli, &setup, &forge, None).await
-        }
-        _ => {
-            let forge = setup.github_forge()?;
-            dispatch(&cli, &setup, &forge, Some(forge.client())).await
-        }
-    }
-}
-
-async fn dispatch<F: Forge>(
-    cli: &Cli,
-    setup: &Setup,
-    forge: &F,
-    github: Option<&GithubClient>,
-) -> Result<u8> {
+    let forge = setup.forge()?;
     match &cli.command {
-        Some(Sub::Release(args)) => release_holds(cli.format, forge, args).await,
-        None => rollback(cli, setup, forge, github).await,
+        Some(Sub::Release(args)) => release_holds(cli.format, &forge, args).await,
+        None => rollback(&cli, &setup, &forge, forge.github_client()).await,
     }
 }
 

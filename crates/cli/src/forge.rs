@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use ferry_config::{Config, ForgeKind};
-use ferry_gitops::forge::ForgeError;
 use ferry_gitops::forge::git::{GitForge, GitForgeOptions};
 use ferry_gitops::forge::github::{GithubForge, GithubForgeOptions};
+use ferry_gitops::forge::{AnyForge, ForgeError};
 use ferry_gitops::github::{Credentials, GithubClient, GithubConfig, MergeMethod};
 use ferry_gitops::{Repo, Signature};
 
@@ -100,6 +100,14 @@ impl Setup {
                 .unwrap_or_else(|| (FALLBACK_AUTHOR.0.to_owned(), FALLBACK_AUTHOR.1.to_owned())),
         };
         Ok(Signature::new(name, email, jiff::Timestamp::now()))
+    }
+
+    /// The forge the config and flags choose.
+    pub fn forge(&self) -> Result<AnyForge> {
+        Ok(match self.kind {
+            ForgeKind::Git => self.git_forge()?.into(),
+            _ => self.github_forge()?.into(),
+        })
     }
 
     /// The plain-git forge.

@@ -25,8 +25,11 @@ use crate::git::{GitError, Repo};
 use crate::github::GithubError;
 use crate::verify::{VerificationRecord, VerifyError};
 
+mod any;
 pub mod git;
 pub mod github;
+
+pub use any::AnyForge;
 
 /// Where the plain-git forge keeps holds: a ref to a commit whose tree holds `<env>.json`.
 pub const HOLDS_REF: &str = "refs/ferry/holds";

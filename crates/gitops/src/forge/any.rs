@@ -1,0 +1,130 @@
+//! [`AnyForge`]: the forge a configuration names, chosen at run time.
+
+use std::time::Duration;
+
+use ferry_config::ForgeKind;
+use gix::ObjectId;
+
+use super::git::GitForge;
+use super::github::GithubForge;
+use super::{
+    ChangeRequest, Cleanup, Forge, ForgeError, OpenChangeInfo, Opened, Planner, WaitOutcome,
+};
+use crate::gates::Hold;
+use crate::git::Repo;
+use crate::github::GithubClient;
+use crate::verify::VerificationRecord;
+
+/// Either forge, as `[forge] kind` (or `--forge`) chooses it; every [`Forge`] method goes to
+/// the one inside.
+#[derive(Debug)]
+pub enum AnyForge {
+    /// Plain git.
+    Git(GitForge),
+    /// GitHub.
+    Github(GithubForge),
+}
+
+impl AnyForge {
+    /// The GitHub client, in GitHub mode.
+    pub fn github_client(&self) -> Option<&GithubClient> {
+        match self {
+            AnyForge::Git(_) => None,
+            AnyForge::Github(f) => Some(f.client()),
+        }
+    }
+
+    /// Where changes go, as it may be shown: the remote (credentials redacted) or the GitHub
+    /// repository (`owner/name`).
+    pub fn location(&self) -> String {
+        match self {
+            AnyForge::Git(f) => f.remote_display().to_owned(),
+            AnyForge::Github(f) => f.client().repository(),
+        }
+    }
+}
+
+impl From<GitForge> for AnyForge {
+    fn from(forge: GitForge) -> Self {
+        AnyForge::Git(forge)
+    }
+}
+
+impl From<GithubForge> for AnyForge {
+    fn from(forge: GithubForge) -> Self {
+        AnyForge::Github(forge)
+    }
+}
+
+/// Calls the same method on whichever forge is inside.
+macro_rules! each {
+    ($self:ident, $f:ident => $call:expr) => {
+        match $self {
+            AnyForge::Git($f) => $call,
+            AnyForge::Github($f) => $call,
+        }
+    };
+}
+
+impl Forge for AnyForge {
+    fn kind(&self) -> ForgeKind {
+        each!(self, f => f.kind())
+    }
+
+    fn repo(&self) -> &Repo {
+        each!(self, f => f.repo())
+    }
+
+    async fn sync(&self) -> Result<ObjectId, ForgeError> {
+        each!(self, f => f.sync().await)
+    }
+
+    async fn open_change(
+        &self,
+        request: &ChangeRequest,
+        planner: &mut dyn Planner,
+    ) -> Result<Opened, ForgeError> {
+        each!(self, f => f.open_change(request, planner).await)
+    }
+
+    async fn wait(&self, id: &str, timeout: Duration) -> Result<WaitOutcome, ForgeError> {
+        each!(self, f => f.wait(id, timeout).await)
+    }
+
+    async fn open_changes(&self, env: &str) -> Result<Vec<OpenChangeInfo>, ForgeError> {
+        each!(self, f => f.open_changes(env).await)
+    }
+
+    async fn cleanup(&self) -> Result<Cleanup, ForgeError> {
+        each!(self, f => f.cleanup().await)
+    }
+
+    async fn holds(&self) -> Result<Vec<Hold>, ForgeError> {
+        each!(self, f => f.holds().await)
+    }
+
+    async fn update_holds(
+        &self,
+        env: &str,
+        update: &mut dyn FnMut(&mut Vec<Hold>),
+        message: &str,
+    ) -> Result<Vec<Hold>, ForgeError> {
+        each!(self, f => f.update_holds(env, update, message).await)
+    }
+
+    async fn record_verification(
+        &self,
+        commit: ObjectId,
+        record: &VerificationRecord,
+    ) -> Result<(), ForgeError> {
+        each!(self, f => f.record_verification(commit, record).await)
+    }
+
+    async fn verifications(
+        &self,
+        commit: ObjectId,
+        env: &str,
+    ) -> Result<Vec<VerificationRecord>, ForgeError> {
+        each!(self, f => f.verifications(commit, env).await)
+    }
+}
