@@ -273,6 +273,28 @@ impl Demo {
         println!("  (exit code {})", refused.status.code().unwrap_or(-1));
 
         self.heading("The ledger: what each environment ran, from Git history");
+        // The forge pushed to origin; the ledger reads the clone's main, so bring it up to date.
+        git(
+            &self.checkout,
+            &["pull", "--quiet", "--ff-only", "origin", "main"],
+        )?;
+        let image = |set: &[String]| set[0].split_once('=').map(|(_, r)| r.to_owned());
+        let (good_backend, bad_backend) = (image(&good), image(&bad));
+        let report = json(&self.ferry(&["ledger", "staging", "--format", "json"])?)?;
+        let staging = &report["environments"][0];
+        let runs = staging["current"]["images"]["backend/backend"].as_str();
+        ensure!(
+            runs == good_backend.as_deref(),
+            "the ledger says staging runs {runs:?}, not {good_backend:?}"
+        );
+        let ran_bad = staging["deployments"].as_array().is_some_and(|d| {
+            d.iter()
+                .any(|d| d["images"]["backend/backend"].as_str() == bad_backend.as_deref())
+        });
+        ensure!(
+            ran_bad,
+            "the ledger of staging does not show {bad_backend:?}"
+        );
         let out = self.ferry(&["ledger", "staging"])?;
         println!("{}", indent(out.trim_end()));
         Ok(())
@@ -518,6 +540,7 @@ frontend = "REGISTRY/acme/frontend"
 
 [forge]
 kind = "git"
+author = "Ferry Demo <demo@ferry.invalid>"
 base-branch = "main"
 branch-prefix = "deploy/"
 
