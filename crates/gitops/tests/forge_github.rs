@@ -27,13 +27,16 @@ use ferry_gitops::plan::{ImageUpdate, deploy_branch, overlay_update};
 use ferry_gitops::{
     CommitRequest, EnvironmentSpec, FileChange, Repo, Signature, VerificationRecord, build_ledger,
 };
+use ferry_test_support::github::{
+    self, FIRST_CHANGE, GRAPHQL_PATH, PullNode, calls, commit_answer, example, graphql, json_of,
+    mount_first_change, other_pull, recorded, snapshot_answer, stale_answer,
+};
 use serde_json::{Value, json};
-use wiremock::matchers::{body_json, body_partial_json, body_string_contains, method, path};
+use wiremock::matchers::{body_json, body_partial_json, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const TOKEN: &str = "ghp_FERRYFORGETOKEN0123456789";
 const DEV: &str = "infra/k8s/overlays/dev/kustomization.yaml";
-const GRAPHQL: &str = "/api/graphql";
 
 // ---------------------------------------------------------------------------------------------
 // Logs: one process-wide subscriber, so no test can miss events (tracing caches interest per
@@ -77,24 +80,7 @@ fn log_text() -> String {
 
 fn conformance() -> Option<PathBuf> {
     logs();
-    Some(ferry_test_support::conformance_dir()?.join("github"))
-}
-
-fn read_json(rel: &str) -> Value {
-    let path = conformance().expect("checked by the caller").join(rel);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn example(operation: &str) -> Value {
-    let file = read_json(&format!("{operation}.json"));
-    assert!(!file["example_response"].is_null(), "{operation}");
-    file["example_response"].clone()
-}
-
-fn recorded(scenario: &str, index: usize) -> Value {
-    read_json(&format!("recorded/{scenario}.json"))[index]["response"].clone()
+    github::conformance()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,7 +107,7 @@ fn options() -> GithubForgeOptions {
 
 fn github_config(server: &MockServer, credentials: Credentials) -> GithubConfig {
     let mut config = GithubConfig::new("o", "r", credentials)
-        .with_urls(server.uri(), format!("{}{GRAPHQL}", server.uri()));
+        .with_urls(server.uri(), format!("{}{GRAPHQL_PATH}", server.uri()));
     config.connect_timeout = None;
     config.read_timeout = None;
     config
@@ -205,195 +191,19 @@ fn wanted_tree(repo: &TestRepo, base: ObjectId, tag: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// GraphQL answers (schema shapes; GitHub documents no examples).
-
-fn snapshot_answer(base: &str, pulls: Vec<Value>, holds: Value) -> Value {
-    json!({ "data": { "repository": {
-        "base": { "target": { "oid": base } },
-        "holds": holds,
-        "pullRequests": {
-            "pageInfo": { "hasNextPage": false, "endCursor": null },
-            "nodes": pulls
-        }
-    } } })
-}
-
-struct PullNode<'a> {
-    number: u64,
-    branch: &'a str,
-    head: &'a str,
-    tree: &'a str,
-    parent: &'a str,
-    body: &'a str,
-    labels: &'a [&'a str],
-    auto_merge: bool,
-    cross: bool,
-}
-
-impl PullNode<'_> {
-    fn json(&self) -> Value {
-        json!({
-            "number": self.number,
-            "id": format!("PR_node{}", self.number),
-            "url": format!("https://github.com/o/r/pull/{}", self.number),
-            "title": format!("pull {}", self.number),
-            "body": self.body,
-            "headRefName": self.branch,
-            "headRefOid": self.head,
-            "isCrossRepository": self.cross,
-            "autoMergeRequest": if self.auto_merge { json!({ "enabledAt": "2026-01-01T00:00:00Z" }) } else { Value::Null },
-            "labels": { "nodes": self.labels.iter().map(|l| json!({ "name": l })).collect::<Vec<_>>() },
-            "headRef": { "target": {
-                "oid": self.head,
-                "tree": { "oid": self.tree },
-                "parents": { "nodes": [{ "oid": self.parent }] }
-            } }
-        })
-    }
-}
-
-/// An open pull request made elsewhere (its head commit is not one this test made), without
-/// labels or auto-merge.
-fn other_pull(number: u64, branch: &str, body: &str, cross: bool) -> Value {
-    let x = "e".repeat(40);
-    PullNode {
-        number,
-        branch,
-        head: &x,
-        tree: &x,
-        parent: &x,
-        body,
-        labels: &[],
-        auto_merge: false,
-        cross,
-    }
-    .json()
-}
-
-fn commit_answer(oid: &str) -> Value {
-    json!({ "data": { "createCommitOnBranch": { "commit": {
-        "oid": oid, "url": format!("https://github.com/o/r/commit/{oid}")
-    } } } })
-}
-
-fn stale_answer(expected: &str) -> Value {
-    json!({
-        "data": { "createCommitOnBranch": null },
-        "errors": [{
-            "type": "STALE_DATA",
-            "path": ["createCommitOnBranch"],
-            "locations": [{ "line": 2, "column": 3 }],
-            "message": format!("Expected branch to point to \"{expected}\" but it did not. Pull and try again.")
-        }]
-    })
-}
-
-fn auto_merge_answer(number: u64) -> Value {
-    json!({ "data": { "enablePullRequestAutoMerge": { "pullRequest": {
-        "number": number, "autoMergeRequest": { "mergeMethod": "SQUASH" }
-    } } } })
-}
-
-// ---------------------------------------------------------------------------------------------
 // Mocks and request log.
 
 async fn mount(server: &MockServer, mock: Mock) {
     mock.mount(server).await;
 }
 
-fn graphql(operation: &str) -> wiremock::MockBuilder {
-    Mock::given(method("POST"))
-        .and(path(GRAPHQL))
-        .and(body_string_contains(operation))
-}
-
-/// `METHOD /path?query` of every request, GraphQL ones as `graphql <operation>`.
-async fn calls(server: &MockServer) -> Vec<String> {
-    requests(server).await.iter().map(describe).collect()
-}
-
-fn describe(r: &Request) -> String {
-    if r.url.path() == GRAPHQL {
-        let body: Value = serde_json::from_slice(&r.body).unwrap();
-        let query = body["query"].as_str().unwrap();
-        let name = query
-            .split_whitespace()
-            .nth(1)
-            .unwrap()
-            .split('(')
-            .next()
-            .unwrap();
-        return format!("graphql {name}");
-    }
-    let query = r.url.query().map(|q| format!("?{q}")).unwrap_or_default();
-    format!("{} {}{query}", r.method, r.url.path())
-}
-
 async fn requests(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap()
-}
-
-fn json_of(request: &Request) -> Value {
-    serde_json::from_slice(&request.body).unwrap()
 }
 
 fn b64(text: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(text)
 }
-
-/// Mounts the answers of a first change: snapshot (no pulls), ref, commit, pull, labels,
-/// auto-merge.
-async fn mount_first_change(server: &MockServer, base: &str, commit: &str) {
-    mount(
-        server,
-        graphql("FerrySnapshot").respond_with(
-            ResponseTemplate::new(200).set_body_json(snapshot_answer(base, vec![], Value::Null)),
-        ),
-    )
-    .await;
-    mount(
-        server,
-        Mock::given(method("POST"))
-            .and(path("/repos/o/r/git/refs"))
-            .respond_with(ResponseTemplate::new(201).set_body_json(example("git-create-ref"))),
-    )
-    .await;
-    mount(
-        server,
-        graphql("createCommitOnBranch")
-            .respond_with(ResponseTemplate::new(200).set_body_json(commit_answer(commit))),
-    )
-    .await;
-    mount(
-        server,
-        Mock::given(method("POST"))
-            .and(path("/repos/o/r/pulls"))
-            .respond_with(ResponseTemplate::new(201).set_body_json(example("pulls-create"))),
-    )
-    .await;
-    mount(
-        server,
-        Mock::given(method("POST"))
-            .and(path("/repos/o/r/issues/1347/labels"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(example("issues-add-labels"))),
-    )
-    .await;
-    mount(
-        server,
-        graphql("enablePullRequestAutoMerge")
-            .respond_with(ResponseTemplate::new(200).set_body_json(auto_merge_answer(1347))),
-    )
-    .await;
-}
-
-const FIRST_CHANGE: [&str; 6] = [
-    "graphql FerrySnapshot",
-    "POST /repos/o/r/git/refs",
-    "graphql FerryCreateCommit",
-    "POST /repos/o/r/pulls",
-    "POST /repos/o/r/issues/1347/labels",
-    "graphql FerryEnableAutoMerge",
-];
 
 fn seen() -> Arc<Mutex<Vec<ObjectId>>> {
     Arc::new(Mutex::new(Vec::new()))
@@ -1689,10 +1499,13 @@ async fn verifications_are_commit_statuses_checked_against_the_overlay() {
                 "state": "success", "context": "ferry/verified/dev", "description": description,
                 "target_url": "https://ci.example.com/run/1"
             })))
-            .respond_with(ResponseTemplate::new(201).set_body_json(recorded("create-status", 1))),
+            .respond_with(
+                ResponseTemplate::new(201)
+                    .set_body_json(recorded("create-status", 1)["response"].clone()),
+            ),
     )
     .await;
-    let mut listed = recorded("create-status", 2);
+    let mut listed = recorded("create-status", 2)["response"].clone();
     listed[0]["context"] = json!("ferry/verified/dev");
     listed[0]["description"] = json!(description);
     mount(

@@ -5,7 +5,6 @@
 //! nor for `GET /repos/{owner}/{repo}/installation` and the installation token; those bodies
 //! are built here following the published schema and error envelope (see docs/github.md).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -14,37 +13,16 @@ use ferry_gitops::github::{
     GithubError, MergeMethod, NewPullRequest, NewStatus, PullRequestUpdate, PullState, RetryPolicy,
     StatusState, verified_context,
 };
+use ferry_test_support::github::{self, conformance, example, json_of, read_json};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const TOKEN: &str = "ghp_FERRYTESTTOKEN0123456789";
 
-fn conformance() -> Option<PathBuf> {
-    Some(ferry_test_support::conformance_dir()?.join("github"))
-}
-
-fn read_json(rel: &str) -> Value {
-    let path = conformance().expect("checked by the caller").join(rel);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// The documented example response of a REST operation file.
-fn example(operation: &str) -> Value {
-    let file = read_json(&format!("{operation}.json"));
-    assert!(
-        !file["example_response"].is_null(),
-        "{operation} has an example"
-    );
-    file["example_response"].clone()
-}
-
 /// One recorded exchange: (method, path, request body, status, response body).
 fn recorded(scenario: &str, index: usize) -> (String, String, Value, u16, Value) {
-    let all = read_json(&format!("recorded/{scenario}.json"));
-    let x = &all[index];
+    let x = github::recorded(scenario, index);
     (
         x["method"].as_str().unwrap().to_uppercase(),
         x["path"].as_str().unwrap().to_owned(),
@@ -83,10 +61,6 @@ async fn calls(server: &MockServer) -> Vec<String> {
 
 async fn requests(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap()
-}
-
-fn json_of(request: &Request) -> Value {
-    serde_json::from_slice(&request.body).unwrap()
 }
 
 fn auth_of(request: &Request) -> String {
