@@ -28,8 +28,9 @@ use ferry_gitops::{
     CommitRequest, EnvironmentSpec, FileChange, Repo, Signature, VerificationRecord, build_ledger,
 };
 use ferry_test_support::github::{
-    self, FIRST_CHANGE, GRAPHQL_PATH, PullNode, calls, commit_answer, example, graphql, json_of,
-    mount_first_change, other_pull, recorded, snapshot_answer, stale_answer,
+    self, FIRST_CHANGE, GRAPHQL_PATH, PullNode, calls, commit_answer, example, graphql,
+    graphql_error, json_of, mount_first_change, other_pull, recorded, snapshot_answer,
+    stale_answer,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, body_partial_json, method, path};
@@ -871,15 +872,11 @@ async fn auto_merge_refused_by_the_repository_is_a_warning() {
     mount(
         &server,
         graphql("enablePullRequestAutoMerge")
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "data": { "enablePullRequestAutoMerge": null },
-                "errors": [{
-                    "type": "UNPROCESSABLE",
-                    "path": ["enablePullRequestAutoMerge"],
-                    "locations": [{ "line": 2, "column": 3 }],
-                    "message": "Pull request Auto merge is not allowed for this repository"
-                }]
-            })))
+            .respond_with(ResponseTemplate::new(200).set_body_json(graphql_error(
+                "enablePullRequestAutoMerge",
+                "UNPROCESSABLE",
+                "Pull request Auto merge is not allowed for this repository",
+            )))
             .with_priority(1),
     )
     .await;
@@ -1592,15 +1589,11 @@ async fn a_pull_request_in_clean_status_is_merged_at_once() {
     mount(
         &server,
         graphql("enablePullRequestAutoMerge")
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "data": { "enablePullRequestAutoMerge": null },
-                "errors": [{
-                    "type": "UNPROCESSABLE",
-                    "path": ["enablePullRequestAutoMerge"],
-                    "locations": [{ "line": 2, "column": 3 }],
-                    "message": "Pull request Pull request is in clean status"
-                }]
-            })))
+            .respond_with(ResponseTemplate::new(200).set_body_json(graphql_error(
+                "enablePullRequestAutoMerge",
+                "UNPROCESSABLE",
+                "Pull request Pull request is in clean status",
+            )))
             .with_priority(1),
     )
     .await;

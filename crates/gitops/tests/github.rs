@@ -13,7 +13,7 @@ use ferry_gitops::github::{
     GithubError, MergeMethod, NewPullRequest, NewStatus, PullRequestUpdate, PullState, RetryPolicy,
     StatusState, verified_context,
 };
-use ferry_test_support::github::{self, conformance, example, json_of, read_json};
+use ferry_test_support::github::{self, conformance, example, graphql_error, json_of, read_json};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -426,15 +426,9 @@ async fn a_moved_branch_is_a_conflict() {
     // The shape GitHub answers a stale expectedHeadOid with: data null, a STALE_DATA error.
     Mock::given(method("POST"))
         .and(path("/api/graphql"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "data": { "createCommitOnBranch": null },
-            "errors": [{
-                "type": "STALE_DATA",
-                "path": ["createCommitOnBranch"],
-                "locations": [{ "line": 2, "column": 3 }],
-                "message": format!("Expected branch to point to \"{}\" but it did not. Pull and try again.", "a".repeat(40))
-            }]
-        })))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(github::stale_answer(&"a".repeat(40))),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -503,15 +497,11 @@ async fn enables_auto_merge_or_says_why_not() {
         .and(wiremock::matchers::body_partial_json(json!({
             "variables": { "input": { "pullRequestId": "PR_refused" } }
         })))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "data": { "enablePullRequestAutoMerge": null },
-            "errors": [{
-                "type": "UNPROCESSABLE",
-                "path": ["enablePullRequestAutoMerge"],
-                "locations": [{ "line": 2, "column": 3 }],
-                "message": "Pull request Auto merge is not allowed for this repository"
-            }]
-        })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(graphql_error(
+            "enablePullRequestAutoMerge",
+            "UNPROCESSABLE",
+            "Pull request Auto merge is not allowed for this repository",
+        )))
         .expect(1)
         .mount(&server)
         .await;

@@ -178,17 +178,27 @@ pub fn commit_answer(oid: &str) -> Value {
     } } } })
 }
 
-/// `createCommitOnBranch` refused: the branch is not at `expected` (a lost compare-and-swap).
-pub fn stale_answer(expected: &str) -> Value {
+/// GraphQL's error envelope for mutation `field`: `data.field` null and one error of `kind`
+/// (`STALE_DATA`, `UNPROCESSABLE`, …) saying `message`.
+pub fn graphql_error(field: &str, kind: &str, message: &str) -> Value {
     json!({
-        "data": { "createCommitOnBranch": null },
+        "data": { field: null },
         "errors": [{
-            "type": "STALE_DATA",
-            "path": ["createCommitOnBranch"],
+            "type": kind,
+            "path": [field],
             "locations": [{ "line": 2, "column": 3 }],
-            "message": format!("Expected branch to point to \"{expected}\" but it did not. Pull and try again.")
+            "message": message
         }]
     })
+}
+
+/// `createCommitOnBranch` refused: the branch is not at `expected` (a lost compare-and-swap).
+pub fn stale_answer(expected: &str) -> Value {
+    graphql_error(
+        "createCommitOnBranch",
+        "STALE_DATA",
+        &format!("Expected branch to point to \"{expected}\" but it did not. Pull and try again."),
+    )
 }
 
 /// `enablePullRequestAutoMerge` on pull request `number`.
