@@ -29,8 +29,8 @@ use ferry_gitops::{
 };
 use ferry_test_support::github::{
     self, FIRST_CHANGE, GRAPHQL_PATH, PullNode, calls, commit_answer, example, graphql,
-    graphql_error, json_of, mount_first_change, other_pull, recorded, snapshot_answer,
-    stale_answer,
+    graphql_error, holds_file_answer, json_of, mount_first_change, other_pull, recorded,
+    snapshot_answer, stale_answer,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, body_partial_json, method, path};
@@ -286,9 +286,15 @@ async fn a_first_dev_change_with_auto_merge_takes_six_requests() {
         })
     );
     assert_eq!(json_of(&seen[4]), json!({ "labels": ["ferry", "deploy"] }));
+    // Auto-merge lands the change's own message (its trailers reach the base) and only for
+    // the commit just made.
     assert_eq!(
         json_of(&seen[5])["variables"]["input"],
-        json!({ "pullRequestId": created["node_id"], "mergeMethod": "SQUASH" })
+        json!({
+            "pullRequestId": created["node_id"], "mergeMethod": "SQUASH",
+            "commitHeadline": "ferry: deploy backend 1.4.0 to dev", "commitBody": "Opened by Ferry.",
+            "expectedHeadOid": commit
+        })
     );
 }
 
@@ -1244,17 +1250,6 @@ fn hold(env: &str, reason: &str) -> Hold {
     )
 }
 
-fn holds_file_answer(base: &str, head: Option<&str>, text: Option<&str>) -> Value {
-    let holds = match head {
-        None => Value::Null,
-        Some(oid) => json!({ "target": {
-            "oid": oid,
-            "file": text.map(|t| json!({ "object": { "text": t, "isTruncated": false } }))
-        } }),
-    };
-    json!({ "data": { "repository": { "base": { "target": { "oid": base } }, "holds": holds } } })
-}
-
 /// What is in flight for an environment: its own Ferry pull requests, not other
 /// environments', not other branches, not forks'.
 #[tokio::test]
@@ -1603,9 +1598,10 @@ async fn a_pull_request_in_clean_status_is_merged_at_once() {
         &server,
         Mock::given(method("PUT"))
             .and(path("/repos/o/r/pulls/1347/merge"))
-            .and(body_json(
-                json!({ "merge_method": "squash", "sha": commit }),
-            ))
+            .and(body_json(json!({
+                "merge_method": "squash", "sha": commit,
+                "commit_title": "ferry: deploy backend 1.4.0 to dev", "commit_message": "Opened by Ferry."
+            })))
             .respond_with(ResponseTemplate::new(200).set_body_json(example("pulls-merge"))),
     )
     .await;

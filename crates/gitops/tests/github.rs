@@ -10,8 +10,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use ferry_gitops::github::{
     AutoMergeRefusal, BranchCommit, Credentials, FileAddition, GithubClient, GithubConfig,
-    GithubError, MergeMethod, NewPullRequest, NewStatus, PullRequestUpdate, PullState, RetryPolicy,
-    StatusState, verified_context,
+    GithubError, MergeMethod, MergeOptions, NewPullRequest, NewStatus, PullRequestUpdate,
+    PullState, RetryPolicy, StatusState, verified_context,
 };
 use ferry_test_support::github::{self, conformance, example, graphql_error, json_of, read_json};
 use serde_json::{Value, json};
@@ -507,11 +507,17 @@ async fn enables_auto_merge_or_says_why_not() {
         .await;
     let github = client(&server, "o", "r");
     github
-        .enable_auto_merge(1, "PR_ok", MergeMethod::Squash)
+        .enable_auto_merge(1, "PR_ok", &MergeOptions::new(MergeMethod::Squash))
         .await
         .unwrap();
     let err = github
-        .enable_auto_merge(2, "PR_refused", MergeMethod::Merge)
+        .enable_auto_merge(
+            2,
+            "PR_refused",
+            &MergeOptions::new(MergeMethod::Merge)
+                .with_message("ferry: deploy dev\n\nFerry-Rollback: abc")
+                .with_expected_head(&"d".repeat(40)),
+        )
         .await
         .unwrap_err();
     match &err {
@@ -533,8 +539,16 @@ async fn enables_auto_merge_or_says_why_not() {
             .contains("enablePullRequestAutoMerge")
     );
     assert_eq!(
-        json_of(&seen[1])["variables"]["input"]["mergeMethod"],
-        "MERGE"
+        json_of(&seen[0])["variables"]["input"],
+        json!({ "pullRequestId": "PR_ok", "mergeMethod": "SQUASH" })
+    );
+    assert_eq!(
+        json_of(&seen[1])["variables"]["input"],
+        json!({
+            "pullRequestId": "PR_refused", "mergeMethod": "MERGE",
+            "commitHeadline": "ferry: deploy dev", "commitBody": "Ferry-Rollback: abc",
+            "expectedHeadOid": "d".repeat(40)
+        })
     );
 }
 
@@ -1179,13 +1193,19 @@ async fn merges_directly_with_the_documented_answers() {
         .await;
     let github = client(&server, "o", "r");
     let sha = github
-        .merge_pull(1, MergeMethod::Squash, Some(&head))
+        .merge_pull(
+            1,
+            &MergeOptions::new(MergeMethod::Squash).with_expected_head(&head),
+        )
         .await
         .unwrap();
     assert_eq!(sha, merge["example_response"]["sha"].as_str().unwrap());
 
     let err = github
-        .merge_pull(2, MergeMethod::Merge, None)
+        .merge_pull(
+            2,
+            &MergeOptions::new(MergeMethod::Merge).with_message("ferry: deploy dev"),
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -1193,12 +1213,22 @@ async fn merges_directly_with_the_documented_answers() {
         "pull request #2 cannot be merged: Pull Request is not mergeable"
     );
     let err = github
-        .merge_pull(3, MergeMethod::Merge, Some(&head))
+        .merge_pull(
+            3,
+            &MergeOptions::new(MergeMethod::Rebase)
+                .with_message("ferry: deploy dev\n\nbody")
+                .with_expected_head(&head),
+        )
         .await
         .unwrap_err();
     assert!(err.is_conflict(), "{err:?}");
     let sent: Vec<Value> = requests(&server).await.iter().map(json_of).collect();
-    assert_eq!(sent[1], json!({ "merge_method": "merge" }));
+    assert_eq!(
+        sent[1],
+        json!({ "merge_method": "merge", "commit_title": "ferry: deploy dev" })
+    );
+    // A rebase keeps the pull request's own commits: no message is sent.
+    assert_eq!(sent[2], json!({ "merge_method": "rebase", "sha": head }));
 }
 
 #[tokio::test]
@@ -1316,7 +1346,11 @@ async fn a_first_change_with_auto_merge_takes_seven_requests() {
         .unwrap();
     github.add_labels(pull.number, &["ferry"]).await.unwrap();
     github
-        .enable_auto_merge(pull.number, &pull.node_id, MergeMethod::Squash)
+        .enable_auto_merge(
+            pull.number,
+            &pull.node_id,
+            &MergeOptions::new(MergeMethod::Squash),
+        )
         .await
         .unwrap();
     assert_eq!(

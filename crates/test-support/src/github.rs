@@ -171,6 +171,19 @@ pub fn other_pull(number: u64, branch: &str, body: &str, cross: bool) -> Value {
     .json()
 }
 
+/// The answer of the forge's holds-file query: the base head and the holds branch at `head`
+/// (`None`: no branch) with the file's `text` (`None`: no file).
+pub fn holds_file_answer(base: &str, head: Option<&str>, text: Option<&str>) -> Value {
+    let holds = match head {
+        None => Value::Null,
+        Some(oid) => json!({ "target": {
+            "oid": oid,
+            "file": text.map(|t| json!({ "object": { "text": t, "isTruncated": false } }))
+        } }),
+    };
+    json!({ "data": { "repository": { "base": { "target": { "oid": base } }, "holds": holds } } })
+}
+
 /// `createCommitOnBranch` made commit `oid`.
 pub fn commit_answer(oid: &str) -> Value {
     json!({ "data": { "createCommitOnBranch": { "commit": {

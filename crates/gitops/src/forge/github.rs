@@ -32,7 +32,8 @@ use crate::gates::Hold;
 use crate::git::{CommitRequest, FileChange, Repo, Signature};
 use crate::github::{
     AutoMergeRefusal, BranchCommit, FileAddition, GithubClient, GithubError, MergeMethod,
-    NewPullRequest, NewStatus, PullRequestUpdate, PullState, StatusState, verified_context,
+    MergeOptions, NewPullRequest, NewStatus, PullRequestUpdate, PullState, StatusState,
+    verified_context,
 };
 use crate::ledger::{EnvironmentSpec, LedgerError, LedgerOptions, build_ledger_with};
 use crate::plan::{ChangeAction, OpenChange, decide, parse_deploy_branch};
@@ -465,7 +466,8 @@ impl GithubForge {
         opened.url = Some(pull.url.clone());
         opened.auto_merge = pull.auto_merge;
         if request.auto_merge && !pull.auto_merge {
-            self.auto_merge(&pull, &mut opened).await?;
+            self.auto_merge(&pull, &request.message, &mut opened)
+                .await?;
         }
         let note = format!("Superseded by #{}.", pull.number);
         for change in &decision.supersede {
@@ -514,11 +516,20 @@ impl GithubForge {
 
     /// Enables auto-merge; a refusal is a warning, and a pull request that is mergeable at
     /// once is merged.
-    async fn auto_merge(&self, pull: &Pulled, opened: &mut Opened) -> Result<(), ForgeError> {
-        let method = self.options.merge_method;
+    /// Enables auto-merge of `pull` (at `opened.commit`), landing with `message` (so that its
+    /// trailers reach the base branch), or merges it now when it is mergeable already.
+    async fn auto_merge(
+        &self,
+        pull: &Pulled,
+        message: &str,
+        opened: &mut Opened,
+    ) -> Result<(), ForgeError> {
+        let merge = MergeOptions::new(self.options.merge_method)
+            .with_message(message)
+            .with_expected_head(&opened.commit);
         match self
             .client
-            .enable_auto_merge(pull.number, &pull.node_id, method)
+            .enable_auto_merge(pull.number, &pull.node_id, &merge)
             .await
         {
             Ok(()) => {
@@ -529,11 +540,7 @@ impl GithubForge {
                 reason: AutoMergeRefusal::AlreadyMergeable,
                 ..
             }) => {
-                match self
-                    .client
-                    .merge_pull(pull.number, method, Some(&opened.commit))
-                    .await
-                {
+                match self.client.merge_pull(pull.number, &merge).await {
                     Ok(_) => {
                         opened.auto_merge = true;
                         opened.merged = true;

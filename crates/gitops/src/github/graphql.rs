@@ -87,6 +87,53 @@ pub enum MergeMethod {
     Rebase,
 }
 
+/// How a pull request is to be merged: the method, the message of the commit that lands on the
+/// base (merge and squash; GitHub's default message when `None`), and the head commit the merge
+/// is for (GitHub refuses when the head moved).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MergeOptions {
+    /// The merge method.
+    pub method: MergeMethod,
+    /// The first line of the landing commit's message.
+    pub headline: Option<String>,
+    /// The rest of the landing commit's message.
+    pub body: Option<String>,
+    /// The pull request's head commit (hex) the merge must be for.
+    pub expected_head: Option<String>,
+}
+
+impl MergeOptions {
+    /// `method` with GitHub's default message and no head check.
+    pub fn new(method: MergeMethod) -> Self {
+        MergeOptions {
+            method,
+            ..MergeOptions::default()
+        }
+    }
+
+    /// With the landing commit's `message` (first line: headline; the rest: body).
+    pub fn with_message(mut self, message: &str) -> Self {
+        let (headline, body) = match message.trim().split_once('\n') {
+            Some((head, rest)) => (head.trim(), rest.trim()),
+            None => (message.trim(), ""),
+        };
+        self.headline = (!headline.is_empty()).then(|| headline.to_owned());
+        self.body = (!body.is_empty()).then(|| body.to_owned());
+        self
+    }
+
+    /// Guarded by the head commit `head`.
+    pub fn with_expected_head(mut self, head: &str) -> Self {
+        self.expected_head = Some(head.to_owned());
+        self
+    }
+
+    /// Whether the message applies: a rebase keeps the pull request's own commits.
+    fn sets_message(&self) -> bool {
+        self.method != MergeMethod::Rebase
+    }
+}
+
 const CREATE_COMMIT: &str = "mutation FerryCreateCommit($input: CreateCommitOnBranchInput!) {
   createCommitOnBranch(input: $input) { commit { oid url } }
 }";
@@ -170,10 +217,21 @@ impl GithubClient {
         &self,
         number: u64,
         node_id: &str,
-        method: MergeMethod,
+        merge: &MergeOptions,
     ) -> Result<(), GithubError> {
         let operation = "enablePullRequestAutoMerge";
-        let input = json!({ "pullRequestId": node_id, "mergeMethod": method });
+        let mut input = json!({ "pullRequestId": node_id, "mergeMethod": merge.method });
+        if merge.sets_message() {
+            if let Some(headline) = &merge.headline {
+                input["commitHeadline"] = json!(headline);
+            }
+            if let Some(body) = &merge.body {
+                input["commitBody"] = json!(body);
+            }
+        }
+        if let Some(head) = &merge.expected_head {
+            input["expectedHeadOid"] = json!(head);
+        }
         let response = self
             .graphql(operation, ENABLE_AUTO_MERGE, json!({ "input": input }))
             .await?;

@@ -38,7 +38,7 @@ pub use deployments::{
     Deployment, DeploymentState, DeploymentStatus, NewDeployment, NewDeploymentStatus,
 };
 pub use error::{AutoMergeRefusal, GithubError};
-pub use graphql::{BranchCommit, CreatedCommit, FileAddition, MergeMethod};
+pub use graphql::{BranchCommit, CreatedCommit, FileAddition, MergeMethod, MergeOptions};
 pub use rest::{
     BranchRef, CommitStatus, Label, NewPullRequest, NewStatus, PullRequest, PullRequestUpdate,
     PullState, StatusState, verified_context,

@@ -332,20 +332,28 @@ impl GithubClient {
     pub async fn merge_pull(
         &self,
         number: u64,
-        method: super::MergeMethod,
-        expected_head: Option<&str>,
+        merge: &super::MergeOptions,
     ) -> Result<String, GithubError> {
+        let expected_head = merge.expected_head.as_deref();
         #[derive(Deserialize)]
         struct Merged {
             sha: String,
         }
         let path = self.repo_path(&format!("/pulls/{number}/merge"));
-        let method_name = match method {
+        let method_name = match merge.method {
             super::MergeMethod::Merge => "merge",
             super::MergeMethod::Squash => "squash",
             super::MergeMethod::Rebase => "rebase",
         };
         let mut body = json!({ "merge_method": method_name });
+        if merge.method != super::MergeMethod::Rebase {
+            if let Some(title) = &merge.headline {
+                body["commit_title"] = json!(title);
+            }
+            if let Some(message) = &merge.body {
+                body["commit_message"] = json!(message);
+            }
+        }
         if let Some(sha) = expected_head {
             body["sha"] = json!(sha);
         }
