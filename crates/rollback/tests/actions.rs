@@ -2,24 +2,20 @@
 //! remote and a clone as the runner's checkout. From a bad release to the policy's decision,
 //! the revert on the base branch, the hold, and the policy refusing to roll back the rollback.
 
-use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use ferry_gitops::forge::Forge;
 use ferry_gitops::forge::git::{GitForge, GitForgeOptions};
 use ferry_gitops::ledger::{EnvironmentSpec, build_ledger};
-use ferry_gitops::plan::{ImageUpdate, overlay_update};
-use ferry_gitops::{ObjectId, Repo, Signature, verify_deployment};
+use ferry_gitops::{ObjectId, Repo, verify_deployment};
 use ferry_health::monitor::{Check, Policy, Report, Verdict};
 use ferry_health::probe::{Observation, Outcome};
 use ferry_rollback::actions::{RevertRequest, hold, release, revert_in_git};
 use ferry_rollback::facts::{rollback_of, verified_before_current};
 use ferry_rollback::notify::{Outcome as NotifyOutcome, StepResult};
 use ferry_rollback::policy::{Decision, Facts, Rule, Settings, decide};
-use ferry_test_support::fixtures_dir;
-use ferry_test_support::git::{copy_dir, git};
-use tempfile::TempDir;
+use ferry_test_support::git::git;
 
 mod common;
 
