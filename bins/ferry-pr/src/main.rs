@@ -15,8 +15,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use ferry_cli::Format;
 use ferry_config::parse_duration;
-use ferry_gitops::deploy::{ChangeSettings, DeployPlanner, parse_image_requests};
-use ferry_gitops::forge::{Base, Forge, Opened, WaitOutcome};
+use ferry_gitops::deploy::{ChangeSettings, DeployPlan, DeployPlanner, parse_image_requests};
+use ferry_gitops::forge::{Base, ChangeRequest, Forge, Opened, WaitOutcome};
 use ferry_gitops::ledger::ImageChange;
 use ferry_gitops::plan::{AppRepository, CommitOrder, Downgrade, NoRepository};
 use ferry_gitops::{LedgerOptions, LoadRequest, Repo, load_ledger};
@@ -78,6 +78,10 @@ struct OpenArgs {
     /// Attempts when the base branch keeps moving.
     #[arg(long, value_name = "N", default_value_t = ferry_gitops::forge::DEFAULT_MAX_ATTEMPTS)]
     max_attempts: u32,
+    /// Sync, check and plan the change on the current base, print it, and change nothing on
+    /// the forge (refusals still exit 1).
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +187,9 @@ async fn open<F: Forge>(args: &OpenArgs, format: Format, setup: &Setup, forge: &
         settings.auto_merge = false;
     }
     let request = planner.change_request(&preview, &settings);
+    if args.dry_run {
+        return print_dry_run(format, &request, &preview);
+    }
     let mut opened = forge.open_change(&request, &mut planner).await?;
     let last = planner.last().unwrap_or(&preview);
     opened.warnings.extend(last.check.warnings.iter().cloned());
@@ -220,6 +227,85 @@ async fn open<F: Forge>(args: &OpenArgs, format: Format, setup: &Setup, forge: &
         ("superseded", superseded.as_str()),
     ])
     .context("cannot write the step outputs")?;
+    Ok(0)
+}
+
+/// What `open --dry-run` prints: the change it would open on the synced base.
+#[derive(Debug, Serialize)]
+struct DryRunReport<'a> {
+    dry_run: bool,
+    env: &'a str,
+    branch: &'a str,
+    title: &'a str,
+    base: &'a str,
+    auto_merge: bool,
+    up_to_date: bool,
+    files: Vec<&'a str>,
+    changes: &'a [ImageChange],
+    allowed_downgrades: &'a [Downgrade],
+    warnings: &'a [String],
+}
+
+fn print_dry_run(format: Format, request: &ChangeRequest, plan: &DeployPlan) -> Result<u8> {
+    let report = DryRunReport {
+        dry_run: true,
+        env: &request.env,
+        branch: &request.branch,
+        title: &request.title,
+        base: &plan.base,
+        auto_merge: request.auto_merge,
+        up_to_date: plan.is_noop(),
+        files: plan.files.keys().map(String::as_str).collect(),
+        changes: &plan.changes,
+        allowed_downgrades: &plan.check.allowed_downgrades,
+        warnings: &plan.check.warnings,
+    };
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Text => {
+            if report.up_to_date {
+                writeln!(
+                    out,
+                    "dry run: {} already runs these images at {}; nothing would be opened",
+                    report.env,
+                    short(report.base)
+                )?;
+            } else {
+                let merge = if report.auto_merge {
+                    ", auto-merged"
+                } else {
+                    ", left for review"
+                };
+                writeln!(
+                    out,
+                    "dry run: would open {} on {} from {}{merge}: {}",
+                    report.branch,
+                    report.env,
+                    short(report.base),
+                    report.title
+                )?;
+                for file in &report.files {
+                    writeln!(out, "  edits {file}")?;
+                }
+            }
+            for c in report.changes {
+                writeln!(
+                    out,
+                    "  {}: {} -> {}",
+                    c.container,
+                    c.from.as_deref().unwrap_or("(none)"),
+                    c.to.as_deref().unwrap_or("(none)")
+                )?;
+            }
+        }
+    }
+    for w in report.warnings {
+        eprintln!("ferry-pr: warning: {w}");
+    }
     Ok(0)
 }
 

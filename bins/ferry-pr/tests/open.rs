@@ -295,6 +295,63 @@ fn a_rerun_reuses_the_change_and_a_new_image_supersedes_it() {
 }
 
 #[test]
+fn a_dry_run_plans_on_the_synced_base_and_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = origin(tmp.path());
+    let dir = clone(&origin, &tmp.path().join("clone"));
+    let main_before = git(&origin, &["rev-parse", "main"], SEED_TIME);
+    let (code, plan, stderr) = run(
+        &dir,
+        &[
+            "open",
+            "--env",
+            "dev",
+            "--image",
+            "backend=2.1.0",
+            "--auto-merge",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{plan}\n{stderr}");
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(plan["up_to_date"], false);
+    assert_eq!(plan["auto_merge"], true);
+    assert_eq!(plan["base"], main_before.trim());
+    assert!(
+        plan["branch"].as_str().unwrap().starts_with("deploy/dev-"),
+        "{plan}"
+    );
+    assert_eq!(plan["files"], serde_json::json!([DEV]));
+    assert_eq!(
+        plan["changes"][0]["to"],
+        "registry.example.com/acme/backend:2.1.0"
+    );
+    // Nothing on the forge: no branch, no record, the base where it was.
+    assert!(refs(&origin, "refs/heads/deploy/").is_empty());
+    assert!(refs(&origin, "refs/ferry/changes/").is_empty());
+    assert_eq!(git(&origin, &["rev-parse", "main"], SEED_TIME), main_before);
+
+    // A refusal is still a refusal.
+    let (code, refused, _) = run(
+        &dir,
+        &[
+            "open",
+            "--env",
+            "dev",
+            "--image",
+            "backend=0.0.1",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{refused}");
+    assert_eq!(refused["error"]["kind"], "downgrade", "{refused}");
+}
+
+#[test]
 fn a_downgrade_is_refused_unless_allowed() {
     let tmp = tempfile::tempdir().unwrap();
     let origin = origin(tmp.path());
