@@ -369,7 +369,12 @@ pub enum NotifyError {
 pub struct Slack {
     url: String,
     http: reqwest::Client,
+    attempts: u32,
+    delay: Duration,
 }
+
+/// The longest `Retry-After` [`Slack::send`] waits for before trying again.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for Slack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -380,7 +385,7 @@ impl std::fmt::Debug for Slack {
 
 impl Slack {
     /// A webhook at `url` (`https://hooks.slack.com/services/...`, or a local server in tests),
-    /// with a 10 s timeout.
+    /// with a 10 s timeout per request and 3 attempts, 1 s apart then doubling.
     pub fn new(url: impl Into<String>) -> Result<Self, NotifyError> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -389,14 +394,45 @@ impl Slack {
         Ok(Slack {
             url: url.into(),
             http,
+            attempts: 3,
+            delay: Duration::from_secs(1),
         })
     }
 
+    /// Makes at most `attempts` attempts (at least one), the first retry after `delay`,
+    /// doubling after that.
+    pub fn with_retries(mut self, attempts: u32, delay: Duration) -> Self {
+        self.attempts = attempts.max(1);
+        self.delay = delay;
+        self
+    }
+
     /// Posts `outcome`. Slack answers `200 ok`; anything else is an error carrying Slack's
-    /// answer (never the URL, which is a secret).
+    /// answer (never the URL, which is a secret). A webhook that cannot be reached, rate limits
+    /// (429, waiting for its `Retry-After`, at most 30 s) or fails (5xx) is tried again; other
+    /// answers are final.
     pub async fn send(&self, outcome: &Outcome) -> Result<(), NotifyError> {
         let body = serde_json::to_vec(&outcome.slack_payload())
             .map_err(|e| NotifyError::Slack(e.to_string()))?;
+        let mut delay = self.delay;
+        let mut attempt = 1;
+        loop {
+            let (error, wait) = match self.post(body.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(Failed::Final(e)) => return Err(e),
+                Err(Failed::Transient(e, retry_after)) => (e, retry_after.unwrap_or(delay)),
+            };
+            if attempt >= self.attempts {
+                return Err(error);
+            }
+            tracing::warn!(attempt, "Slack webhook failed ({error}); trying again");
+            tokio::time::sleep(wait.min(MAX_RETRY_AFTER)).await;
+            delay = delay.saturating_mul(2);
+            attempt += 1;
+        }
+    }
+
+    async fn post(&self, body: Vec<u8>) -> Result<(), Failed> {
         let reply = self
             .http
             .post(&self.url)
@@ -405,16 +441,36 @@ impl Slack {
             .send()
             .await
             .map_err(|e| {
-                NotifyError::Slack(format!("cannot reach the webhook: {}", e.without_url()))
+                let e =
+                    NotifyError::Slack(format!("cannot reach the webhook: {}", e.without_url()));
+                Failed::Transient(e, None)
             })?;
         let status = reply.status();
+        let retry_after = reply
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let text = reply.text().await.unwrap_or_default();
         if status.is_success() {
-            Ok(())
+            return Ok(());
+        }
+        let error = NotifyError::Slack(format!("{status}: {}", text.trim()));
+        if status.as_u16() == 429 || status.is_server_error() {
+            Err(Failed::Transient(error, retry_after))
         } else {
-            Err(NotifyError::Slack(format!("{status}: {}", text.trim())))
+            Err(Failed::Final(error))
         }
     }
+}
+
+/// How one Slack request failed.
+enum Failed {
+    /// Worth trying again (after the answer's `Retry-After`, when it gave one).
+    Transient(NotifyError, Option<Duration>),
+    /// Slack's final answer.
+    Final(NotifyError),
 }
 
 /// What [`github_deployment`] created.

@@ -2,6 +2,7 @@
 //! wiremock (GitHub answers with the documented bodies from ../shared/conformance/github).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use ferry_gitops::github::{Credentials, GithubClient, GithubConfig};
 use ferry_rollback::notify::{Outcome, Slack, StepResult, github_deployment};
@@ -128,11 +129,64 @@ async fn slack_errors_carry_the_answer_but_not_the_url() {
     assert!(!format!("{slack:?}").contains("SECRET"));
 }
 
+#[tokio::test]
+async fn slack_is_tried_again_after_a_failure_or_a_rate_limit_but_not_a_refusal() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("unavailable"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "0")
+                .set_body_string("rate_limited"),
+        )
+        .up_to_n_times(1)
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .with_priority(3)
+        .mount(&server)
+        .await;
+    let outcome = Outcome::Escalated {
+        env: "prod".into(),
+        commit: "c".repeat(40),
+        reason: "no verified image set".into(),
+    };
+    let slack = Slack::new(format!("{}/services/T/B/X", server.uri()))
+        .unwrap()
+        .with_retries(3, Duration::from_millis(5));
+    slack.send(&outcome).await.unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+
+    // Out of attempts: the last answer is the error.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("boom"))
+        .mount(&server)
+        .await;
+    let err = slack.send(&outcome).await.unwrap_err();
+    assert!(err.to_string().contains("500"), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+
+    // A refusal is final.
+    server.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(403).set_body_string("invalid_token"))
+        .mount(&server)
+        .await;
+    assert!(slack.send(&outcome).await.is_err());
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
 fn example(operation: &str) -> Option<Value> {
-    let dir = ferry_test_support::conformance_dir()?.join("github");
-    let text = std::fs::read_to_string(dir.join(format!("{operation}.json"))).unwrap();
-    let file: Value = serde_json::from_str(&text).unwrap();
-    Some(file["example_response"].clone())
+    ferry_test_support::github::conformance()?;
+    Some(ferry_test_support::github::example(operation))
 }
 
 #[tokio::test]
