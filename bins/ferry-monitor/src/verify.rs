@@ -23,6 +23,7 @@ use ferry_gitops::{
 };
 use ferry_health::monitor::{Report, Verdict};
 use ferry_health::probe::Outcome;
+use ferry_rollback::notify::{Outcome as Notice, Sent, Slack, notify};
 
 /// The identity the notes commit is made with when the repository has no git committer
 /// identity (CI checkouts often have none).
@@ -52,6 +53,16 @@ pub struct VerifyArgs {
     /// push it yourself.
     #[arg(long, requires = "verify")]
     pub no_push: bool,
+    /// Slack incoming webhook told about the verification. In GitHub mode a GitHub deployment
+    /// of the commit gets the status `success` as well.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FERRY_SLACK_WEBHOOK",
+        hide_env_values = true,
+        requires = "verify"
+    )]
+    pub slack_webhook: Option<String>,
 }
 
 /// Where the record goes.
@@ -68,6 +79,7 @@ pub struct Pending {
     commit: ObjectId,
     loaded: Loaded,
     sink: Sink,
+    slack: Option<String>,
 }
 
 /// Checks what `--verify` needs (and, through a forge, syncs it), before the watch; `None`
@@ -150,6 +162,7 @@ pub async fn prepare(args: &VerifyArgs) -> Result<Option<Pending>> {
     let deployment = deployment_to_verify(&loaded.ledger, env, commit).context("--verify")?;
     let commit = commit.unwrap_or_else(|| deployment.id());
     Ok(Some(Pending {
+        slack: args.slack_webhook.clone(),
         env: env.clone(),
         commit,
         loaded,
@@ -194,8 +207,8 @@ pub enum Written {
 
 /// What became of `--verify`.
 pub enum Verification {
-    /// The record was written on this commit.
-    Recorded(ObjectId, VerificationRecord, Written),
+    /// The record was written on this commit; the notifications sent about it.
+    Recorded(ObjectId, VerificationRecord, Written, Vec<Sent>),
     /// The verdict was not healthy; nothing was written.
     Skipped(Verdict),
 }
@@ -220,7 +233,7 @@ impl Pending {
 
     async fn write(self, evidence: serde_json::Value) -> Result<Verification> {
         let now = jiff::Timestamp::now();
-        if let Sink::Local((name, email)) = self.sink {
+        if let Sink::Local((name, email)) = &self.sink {
             let committer = Signature::new(name, email, now);
             let (commit, record) = verify_deployment(
                 &self.loaded.repo,
@@ -230,7 +243,8 @@ impl Pending {
                 evidence,
                 &committer,
             )?;
-            return Ok(Verification::Recorded(commit, record, Written::Local));
+            let sent = self.tell(commit, &record).await;
+            return Ok(Verification::Recorded(commit, record, Written::Local, sent));
         }
         // As verify_deployment does it, but written through the forge.
         let deployment = deployment_to_verify(&self.loaded.ledger, &self.env, Some(self.commit))?;
@@ -246,7 +260,36 @@ impl Pending {
             }
             Sink::Local(_) => unreachable!("handled above"),
         };
-        Ok(Verification::Recorded(self.commit, record, written))
+        let sent = self.tell(self.commit, &record).await;
+        Ok(Verification::Recorded(self.commit, record, written, sent))
+    }
+
+    /// Tells Slack (`--slack-webhook`) and, in GitHub mode, a GitHub deployment.
+    async fn tell(&self, commit: ObjectId, record: &VerificationRecord) -> Vec<Sent> {
+        let outcome = Notice::Verified {
+            env: self.env.clone(),
+            commit: commit.to_string(),
+            images: record.images.clone(),
+            reason: "the monitor's verdict is healthy".into(),
+        };
+        let github = match &self.sink {
+            Sink::Forge(forge) => forge.github_client(),
+            Sink::Local(_) => None,
+        };
+        let slack = match self.slack.as_ref().map(|u| Slack::new(u.clone())) {
+            Some(Ok(slack)) => Some(slack),
+            Some(Err(e)) => {
+                return vec![Sent {
+                    channel: "slack",
+                    result: "failed",
+                    detail: None,
+                    error: Some(e.to_string()),
+                }];
+            }
+            None => None,
+        };
+        let log_url = ferry_cli::github_run_url();
+        notify(&outcome, slack.as_ref(), github, log_url.as_deref()).await
     }
 
     /// The environment to verify.
@@ -269,13 +312,14 @@ pub fn print(
 ) -> Result<()> {
     let push = format!("git push origin {NOTES_REF}");
     match (format, outcome) {
-        (Format::Json, Verification::Recorded(commit, record, written)) => {
+        (Format::Json, Verification::Recorded(commit, record, written, sent)) => {
             let mut v = serde_json::json!({
                 "event": "verification",
                 "env": env,
                 "verified": true,
                 "commit": commit.to_string(),
                 "record": record,
+                "notifications": sent,
             });
             match written {
                 Written::Local => {
@@ -304,7 +348,7 @@ pub fn print(
             });
             writeln!(out, "{v}")?;
         }
-        (Format::Text, Verification::Recorded(commit, record, written)) => {
+        (Format::Text, Verification::Recorded(commit, record, written, sent)) => {
             let commit = commit.to_string();
             writeln!(
                 out,
@@ -327,6 +371,12 @@ pub fn print(
                     out,
                     "recorded as the commit status ferry/verified/{env} in {repository}"
                 )?,
+            }
+            for n in sent {
+                match &n.error {
+                    None => writeln!(out, "notified: {}", n.channel)?,
+                    Some(e) => writeln!(out, "notification {} FAILED: {e}", n.channel)?,
+                }
             }
         }
         (Format::Text, Verification::Skipped(verdict)) => {

@@ -185,6 +185,14 @@ fn json_with_commit_config_and_repo_from_elsewhere() {
     // Run from an unrelated directory: the config and the repository are named.
     let elsewhere = tmp.path().join("app");
     std::fs::create_dir_all(&elsewhere).unwrap();
+    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = heads.clone();
+    let slack = ferry_test_support::http::serve_with(move |head| {
+        seen.lock()
+            .unwrap()
+            .push(head.lines().next().unwrap_or_default().to_owned());
+        ("200 OK", "ok".to_owned())
+    });
     let out = monitor(&elsewhere)
         .args([
             "watch",
@@ -199,6 +207,8 @@ fn json_with_commit_config_and_repo_from_elsewhere() {
             "--repo",
             dir.to_str().unwrap(),
             "--no-push",
+            "--slack-webhook",
+            &format!("http://{slack}/services/T/B/X"),
             "--format",
             "json",
         ])
@@ -232,6 +242,16 @@ fn json_with_commit_config_and_repo_from_elsewhere() {
         v["record"]["images"]["backend/backend"],
         "registry.example.com/acme/backend:1.3.2"
     );
+    assert_eq!(v["notifications"][0]["channel"], "slack", "{v}");
+    assert_eq!(v["notifications"][0]["result"], "sent", "{v}");
+    assert!(
+        v["notifications"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("staging: verified healthy: "),
+        "{v}"
+    );
+    assert_eq!(*heads.lock().unwrap(), ["POST /services/T/B/X HTTP/1.1"]);
     let record = note(&dir, &c[2]).expect("a note on the given commit");
     assert_eq!(record, v["record"]);
     // No identity is configured: the fallback one made the notes commit.

@@ -17,13 +17,14 @@ use clap::{Args, Parser};
 use ferry_cli::Format;
 use ferry_config::parse_duration;
 use ferry_gitops::Repo;
-use ferry_gitops::forge::{Base, Forge};
+use ferry_gitops::forge::{AnyForge, Base, Forge};
 use ferry_gitops::gates::PromotionPlan;
 use ferry_gitops::plan::{AppRepository, CommitOrder, NoRepository};
 use ferry_gitops::promote::{self, Marked, PromoteRequest};
 use ferry_image::registry::{
     ClientOptions, CredentialSource, Credentials, DockerConfig, RegistryClient,
 };
+use ferry_rollback::notify::{Outcome, Sent, Slack, notify};
 use serde::Serialize;
 
 use ferry_cli::forge::{self, ForgeArgs, Setup};
@@ -75,6 +76,15 @@ struct Cli {
     /// A local clone of the application repository, to order commit-sha tags by ancestry.
     #[arg(long, value_name = "PATH")]
     app_repo: Option<PathBuf>,
+    /// Slack incoming webhook told when the promotion is merged. In GitHub mode a GitHub
+    /// deployment of the merged commit gets the status `in_progress` as well.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FERRY_SLACK_WEBHOOK",
+        hide_env_values = true
+    )]
+    slack_webhook: Option<String>,
     /// Merge as soon as possible (default: auto-merge of --to in ferry.toml).
     #[arg(long, overrides_with = "no_auto_merge")]
     auto_merge: bool,
@@ -177,7 +187,7 @@ struct MarkReport {
     marked: Marked,
 }
 
-async fn promote_with<F: Forge>(cli: &Cli, setup: &Setup, forge: &F) -> Result<u8> {
+async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> {
     let config = &setup.config;
     let now = jiff::Timestamp::now();
     let mut out = std::io::stdout().lock();
@@ -302,6 +312,33 @@ async fn promote_with<F: Forge>(cli: &Cli, setup: &Setup, forge: &F) -> Result<u
         Some(forge.open_change(&change, &mut planner).await?)
     };
     let promoted = opened.as_ref().is_some_and(|o| !o.up_to_date);
+    // Tell people once the promotion is on the base branch (a change left for review or for
+    // auto-merge is announced by the change itself).
+    let mut notifications = Vec::new();
+    if let Some(o) = opened.as_ref().filter(|o| o.merged) {
+        let outcome = Outcome::Promoted {
+            env: plan.to.clone(),
+            commit: o.commit.clone(),
+            images: plan.images.clone(),
+            url: o.url.clone(),
+        };
+        let slack = match cli.slack_webhook.as_ref().map(|u| Slack::new(u.clone())) {
+            Some(Ok(slack)) => Some(slack),
+            Some(Err(e)) => {
+                notifications.push(Sent {
+                    channel: "slack",
+                    result: "failed",
+                    detail: None,
+                    error: Some(e.to_string()),
+                });
+                None
+            }
+            None => None,
+        };
+        let log_url = ferry_cli::github_run_url();
+        let github = forge.github_client();
+        notifications.extend(notify(&outcome, slack.as_ref(), github, log_url.as_deref()).await);
+    }
     match cli.format {
         Format::Json => {
             let v = serde_json::json!({
@@ -312,6 +349,7 @@ async fn promote_with<F: Forge>(cli: &Cli, setup: &Setup, forge: &F) -> Result<u
                 "warnings": preview.check.warnings,
                 "allowed_downgrades": preview.check.allowed_downgrades,
                 "change": opened,
+                "notifications": notifications,
             });
             serde_json::to_writer_pretty(
                 &mut out,
@@ -326,6 +364,13 @@ async fn promote_with<F: Forge>(cli: &Cli, setup: &Setup, forge: &F) -> Result<u
     }
     for w in &preview.check.warnings {
         eprintln!("ferry-promote: warning: {w}");
+    }
+    for n in notifications.iter().filter(|n| !n.is_sent()) {
+        eprintln!(
+            "ferry-promote: warning: the {} notification failed: {}",
+            n.channel,
+            n.error.as_deref().unwrap_or_default()
+        );
     }
     let commit = opened
         .as_ref()

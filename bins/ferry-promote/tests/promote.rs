@@ -299,10 +299,46 @@ fn mark_verified_then_promote_succeeds_and_dry_run_changes_nothing() {
     assert!(!changes.is_empty(), "{json}");
     assert_eq!(all_refs(&s.origin), before, "a dry run changes nothing");
 
-    let (code, json, stderr) = promote(&s, &["--from", "dev", "--to", "staging", "--auto-merge"]);
+    // Merged: Slack is told.
+    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = heads.clone();
+    let slack = ferry_test_support::http::serve_with(move |head| {
+        seen.lock()
+            .unwrap()
+            .push(head.lines().next().unwrap_or_default().to_owned());
+        ("200 OK", "ok".to_owned())
+    });
+    let webhook = format!("http://{slack}/services/T000/B000/XXX");
+    let (code, json, stderr) = promote(
+        &s,
+        &[
+            "--from",
+            "dev",
+            "--to",
+            "staging",
+            "--auto-merge",
+            "--slack-webhook",
+            &webhook,
+        ],
+    );
     assert_eq!(code, 0, "{json}\n{stderr}");
     assert_eq!(json["promotion"]["promoted"], true, "{json}");
     assert_eq!(json["promotion"]["change"]["merged"], true, "{json}");
+    let notified = &json["promotion"]["notifications"];
+    assert_eq!(notified[0]["channel"], "slack", "{json}");
+    assert_eq!(notified[0]["result"], "sent", "{json}");
+    assert!(
+        notified[0]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("staging: promoted "),
+        "{json}"
+    );
+    assert_eq!(
+        *heads.lock().unwrap(),
+        ["POST /services/T000/B000/XXX HTTP/1.1"]
+    );
+    assert!(!stderr.contains("XXX"), "the webhook is a secret: {stderr}");
     let staging = staging_backend(&s.origin);
     assert!(
         staging.contains(&format!(

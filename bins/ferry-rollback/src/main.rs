@@ -27,7 +27,7 @@ use ferry_gitops::{LoadRequest, Loaded, load_ledger};
 use ferry_health::monitor::Report;
 use ferry_rollback::actions::{RevertRequest, Reverted, hold, release, revert_in_git};
 use ferry_rollback::facts::{rollback_of, verified_before_current};
-use ferry_rollback::notify::{Outcome, Slack, StepResult, github_deployment};
+use ferry_rollback::notify::{Outcome, Sent, Slack, StepResult, notify};
 use ferry_rollback::policy::{Decision, Facts, InFlight, Rule, Settings, Target, image_changes};
 use ferry_rollback::rollouts::RolloutClient;
 use serde::Serialize;
@@ -489,16 +489,6 @@ struct RolloutOut {
 }
 
 #[derive(Debug, Serialize)]
-struct NotificationOut {
-    channel: &'static str,
-    result: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
 struct RollbackOut {
     env: String,
     decision: DecisionOut,
@@ -508,7 +498,7 @@ struct RollbackOut {
     revert_error: Option<String>,
     hold: Option<HoldOut>,
     rollouts: Vec<RolloutOut>,
-    notifications: Vec<NotificationOut>,
+    notifications: Vec<Sent>,
     dry_run: bool,
 }
 
@@ -526,16 +516,7 @@ fn decision_out(d: &Decision) -> DecisionOut {
 }
 
 fn evidence_url(args: &RollbackArgs) -> Option<String> {
-    if let Some(url) = &args.evidence_url {
-        return Some(url.clone());
-    }
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    Some(format!(
-        "{}/{}/actions/runs/{}",
-        var("GITHUB_SERVER_URL")?,
-        var("GITHUB_REPOSITORY")?,
-        var("GITHUB_RUN_ID")?
-    ))
+    args.evidence_url.clone().or_else(ferry_cli::github_run_url)
 }
 
 /// The failed change as the revert names it: a link to its commit on GitHub (which lists the
@@ -900,51 +881,23 @@ async fn rollback<F: Forge>(
     }
     // 4. Notifications, from what happened.
     if let Some(outcome) = &outcome {
-        if let Some(url) = &args.slack_webhook {
-            let sent = match Slack::new(url.clone()) {
-                Ok(slack) => slack.send(outcome).await,
-                Err(e) => Err(e),
-            };
-            out.notifications.push(match sent {
-                Ok(()) => NotificationOut {
+        let slack = match args.slack_webhook.as_ref().map(|u| Slack::new(u.clone())) {
+            Some(Ok(slack)) => Some(slack),
+            Some(Err(e)) => {
+                out.notifications.push(Sent {
                     channel: "slack",
-                    result: "sent",
-                    detail: Some(outcome.headline()),
-                    error: None,
-                },
-                Err(e) => {
-                    failed = true;
-                    NotificationOut {
-                        channel: "slack",
-                        result: "failed",
-                        detail: None,
-                        error: Some(e.to_string()),
-                    }
-                }
-            });
-        }
-        if let Some(client) = github {
-            let evidence = evidence_url(args);
-            out.notifications.push(
-                match github_deployment(client, outcome, evidence.as_deref()).await {
-                    Ok(d) => NotificationOut {
-                        channel: "github-deployment",
-                        result: "sent",
-                        detail: Some(format!("deployment {} status {}", d.deployment, d.state)),
-                        error: None,
-                    },
-                    Err(e) => {
-                        failed = true;
-                        NotificationOut {
-                            channel: "github-deployment",
-                            result: "failed",
-                            detail: None,
-                            error: Some(e.to_string()),
-                        }
-                    }
-                },
-            );
-        }
+                    result: "failed",
+                    detail: None,
+                    error: Some(e.to_string()),
+                });
+                None
+            }
+            None => None,
+        };
+        let evidence = evidence_url(args);
+        let sent = notify(outcome, slack.as_ref(), github, evidence.as_deref()).await;
+        out.notifications.extend(sent);
+        failed |= out.notifications.iter().any(|n| !n.is_sent());
     }
     print_rollback(cli.format, &out, outcome.as_ref())?;
     let code = if failed {
@@ -1046,7 +999,7 @@ fn what_happened(out: &RollbackOut) -> String {
         }
     }
     for n in &out.notifications {
-        if n.result == "sent" {
+        if n.is_sent() {
             done.push(format!("{} notification", n.channel));
         } else {
             failed.push(format!("{} notification", n.channel));

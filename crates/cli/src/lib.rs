@@ -7,6 +7,8 @@
 //!
 //! - `FERRY_LOG` (else `RUST_LOG`): the log filter of [`init_logging`];
 //! - `GITHUB_OUTPUT`: the step output file of [`github_output`];
+//! - `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`, `GITHUB_RUN_ID`: the run's page
+//!   ([`github_run_url`]);
 //! - with `forge`: `GITHUB_REPOSITORY`, `GITHUB_API_URL`, `GITHUB_GRAPHQL_URL`, `GITHUB_TOKEN`,
 //!   `FERRY_GITHUB_TOKEN`, `FERRY_GITHUB_APP_ID`, `FERRY_GITHUB_APP_PRIVATE_KEY(_PATH)`.
 //!
@@ -36,6 +38,18 @@ pub fn init_logging() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(log_filter(directives.as_deref()))
         .try_init();
+}
+
+/// The page of this GitHub Actions run (`$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/
+/// $GITHUB_RUN_ID`), outside Actions `None`.
+pub fn github_run_url() -> Option<String> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    Some(format!(
+        "{}/{}/actions/runs/{}",
+        var("GITHUB_SERVER_URL")?.trim_end_matches('/'),
+        var("GITHUB_REPOSITORY")?,
+        var("GITHUB_RUN_ID")?
+    ))
 }
 
 /// The filter for these directives: `warn` when there are none or they are invalid.

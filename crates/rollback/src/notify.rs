@@ -473,6 +473,73 @@ enum Failed {
     Final(NotifyError),
 }
 
+/// What one channel of [`notify`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sent {
+    /// `slack` or `github-deployment`.
+    pub channel: &'static str,
+    /// `sent` or `failed`.
+    pub result: &'static str,
+    /// What was sent (the headline, the deployment and its state).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Sent {
+    /// Whether the channel got the message.
+    pub fn is_sent(&self) -> bool {
+        self.result == "sent"
+    }
+}
+
+/// Tells every configured channel about `outcome`: Slack when `slack` is given, a GitHub
+/// deployment and status when `github` is (`log_url`: the run to link). Returns what each
+/// channel did; a failure of one does not stop the other.
+pub async fn notify(
+    outcome: &Outcome,
+    slack: Option<&Slack>,
+    github: Option<&GithubClient>,
+    log_url: Option<&str>,
+) -> Vec<Sent> {
+    let mut out = Vec::new();
+    if let Some(slack) = slack {
+        out.push(match slack.send(outcome).await {
+            Ok(()) => Sent {
+                channel: "slack",
+                result: "sent",
+                detail: Some(outcome.headline()),
+                error: None,
+            },
+            Err(e) => Sent {
+                channel: "slack",
+                result: "failed",
+                detail: None,
+                error: Some(e.to_string()),
+            },
+        });
+    }
+    if let Some(client) = github {
+        out.push(match github_deployment(client, outcome, log_url).await {
+            Ok(d) => Sent {
+                channel: "github-deployment",
+                result: "sent",
+                detail: Some(format!("deployment {} status {}", d.deployment, d.state)),
+                error: None,
+            },
+            Err(e) => Sent {
+                channel: "github-deployment",
+                result: "failed",
+                detail: None,
+                error: Some(e.to_string()),
+            },
+        });
+    }
+    out
+}
+
 /// What [`github_deployment`] created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GithubDeployment {
