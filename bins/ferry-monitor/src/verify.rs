@@ -23,7 +23,7 @@ use ferry_gitops::{
 };
 use ferry_health::monitor::{Report, Verdict};
 use ferry_health::probe::Outcome;
-use ferry_rollback::notify::{Outcome as Notice, Sent, Slack, notify};
+use ferry_rollback::notify::{Outcome as Notice, Sent, notify};
 
 /// The identity the notes commit is made with when the repository has no git committer
 /// identity (CI checkouts often have none).
@@ -276,20 +276,8 @@ impl Pending {
             Sink::Forge(forge) => forge.github_client(),
             Sink::Local(_) => None,
         };
-        let slack = match self.slack.as_ref().map(|u| Slack::new(u.clone())) {
-            Some(Ok(slack)) => Some(slack),
-            Some(Err(e)) => {
-                return vec![Sent {
-                    channel: "slack",
-                    result: "failed",
-                    detail: None,
-                    error: Some(e.to_string()),
-                }];
-            }
-            None => None,
-        };
         let log_url = ferry_cli::github_run_url();
-        notify(&outcome, slack.as_ref(), github, log_url.as_deref()).await
+        notify(&outcome, self.slack.as_deref(), github, log_url.as_deref()).await
     }
 
     /// The environment to verify.

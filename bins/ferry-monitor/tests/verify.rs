@@ -185,14 +185,7 @@ fn json_with_commit_config_and_repo_from_elsewhere() {
     // Run from an unrelated directory: the config and the repository are named.
     let elsewhere = tmp.path().join("app");
     std::fs::create_dir_all(&elsewhere).unwrap();
-    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let seen = heads.clone();
-    let slack = ferry_test_support::http::serve_with(move |head| {
-        seen.lock()
-            .unwrap()
-            .push(head.lines().next().unwrap_or_default().to_owned());
-        ("200 OK", "ok".to_owned())
-    });
+    let (slack, heads) = ferry_test_support::http::serve_recording("200 OK", "ok");
     let out = monitor(&elsewhere)
         .args([
             "watch",

@@ -293,13 +293,7 @@ fn print_dry_run(format: Format, request: &ChangeRequest, plan: &DeployPlan) -> 
                 }
             }
             for c in report.changes {
-                writeln!(
-                    out,
-                    "  {}: {} -> {}",
-                    c.container,
-                    c.from.as_deref().unwrap_or("(none)"),
-                    c.to.as_deref().unwrap_or("(none)")
-                )?;
+                writeln!(out, "  {c}")?;
             }
         }
     }
@@ -342,13 +336,7 @@ fn write_opened(out: &mut impl Write, report: &OpenReport<'_>) -> Result<()> {
         }
     }
     for c in report.changes {
-        writeln!(
-            out,
-            "  {}: {} -> {}",
-            c.container,
-            c.from.as_deref().unwrap_or("(none)"),
-            c.to.as_deref().unwrap_or("(none)")
-        )?;
+        writeln!(out, "  {c}")?;
     }
     for d in report.allowed_downgrades {
         writeln!(

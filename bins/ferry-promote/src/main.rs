@@ -24,7 +24,7 @@ use ferry_gitops::promote::{self, Marked, PromoteRequest};
 use ferry_image::registry::{
     ClientOptions, CredentialSource, Credentials, DockerConfig, RegistryClient,
 };
-use ferry_rollback::notify::{Outcome, Sent, Slack, notify};
+use ferry_rollback::notify::{Outcome, notify};
 use serde::Serialize;
 
 use ferry_cli::forge::{self, ForgeArgs, Setup};
@@ -322,22 +322,9 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
             images: plan.images.clone(),
             url: o.url.clone(),
         };
-        let slack = match cli.slack_webhook.as_ref().map(|u| Slack::new(u.clone())) {
-            Some(Ok(slack)) => Some(slack),
-            Some(Err(e)) => {
-                notifications.push(Sent {
-                    channel: "slack",
-                    result: "failed",
-                    detail: None,
-                    error: Some(e.to_string()),
-                });
-                None
-            }
-            None => None,
-        };
         let log_url = ferry_cli::github_run_url();
-        let github = forge.github_client();
-        notifications.extend(notify(&outcome, slack.as_ref(), github, log_url.as_deref()).await);
+        let (slack, github) = (cli.slack_webhook.as_deref(), forge.github_client());
+        notifications = notify(&outcome, slack, github, log_url.as_deref()).await;
     }
     match cli.format {
         Format::Json => {
@@ -428,13 +415,7 @@ fn write_plan(
         }
     }
     for c in &plan.changes {
-        writeln!(
-            out,
-            "  {}: {} -> {}",
-            c.container,
-            c.from.as_deref().unwrap_or("(none)"),
-            c.to.as_deref().unwrap_or("(none)")
-        )?;
+        writeln!(out, "  {c}")?;
     }
     for c in &plan.not_in_target {
         writeln!(out, "  {c}: not in {} (not promoted)", plan.to)?;

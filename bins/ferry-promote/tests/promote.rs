@@ -300,14 +300,7 @@ fn mark_verified_then_promote_succeeds_and_dry_run_changes_nothing() {
     assert_eq!(all_refs(&s.origin), before, "a dry run changes nothing");
 
     // Merged: Slack is told.
-    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let seen = heads.clone();
-    let slack = ferry_test_support::http::serve_with(move |head| {
-        seen.lock()
-            .unwrap()
-            .push(head.lines().next().unwrap_or_default().to_owned());
-        ("200 OK", "ok".to_owned())
-    });
+    let (slack, heads) = ferry_test_support::http::serve_recording("200 OK", "ok");
     let webhook = format!("http://{slack}/services/T000/B000/XXX");
     let (code, json, stderr) = promote(
         &s,

@@ -27,7 +27,7 @@ use ferry_gitops::{LoadRequest, Loaded, load_ledger};
 use ferry_health::monitor::Report;
 use ferry_rollback::actions::{RevertRequest, Reverted, hold, release, revert_in_git};
 use ferry_rollback::facts::{rollback_of, verified_before_current};
-use ferry_rollback::notify::{Outcome, Sent, Slack, StepResult, notify};
+use ferry_rollback::notify::{Outcome, Sent, StepResult, notify};
 use ferry_rollback::policy::{Decision, Facts, InFlight, Rule, Settings, Target, image_changes};
 use ferry_rollback::rollouts::RolloutClient;
 use serde::Serialize;
@@ -881,22 +881,9 @@ async fn rollback<F: Forge>(
     }
     // 4. Notifications, from what happened.
     if let Some(outcome) = &outcome {
-        let slack = match args.slack_webhook.as_ref().map(|u| Slack::new(u.clone())) {
-            Some(Ok(slack)) => Some(slack),
-            Some(Err(e)) => {
-                out.notifications.push(Sent {
-                    channel: "slack",
-                    result: "failed",
-                    detail: None,
-                    error: Some(e.to_string()),
-                });
-                None
-            }
-            None => None,
-        };
         let evidence = evidence_url(args);
-        let sent = notify(outcome, slack.as_ref(), github, evidence.as_deref()).await;
-        out.notifications.extend(sent);
+        let slack = args.slack_webhook.as_deref();
+        out.notifications = notify(outcome, slack, github, evidence.as_deref()).await;
         failed |= out.notifications.iter().any(|n| !n.is_sent());
     }
     print_rollback(cli.format, &out, outcome.as_ref())?;
@@ -1038,13 +1025,7 @@ fn print_rollback(format: Format, out: &RollbackOut, outcome: Option<&Outcome>) 
             t.verified_at
         )?;
         for c in &t.changes {
-            writeln!(
-                stdout,
-                "  {}: {} -> {}",
-                c.container,
-                c.from.as_deref().unwrap_or("(none)"),
-                c.to.as_deref().unwrap_or("(none)")
-            )?;
+            writeln!(stdout, "  {c}")?;
         }
     }
     match outcome {

@@ -407,12 +407,7 @@ impl<'a> DeployPlanner<'a> {
         let title = self.title();
         let mut message = format!("{title}\n\n");
         for c in &preview.changes {
-            message.push_str(&format!(
-                "{}: {} -> {}\n",
-                c.container,
-                c.from.as_deref().unwrap_or("(none)"),
-                c.to.as_deref().unwrap_or("(none)")
-            ));
+            message.push_str(&format!("{c}\n"));
         }
         ChangeRequest {
             env: self.env.clone(),

@@ -87,6 +87,19 @@ pub struct ImageChange {
     pub to: Option<String>,
 }
 
+impl std::fmt::Display for ImageChange {
+    /// `workload/container: OLD -> NEW`, `(none)` for a missing side.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} -> {}",
+            self.container,
+            self.from.as_deref().unwrap_or("(none)"),
+            self.to.as_deref().unwrap_or("(none)")
+        )
+    }
+}
+
 /// A commit of the base branch after which an environment's overlay renders differently.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Deployment {

@@ -495,18 +495,22 @@ impl Sent {
     }
 }
 
-/// Tells every configured channel about `outcome`: Slack when `slack` is given, a GitHub
-/// deployment and status when `github` is (`log_url`: the run to link). Returns what each
-/// channel did; a failure of one does not stop the other.
+/// Tells every configured channel about `outcome`: the Slack incoming webhook at
+/// `slack_webhook` when given, a GitHub deployment and status when `github` is (`log_url`: the
+/// run to link). Returns what each channel did; a failure of one does not stop the other.
 pub async fn notify(
     outcome: &Outcome,
-    slack: Option<&Slack>,
+    slack_webhook: Option<&str>,
     github: Option<&GithubClient>,
     log_url: Option<&str>,
 ) -> Vec<Sent> {
     let mut out = Vec::new();
-    if let Some(slack) = slack {
-        out.push(match slack.send(outcome).await {
+    if let Some(url) = slack_webhook {
+        let sent = match Slack::new(url) {
+            Ok(slack) => slack.send(outcome).await,
+            Err(e) => Err(e),
+        };
+        out.push(match sent {
             Ok(()) => Sent {
                 channel: "slack",
                 result: "sent",

@@ -2,6 +2,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex};
 
 /// Starts a server on `127.0.0.1` (a free port) in a background thread and returns its address.
 ///
@@ -43,4 +44,18 @@ pub fn serve_with(respond: impl Fn(&str) -> (&'static str, String) + Send + 'sta
 pub fn serve(status: &'static str, body: &str) -> SocketAddr {
     let body = body.to_string();
     serve_with(move |_| (status, body.clone()))
+}
+
+/// [`serve`] that also keeps the request line of every request it answers
+/// (`POST /services/T/B/X HTTP/1.1`), in order.
+pub fn serve_recording(status: &'static str, body: &str) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let body = body.to_string();
+    let addr = serve_with(move |head| {
+        let line = head.lines().next().unwrap_or_default().to_owned();
+        log.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+        (status, body.clone())
+    });
+    (addr, seen)
 }
