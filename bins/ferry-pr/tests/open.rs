@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use ferry_test_support::fixtures_dir;
-use ferry_test_support::git::{copy_dir, git};
+use ferry_test_support::git::{
+    self as support, bare_origin, copy_blueprint, git, init_commit, use_git_forge,
+};
 use serde_json::Value;
 
 const SEED_TIME: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
@@ -14,43 +15,16 @@ const DEV: &str = "infra/k8s/overlays/dev/kustomization.yaml";
 /// A bare origin holding the blueprint (forge kind `git`, a fixed author) on `main`.
 fn origin(tmp: &Path) -> PathBuf {
     let seed = tmp.join("seed");
-    copy_dir(&fixtures_dir().join("blueprint"), &seed);
-    let toml = std::fs::read_to_string(seed.join("ferry.toml")).unwrap();
-    let toml = toml.replace("kind = \"github\"", "kind = \"git\"").replace(
-        "labels = [\"ferry\", \"deploy\"]",
-        "labels = [\"ferry\", \"deploy\"]\nauthor = \"Ferry Bot <bot@example.com>\"",
-    );
-    std::fs::write(seed.join("ferry.toml"), toml).unwrap();
-    git(&seed, &["init", "-q", "-b", "main"], SEED_TIME);
-    git(&seed, &["add", "-A"], SEED_TIME);
-    git(&seed, &["commit", "-q", "-m", "blueprint"], SEED_TIME);
+    copy_blueprint(&seed);
+    use_git_forge(&seed);
+    init_commit(&seed, "blueprint", SEED_TIME);
     let origin = tmp.join("origin.git");
-    git(
-        tmp,
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            seed.to_str().unwrap(),
-            origin.to_str().unwrap(),
-        ],
-        SEED_TIME,
-    );
+    bare_origin(&seed, &origin, SEED_TIME);
     origin
 }
 
 fn clone(origin: &Path, dir: &Path) -> PathBuf {
-    git(
-        origin.parent().unwrap(),
-        &[
-            "clone",
-            "-q",
-            origin.to_str().unwrap(),
-            dir.to_str().unwrap(),
-        ],
-        SEED_TIME,
-    );
-    dir.to_path_buf()
+    support::clone(origin, dir, SEED_TIME)
 }
 
 /// `ferry-pr ARGS` in `dir` with no user git configuration.

@@ -8,8 +8,9 @@ use std::process::Command;
 use ferry_image::registry::{
     ClientOptions, CredentialSource, ImageBuild, ImageRef, RegistryClient,
 };
-use ferry_test_support::fixtures_dir;
-use ferry_test_support::git::{copy_dir, git};
+use ferry_test_support::git::{
+    self as support, bare_origin, copy_blueprint, git, init_commit, use_git_forge,
+};
 use ferry_test_support::registry::TestRegistry;
 use serde_json::Value;
 
@@ -30,40 +31,13 @@ fn setup() -> Option<Setup> {
     let host = registry.host();
     let tmp = tempfile::tempdir().unwrap();
     let seed = tmp.path().join("seed");
-    copy_dir(&fixtures_dir().join("blueprint"), &seed);
+    copy_blueprint(&seed);
     rewrite(&seed, &host);
-    let toml = std::fs::read_to_string(seed.join("ferry.toml")).unwrap();
-    let toml = toml.replace("kind = \"github\"", "kind = \"git\"").replace(
-        "labels = [\"ferry\", \"deploy\"]",
-        "labels = [\"ferry\", \"deploy\"]\nauthor = \"Ferry Bot <bot@example.com>\"",
-    );
-    std::fs::write(seed.join("ferry.toml"), toml).unwrap();
-    git(&seed, &["init", "-q", "-b", "main"], SEED_TIME);
-    git(&seed, &["add", "-A"], SEED_TIME);
-    git(&seed, &["commit", "-q", "-m", "blueprint"], SEED_TIME);
+    use_git_forge(&seed);
+    init_commit(&seed, "blueprint", SEED_TIME);
     let origin = tmp.path().join("origin.git");
-    git(
-        tmp.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            seed.to_str().unwrap(),
-            origin.to_str().unwrap(),
-        ],
-        SEED_TIME,
-    );
-    let clone = tmp.path().join("clone");
-    git(
-        tmp.path(),
-        &[
-            "clone",
-            "-q",
-            origin.to_str().unwrap(),
-            clone.to_str().unwrap(),
-        ],
-        SEED_TIME,
-    );
+    bare_origin(&seed, &origin, SEED_TIME);
+    let clone = support::clone(&origin, &tmp.path().join("clone"), SEED_TIME);
     push_images(
         &host,
         &[

@@ -12,8 +12,7 @@ use ferry_gitops::gates::hold_rule;
 use ferry_gitops::{LoadRequest, ObjectId, Repo, Signature, load_ledger, verify_deployment};
 use ferry_health::monitor::{Check, Event, Policy, Report, Verdict};
 use ferry_health::probe::{Observation, Outcome};
-use ferry_test_support::fixtures_dir;
-use ferry_test_support::git::{copy_dir, git};
+use ferry_test_support::git::{bare_origin, copy_blueprint, git, init_commit, use_git_forge};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -33,17 +32,9 @@ fn world() -> Option<World> {
     ferry_test_support::require_tool("git")?;
     let dir = tempfile::tempdir().unwrap();
     let seed = dir.path().join("seed");
-    copy_dir(&fixtures_dir().join("blueprint"), &seed);
-    let toml = std::fs::read_to_string(seed.join("ferry.toml")).unwrap();
-    let toml = toml.replace("kind = \"github\"", "kind = \"git\"").replace(
-        "labels = [\"ferry\", \"deploy\"]",
-        "labels = [\"ferry\", \"deploy\"]\nauthor = \"Ferry Bot <bot@example.com>\"",
-    );
-    std::fs::write(seed.join("ferry.toml"), toml).unwrap();
-    git(&seed, &["init", "-q", "-b", "main"], T0);
-    git(&seed, &["add", "-A"], T0);
-    git(&seed, &["commit", "-q", "-m", "blueprint"], T0);
-    let good = git(&seed, &["rev-parse", "HEAD"], T0).trim().to_owned();
+    copy_blueprint(&seed);
+    use_git_forge(&seed);
+    let good = init_commit(&seed, "blueprint", T0);
     let file = seed.join(DEV);
     let text = std::fs::read_to_string(&file).unwrap();
     let bumped = text.replacen("newTag: 1.3.3 # bumped", "newTag: 9.9.9 # bumped", 1);
@@ -56,19 +47,7 @@ fn world() -> Option<World> {
     );
     let bad = git(&seed, &["rev-parse", "HEAD"], T0).trim().to_owned();
     let origin = dir.path().join("origin.git");
-    git(
-        dir.path(),
-        &[
-            "init",
-            "-q",
-            "--bare",
-            "-b",
-            "main",
-            origin.to_str().unwrap(),
-        ],
-        T0,
-    );
-    git(&seed, &["push", "-q", origin.to_str().unwrap(), "main"], T0);
+    bare_origin(&seed, &origin, T0);
 
     // Verify dev's blueprint deployment and push the note.
     let runner = clone(dir.path(), &origin, "verifier");

@@ -14,8 +14,7 @@ use ferry_gitops::forge::{
 use ferry_gitops::gates::Hold;
 use ferry_gitops::plan::{ImageUpdate, deploy_branch, overlay_update};
 use ferry_gitops::{ObjectId, Repo, Signature, VerificationRecord};
-use ferry_test_support::fixtures_dir;
-use ferry_test_support::git::{copy_dir, git};
+use ferry_test_support::git::{bare_origin, copy_blueprint, git, init_commit};
 use tempfile::TempDir;
 
 const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
@@ -43,17 +42,10 @@ impl World {
     fn new() -> World {
         let dir = tempfile::tempdir().expect("temp dir");
         let seed = dir.path().join("seed");
-        copy_dir(&fixtures_dir().join("blueprint"), &seed);
-        git(&seed, &["init", "-q", "-b", "main"], T0);
-        git(&seed, &["add", "-A"], T0);
-        git(&seed, &["commit", "-q", "-m", "blueprint"], T0);
+        copy_blueprint(&seed);
+        init_commit(&seed, "blueprint", T0);
         let bare = dir.path().join("origin.git");
-        git(
-            dir.path(),
-            &["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()],
-            T0,
-        );
-        git(&seed, &["push", "-q", bare.to_str().unwrap(), "main"], T0);
+        bare_origin(&seed, &bare, T0);
         World { dir, bare }
     }
 

@@ -96,3 +96,83 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The identity Ferry commits as in tests whose config names one ([`use_git_forge`]).
+pub const FERRY_BOT: &str = "Ferry Bot <bot@example.com>";
+
+/// Copies `fixtures/blueprint` to `dir` (created when missing).
+pub fn copy_blueprint(dir: &Path) {
+    copy_dir(&crate::fixtures_dir().join("blueprint"), dir);
+}
+
+/// Switches the `ferry.toml` in `dir` (the blueprint's) to the plain-git forge, committing as
+/// [`FERRY_BOT`].
+///
+/// # Panics
+///
+/// When the file is not the blueprint's (the lines it rewrites are missing).
+pub fn use_git_forge(dir: &Path) {
+    let path = dir.join("ferry.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let edited = text.replace("kind = \"github\"", "kind = \"git\"").replace(
+        "labels = [\"ferry\", \"deploy\"]",
+        &format!("labels = [\"ferry\", \"deploy\"]\nauthor = \"{FERRY_BOT}\""),
+    );
+    assert!(
+        edited.contains("kind = \"git\"") && edited.contains(FERRY_BOT),
+        "{} is not the blueprint's ferry.toml",
+        path.display()
+    );
+    std::fs::write(&path, edited)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}
+
+/// Makes `dir` a repository whose `main` holds everything in it as one commit `message`, at
+/// `seconds`; returns the commit id.
+pub fn init_commit(dir: &Path, message: &str, seconds: i64) -> String {
+    git(dir, &["init", "-q", "-b", "main"], seconds);
+    git(dir, &["add", "-A"], seconds);
+    git(dir, &["commit", "-q", "-m", message], seconds);
+    git(dir, &["rev-parse", "HEAD"], seconds).trim().to_owned()
+}
+
+/// A bare repository at `bare` holding `seed`'s `main`.
+pub fn bare_origin(seed: &Path, bare: &Path, seconds: i64) {
+    let parent = bare
+        .parent()
+        .expect("the bare repository has a parent directory");
+    git(
+        parent,
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            &bare.to_string_lossy(),
+        ],
+        seconds,
+    );
+    git(
+        seed,
+        &["push", "-q", &bare.to_string_lossy(), "main"],
+        seconds,
+    );
+}
+
+/// A clone of `origin` at `dir`.
+pub fn clone(origin: &Path, dir: &Path, seconds: i64) -> std::path::PathBuf {
+    let parent = dir.parent().expect("the clone has a parent directory");
+    git(
+        parent,
+        &[
+            "clone",
+            "-q",
+            &origin.to_string_lossy(),
+            &dir.to_string_lossy(),
+        ],
+        seconds,
+    );
+    dir.to_path_buf()
+}

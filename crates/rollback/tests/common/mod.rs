@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 
 use ferry_gitops::Signature;
 use ferry_gitops::plan::{ImageUpdate, overlay_update};
-use ferry_test_support::fixtures_dir;
-use ferry_test_support::git::{copy_dir, git};
+use ferry_test_support::git::{bare_origin, copy_blueprint, git, init_commit};
 use tempfile::TempDir;
 
 pub const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
@@ -29,11 +28,8 @@ pub fn world() -> Option<(TempDir, PathBuf, String, String)> {
     ferry_test_support::require_tool("git")?;
     let dir = tempfile::tempdir().expect("temp dir");
     let seed = dir.path().join("seed");
-    copy_dir(&fixtures_dir().join("blueprint"), &seed);
-    git(&seed, &["init", "-q", "-b", "main"], T0);
-    git(&seed, &["add", "-A"], T0);
-    git(&seed, &["commit", "-q", "-m", "blueprint"], T0);
-    let good = git(&seed, &["rev-parse", "HEAD"], T0).trim().to_string();
+    copy_blueprint(&seed);
+    let good = init_commit(&seed, "blueprint", T0);
     let file = seed.join(PROD).join("kustomization.yaml");
     let text = std::fs::read_to_string(&file).unwrap();
     let bumped = overlay_update(
@@ -52,12 +48,7 @@ pub fn world() -> Option<(TempDir, PathBuf, String, String)> {
     );
     let bad = git(&seed, &["rev-parse", "HEAD"], T0).trim().to_string();
     let bare = dir.path().join("origin.git");
-    git(
-        dir.path(),
-        &["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()],
-        T0,
-    );
-    git(&seed, &["push", "-q", bare.to_str().unwrap(), "main"], T0);
+    bare_origin(&seed, &bare, T0);
     Some((dir, bare, good, bad))
 }
 
