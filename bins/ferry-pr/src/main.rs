@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use ferry_cli::Format;
+use ferry_cli::forge::{self, ForgeArgs, Setup};
 use ferry_config::parse_duration;
 use ferry_gitops::deploy::{ChangeSettings, DeployPlan, DeployPlanner, parse_image_requests};
 use ferry_gitops::forge::{Base, ChangeRequest, Forge, Opened, WaitOutcome};
@@ -21,8 +22,6 @@ use ferry_gitops::ledger::ImageChange;
 use ferry_gitops::plan::{AppRepository, CommitOrder, Downgrade, NoRepository};
 use ferry_gitops::{LedgerOptions, LoadRequest, Repo, load_ledger};
 use serde::Serialize;
-
-use ferry_cli::forge::{self, ForgeArgs, Setup};
 
 /// Open GitOps changes that set an environment's images: exactly one open change per
 /// environment, idempotent re-runs, no lost update when runs race, no downgrade by accident.

@@ -15,6 +15,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser};
 use ferry_cli::Format;
+use ferry_cli::forge::{self, ForgeArgs, Setup};
 use ferry_config::parse_duration;
 use ferry_gitops::Repo;
 use ferry_gitops::forge::{AnyForge, Base, Forge};
@@ -26,8 +27,6 @@ use ferry_image::registry::{
 };
 use ferry_rollback::notify::{Outcome, notify};
 use serde::Serialize;
-
-use ferry_cli::forge::{self, ForgeArgs, Setup};
 
 /// Promote what --from runs to --to, only when every gate allows it: --to's upstream is
 /// --from, --from has a verification record for exactly what it runs, every image exists in

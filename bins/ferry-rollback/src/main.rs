@@ -16,6 +16,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use ferry_cli::Format;
+use ferry_cli::forge::{self, ForgeArgs, Setup};
 use ferry_config::{ForgeKind, parse_duration};
 use ferry_gitops::forge::Forge;
 use ferry_gitops::forge::git::redact_credentials;
@@ -32,8 +33,6 @@ use ferry_rollback::policy::{Decision, Facts, InFlight, Rule, Settings, Target, 
 use ferry_rollback::rollouts::RolloutClient;
 use serde::Serialize;
 use serde_json::{Value, json};
-
-use ferry_cli::forge::{self, ForgeArgs, Setup};
 
 /// How many older deployments are asked for a verification in GitHub mode (commit statuses).
 const GITHUB_VERIFICATION_LOOKBACK: usize = 20;
