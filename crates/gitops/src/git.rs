@@ -65,6 +65,15 @@ fn git<E: Into<BoxError>>(context: impl Into<String>) -> impl FnOnce(E) -> GitEr
     }
 }
 
+/// Like [`git`], with the context formatted only on failure (reads on the ledger's hot path
+/// would otherwise format an object id per call).
+fn git_with<E: Into<BoxError>>(context: impl FnOnce() -> String) -> impl FnOnce(E) -> GitError {
+    move |e| GitError::Git {
+        context: context(),
+        source: e.into(),
+    }
+}
+
 /// What a tree entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EntryType {
@@ -301,12 +310,12 @@ impl Repo {
         let found = self
             .repo
             .try_find_reference(name)
-            .map_err(git(format!("cannot read ref {name}")))?;
+            .map_err(git_with(|| format!("cannot read ref {name}")))?;
         match found {
             None => Ok(None),
             Some(mut r) => Ok(Some(
                 r.peel_to_id()
-                    .map_err(git(format!("cannot peel ref {name}")))?
+                    .map_err(git_with(|| format!("cannot peel ref {name}")))?
                     .detach(),
             )),
         }
@@ -337,10 +346,10 @@ impl Repo {
         let commit = self
             .repo
             .find_commit(id)
-            .map_err(git(format!("cannot read commit {id}")))?;
+            .map_err(git_with(|| format!("cannot read commit {id}")))?;
         let decoded = commit
             .decode()
-            .map_err(git(format!("cannot decode commit {id}")))?;
+            .map_err(git_with(|| format!("cannot decode commit {id}")))?;
         Ok(CommitInfo {
             id,
             tree: decoded.tree(),
@@ -348,12 +357,12 @@ impl Repo {
             author: Signature::from_gix(
                 decoded
                     .author()
-                    .map_err(git(format!("bad author in commit {id}")))?,
+                    .map_err(git_with(|| format!("bad author in commit {id}")))?,
             ),
             committer: Signature::from_gix(
                 decoded
                     .committer()
-                    .map_err(git(format!("bad committer in commit {id}")))?,
+                    .map_err(git_with(|| format!("bad committer in commit {id}")))?,
             ),
             message: decoded.message.to_str_lossy().into_owned(),
         })
@@ -377,10 +386,10 @@ impl Repo {
         let tree = self
             .repo
             .find_tree(id)
-            .map_err(git(format!("cannot read tree {id}")))?;
+            .map_err(git_with(|| format!("cannot read tree {id}")))?;
         let decoded = tree
             .decode()
-            .map_err(git(format!("cannot decode tree {id}")))?;
+            .map_err(git_with(|| format!("cannot decode tree {id}")))?;
         let mut entries: Vec<(Box<str>, Entry)> = decoded
             .entries
             .iter()
@@ -432,7 +441,7 @@ impl Repo {
         let blob = self
             .repo
             .find_blob(id)
-            .map_err(git(format!("cannot read blob {id}")))?;
+            .map_err(git_with(|| format!("cannot read blob {id}")))?;
         Ok(blob.data.clone())
     }
 
@@ -508,18 +517,17 @@ impl Repo {
             let clean = parts.join("/");
             match &change.content {
                 Some(bytes) => {
-                    let blob = self
-                        .repo
-                        .write_blob(bytes)
-                        .map_err(git(format!("cannot write blob for {}", change.path)))?;
+                    let blob = self.repo.write_blob(bytes).map_err(git_with(|| {
+                        format!("cannot write blob for {}", change.path)
+                    }))?;
                     editor
                         .upsert(clean.as_str(), EntryKind::Blob, blob.detach())
-                        .map_err(git(format!("cannot set {}", change.path)))?;
+                        .map_err(git_with(|| format!("cannot set {}", change.path)))?;
                 }
                 None => {
                     editor
                         .remove(clean.as_str())
-                        .map_err(git(format!("cannot remove {}", change.path)))?;
+                        .map_err(git_with(|| format!("cannot remove {}", change.path)))?;
                 }
             }
         }
@@ -550,7 +558,8 @@ impl Repo {
         committer: &Signature,
         log_message: &str,
     ) -> Result<(), GitError> {
-        let full = FullName::try_from(name).map_err(git(format!("invalid ref name {name}")))?;
+        let full =
+            FullName::try_from(name).map_err(git_with(|| format!("invalid ref name {name}")))?;
         let previous = match expected {
             Some(id) => PreviousValue::MustExistAndMatch(Target::Object(id)),
             None => PreviousValue::MustNotExist,
@@ -572,7 +581,7 @@ impl Repo {
                         actual,
                     })
                 } else {
-                    Err(git(format!("cannot update {name}"))(e))
+                    Err(git_with(|| format!("cannot update {name}"))(e))
                 }
             }
         }
@@ -584,10 +593,10 @@ impl Repo {
             .repo
             .notes()
             .and_then(|n| n.with_refs([notes_ref]))
-            .map_err(git(format!("cannot read notes {notes_ref}")))?;
-        let found = notes.get(object).map_err(git(format!(
-            "cannot read the note of {object} in {notes_ref}"
-        )))?;
+            .map_err(git_with(|| format!("cannot read notes {notes_ref}")))?;
+        let found = notes.get(object).map_err(git_with(|| {
+            format!("cannot read the note of {object} in {notes_ref}")
+        }))?;
         Ok(found.into_iter().next().map(|n| n.blob.data.clone()))
     }
 
