@@ -662,6 +662,28 @@ async fn a_moved_base_is_recomputed_and_retried() {
     );
 }
 
+/// A first change whose every commit loses its compare-and-swap (the branch moved); the
+/// branch of `backend=1.4.0` can be deleted. Returns that branch.
+async fn mount_stale_branch(server: &MockServer, base_hex: &str) -> String {
+    mount(
+        server,
+        graphql("createCommitOnBranch")
+            .respond_with(ResponseTemplate::new(200).set_body_json(stale_answer(base_hex)))
+            .with_priority(1),
+    )
+    .await;
+    mount_first_change(server, base_hex, &"c".repeat(40)).await;
+    let branch = branch("1.4.0");
+    mount(
+        server,
+        Mock::given(method("DELETE"))
+            .and(path(format!("/repos/o/r/git/refs/heads/{branch}")))
+            .respond_with(ResponseTemplate::new(204)),
+    )
+    .await;
+    branch
+}
+
 /// A branch that keeps moving exhausts the attempts; the branch the run made is deleted.
 #[tokio::test]
 async fn a_contended_branch_gives_up_and_leaves_nothing() {
@@ -671,27 +693,12 @@ async fn a_contended_branch_gives_up_and_leaves_nothing() {
     let (repo, base) = TestRepo::blueprint();
     let base_hex = base.to_string();
     let server = MockServer::start().await;
-    mount(
-        &server,
-        graphql("createCommitOnBranch")
-            .respond_with(ResponseTemplate::new(200).set_body_json(stale_answer(&base_hex)))
-            .with_priority(1),
-    )
-    .await;
-    mount_first_change(&server, &base_hex, &"c".repeat(40)).await;
-    let branch = branch("1.4.0");
+    let branch = mount_stale_branch(&server, &base_hex).await;
     mount(
         &server,
         Mock::given(method("PATCH"))
             .and(path(format!("/repos/o/r/git/refs/heads/{branch}")))
             .respond_with(ResponseTemplate::new(200).set_body_json(example("git-update-ref"))),
-    )
-    .await;
-    mount(
-        &server,
-        Mock::given(method("DELETE"))
-            .and(path(format!("/repos/o/r/git/refs/heads/{branch}")))
-            .respond_with(ResponseTemplate::new(204)),
     )
     .await;
     let forge = forge(&server, &repo);
@@ -732,22 +739,7 @@ async fn a_refusing_planner_stops_the_run_and_cleans_up() {
     let (repo, base) = TestRepo::blueprint();
     let base_hex = base.to_string();
     let server = MockServer::start().await;
-    mount(
-        &server,
-        graphql("createCommitOnBranch")
-            .respond_with(ResponseTemplate::new(200).set_body_json(stale_answer(&base_hex)))
-            .with_priority(1),
-    )
-    .await;
-    mount_first_change(&server, &base_hex, &"c".repeat(40)).await;
-    let branch = branch("1.4.0");
-    mount(
-        &server,
-        Mock::given(method("DELETE"))
-            .and(path(format!("/repos/o/r/git/refs/heads/{branch}")))
-            .respond_with(ResponseTemplate::new(204)),
-    )
-    .await;
+    let branch = mount_stale_branch(&server, &base_hex).await;
     let forge = forge(&server, &repo);
     let mut calls_made = 0;
     let mut refusing = |base: &Base<'_>| -> Result<Files, PlanError> {
