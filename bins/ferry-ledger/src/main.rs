@@ -9,8 +9,10 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow, bail};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use anyhow::{Context, Result, anyhow};
+use clap::{Args, Parser, Subcommand};
+use ferry_cli::Format;
+use ferry_cli::forge::parse_identity;
 use ferry_config::Config;
 use ferry_gitops::{
     Deployment, EnvLedger, LedgerOptions, LoadRequest, Loaded, Signature, load_ledger,
@@ -98,12 +100,6 @@ struct MarkVerified {
     common: Common,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Text,
-    Json,
-}
-
 /// The JSON report of the default command.
 #[derive(Debug, Serialize)]
 struct Report<'a> {
@@ -121,13 +117,7 @@ struct EnvReport<'a> {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FERRY_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    ferry_cli::init_logging();
     let cli = Cli::parse();
     let result = match &cli.command {
         None => show(&cli.show),
@@ -349,33 +339,12 @@ fn mark_verified(args: &MarkVerified) -> Result<()> {
     Ok(())
 }
 
-fn parse_identity(s: &str) -> Result<(String, String)> {
-    let (name, rest) = s
-        .split_once('<')
-        .ok_or_else(|| anyhow!("`{s}` is not `Name <email>`"))?;
-    let email = rest
-        .strip_suffix('>')
-        .ok_or_else(|| anyhow!("`{s}` is not `Name <email>`"))?;
-    if name.trim().is_empty() || email.trim().is_empty() {
-        bail!("`{s}` is not `Name <email>`");
-    }
-    Ok((name.trim().to_string(), email.trim().to_string()))
-}
-
 /// Writes `commit=` and `images=` (JSON) to `$GITHUB_OUTPUT` when running in GitHub Actions.
 fn github_output(env: &EnvLedger) -> Result<()> {
-    let Some(path) = std::env::var_os("GITHUB_OUTPUT") else {
-        return Ok(());
-    };
     let Some(now) = env.current() else {
         return Ok(());
     };
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(&path)
-        .with_context(|| format!("cannot write {}", PathBuf::from(&path).display()))?;
-    writeln!(f, "commit={}", now.commit)?;
-    writeln!(f, "images={}", serde_json::to_string(&now.images)?)?;
-    Ok(())
+    let images = serde_json::to_string(&now.images)?;
+    ferry_cli::github_output::write(&[("commit", now.commit.as_str()), ("images", &images)])
+        .context("cannot write the step outputs")
 }
