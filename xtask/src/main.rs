@@ -65,7 +65,7 @@ pub(crate) fn build_release_bins(packages: &[&str]) -> Result<PathBuf> {
     Ok(target_dir().join("release"))
 }
 
-/// The main job: the end-to-end demo ([`demo`]) with the binaries of `bin_dir`, or freshly
+/// The main job: the end-to-end demo ([`mod@demo`]) with the binaries of `bin_dir`, or freshly
 /// built debug binaries.
 fn demo(bin_dir: Option<PathBuf>) -> Result<()> {
     let bins = match bin_dir {
