@@ -235,26 +235,12 @@ fn parse_http(text: &str) -> Result<HttpSpec> {
 
 /// A Kubernetes client and the namespace to use, from the kubeconfig (or in-cluster config).
 async fn kube_client(cluster: &ClusterArgs) -> Result<(kube::Client, String)> {
-    let config = match &cluster.context {
-        Some(context) => {
-            let options = kube::config::KubeConfigOptions {
-                context: Some(context.clone()),
-                ..Default::default()
-            };
-            kube::Config::from_kubeconfig(&options)
-                .await
-                .with_context(|| format!("cannot load kubeconfig context {context:?}"))?
-        }
-        None => kube::Config::infer().await.context(
-            "cannot find a Kubernetes config (KUBECONFIG, ~/.kube/config or in-cluster)",
-        )?,
-    };
-    let namespace = cluster
-        .namespace
-        .clone()
-        .unwrap_or_else(|| config.default_namespace.clone());
-    let client = kube::Client::try_from(config).context("cannot build the Kubernetes client")?;
-    Ok((client, namespace))
+    ferry_cli::kube::client(
+        None,
+        cluster.context.as_deref(),
+        cluster.namespace.as_deref(),
+    )
+    .await
 }
 
 async fn watch(args: WatchArgs) -> Result<u8> {

@@ -547,29 +547,12 @@ fn failed_change(
 }
 
 async fn rollout_client(args: &RollbackArgs) -> Result<RolloutClient> {
-    let config = match (&args.server, &args.context) {
-        (Some(url), _) => kube::Config::new(
-            url.parse()
-                .with_context(|| format!("--server {url:?} is not a URL"))?,
-        ),
-        (None, Some(context)) => {
-            let options = kube::config::KubeConfigOptions {
-                context: Some(context.clone()),
-                ..Default::default()
-            };
-            kube::Config::from_kubeconfig(&options)
-                .await
-                .with_context(|| format!("cannot load kubeconfig context {context:?}"))?
-        }
-        (None, None) => kube::Config::infer().await.context(
-            "cannot find a Kubernetes config (KUBECONFIG, ~/.kube/config or in-cluster)",
-        )?,
-    };
-    let namespace = args
-        .namespace
-        .clone()
-        .unwrap_or_else(|| config.default_namespace.clone());
-    let client = kube::Client::try_from(config).context("cannot build the Kubernetes client")?;
+    let (client, namespace) = ferry_cli::kube::client(
+        args.server.as_deref(),
+        args.context.as_deref(),
+        args.namespace.as_deref(),
+    )
+    .await?;
     Ok(RolloutClient::new(client, namespace))
 }
 

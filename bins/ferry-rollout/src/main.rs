@@ -9,7 +9,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use ferry_cli::Format;
 use ferry_config::parse_duration;
@@ -130,31 +130,12 @@ impl From<anyhow::Error> for Failure {
 }
 
 async fn client(common: &Common) -> Result<RolloutClient> {
-    let config = match (&common.server, &common.context) {
-        (Some(url), _) => {
-            let uri = url
-                .parse()
-                .with_context(|| format!("--server {url:?} is not a URL"))?;
-            kube::Config::new(uri)
-        }
-        (None, Some(context)) => {
-            let options = kube::config::KubeConfigOptions {
-                context: Some(context.clone()),
-                ..Default::default()
-            };
-            kube::Config::from_kubeconfig(&options)
-                .await
-                .with_context(|| format!("cannot load kubeconfig context {context:?}"))?
-        }
-        (None, None) => kube::Config::infer().await.context(
-            "cannot find a Kubernetes config (KUBECONFIG, ~/.kube/config or in-cluster)",
-        )?,
-    };
-    let namespace = common
-        .namespace
-        .clone()
-        .unwrap_or_else(|| config.default_namespace.clone());
-    let client = kube::Client::try_from(config).context("cannot build the Kubernetes client")?;
+    let (client, namespace) = ferry_cli::kube::client(
+        common.server.as_deref(),
+        common.context.as_deref(),
+        common.namespace.as_deref(),
+    )
+    .await?;
     Ok(RolloutClient::new(client, namespace))
 }
 

@@ -17,6 +17,8 @@
 #[cfg(feature = "forge")]
 pub mod forge;
 pub mod github_output;
+#[cfg(feature = "kube")]
+pub mod kube;
 
 pub use github_output::{GithubOutput, GithubOutputError};
 
