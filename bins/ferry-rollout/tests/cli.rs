@@ -2,39 +2,22 @@
 //! sends, its output and exit codes.
 
 use assert_cmd::Command;
+use ferry_test_support::rollouts::{ROLLOUT_PATH, ROLLOUT_STATUS_PATH, paused_blue_green};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const ROLLOUT: &str = "/apis/argoproj.io/v1alpha1/namespaces/acme/rollouts/backend";
-const STATUS: &str = "/apis/argoproj.io/v1alpha1/namespaces/acme/rollouts/backend/status";
-
-fn paused() -> Value {
-    json!({
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
-        "metadata": {"name": "backend", "namespace": "acme", "generation": 3, "uid": "u-1"},
-        "spec": {"paused": true, "selector": {"matchLabels": {"app": "backend"}},
-            "strategy": {"blueGreen": {"activeService": "backend", "autoPromotionEnabled": false}},
-            "template": {"metadata": {"labels": {"app": "backend"}},
-                "spec": {"containers": [{"name": "backend", "image": "r.example/backend:1.4.0"}]}}},
-        "status": {"observedGeneration": "3", "currentPodHash": "new", "stableRS": "old",
-            "phase": "Paused", "message": "BlueGreenPause",
-            "blueGreen": {"activeSelector": "old", "previewSelector": "new"},
-            "pauseConditions": [{"reason": "BlueGreenPause", "startTime": "2026-11-25T10:00:00Z"}]}
-    })
-}
 
 async fn api(object: &Value) -> MockServer {
     let server = MockServer::start().await;
     for m in ["GET", "PATCH"] {
         Mock::given(method(m))
-            .and(path(ROLLOUT))
+            .and(path(ROLLOUT_PATH))
             .respond_with(ResponseTemplate::new(200).set_body_json(object))
             .mount(&server)
             .await;
     }
     Mock::given(method("PATCH"))
-        .and(path(STATUS))
+        .and(path(ROLLOUT_STATUS_PATH))
         .respond_with(ResponseTemplate::new(200).set_body_json(object))
         .mount(&server)
         .await;
@@ -70,7 +53,7 @@ async fn patches(server: &MockServer) -> Vec<(String, String, Value)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn promote_sends_the_plugins_patches() {
-    let server = api(&paused()).await;
+    let server = api(&paused_blue_green()).await;
     run(&server, &["promote", "backend"])
         .success()
         .stdout(predicates::str::contains("rollout 'backend' promoted"));
@@ -78,12 +61,12 @@ async fn promote_sends_the_plugins_patches() {
         patches(&server).await,
         vec![
             (
-                STATUS.to_string(),
+                ROLLOUT_STATUS_PATH.to_string(),
                 "application/merge-patch+json".to_string(),
                 json!({"status": {"pauseConditions": null}})
             ),
             (
-                ROLLOUT.to_string(),
+                ROLLOUT_PATH.to_string(),
                 "application/merge-patch+json".to_string(),
                 json!({"spec": {"paused": false}})
             ),
@@ -93,7 +76,7 @@ async fn promote_sends_the_plugins_patches() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn promote_full_abort_and_retry() {
-    let server = api(&paused()).await;
+    let server = api(&paused_blue_green()).await;
     run(&server, &["promote", "backend", "--full"]).success();
     run(&server, &["abort", "backend"])
         .success()
@@ -107,16 +90,25 @@ async fn promote_full_abort_and_retry() {
     assert_eq!(
         bodies,
         vec![
-            (STATUS.to_string(), json!({"status": {"promoteFull": true}})),
-            (STATUS.to_string(), json!({"status": {"abort": true}})),
-            (STATUS.to_string(), json!({"status": {"abort": false}})),
+            (
+                ROLLOUT_STATUS_PATH.to_string(),
+                json!({"status": {"promoteFull": true}})
+            ),
+            (
+                ROLLOUT_STATUS_PATH.to_string(),
+                json!({"status": {"abort": true}})
+            ),
+            (
+                ROLLOUT_STATUS_PATH.to_string(),
+                json!({"status": {"abort": false}})
+            ),
         ]
     );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn undo_replaces_the_template() {
-    let server = api(&paused()).await;
+    let server = api(&paused_blue_green()).await;
     let rs = |name: &str, revision: &str, image: &str| {
         json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
             "metadata": {"name": format!("backend-{name}"), "namespace": "acme",
@@ -138,7 +130,7 @@ async fn undo_replaces_the_template() {
     assert_eq!(
         patches(&server).await,
         vec![(
-            ROLLOUT.to_string(),
+            ROLLOUT_PATH.to_string(),
             "application/json-patch+json".to_string(),
             json!([{"op": "replace", "path": "/spec/template", "value": {
                 "metadata": {"labels": {"app": "backend"}},
@@ -156,7 +148,7 @@ async fn undo_replaces_the_template() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn status_as_text_and_json() {
-    let server = api(&paused()).await;
+    let server = api(&paused_blue_green()).await;
     let out = run(&server, &["status", "backend"]).success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(

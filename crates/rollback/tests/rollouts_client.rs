@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ferry_rollback::rollouts::{Command, RolloutClient, RolloutError, Settled};
+use ferry_test_support::rollouts::{ROLLOUT_PATH, ROLLOUT_STATUS_PATH, paused_blue_green};
 use http::{Request, Response};
 use kube::client::Body;
 use serde_json::{Value, json};
@@ -67,24 +68,6 @@ async fn collect(body: Body) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-const ROLLOUT: &str = "/apis/argoproj.io/v1alpha1/namespaces/acme/rollouts/backend";
-const STATUS: &str = "/apis/argoproj.io/v1alpha1/namespaces/acme/rollouts/backend/status";
-
-fn paused_blue_green() -> Value {
-    json!({
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
-        "metadata": {"name": "backend", "namespace": "acme", "generation": 3, "uid": "u-1"},
-        "spec": {"paused": true, "selector": {"matchLabels": {"app": "backend"}},
-            "strategy": {"blueGreen": {"activeService": "backend", "autoPromotionEnabled": false}},
-            "template": {"metadata": {"labels": {"app": "backend"}},
-                "spec": {"containers": [{"name": "backend", "image": "r.example/backend:1.4.0"}]}}},
-        "status": {"observedGeneration": "3", "currentPodHash": "new", "stableRS": "old",
-            "phase": "Paused", "message": "BlueGreenPause",
-            "blueGreen": {"activeSelector": "old", "previewSelector": "new"},
-            "pauseConditions": [{"reason": "BlueGreenPause", "startTime": "2026-11-25T10:00:00Z"}]}
-    })
-}
-
 fn path(seen: &Seen) -> &str {
     seen.uri.split('?').next().unwrap()
 }
@@ -103,9 +86,17 @@ async fn promote_patches_status_then_spec() {
     assert_eq!(
         calls,
         vec![
-            ("GET".to_string(), ROLLOUT, ""),
-            ("PATCH".to_string(), STATUS, "application/merge-patch+json"),
-            ("PATCH".to_string(), ROLLOUT, "application/merge-patch+json"),
+            ("GET".to_string(), ROLLOUT_PATH, ""),
+            (
+                "PATCH".to_string(),
+                ROLLOUT_STATUS_PATH,
+                "application/merge-patch+json"
+            ),
+            (
+                "PATCH".to_string(),
+                ROLLOUT_PATH,
+                "application/merge-patch+json"
+            ),
         ]
     );
     assert_eq!(log[1].body, json!({"status": {"pauseConditions": null}}));
@@ -132,9 +123,18 @@ async fn promote_full_and_abort_and_retry_patch_the_status_subresource() {
     assert_eq!(
         patches,
         vec![
-            (STATUS.to_string(), json!({"status": {"promoteFull": true}})),
-            (STATUS.to_string(), json!({"status": {"abort": true}})),
-            (STATUS.to_string(), json!({"status": {"abort": false}})),
+            (
+                ROLLOUT_STATUS_PATH.to_string(),
+                json!({"status": {"promoteFull": true}})
+            ),
+            (
+                ROLLOUT_STATUS_PATH.to_string(),
+                json!({"status": {"abort": true}})
+            ),
+            (
+                ROLLOUT_STATUS_PATH.to_string(),
+                json!({"status": {"abort": false}})
+            ),
         ]
     );
 }
@@ -143,7 +143,7 @@ async fn promote_full_and_abort_and_retry_patch_the_status_subresource() {
 async fn without_a_status_subresource_the_object_is_patched_whole() {
     let obj = paused_blue_green();
     let (client, log) = mock(Box::new(move |seen| {
-        if path(seen) == STATUS {
+        if path(seen) == ROLLOUT_STATUS_PATH {
             not_found()
         } else {
             (200, obj.clone())
@@ -163,15 +163,18 @@ async fn without_a_status_subresource_the_object_is_patched_whole() {
         patches,
         vec![
             (
-                STATUS.to_string(),
+                ROLLOUT_STATUS_PATH.to_string(),
                 json!({"status": {"pauseConditions": null}})
             ),
             (
-                ROLLOUT.to_string(),
+                ROLLOUT_PATH.to_string(),
                 json!({"spec": {"paused": false}, "status": {"pauseConditions": null}})
             ),
-            (STATUS.to_string(), json!({"status": {"abort": true}})),
-            (ROLLOUT.to_string(), json!({"status": {"abort": true}})),
+            (
+                ROLLOUT_STATUS_PATH.to_string(),
+                json!({"status": {"abort": true}})
+            ),
+            (ROLLOUT_PATH.to_string(), json!({"status": {"abort": true}})),
         ]
     );
 }
@@ -213,7 +216,10 @@ async fn undo_sends_a_json_patch_of_the_previous_template() {
         "/apis/apps/v1/namespaces/acme/replicasets?&labelSelector=app%3Dbackend"
     );
     let patch = &log[2];
-    assert_eq!((patch.method.as_str(), path(patch)), ("PATCH", ROLLOUT));
+    assert_eq!(
+        (patch.method.as_str(), path(patch)),
+        ("PATCH", ROLLOUT_PATH)
+    );
     assert_eq!(patch.content_type, "application/json-patch+json");
     assert_eq!(
         patch.body,

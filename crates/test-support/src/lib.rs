@@ -12,6 +12,7 @@ pub mod git;
 pub mod github;
 pub mod http;
 pub mod registry;
+pub mod rollouts;
 
 /// The workspace root (the directory holding the top-level `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {
