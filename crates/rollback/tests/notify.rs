@@ -189,14 +189,11 @@ fn example(operation: &str) -> Option<Value> {
     Some(ferry_test_support::github::example(operation))
 }
 
-#[tokio::test]
-async fn github_gets_a_deployment_and_a_status_saying_what_happened() {
-    let (Some(deployment), Some(status)) = (
-        example("repos-create-deployment"),
-        example("repos-create-deployment-status"),
-    ) else {
-        return;
-    };
+/// A GitHub API answering one deployment and one status with the documented bodies (each
+/// expected once), and a client of `acme/shop-deploy` on it; `None` without conformance data.
+async fn deployments_api() -> Option<(MockServer, GithubClient)> {
+    let deployment = example("repos-create-deployment")?;
+    let status = example("repos-create-deployment-status")?;
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/repos/acme/shop-deploy/deployments"))
@@ -210,11 +207,16 @@ async fn github_gets_a_deployment_and_a_status_saying_what_happened() {
         .expect(1)
         .mount(&server)
         .await;
-    let mut config = GithubConfig::new("acme", "shop-deploy", Credentials::token("ghp_TEST"))
+    let config = GithubConfig::new("acme", "shop-deploy", Credentials::token("ghp_TEST"))
         .with_urls(server.uri(), format!("{}/graphql", server.uri()));
-    config.connect_timeout = None;
-    config.read_timeout = None;
-    let client = GithubClient::new(config).unwrap();
+    Some((server, GithubClient::new(config).unwrap()))
+}
+
+#[tokio::test]
+async fn github_gets_a_deployment_and_a_status_saying_what_happened() {
+    let Some((server, client)) = deployments_api().await else {
+        return;
+    };
     let outcome = rolled_back(StepResult::Pending {
         detail: "pull request #43 waits for review".into(),
     });
@@ -245,28 +247,9 @@ async fn github_gets_a_deployment_and_a_status_saying_what_happened() {
 
 #[tokio::test]
 async fn verified_is_a_success_and_long_descriptions_are_cut() {
-    let (Some(deployment), Some(status)) = (
-        example("repos-create-deployment"),
-        example("repos-create-deployment-status"),
-    ) else {
+    let Some((server, client)) = deployments_api().await else {
         return;
     };
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/repos/acme/shop-deploy/deployments"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(&deployment))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/repos/acme/shop-deploy/deployments/1/statuses"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(&status))
-        .mount(&server)
-        .await;
-    let mut config = GithubConfig::new("acme", "shop-deploy", Credentials::token("ghp_TEST"))
-        .with_urls(server.uri(), format!("{}/graphql", server.uri()));
-    config.connect_timeout = None;
-    config.read_timeout = None;
-    let client = GithubClient::new(config).unwrap();
     let many: BTreeMap<String, String> = (0..10)
         .map(|i| (format!("w{i}/c"), format!("r.example/service-{i}:1.0.{i}")))
         .collect();
