@@ -187,10 +187,12 @@ type Summary<T> = Arc<dyn Fn(Resolved) -> T + Send + Sync>;
 /// summary computed on the resolver thread ([`OverlayResolver::with_summary`]), so that a
 /// caller that keeps little of a resolution neither waits for it to be summarised nor frees
 /// its many allocations on another thread.
+///
+/// Dropping it closes the job queue: the thread frees its caches and ends on its own, without
+/// holding up the caller (nothing it does after the last result is observable).
 pub struct OverlayResolver<T = Resolved> {
-    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    jobs: std::sync::mpsc::Sender<Job>,
     outcomes: std::sync::mpsc::Receiver<std::thread::Result<T>>,
-    worker: Option<std::thread::JoinHandle<()>>,
     /// The overlays submitted whose results were not taken yet, oldest first.
     pending: std::collections::VecDeque<PathBuf>,
     summary: Summary<T>,
@@ -221,7 +223,8 @@ impl<T: Send + 'static> OverlayResolver<T> {
         let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
         let (outbox, outcomes) = std::sync::mpsc::channel::<std::thread::Result<T>>();
         let on_worker = Arc::clone(&summary);
-        let worker = std::thread::Builder::new()
+        // Detached: it ends when the job queue closes.
+        std::thread::Builder::new()
             .name("ferry-kustomize".into())
             .stack_size(model::PARSER_STACK_BYTES)
             .spawn(move || {
@@ -249,9 +252,8 @@ impl<T: Send + 'static> OverlayResolver<T> {
                 }
             })?;
         Ok(OverlayResolver {
-            jobs: Some(jobs),
+            jobs,
             outcomes,
-            worker: Some(worker),
             pending: std::collections::VecDeque::new(),
             summary,
         })
@@ -282,8 +284,8 @@ impl<T: Send + 'static> OverlayResolver<T> {
         root: &Path,
         overlay: &Path,
     ) -> Result<(), ResolveError> {
-        let jobs = self.jobs.as_ref().ok_or_else(|| gone(overlay))?;
-        jobs.send((source, root.to_path_buf(), overlay.to_path_buf()))
+        self.jobs
+            .send((source, root.to_path_buf(), overlay.to_path_buf()))
             .map_err(|_| gone(overlay))?;
         self.pending.push_back(overlay.to_path_buf());
         Ok(())
@@ -305,15 +307,6 @@ fn gone(overlay: &Path) -> ResolveError {
     ResolveError::Io {
         path: overlay.to_path_buf(),
         source: std::io::Error::other("the resolver thread is gone"),
-    }
-}
-
-impl<T> Drop for OverlayResolver<T> {
-    /// Closes the job queue; the thread frees its caches and ends on its own, without holding
-    /// up the caller (nothing it does after the last result is observable).
-    fn drop(&mut self) {
-        self.jobs = None;
-        self.worker.take();
     }
 }
 
