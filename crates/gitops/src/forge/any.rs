@@ -33,15 +33,6 @@ impl AnyForge {
             AnyForge::Github(f) => Some(f.client()),
         }
     }
-
-    /// Where changes go, as it may be shown: the remote (credentials redacted) or the GitHub
-    /// repository (`owner/name`).
-    pub fn location(&self) -> String {
-        match self {
-            AnyForge::Git(f) => f.remote_display().to_owned(),
-            AnyForge::Github(f) => f.client().repository(),
-        }
-    }
 }
 
 impl From<GitForge> for AnyForge {
