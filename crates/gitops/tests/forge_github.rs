@@ -1,5 +1,5 @@
 //! The GitHub forge against wiremock serving GitHub's documented and recorded response bodies
-//! from `../shared/conformance/github/`, over a real local git repository.
+//! from `fixtures/conformance/github/`, over a real local git repository.
 //!
 //! REST answers are the conformance bodies (only fields that must match, such as a commit id,
 //! are patched). GitHub documents no GraphQL answers; those are written here following the

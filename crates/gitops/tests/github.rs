@@ -1,5 +1,5 @@
 //! The GitHub client against wiremock serving GitHub's documented and recorded response bodies
-//! from `../shared/conformance/github/`.
+//! from `fixtures/conformance/github/`.
 //!
 //! GitHub documents no response body for the GraphQL mutations, nor for rate-limit answers,
 //! nor for `GET /repos/{owner}/{repo}/installation` and the installation token; those bodies

@@ -1,4 +1,4 @@
-//! Argo CD health conformance: every case in `shared/conformance/health/*.jsonl`.
+//! Argo CD health conformance: every case in `fixtures/conformance/health/*.jsonl`.
 //!
 //! Each line holds a Kubernetes object and the health Argo CD's tests expect for it. The status
 //! must match; the message must match wherever the line gives `expected_message` (the Lua suites

@@ -1,5 +1,5 @@
 //! The Kubernetes and Argo CD probes through kube's client, against a mock API server (tower-test)
-//! that serves real objects from ../shared/conformance/health.
+//! that serves real objects from fixtures/conformance/health.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -21,7 +21,7 @@
 //! The Argo CD resource actions on Rollouts (`resume`, `abort`, `retry`, `restart`,
 //! `promote-full`, `skip-current-step`, `pause`) and their discovery are pure functions on the
 //! object too ([`apply_action`], [`discover_actions`]); they follow the conformance cases in
-//! `../shared/conformance/rollouts/actions.jsonl`.
+//! `fixtures/conformance/rollouts/actions.jsonl`.
 
 use std::time::Duration;
 

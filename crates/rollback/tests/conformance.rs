@@ -1,5 +1,5 @@
 //! Argo CD's Rollout resource actions and their discovery, against
-//! `../shared/conformance/rollouts/actions.jsonl`.
+//! `fixtures/conformance/rollouts/actions.jsonl`.
 //!
 //! Comparison (as the suite's SOURCE.md recommends, stricter than upstream): deep equality of the
 //! whole object after removing `ignore_paths` from both sides, a key with a `null` value counting

@@ -1,5 +1,5 @@
 //! Rollback in Git through the GitHub forge, against wiremock answering with the bodies of
-//! `../shared/conformance/github/`: the revert is a pull request whose commit carries the
+//! `fixtures/conformance/github/`: the revert is a pull request whose commit carries the
 //! rollback trailer and whose body links the failed change and the evidence, with auto-merge
 //! landing that same message; the hold is a commit on the holds branch.
 

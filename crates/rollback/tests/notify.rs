@@ -1,5 +1,5 @@
 //! Notifications: the Slack webhook message and the GitHub deployment and status, against
-//! wiremock (GitHub answers with the documented bodies from ../shared/conformance/github).
+//! wiremock (GitHub answers with the documented bodies from fixtures/conformance/github).
 
 use std::collections::BTreeMap;
 use std::time::Duration;

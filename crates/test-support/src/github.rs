@@ -1,5 +1,5 @@
 //! GitHub's API as wiremock serves it to Ferry's tests: the documented and recorded response
-//! bodies of `../shared/conformance/github/`, GraphQL answers in the published schema's shapes
+//! bodies of `fixtures/conformance/github/`, GraphQL answers in the published schema's shapes
 //! (GitHub documents no examples for them), matchers, and a readable log of the requests made.
 //!
 //! Tests talk to the repository `o/r`; the pull request of a first change is the documented
@@ -25,7 +25,7 @@ pub const FIRST_CHANGE: [&str; 6] = [
     "graphql FerryEnableAutoMerge",
 ];
 
-/// `../shared/conformance/github`, or `None` (with a notice) outside CI when it is missing.
+/// `fixtures/conformance/github`, or `None` (with a notice) outside CI when it is missing.
 pub fn conformance() -> Option<PathBuf> {
     Some(crate::conformance_dir()?.join("github"))
 }

@@ -1,6 +1,6 @@
 //! Helpers shared by Ferry's test suites.
 //!
-//! Tests read upstream conformance data from `../shared/conformance` beside the checkout and call
+//! Tests read upstream conformance data from `fixtures/conformance` (missing data fails) and call
 //! real tools (`kubectl`, `git`, `docker-registry`). When one of them is missing, a test skips with
 //! a notice on a developer machine and fails when the `CI` environment variable is set, so CI can
 //! never pass by skipping.
@@ -40,18 +40,18 @@ fn missing<T>(what: &str) -> Option<T> {
     None
 }
 
-/// The `shared/conformance` directory beside the checkout, or `FERRY_CONFORMANCE_DIR` when set.
+/// The repository's copy of the upstream conformance data, `fixtures/conformance`.
 ///
-/// Returns `None` (after printing a notice) when it is missing outside CI; panics under CI.
+/// The data is part of the repository, so a missing directory is a broken checkout: this panics
+/// (it never skips). Always `Some`; the `Option` is kept only for existing callers.
 pub fn conformance_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("FERRY_CONFORMANCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("../shared/conformance"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        missing(&format!("conformance data at {}", dir.display()))
-    }
+    let dir = fixtures_dir().join("conformance");
+    assert!(
+        dir.is_dir(),
+        "conformance data is missing at {}: it is part of the repository",
+        dir.display()
+    );
+    Some(dir)
 }
 
 /// Reads a JSON Lines file below the conformance directory, one value per non-empty line.
