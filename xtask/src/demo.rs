@@ -23,6 +23,30 @@ use stand_in::{Cluster, Registry};
 const INTERVAL: Duration = Duration::from_millis(500);
 const FAILURES: u32 = 3;
 const CHECKS: u32 = 4;
+/// Every binary the demo runs, directly or as `ferry STEP` (which runs `ferry-STEP` beside
+/// `ferry`). `cargo xtask demo` builds exactly these (see `DEMO_PACKAGES` in `main.rs`, checked
+/// by its tests), and the demo refuses to run one that is not listed.
+pub(crate) const BINARIES: [&str; 8] = [
+    "ferry",
+    "ferry-set-image",
+    "ferry-tag",
+    "ferry-pr",
+    "ferry-promote",
+    "ferry-monitor",
+    "ferry-rollback",
+    "ferry-ledger",
+];
+
+/// The path of the demo binary `name` in `bins`; an error when `name` is not in [`BINARIES`].
+pub(crate) fn binary(bins: &Path, name: &str) -> Result<PathBuf> {
+    ensure!(
+        BINARIES.contains(&name),
+        "the demo runs `{name}`, which is not in demo::BINARIES (so `cargo xtask demo` does not \
+         build it)"
+    );
+    Ok(bins.join(name))
+}
+
 const ENVS: [(&str, &str); 3] = [
     ("dev", "infra/k8s/overlays/dev"),
     ("staging", "infra/k8s/overlays/staging"),
@@ -55,15 +79,7 @@ struct Demo {
 
 impl Demo {
     fn new(bins: &Path, work: &Path) -> Result<Demo> {
-        for bin in [
-            "ferry",
-            "ferry-tag",
-            "ferry-pr",
-            "ferry-promote",
-            "ferry-monitor",
-            "ferry-rollback",
-            "ferry-ledger",
-        ] {
+        for bin in BINARIES {
             ensure!(
                 bins.join(bin).is_file(),
                 "{} is missing; build the binaries first (`cargo build --bins`)",
@@ -76,7 +92,7 @@ impl Demo {
         crate::copy_dir(&crate::root().join("fixtures/blueprint"), &seed)?;
         // Offline: the database image comes from the registry stand-in too.
         registry.push("library/postgres", "16.4");
-        let status = Command::new(bins.join("ferry-set-image"))
+        let status = Command::new(binary(bins, "ferry-set-image")?)
             .arg(seed.join("infra/k8s/base"))
             .arg(format!("postgres={}/library/postgres:16.4", registry.host))
             .output()?;
@@ -88,7 +104,7 @@ impl Demo {
         // Offline: every environment pulls from the registry stand-in (same tags as the blueprint).
         for (env, tag) in [("dev", "1.3.3"), ("staging", "1.3.2"), ("prod", "1.3.1")] {
             for image in ["backend", "frontend"] {
-                let out = Command::new(bins.join("ferry-set-image"))
+                let out = Command::new(binary(bins, "ferry-set-image")?)
                     .arg(seed.join(format!("infra/k8s/overlays/{env}")))
                     .arg(format!(
                         "registry.example.com/acme/{image}={}/acme/{image}:{tag}",
@@ -509,7 +525,10 @@ impl Demo {
     }
 
     fn ferry_status(&self, args: &[&str]) -> Result<Output> {
-        Command::new(self.bins.join("ferry"))
+        if let Some(step) = args.first() {
+            binary(&self.bins, &format!("ferry-{step}"))?;
+        }
+        Command::new(binary(&self.bins, "ferry")?)
             .args(args)
             .current_dir(&self.checkout)
             .env_remove("GITHUB_OUTPUT")

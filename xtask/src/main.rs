@@ -70,31 +70,39 @@ pub(crate) fn build_release_bins(packages: &[&str]) -> Result<PathBuf> {
 fn demo(bin_dir: Option<PathBuf>) -> Result<()> {
     let bins = match bin_dir {
         Some(dir) => dir,
-        None => build_bins(&DEMO_BINS)?,
+        None => build_bins(&DEMO_PACKAGES)?,
     };
     demo::run(&bins)
 }
 
-/// The packages whose binaries the demo runs.
-const DEMO_BINS: [&str; 7] = [
+/// The packages holding the binaries the demo runs ([`demo::BINARIES`]); the binaries of
+/// `ferry-image` and `ferry-rollback` live in the packages `ferry-image-cli` and
+/// `ferry-rollback-cli` (the plain names are the libraries).
+const DEMO_PACKAGES: [&str; 8] = [
     "ferry",
+    "ferry-set-image",
     "ferry-tag",
     "ferry-pr",
     "ferry-promote",
     "ferry-monitor",
-    "ferry-rollback",
+    "ferry-rollback-cli",
     "ferry-ledger",
 ];
 
 /// Builds the debug binaries of `packages` and returns the directory holding them.
 fn build_bins(packages: &[&str]) -> Result<PathBuf> {
+    run(&mut build_command(packages))?;
+    Ok(target_dir().join("debug"))
+}
+
+/// `cargo build --quiet --locked -p PACKAGE…`: the build of [`build_bins`].
+fn build_command(packages: &[&str]) -> Command {
     let mut cmd = cargo();
     cmd.args(["build", "--quiet", "--locked"]);
     for p in packages {
         cmd.args(["-p", p]);
     }
-    run(&mut cmd)?;
-    Ok(target_dir().join("debug"))
+    cmd
 }
 
 fn target_dir() -> PathBuf {
@@ -135,4 +143,96 @@ fn ci() -> Result<()> {
         "warnings",
     ]))?;
     run(cargo().args(["test", "--workspace", "--locked"]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The packages a build command names with `-p`.
+    fn packages_of(cmd: &Command) -> Vec<String> {
+        let args: Vec<String> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        args.windows(2)
+            .filter(|w| w[0] == "-p")
+            .map(|w| w[1].clone())
+            .collect()
+    }
+
+    /// The binary targets of each workspace package, from `cargo metadata`.
+    fn binary_targets() -> std::collections::BTreeMap<String, Vec<String>> {
+        let out = cargo()
+            .args([
+                "metadata",
+                "--no-deps",
+                "--format-version",
+                "1",
+                "--offline",
+            ])
+            .current_dir(root())
+            .output()
+            .expect("run cargo metadata");
+        assert!(
+            out.status.success(),
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let metadata: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
+        let packages = metadata["packages"].as_array().expect("packages");
+        packages
+            .iter()
+            .map(|p| {
+                let bins = p["targets"]
+                    .as_array()
+                    .expect("targets")
+                    .iter()
+                    .filter(|t| {
+                        t["kind"]
+                            .as_array()
+                            .is_some_and(|k| k.contains(&"bin".into()))
+                    })
+                    .map(|t| t["name"].as_str().expect("target name").to_owned())
+                    .collect();
+                (p["name"].as_str().expect("package name").to_owned(), bins)
+            })
+            .collect()
+    }
+
+    /// On a fresh clone the demo runs only what its own build command built: every binary it
+    /// runs must be a binary target of a package that command names.
+    #[test]
+    fn the_demo_build_builds_every_binary_the_demo_runs() {
+        let targets = binary_targets();
+        let packages = packages_of(&build_command(&DEMO_PACKAGES));
+        assert_eq!(packages.len(), DEMO_PACKAGES.len());
+        for package in &packages {
+            assert!(
+                targets.get(package).is_some_and(|bins| !bins.is_empty()),
+                "the demo build names `{package}`, which has no binary target: {targets:?}"
+            );
+        }
+        for binary in demo::BINARIES {
+            let built_by: Vec<&String> = packages
+                .iter()
+                .filter(|p| targets[*p].iter().any(|b| b == binary))
+                .collect();
+            assert!(
+                !built_by.is_empty(),
+                "the demo runs `{binary}`, but none of {packages:?} has that binary target"
+            );
+        }
+    }
+
+    /// A `ferry STEP` of the demo outside [`demo::BINARIES`] is refused before it runs.
+    #[test]
+    fn the_demo_refuses_binaries_it_does_not_build() {
+        assert!(demo::binary(Path::new("/bin-dir"), "ferry-image").is_err());
+        assert_eq!(
+            demo::binary(Path::new("/bin-dir"), "ferry-pr").unwrap(),
+            Path::new("/bin-dir/ferry-pr")
+        );
+    }
 }

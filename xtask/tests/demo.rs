@@ -15,10 +15,11 @@ fn bin_dir() -> PathBuf {
 #[test]
 fn demo_runs_green() {
     let bins = bin_dir();
+    // What `cargo test --workspace` builds; `demo::BINARIES` of the xtask.
     let missing: Vec<&str> = [
         "ferry",
-        "ferry-tag",
         "ferry-set-image",
+        "ferry-tag",
         "ferry-pr",
         "ferry-promote",
         "ferry-monitor",
@@ -29,12 +30,10 @@ fn demo_runs_green() {
     .filter(|b| !bins.join(b).is_file())
     .collect();
     if !missing.is_empty() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "binaries not built in {}: {missing:?}",
+        ferry_test_support::skip_notice(&format!(
+            "binaries not built in {} ({missing:?}); run `cargo test --workspace`",
             bins.display()
-        );
-        eprintln!("skipping: build the binaries first ({missing:?} missing)");
+        ));
         return;
     }
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))

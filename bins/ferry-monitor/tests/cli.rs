@@ -154,23 +154,20 @@ fn usage_errors_exit_2() {
         .stderr(predicate::str::contains("failures must be at least 1"));
 }
 
-fn real(file: &str, id: &str) -> Option<Value> {
-    let cases = ferry_test_support::conformance_cases(&format!("health/{file}"))?;
-    cases
+/// A real object from the conformance data (panics when the data or the case is missing).
+fn real(file: &str, id: &str) -> Value {
+    ferry_test_support::conformance_cases(&format!("health/{file}"))
         .into_iter()
         .find(|c| c["id"] == id)
         .map(|c| c["object"].clone())
+        .unwrap_or_else(|| panic!("no case {id} in {file}"))
 }
 
 #[test]
 fn assess_reads_multi_document_files_and_lists() {
-    let (Some(deploy), Some(pod)) = (
-        real("argocd-builtin.jsonl", "TestDeploymentHealth/nginx"),
-        real("argocd-builtin.jsonl", "TestPod/pod-crashloop"),
-    ) else {
-        return;
-    };
-    let rollout = real("argocd-rollout.jsonl", "Rollout/suspended_userPause").unwrap();
+    let deploy = real("argocd-builtin.jsonl", "TestDeploymentHealth/nginx");
+    let pod = real("argocd-builtin.jsonl", "TestPod/pod-crashloop");
+    let rollout = real("argocd-rollout.jsonl", "Rollout/suspended_userPause");
     let dir = tempfile::tempdir().unwrap();
     // JSON is YAML, so `---` between JSON documents makes a multi-document YAML stream.
     let yaml = dir.path().join("objects.yaml");
@@ -344,12 +341,8 @@ fn sync_waits_for_the_revision_through_the_kubernetes_api() {
 
 #[test]
 fn watch_fails_fast_on_a_crash_looping_pod_of_the_new_revision() {
-    let (Some(deploy), Some(mut pod)) = (
-        real("argocd-builtin.jsonl", "TestDeploymentHealth/nginx"),
-        real("argocd-builtin.jsonl", "TestPod/pod-crashloop"),
-    ) else {
-        return;
-    };
+    let deploy = real("argocd-builtin.jsonl", "TestDeploymentHealth/nginx");
+    let mut pod = real("argocd-builtin.jsonl", "TestPod/pod-crashloop");
     pod["metadata"]["labels"] = json!({"app": "nginx", "pod-template-hash": "648fdd98d4"});
     let rs = json!({
         "apiVersion": "apps/v1", "kind": "ReplicaSet",

@@ -9,7 +9,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -28,9 +27,9 @@ use ferry_gitops::{
     CommitRequest, EnvironmentSpec, FileChange, Repo, Signature, VerificationRecord, build_ledger,
 };
 use ferry_test_support::github::{
-    self, FIRST_CHANGE, GRAPHQL_PATH, PullNode, calls, commit_answer, example, graphql,
-    graphql_error, holds_file_answer, json_of, mount_first_change, other_pull, recorded,
-    snapshot_answer, stale_answer,
+    FIRST_CHANGE, GRAPHQL_PATH, PullNode, calls, commit_answer, example, graphql, graphql_error,
+    holds_file_answer, json_of, mount_first_change, other_pull, recorded, snapshot_answer,
+    stale_answer,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, body_partial_json, method, path};
@@ -74,14 +73,6 @@ fn logs() -> &'static LogBuffer {
 
 fn log_text() -> String {
     String::from_utf8(logs().0.lock().unwrap().clone()).unwrap()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Conformance data.
-
-fn conformance() -> Option<PathBuf> {
-    logs();
-    github::conformance()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,9 +208,7 @@ fn seen() -> Arc<Mutex<Vec<ObjectId>>> {
 /// at most seven; the base's files are read locally.
 #[tokio::test]
 async fn a_first_dev_change_with_auto_merge_takes_six_requests() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let (repo, base) = TestRepo::blueprint();
     let base_hex = base.to_string();
     let server = MockServer::start().await;
@@ -302,9 +291,7 @@ async fn a_first_dev_change_with_auto_merge_takes_six_requests() {
 /// the change is rebuilt on the new base through a scratch branch, never reset to the base.
 #[tokio::test]
 async fn re_runs_are_idempotent_and_follow_a_moved_base() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let (repo, base) = TestRepo::blueprint();
     let base_hex = base.to_string();
     let server = MockServer::start().await;
@@ -430,9 +417,7 @@ async fn re_runs_are_idempotent_and_follow_a_moved_base() {
 /// their branches; other environments, other people's and forks' pull requests stay.
 #[tokio::test]
 async fn a_new_change_supersedes_the_older_ones_of_its_environment() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let (repo, base) = TestRepo::blueprint();
     let base_hex = base.to_string();
     let server = MockServer::start().await;
@@ -512,9 +497,7 @@ async fn a_new_change_supersedes_the_older_ones_of_its_environment() {
 /// changes are closed as out of date.
 #[tokio::test]
 async fn an_up_to_date_base_opens_nothing() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let (repo, base) = TestRepo::blueprint();
     let base_hex = base.to_string();
     let server = MockServer::start().await;
@@ -586,9 +569,7 @@ async fn an_up_to_date_base_opens_nothing() {
 /// recomputes the files from it and commits on top of it.
 #[tokio::test]
 async fn a_moved_base_is_recomputed_and_retried() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let (repo, first) = TestRepo::blueprint();
     repo.bump("staging", BACKEND, "1.3.4");
     let second = repo.commit_all("staging: backend 1.3.4", "Ada <ada@example.com>");
@@ -687,9 +668,7 @@ async fn mount_stale_branch(server: &MockServer, base_hex: &str) -> String {
 /// A branch that keeps moving exhausts the attempts; the branch the run made is deleted.
 #[tokio::test]
 async fn a_contended_branch_gives_up_and_leaves_nothing() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let (repo, base) = TestRepo::blueprint();
     let base_hex = base.to_string();
     let server = MockServer::start().await;
@@ -733,9 +712,7 @@ async fn a_contended_branch_gives_up_and_leaves_nothing() {
 /// is removed.
 #[tokio::test]
 async fn a_refusing_planner_stops_the_run_and_cleans_up() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let (repo, base) = TestRepo::blueprint();
     let base_hex = base.to_string();
     let server = MockServer::start().await;
@@ -773,9 +750,7 @@ async fn a_refusing_planner_stops_the_run_and_cleans_up() {
 /// A 502 is repeated by the client's backoff and the run goes on.
 #[tokio::test(start_paused = true)]
 async fn a_bad_gateway_is_retried() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let (repo, base) = TestRepo::blueprint();
     let server = MockServer::start().await;
     mount(
@@ -809,9 +784,7 @@ async fn a_bad_gateway_is_retried() {
 /// A secondary rate limit waits as long as `Retry-After` says, then sends the same request.
 #[tokio::test(start_paused = true)]
 async fn a_secondary_rate_limit_waits_for_retry_after() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let (repo, base) = TestRepo::blueprint();
     let server = MockServer::start().await;
     mount(
@@ -862,9 +835,7 @@ async fn a_secondary_rate_limit_waits_for_retry_after() {
 /// A repository without auto-merge: the pull request stays open, the run succeeds and says why.
 #[tokio::test]
 async fn auto_merge_refused_by_the_repository_is_a_warning() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let (repo, base) = TestRepo::blueprint();
     let server = MockServer::start().await;
     mount(
@@ -900,9 +871,7 @@ async fn auto_merge_refused_by_the_repository_is_a_warning() {
 /// carries that token; no secret reaches the output or the logs.
 #[tokio::test]
 async fn a_github_app_opens_the_change_with_an_installation_token() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let Some(openssl) = ferry_test_support::require_tool("openssl") else {
         return;
     };
@@ -1060,9 +1029,7 @@ async fn sync_fetches_a_base_commit_that_is_not_local() {
 
 #[tokio::test(start_paused = true)]
 async fn waits_until_merged_closed_or_timed_out() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let (repo, _) = TestRepo::blueprint();
     let server = MockServer::start().await;
     let open = example("pulls-get");
@@ -1330,9 +1297,7 @@ async fn holds_are_read_from_the_holds_branch() {
 /// compare-and-swap fail, and the update is applied again to the fresh list.
 #[tokio::test]
 async fn holds_are_updated_with_compare_and_swap() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let (repo, base) = TestRepo::blueprint();
     let base_hex = base.to_string();
     let server = MockServer::start().await;
@@ -1446,9 +1411,7 @@ async fn holds_are_updated_with_compare_and_swap() {
 
 #[tokio::test]
 async fn verifications_are_commit_statuses_checked_against_the_overlay() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let (repo, base) = TestRepo::blueprint();
     let base_hex = base.to_string();
     let local = Repo::open(repo.path()).unwrap();
@@ -1568,9 +1531,7 @@ async fn verifications_are_commit_statuses_checked_against_the_overlay() {
 /// it is merged directly, guarded by its head commit.
 #[tokio::test]
 async fn a_pull_request_in_clean_status_is_merged_at_once() {
-    if conformance().is_none() {
-        return;
-    }
+    logs();
     let (repo, base) = TestRepo::blueprint();
     let server = MockServer::start().await;
     mount(

@@ -13,7 +13,7 @@ use ferry_gitops::github::{
     GithubError, MergeMethod, MergeOptions, NewPullRequest, NewStatus, PullRequestUpdate,
     PullState, RetryPolicy, StatusState, verified_context,
 };
-use ferry_test_support::github::{self, conformance, example, graphql_error, json_of, read_json};
+use ferry_test_support::github::{self, example, graphql_error, json_of, read_json};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -72,9 +72,6 @@ fn auth_of(request: &Request) -> String {
 
 #[tokio::test]
 async fn finds_creates_updates_and_labels_pull_requests() {
-    if conformance().is_none() {
-        return;
-    }
     let server = MockServer::start().await;
     let listed = example("pulls-list");
     let branch = listed[0]["head"]["ref"].as_str().unwrap().to_owned();
@@ -180,9 +177,6 @@ async fn finds_creates_updates_and_labels_pull_requests() {
 
 #[tokio::test]
 async fn no_open_pull_for_another_branch() {
-    if conformance().is_none() {
-        return;
-    }
     let server = MockServer::start().await;
     // GitHub filters by head already; a stray answer for another branch is not taken.
     Mock::given(method("GET"))
@@ -199,9 +193,6 @@ async fn no_open_pull_for_another_branch() {
 
 #[tokio::test]
 async fn labels_match_the_recorded_exchange() {
-    if conformance().is_none() {
-        return;
-    }
     let (verb, route, body, status, response) = recorded("add-labels-to-issue", 1);
     let server = MockServer::start().await;
     Mock::given(method(verb.as_str()))
@@ -230,9 +221,6 @@ async fn labels_match_the_recorded_exchange() {
 
 #[tokio::test]
 async fn refs_match_the_recorded_exchanges() {
-    if conformance().is_none() {
-        return;
-    }
     let server = MockServer::start().await;
     let create = recorded("git-refs", 1);
     let update = recorded("git-refs", 2);
@@ -278,9 +266,6 @@ async fn refs_match_the_recorded_exchanges() {
 
 #[tokio::test]
 async fn branch_heads_and_missing_branches() {
-    if conformance().is_none() {
-        return;
-    }
     let server = MockServer::start().await;
     let found = example("git-get-ref");
     let (_, _, _, status, not_found) = recorded("branch-protection", 0);
@@ -317,9 +302,6 @@ async fn branch_heads_and_missing_branches() {
 
 #[tokio::test]
 async fn existing_refs_and_validation_errors_are_typed() {
-    if conformance().is_none() {
-        return;
-    }
     let server = MockServer::start().await;
     let (_, _, _, status, invalid) = recorded("errors", 0);
     assert_eq!(status, 422);
@@ -448,9 +430,6 @@ async fn a_moved_branch_is_a_conflict() {
 
 #[tokio::test]
 async fn documented_graphql_errors_are_reported() {
-    if conformance().is_none() {
-        return;
-    }
     let errors = read_json("graphql-errors.json");
     for example in errors["examples"].as_array().unwrap() {
         let server = MockServer::start().await;
@@ -554,9 +533,6 @@ async fn enables_auto_merge_or_says_why_not() {
 
 #[tokio::test]
 async fn closes_a_superseded_pull_with_a_comment_then_deletes_its_branch() {
-    if conformance().is_none() {
-        return;
-    }
     let server = MockServer::start().await;
     let mut closed = example("pulls-update");
     closed["state"] = json!("closed");
@@ -599,9 +575,6 @@ async fn closes_a_superseded_pull_with_a_comment_then_deletes_its_branch() {
 
 #[tokio::test]
 async fn statuses_match_the_recorded_exchanges() {
-    if conformance().is_none() {
-        return;
-    }
     let server = MockServer::start().await;
     let (verb, route, sent, status, created) = recorded("create-status", 0);
     let (list_verb, list_route, _, list_status, listed) = recorded("create-status", 2);
@@ -665,9 +638,6 @@ async fn long_status_descriptions_are_cut_to_140_characters() {
 
 #[tokio::test(start_paused = true)]
 async fn secondary_rate_limit_waits_for_retry_after() {
-    if conformance().is_none() {
-        return;
-    }
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/repos/o/r/pulls"))
@@ -712,9 +682,6 @@ async fn secondary_rate_limit_waits_for_retry_after() {
 
 #[tokio::test(start_paused = true)]
 async fn exhausted_primary_limit_waits_until_reset() {
-    if conformance().is_none() {
-        return;
-    }
     let server = MockServer::start().await;
     let reset = jiff::Timestamp::now().as_second() + 20;
     Mock::given(method("GET"))
@@ -749,9 +716,6 @@ async fn exhausted_primary_limit_waits_until_reset() {
 
 #[tokio::test(start_paused = true)]
 async fn server_errors_are_retried_with_backoff() {
-    if conformance().is_none() {
-        return;
-    }
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/repos/o/r/pulls/1347"))
@@ -825,9 +789,6 @@ async fn retries_are_bounded_in_count_and_time() {
 
 #[tokio::test(start_paused = true)]
 async fn waits_for_a_merge() {
-    if conformance().is_none() {
-        return;
-    }
     let server = MockServer::start().await;
     let open = example("pulls-get");
     let mut merged = open.clone();
@@ -883,9 +844,6 @@ fn app_key() -> Option<Vec<u8>> {
 
 #[tokio::test]
 async fn github_app_exchanges_a_jwt_for_an_installation_token() {
-    if conformance().is_none() {
-        return;
-    }
     let Some(key) = app_key() else { return };
     let server = MockServer::start().await;
     let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
@@ -1157,9 +1115,6 @@ async fn graphql_rate_limit_is_waited_out() {
 
 #[tokio::test]
 async fn merges_directly_with_the_documented_answers() {
-    if conformance().is_none() {
-        return;
-    }
     let merge = read_json("pulls-merge.json");
     let documented = |status: u64| -> Value {
         merge["error_examples"]
@@ -1268,9 +1223,6 @@ async fn a_concurrently_opened_pull_request_is_typed() {
 /// The calls of a first dev change with auto-merge fit in seven requests.
 #[tokio::test]
 async fn a_first_change_with_auto_merge_takes_seven_requests() {
-    if conformance().is_none() {
-        return;
-    }
     let server = MockServer::start().await;
     let base = example("git-get-ref");
     let base_sha = base["object"]["sha"].as_str().unwrap().to_owned();

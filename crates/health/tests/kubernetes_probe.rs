@@ -13,14 +13,14 @@ use kube::client::Body;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-/// A real object from the conformance data, or `None` (with a notice) when the data is absent.
-fn real(file: &str, id: &str) -> Option<Value> {
-    let cases = ferry_test_support::conformance_cases(&format!("health/{file}"))?;
+/// A real object from the conformance data (panics when the data or the case is missing).
+fn real(file: &str, id: &str) -> Value {
+    let cases = ferry_test_support::conformance_cases(&format!("health/{file}"));
     let case = cases
         .into_iter()
         .find(|c| c["id"] == id)
         .unwrap_or_else(|| panic!("no case {id} in {file}"));
-    Some(case["object"].clone())
+    case["object"].clone()
 }
 
 /// What the mock API answers to one request.
@@ -104,8 +104,8 @@ const PODS: &str = "/api/v1/namespaces/default/pods";
 
 /// The real nginx Deployment, its new ReplicaSet (named in its Progressing condition), and a
 /// real pod relabelled as a pod of that ReplicaSet.
-fn nginx(pod_id: &str) -> Option<(Value, Value, Value)> {
-    let deploy = real("argocd-builtin.jsonl", "TestDeploymentHealth/nginx")?;
+fn nginx(pod_id: &str) -> (Value, Value, Value) {
+    let deploy = real("argocd-builtin.jsonl", "TestDeploymentHealth/nginx");
     let rs = json!({
         "apiVersion": "apps/v1", "kind": "ReplicaSet",
         "metadata": {"name": "nginx-deployment-648fdd98d4", "namespace": "default",
@@ -115,9 +115,9 @@ fn nginx(pod_id: &str) -> Option<(Value, Value, Value)> {
                 "name": "nginx-deployment", "uid": deploy["metadata"]["uid"]}]},
         "spec": {"replicas": 1}, "status": {"replicas": 1}
     });
-    let mut pod = real("argocd-builtin.jsonl", pod_id)?;
+    let mut pod = real("argocd-builtin.jsonl", pod_id);
     pod["metadata"]["labels"] = json!({"app": "nginx", "pod-template-hash": "648fdd98d4"});
-    Some((deploy, rs, pod))
+    (deploy, rs, pod)
 }
 
 /// An API that serves the Deployment, its ReplicaSet and one pod.
@@ -143,9 +143,7 @@ fn probe(client: kube::Client) -> WorkloadProbe {
 
 #[tokio::test]
 async fn a_healthy_deployment_with_running_pods_passes() {
-    let Some((deploy, rs, pod)) = nginx("TestPod/pod-running-restart-always") else {
-        return;
-    };
+    let (deploy, rs, pod) = nginx("TestPod/pod-running-restart-always");
     let (client, log) = deployment_api(&deploy, rs, pod);
     let obs = probe(client).check().await;
     assert_eq!(obs.outcome, Outcome::Pass, "{}", obs.message);
@@ -163,9 +161,7 @@ async fn a_healthy_deployment_with_running_pods_passes() {
 
 #[tokio::test]
 async fn nothing_is_judged_before_the_controller_observes_the_generation() {
-    let Some((mut deploy, rs, pod)) = nginx("TestPod/pod-crashloop") else {
-        return;
-    };
+    let (mut deploy, rs, pod) = nginx("TestPod/pod-crashloop");
     deploy["metadata"]["generation"] = json!(2);
     let (client, log) = deployment_api(&deploy, rs, pod);
     let obs = probe(client).check().await;
@@ -179,9 +175,7 @@ async fn nothing_is_judged_before_the_controller_observes_the_generation() {
 
 #[tokio::test]
 async fn a_crash_looping_pod_of_the_new_revision_fails_fast() {
-    let Some((deploy, rs, pod)) = nginx("TestPod/pod-crashloop") else {
-        return;
-    };
+    let (deploy, rs, pod) = nginx("TestPod/pod-crashloop");
     let (client, _) = deployment_api(&deploy, rs, pod);
     let obs = probe(client).check().await;
     assert_eq!(obs.outcome, Outcome::Fail);
@@ -227,11 +221,11 @@ async fn api_errors_are_errors_and_a_missing_workload_is_no_data() {
 
 /// The real blue-green Rollout, moved on to a new revision and paused by its controller for
 /// promotion, as Argo Rollouts leaves it when `autoPromotionEnabled: false`.
-fn paused_blue_green() -> Option<Value> {
+fn paused_blue_green() -> Value {
     let mut ro = real(
         "argocd-rollout.jsonl",
         "Rollout/bluegreen/healthy_servingActiveService",
-    )?;
+    );
     ro["metadata"]["generation"] = json!(3);
     ro["spec"]["strategy"]["blueGreen"]["autoPromotionEnabled"] = json!(false);
     let status = &mut ro["status"];
@@ -243,14 +237,12 @@ fn paused_blue_green() -> Option<Value> {
     status["controllerPause"] = json!(true);
     status["phase"] = json!("Paused");
     status["message"] = json!("BlueGreenPause");
-    Some(ro)
+    ro
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_blue_green_rollout_paused_for_promotion_is_expected_not_failing() {
-    let Some(ro) = paused_blue_green() else {
-        return;
-    };
+    let ro = paused_blue_green();
     assert_eq!(
         ferry_health::assess(&ro).map(|h| h.status),
         Some(ferry_health::HealthStatus::Suspended),
@@ -263,7 +255,7 @@ async fn a_blue_green_rollout_paused_for_promotion_is_expected_not_failing() {
         "blue-green Rollout paused for promotion (the expected state)"
     );
 
-    let mut pod = real("argocd-builtin.jsonl", "TestPod/pod-running-restart-always").unwrap();
+    let mut pod = real("argocd-builtin.jsonl", "TestPod/pod-running-restart-always");
     pod["metadata"]["labels"] =
         json!({"app": "guestbook", "rollouts-pod-template-hash": "7d9b6c8f5"});
     let path = format!(
@@ -295,11 +287,9 @@ async fn a_blue_green_rollout_paused_for_promotion_is_expected_not_failing() {
 
 #[tokio::test(start_paused = true)]
 async fn a_crash_loop_is_unhealthy_on_the_first_watch_event_that_shows_it() {
-    let Some((deploy, rs, healthy)) = nginx("TestPod/pod-running-restart-always") else {
-        return;
-    };
-    let (_, _, crashing) = nginx("TestPod/pod-crashloop").unwrap();
-    let (_, _, pulling) = nginx("TestPod/pod-imagepullbackoff").unwrap();
+    let (deploy, rs, healthy) = nginx("TestPod/pod-running-restart-always");
+    let (_, _, crashing) = nginx("TestPod/pod-crashloop");
+    let (_, _, pulling) = nginx("TestPod/pod-imagepullbackoff");
     // The watch answers 75 s after it starts: first a healthy pod, then the crash loop, then
     // another bad pod that must not matter.
     let events = watch(
@@ -337,12 +327,10 @@ async fn a_crash_loop_is_unhealthy_on_the_first_watch_event_that_shows_it() {
 
 #[test]
 fn pod_signals_of_real_pods() {
-    let Some(crash) = real("argocd-builtin.jsonl", "TestPod/pod-crashloop") else {
-        return;
-    };
-    let pull = real("argocd-builtin.jsonl", "TestPod/pod-imagepullbackoff").unwrap();
-    let running = real("argocd-builtin.jsonl", "TestPod/pod-running-restart-always").unwrap();
-    let pending = real("argocd-builtin.jsonl", "TestPod/pod-pending").unwrap();
+    let crash = real("argocd-builtin.jsonl", "TestPod/pod-crashloop");
+    let pull = real("argocd-builtin.jsonl", "TestPod/pod-imagepullbackoff");
+    let running = real("argocd-builtin.jsonl", "TestPod/pod-running-restart-always");
+    let pending = real("argocd-builtin.jsonl", "TestPod/pod-pending");
     assert!(pod_signal(&crash).unwrap().contains("CrashLoopBackOff"));
     assert!(pod_signal(&pull).unwrap().contains("ImagePullBackOff"));
     assert_eq!(pod_signal(&running), None);
@@ -425,12 +413,11 @@ fn an_application_still_on_the_old_revision_is_not_yet_synced() {
     );
 
     // The real object without an operation.
-    if let Some(real_app) = real(
+    let real_app = real(
         "argocd-builtin.jsonl",
         "TestApplication/application-healthy",
-    ) {
-        assert_eq!(judge_application(&real_app, NEW).0, Outcome::Waiting);
-    }
+    );
+    assert_eq!(judge_application(&real_app, NEW).0, Outcome::Waiting);
 }
 
 #[test]

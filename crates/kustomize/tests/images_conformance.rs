@@ -138,9 +138,7 @@ fn build_case(case: &Value, id: &str) {
 
 #[test]
 fn imagetag_cases() {
-    let Some(cases) = conformance_cases("kustomize/imagetag.jsonl") else {
-        return;
-    };
+    let cases = conformance_cases("kustomize/imagetag.jsonl");
     assert_eq!(cases.len(), 40);
     let mut ran = 0;
     for case in &cases {
@@ -159,9 +157,7 @@ fn imagetag_cases() {
 
 #[test]
 fn match_and_split_cases() {
-    let Some(cases) = conformance_cases("kustomize/image-match-split.jsonl") else {
-        return;
-    };
+    let cases = conformance_cases("kustomize/image-match-split.jsonl");
     assert_eq!(cases.len(), 17);
     for case in &cases {
         let id = case["id"].as_str().unwrap();

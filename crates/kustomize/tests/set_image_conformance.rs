@@ -11,9 +11,7 @@ fn entry(value: &Value) -> ImageEntry {
 
 #[test]
 fn setimage_cases() {
-    let Some(cases) = ferry_test_support::conformance_cases("kustomize/setimage.jsonl") else {
-        return;
-    };
+    let cases = ferry_test_support::conformance_cases("kustomize/setimage.jsonl");
     assert_eq!(cases.len(), 25);
     let mut checked = 0;
     for case in &cases {

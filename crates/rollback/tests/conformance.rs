@@ -8,7 +8,7 @@
 use ferry_rollback::rollouts::{apply_action, discover_actions};
 use serde_json::{Map, Value};
 
-fn cases() -> Option<Vec<Value>> {
+fn cases() -> Vec<Value> {
     ferry_test_support::conformance_cases("rollouts/actions.jsonl")
 }
 
@@ -43,7 +43,7 @@ fn remove_path(v: &mut Value, dotted: &str) {
 
 #[test]
 fn every_action_case_passes() {
-    let Some(cases) = cases() else { return };
+    let cases = cases();
     let now: jiff::Timestamp = "2026-11-25T10:00:00Z".parse().unwrap();
     let mut ran = 0;
     for case in cases.iter().filter(|c| c["type"] == "action") {
@@ -65,7 +65,7 @@ fn every_action_case_passes() {
 
 #[test]
 fn restart_writes_the_time() {
-    let Some(cases) = cases() else { return };
+    let cases = cases();
     let case = cases
         .iter()
         .find(|c| c["action"] == "restart")
@@ -77,7 +77,7 @@ fn restart_writes_the_time() {
 
 #[test]
 fn every_discovery_case_returns_exactly_the_listed_actions() {
-    let Some(cases) = cases() else { return };
+    let cases = cases();
     let mut ran = 0;
     for case in cases.iter().filter(|c| c["type"] == "discovery") {
         let id = case["id"].as_str().unwrap();

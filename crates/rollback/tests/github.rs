@@ -13,8 +13,8 @@ use ferry_gitops::{ObjectId, Repo};
 use ferry_rollback::actions::{RevertRequest, hold, revert_in_git};
 use ferry_rollback::policy::{Target, image_changes};
 use ferry_test_support::github::{
-    FIRST_CHANGE, GRAPHQL_PATH, calls, commit_answer, conformance, example, graphql,
-    holds_file_answer, json_of, mount_first_change,
+    FIRST_CHANGE, GRAPHQL_PATH, calls, commit_answer, example, graphql, holds_file_answer, json_of,
+    mount_first_change,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path};
@@ -52,9 +52,6 @@ fn decoded(addition: &Value) -> String {
 
 #[test]
 fn a_revert_is_a_pull_request_that_lands_with_its_trailer_and_the_hold_a_commit() {
-    if conformance().is_none() {
-        return;
-    }
     let Some((dir, bare, good, bad)) = world() else {
         return;
     };

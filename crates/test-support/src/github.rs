@@ -25,16 +25,16 @@ pub const FIRST_CHANGE: [&str; 6] = [
     "graphql FerryEnableAutoMerge",
 ];
 
-/// `fixtures/conformance/github`, or `None` (with a notice) outside CI when it is missing.
-pub fn conformance() -> Option<PathBuf> {
-    Some(crate::conformance_dir()?.join("github"))
+/// `fixtures/conformance/github` (panics when the conformance data is missing).
+pub fn conformance() -> PathBuf {
+    crate::conformance_dir().join("github")
 }
 
-/// A JSON file below the GitHub conformance directory (which the caller checked exists).
+/// A JSON file below the GitHub conformance directory; panics when it is missing.
 pub fn read_json(rel: &str) -> Value {
-    let path = conformance().expect("checked by the caller").join(rel);
+    let path = conformance().join(rel);
     let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        .unwrap_or_else(|e| panic!("cannot read conformance data {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
