@@ -19,7 +19,6 @@ use ferry_cli::Format;
 use ferry_cli::forge::{self, ForgeArgs, Setup};
 use ferry_config::{ForgeKind, parse_duration};
 use ferry_gitops::forge::Forge;
-use ferry_gitops::forge::git::redact_credentials;
 use ferry_gitops::gates::Hold;
 use ferry_gitops::github::GithubClient;
 use ferry_gitops::ledger::{EnvLedger, Ledger, VerifiedSet};
@@ -764,7 +763,7 @@ async fn rollback<F: Forge>(
                 }
                 // 2. Git.
                 let evidence = evidence_url(args);
-                let remote = redact_credentials(&setup.remote);
+                let remote = ferry_redact::redact_url(&setup.remote);
                 let failed_link = failed_change(github, &remote, env, &to.failed_commit);
                 let request = RevertRequest {
                     env: &env_name,

@@ -69,7 +69,18 @@ pub fn setup(args: &ForgeArgs) -> Result<Setup> {
     };
     let mut config = Config::load(&path).map_err(|e| anyhow!("{e}"))?;
     if let Some(base) = &args.base {
+        ferry_config::check_branch(base)
+            .map_err(|reason| anyhow!("--base: invalid branch name {base:?}: {reason}"))?;
         config.forge.base_branch = base.clone();
+    }
+    if let Some(remote) = &args.remote {
+        ferry_config::check_remote(remote).map_err(|reason| {
+            anyhow!(
+                "--remote: invalid remote {:?}: {reason}; give a remote name (e.g. \"origin\") \
+                 or a URL or path git can push to",
+                ferry_redact::redact_url(remote)
+            )
+        })?;
     }
     let repo_dir = args.repo.clone().unwrap_or_else(|| config.root.clone());
     Ok(Setup {
@@ -311,6 +322,7 @@ fn forge_code(f: &ForgeError) -> (u8, &'static str) {
             }
         }
         ForgeError::UnknownChange(_) => (2, "unknown-change"),
+        ForgeError::InvalidRemote { .. } | ForgeError::NoRemote { .. } => (2, "usage"),
         ForgeError::Contended { .. } => (3, "contended"),
         ForgeError::Git(_) => (3, "git"),
         _ => (3, "forge"),

@@ -31,6 +31,7 @@
 
 mod duration;
 mod error;
+mod names;
 mod raw;
 mod validate;
 
@@ -39,6 +40,7 @@ use std::time::Duration;
 
 pub use duration::{DurationError, HumanDuration, format_duration, parse_duration};
 pub use error::{ConfigError, Diagnostic};
+pub use names::{check_branch, check_remote};
 
 /// The conventional file name, looked for by [`Config::discover`].
 pub const FILE_NAME: &str = "ferry.toml";

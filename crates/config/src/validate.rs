@@ -220,13 +220,13 @@ impl Check<'_> {
         let remote = match raw.git.and_then(|git| git.remote) {
             None => "origin".to_owned(),
             Some(remote) => {
-                let r = remote.get_ref();
-                if r.trim().is_empty() || r.trim() != r || r.starts_with('-') {
+                if let Err(reason) = crate::check_remote(remote.get_ref()) {
                     return self.error(
                         remote.span().start,
                         "forge.git.remote",
                         format!(
-                            "invalid remote {r:?}: give a remote name (e.g. \"origin\") or a URL or path git can push to"
+                            "invalid remote {:?}: {reason}; give a remote name (e.g. \"origin\") or a URL or path git can push to",
+                            ferry_redact::redact_url(remote.get_ref())
                         ),
                     );
                 }
@@ -694,7 +694,7 @@ fn is_name(s: &str) -> bool {
 }
 
 /// A branch name (or, with `prefix`, the start of one) git accepts.
-fn check_ref_part(s: &str, prefix: bool) -> Result<(), &'static str> {
+pub(crate) fn check_ref_part(s: &str, prefix: bool) -> Result<(), &'static str> {
     if s.is_empty() {
         return if prefix { Ok(()) } else { Err("it is empty") };
     }

@@ -547,6 +547,18 @@ fn images_and_forge_values() {
             "DIR/ferry.toml:12:15: forge.base-branch: invalid branch name \"my branch\": it must not contain spaces or any of ~ ^ : ? * [ \\",
         ),
         (
+            with("\n[forge.git]\nremote = \"--upload-pack=touch /tmp/PWNED\"\n"),
+            "DIR/ferry.toml:12:10: forge.git.remote: invalid remote \"--upload-pack=touch /tmp/PWNED\": it starts with `-`, so git would read it as an option; give a remote name (e.g. \"origin\") or a URL or path git can push to",
+        ),
+        (
+            with("\n[forge.git]\nremote = \"ext::sh -c touch% /tmp/PWNED\"\n"),
+            "DIR/ferry.toml:12:10: forge.git.remote: invalid remote \"ext::sh -c touch% /tmp/PWNED\": the `ext::` and `fd::` transports run commands; give a URL or path; give a remote name (e.g. \"origin\") or a URL or path git can push to",
+        ),
+        (
+            with("\n[forge.git]\nremote = \" https://bot:S3CRET@host/x.git\"\n"),
+            "DIR/ferry.toml:12:10: forge.git.remote: invalid remote \" https://***@host/x.git\": it starts or ends with whitespace; give a remote name (e.g. \"origin\") or a URL or path git can push to",
+        ),
+        (
             with("\n[forge]\nauthor = \"ferry@example.com\"\n"),
             "DIR/ferry.toml:12:10: forge.author: invalid author \"ferry@example.com\": write `Name <email>`, e.g. \"Ferry <ferry@example.com>\"",
         ),

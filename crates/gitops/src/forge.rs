@@ -167,6 +167,24 @@ pub enum ForgeError {
         /// What git said (stderr), without credentials.
         message: String,
     },
+    /// The remote would reach git as an option or run a command; nothing was run.
+    #[error(
+        "invalid remote {remote:?}: {reason}; give a remote name (e.g. \"origin\") or a URL or path git can push to"
+    )]
+    InvalidRemote {
+        /// The remote, without credentials.
+        remote: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The remote reads as a remote name, but the repository has none of that name.
+    #[error(
+        "the repository has no remote `{remote}`: add a remote (`git remote add {remote} URL`) or set `[forge.git] remote` in ferry.toml (or --remote) to a URL or path"
+    )]
+    NoRemote {
+        /// The remote name.
+        remote: String,
+    },
     /// The GitHub API failed.
     #[error(transparent)]
     Github(#[from] GithubError),

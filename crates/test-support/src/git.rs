@@ -176,3 +176,84 @@ pub fn clone(origin: &Path, dir: &Path, seconds: i64) -> std::path::PathBuf {
     );
     dir.to_path_buf()
 }
+
+/// Values of `--remote` (or `--base`) that make git run `touch marker` if they reach it as an
+/// option or a transport: `--upload-pack=…`, `--receive-pack=…`, `--exec=…` and `ext::…`.
+pub fn hostile_remotes(marker: &Path) -> Vec<String> {
+    let m = marker.display();
+    vec![
+        format!("--upload-pack=touch {m}"),
+        format!("--receive-pack=touch {m}"),
+        format!("--exec=touch {m}"),
+        format!("ext::sh -c touch% {m}"),
+    ]
+}
+
+/// Runs the binary `bin` with `args` in a clone of a blueprint origin (plain-git forge) once
+/// per hostile value (`--remote=V`, `--remote V` and `--base=V`, [`hostile_remotes`]) and
+/// asserts that each run exits 2 with a JSON error naming the flag, and that no command ran
+/// (the marker file never appears). Skips (with a notice) without git.
+///
+/// # Panics
+///
+/// When a run does not exit 2 or the marker appears.
+pub fn assert_hostile_remotes_refused(bin: &Path, args: &[&str]) {
+    if crate::require_tool("git").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let seed = tmp.path().join("seed");
+    copy_blueprint(&seed);
+    use_git_forge(&seed);
+    init_commit(&seed, "blueprint", 1_767_225_600);
+    let origin = tmp.path().join("origin.git");
+    bare_origin(&seed, &origin, 1_767_225_600);
+    let dir = clone(&origin, &tmp.path().join("clone"), 1_767_225_600);
+    let marker = tmp.path().join("PWNED");
+    for value in hostile_remotes(&marker) {
+        let forms = [
+            vec![format!("--remote={value}")],
+            vec!["--remote".to_owned(), value.clone()],
+            vec![format!("--base={value}")],
+        ];
+        for form in forms {
+            let out = Command::new(bin)
+                .current_dir(&dir)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("HOME", &dir)
+                .env_remove("GITHUB_TOKEN")
+                .env_remove("GITHUB_OUTPUT")
+                .args(args)
+                .args(["--format", "json"])
+                .args(&form)
+                .output()
+                .expect("the binary runs");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                !marker.exists(),
+                "{} {args:?} {form:?} ran a command\nstdout: {stdout}\nstderr: {stderr}",
+                bin.display()
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{} {args:?} {form:?}\nstdout: {stdout}\nstderr: {stderr}",
+                bin.display()
+            );
+            // `--remote --x=…` is refused by the argument parser itself.
+            if let Some((flag, _)) = form[0].split_once('=') {
+                assert!(
+                    stderr.contains(flag) && stderr.contains("invalid"),
+                    "{form:?}: the error names {flag}: {stderr}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        git(&origin, &["for-each-ref", "--format=%(refname)"], 1_767_225_600),
+        "refs/heads/main\n",
+        "the origin is unchanged"
+    );
+}

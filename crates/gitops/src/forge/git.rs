@@ -36,8 +36,6 @@ mod change;
 mod cli;
 mod records;
 
-pub use cli::redact_credentials;
-
 /// Where [`Forge::sync`] keeps the remote's refs in the local repository.
 pub const TRACKING_PREFIX: &str = "refs/ferry/remote/";
 /// The file of a change record's tree.
@@ -64,7 +62,7 @@ pub struct GitForgeOptions {
 impl std::fmt::Debug for GitForgeOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GitForgeOptions")
-            .field("remote", &redact_credentials(&self.remote))
+            .field("remote", &ferry_redact::redact_url(&self.remote))
             .field("base_branch", &self.base_branch)
             .field("branch_prefix", &self.branch_prefix)
             .field("signature", &self.signature)

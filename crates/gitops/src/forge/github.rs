@@ -154,14 +154,24 @@ impl GithubForge {
             .workdir()
             .unwrap_or_else(|| self.repo.gix().git_dir())
             .to_path_buf();
+        if let Err(reason) = ferry_config::check_remote(&self.options.remote) {
+            return Err(ForgeError::InvalidRemote {
+                remote: ferry_redact::redact_url(&self.options.remote),
+                reason: reason.to_owned(),
+            });
+        }
+        ferry_redact::register_url(&self.options.remote);
         let args = [
             "fetch",
             "--quiet",
             "--no-tags",
+            "--",
             self.options.remote.as_str(),
             self.options.base_branch.as_str(),
         ];
         let output = tokio::process::Command::new("git")
+            .arg("-c")
+            .arg("protocol.ext.allow=never")
             .arg("-C")
             .arg(&dir)
             .args(args)
@@ -170,13 +180,13 @@ impl GithubForge {
             .output()
             .await
             .map_err(|e| ForgeError::GitCommand {
-                args: args.join(" "),
+                args: ferry_redact::scrub(&args.join(" ")),
                 message: format!("cannot run git: {e}"),
             })?;
         if !output.status.success() {
             return Err(ForgeError::GitCommand {
-                args: args.join(" "),
-                message: scrub(String::from_utf8_lossy(&output.stderr).trim()),
+                args: ferry_redact::scrub(&args.join(" ")),
+                message: ferry_redact::scrub(String::from_utf8_lossy(&output.stderr).trim()),
             });
         }
         if self.repo.gix().has_object(commit) {
@@ -634,28 +644,6 @@ fn parse_oid(hex: &str) -> Result<ObjectId, ForgeError> {
     })
 }
 
-/// Removes credentials from URLs in git's messages (`https://user:secret@host` → `https://***@host`).
-fn scrub(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let (head, tail) = rest.split_at(i + 3);
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| c.is_whitespace() || c == '/' || c == '\'' || c == '"')
-            .unwrap_or(tail.len());
-        match tail[..end].rfind('@') {
-            Some(at) => {
-                out.push_str("***");
-                rest = &tail[at..];
-            }
-            None => rest = tail,
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 /// A short digest of an image set (`workload/container` → image): the first 12 hex digits of
 /// the SHA-256 of the sorted `key=image` lines. Commit status descriptions name it.
 pub fn image_set_digest(images: &BTreeMap<String, String>) -> String {
@@ -1001,15 +989,17 @@ mod tests {
     #[test]
     fn credentials_are_scrubbed_from_git_messages() {
         assert_eq!(
-            scrub("fatal: unable to access 'https://x-access-token:ghs_ABC@github.com/o/r/': 403"),
+            ferry_redact::scrub(
+                "fatal: unable to access 'https://x-access-token:ghs_ABC@github.com/o/r/': 403"
+            ),
             "fatal: unable to access 'https://***@github.com/o/r/': 403"
         );
         assert_eq!(
-            scrub("fatal: 'origin' does not appear to be a git repository"),
+            ferry_redact::scrub("fatal: 'origin' does not appear to be a git repository"),
             "fatal: 'origin' does not appear to be a git repository"
         );
         assert_eq!(
-            scrub("see https://github.com/o/r"),
+            ferry_redact::scrub("see https://github.com/o/r"),
             "see https://github.com/o/r"
         );
     }

@@ -5,46 +5,12 @@ use std::path::PathBuf;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
+use ferry_redact::RemoteUrl;
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
 
 use crate::forge::ForgeError;
 use crate::git::Repo;
-
-/// Replaces the user information of every URL in `text` (`scheme://user:password@host` →
-/// `scheme://***@host`), so a token in a remote URL never reaches a message or a log.
-pub fn redact_credentials(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let (head, tail) = rest.split_at(i + 3);
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| {
-                matches!(c, '/' | '?' | '#' | '\'' | '"' | '`' | '<' | '>') || c.is_whitespace()
-            })
-            .unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority.rfind('@') {
-            Some(at) => {
-                out.push_str("***");
-                out.push_str(&authority[at..]);
-            }
-            None => out.push_str(authority),
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The user information of a `scheme://userinfo@host/…` URL, when it has one.
-fn userinfo(url: &str) -> Option<&str> {
-    let (_, tail) = url.split_once("://")?;
-    let end = tail.find(['/', '?', '#']).unwrap_or(tail.len());
-    let (info, _) = tail[..end].rsplit_once('@')?;
-    (!info.is_empty()).then_some(info)
-}
 
 /// One ref of an atomic push: set `name` to `new` (`None`: delete it) if and only if the remote
 /// has it at `expected` (`None`: it must not exist).
@@ -86,9 +52,19 @@ pub(super) enum PushOutcome {
 /// Runs git for one local repository against one remote.
 pub(super) struct Git {
     git_dir: PathBuf,
-    remote: String,
+    remote: RemoteUrl,
     display: String,
-    secrets: Vec<String>,
+    /// Why the remote must not be used, found when the forge was made.
+    refused: Option<Refusal>,
+}
+
+/// Why a remote is not handed to git.
+#[derive(Debug, Clone)]
+enum Refusal {
+    /// It would reach git as an option or run a command ([`ferry_config::check_remote`]).
+    Invalid(&'static str),
+    /// It reads as a remote name, but the repository has no such remote.
+    NoSuchRemote,
 }
 
 impl std::fmt::Debug for Git {
@@ -100,8 +76,19 @@ impl std::fmt::Debug for Git {
     }
 }
 
+/// Whether git would read `remote` as the name of a configured remote (not a URL or a path).
+fn reads_as_name(remote: &str) -> bool {
+    !remote.is_empty()
+        && !remote.contains(['/', '\\', ':'])
+        && remote != "."
+        && remote != ".."
+        && !std::path::Path::new(remote).exists()
+}
+
 impl Git {
-    /// `remote` is a remote name of `repo` or a URL or path.
+    /// `remote` is a remote name of `repo` or a URL or path. The secrets of the remote (and of
+    /// a named remote's configured URLs) join the process-wide registry of
+    /// [`ferry_redact`], so no message shows them.
     pub fn new(repo: &Repo, remote: &str) -> Git {
         let git_dir = repo.gix().git_dir();
         let git_dir = git_dir
@@ -115,20 +102,20 @@ impl Git {
         };
         let url = configured("url");
         let push_url = configured("pushurl");
-        let mut secrets: Vec<String> = [Some(remote.to_owned()), url.clone(), push_url]
-            .iter()
-            .flatten()
-            .filter_map(|u| userinfo(u).map(str::to_owned))
-            .collect();
-        // Longest first, so a user name that is part of a password does not leave a remainder.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        secrets.dedup();
-        let display = redact_credentials(url.as_deref().unwrap_or(remote));
+        for u in [Some(remote.to_owned()), url.clone(), push_url].iter().flatten() {
+            ferry_redact::register_url(u);
+        }
+        let refused = match ferry_config::check_remote(remote) {
+            Err(reason) => Some(Refusal::Invalid(reason)),
+            Ok(()) if url.is_none() && reads_as_name(remote) => Some(Refusal::NoSuchRemote),
+            Ok(()) => None,
+        };
+        let display = ferry_redact::redact_url(url.as_deref().unwrap_or(remote));
         Git {
             git_dir,
-            remote: remote.to_owned(),
+            remote: RemoteUrl::new(remote),
             display,
-            secrets,
+            refused,
         }
     }
 
@@ -137,13 +124,9 @@ impl Git {
         &self.display
     }
 
-    /// `text` without the remote's credentials.
+    /// `text` without the remote's credentials (nor any other secret the process knows).
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for secret in &self.secrets {
-            out = out.replace(secret.as_str(), "***");
-        }
-        redact_credentials(&out)
+        ferry_redact::scrub(text)
     }
 
     fn error(&self, args: &[String], message: &str) -> ForgeError {
@@ -153,9 +136,25 @@ impl Git {
         }
     }
 
+    /// Refuses a remote that must not reach git, before anything runs.
+    fn check(&self) -> Result<(), ForgeError> {
+        match &self.refused {
+            None => Ok(()),
+            Some(Refusal::Invalid(reason)) => Err(ForgeError::InvalidRemote {
+                remote: self.display.clone(),
+                reason: (*reason).to_owned(),
+            }),
+            Some(Refusal::NoSuchRemote) => Err(ForgeError::NoRemote {
+                remote: self.display.clone(),
+            }),
+        }
+    }
+
     async fn run(&self, args: &[String]) -> Result<Output, ForgeError> {
         tracing::debug!(args = %self.redact(&args.join(" ")), "git");
         tokio::process::Command::new("git")
+            .arg("-c")
+            .arg("protocol.ext.allow=never")
             .arg("--git-dir")
             .arg(&self.git_dir)
             .args(args)
@@ -170,8 +169,9 @@ impl Git {
             .map_err(|e| self.error(args, &format!("cannot run git: {e}")))
     }
 
-    /// `git fetch --prune --no-tags <remote> <refspecs>`.
+    /// `git fetch --prune --no-tags -- <remote> <refspecs>`.
     pub async fn fetch(&self, refspecs: &[String]) -> Result<(), ForgeError> {
+        self.check()?;
         let mut args: Vec<String> = [
             "fetch",
             "--prune",
@@ -182,7 +182,8 @@ impl Git {
         ]
         .map(String::from)
         .to_vec();
-        args.push(self.remote.clone());
+        args.push("--".to_owned());
+        args.push(self.remote.expose().to_owned());
         args.extend(refspecs.iter().cloned());
         let out = self.run(&args).await?;
         if out.status.success() {
@@ -195,6 +196,7 @@ impl Git {
     /// One `git push --atomic --porcelain` of `updates`, each with its own
     /// `--force-with-lease`.
     pub async fn push(&self, updates: &[RefUpdate]) -> Result<PushOutcome, ForgeError> {
+        self.check()?;
         let mut args: Vec<String> = ["push", "--atomic", "--porcelain", "--no-follow-tags"]
             .map(String::from)
             .to_vec();
@@ -202,7 +204,8 @@ impl Git {
             let expected = u.expected.map(|id| id.to_string()).unwrap_or_default();
             args.push(format!("--force-with-lease={}:{expected}", u.name));
         }
-        args.push(self.remote.clone());
+        args.push("--".to_owned());
+        args.push(self.remote.expose().to_owned());
         for u in updates {
             let source = u.new.map(|id| id.to_string()).unwrap_or_default();
             args.push(format!("{source}:{}", u.name));
@@ -237,6 +240,7 @@ impl Git {
         let args = vec![
             "merge-base".to_owned(),
             "--is-ancestor".to_owned(),
+            "--".to_owned(),
             ancestor.to_string(),
             descendant.to_string(),
         ];
@@ -316,25 +320,6 @@ pub(super) fn backoff(attempt: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_user_information() {
-        assert_eq!(
-            redact_credentials("fatal: https://bot:ghp_secret@git.example.com/acme/gitops.git"),
-            "fatal: https://***@git.example.com/acme/gitops.git"
-        );
-        assert_eq!(
-            redact_credentials("'ssh://git@host:22/x' and https://host/y"),
-            "'ssh://***@host:22/x' and https://host/y"
-        );
-        assert_eq!(redact_credentials("/srv/git/x.git"), "/srv/git/x.git");
-        assert_eq!(
-            userinfo("https://bot:tok@host/x"),
-            Some("bot:tok"),
-            "userinfo"
-        );
-        assert_eq!(userinfo("https://host/x@y"), None);
-    }
 
     #[test]
     fn reads_push_results() {
