@@ -23,9 +23,7 @@ pub fn check_remote(remote: &str) -> Result<(), &'static str> {
     if remote.chars().any(char::is_control) {
         return Err("it contains a control character");
     }
-    let transport = remote
-        .split_once("::")
-        .map(|(t, _)| t.to_ascii_lowercase());
+    let transport = remote.split_once("::").map(|(t, _)| t.to_ascii_lowercase());
     if matches!(transport.as_deref(), Some("ext" | "fd")) {
         return Err("the `ext::` and `fd::` transports run commands; give a URL or path");
     }

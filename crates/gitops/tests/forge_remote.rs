@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use ferry_gitops::forge::git::{GitForge, GitForgeOptions};
 use ferry_gitops::forge::{Forge, ForgeError};
 use ferry_gitops::{Repo, Signature};
-use ferry_test_support::git::{bare_origin, clone, copy_blueprint, git, hostile_remotes, init_commit};
+use ferry_test_support::git::{
+    bare_origin, clone, copy_blueprint, git, hostile_remotes, init_commit,
+};
 use tempfile::TempDir;
 
 const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
@@ -68,7 +70,9 @@ fn hostile_remotes_never_reach_git() {
 
 #[test]
 fn malformed_credential_urls_never_show() {
-    let Some((_dir, runner)) = world() else { return };
+    let Some((_dir, runner)) = world() else {
+        return;
+    };
     let cases = [
         ("http://user:S3CRET/H@127.0.0.1:1/x.git", "S3CRET/H"),
         ("http://user:S3CRET/H@127.0.0.1:1/x.git", "S3CRET"),
@@ -99,7 +103,9 @@ fn malformed_credential_urls_never_show() {
 
 #[test]
 fn a_missing_origin_says_how_to_set_a_remote() {
-    let Some((_dir, runner)) = world() else { return };
+    let Some((_dir, runner)) = world() else {
+        return;
+    };
     git(&runner, &["remote", "remove", "origin"], T0);
     let forge = forge(&runner, "origin");
     let err = block_on(forge.sync()).expect_err("there is no origin");

@@ -196,7 +196,7 @@ mod tests {
             assert!(!out.contains(&basic[4..]), "{out}");
             assert!(out.contains(MASK), "{text} → {out}");
         }
-        assert_eq!(format!("{secrets:?}").contains("rd"), false);
+        assert!(!format!("{secrets:?}").contains("rd"));
     }
 
     #[test]
@@ -212,7 +212,10 @@ mod tests {
         let mut secrets = Secrets::new();
         secrets.add_url("https://bot:p%40ss%2Fword@host/x.git?access_token=tok123&ref=main");
         let out = secrets.scrub("git said: p@ss/word and tok123, bot:p%40ss%2Fword");
-        assert!(!out.contains("p@ss/word") && !out.contains("tok123"), "{out}");
+        assert!(
+            !out.contains("p@ss/word") && !out.contains("tok123"),
+            "{out}"
+        );
         assert!(!out.contains("p%40ss"), "{out}");
         assert!(out.contains("ref") || !out.contains("main"));
     }

@@ -186,10 +186,7 @@ mod tests {
     #[test]
     fn percent_coding_round_trips() {
         assert_eq!(percent_encode("a b/#?"), "a%20b%2F%23%3F");
-        assert_eq!(
-            percent_decode("a%20b%2F%23%3F").as_deref(),
-            Some("a b/#?")
-        );
+        assert_eq!(percent_decode("a%20b%2F%23%3F").as_deref(), Some("a b/#?"));
         assert_eq!(percent_decode("plain"), None);
         assert_eq!(percent_decode("bad%zz%4").as_deref(), Some("bad%zz%4"));
     }

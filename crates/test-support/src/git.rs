@@ -252,7 +252,11 @@ pub fn assert_hostile_remotes_refused(bin: &Path, args: &[&str]) {
         }
     }
     assert_eq!(
-        git(&origin, &["for-each-ref", "--format=%(refname)"], 1_767_225_600),
+        git(
+            &origin,
+            &["for-each-ref", "--format=%(refname)"],
+            1_767_225_600
+        ),
         "refs/heads/main\n",
         "the origin is unchanged"
     );

@@ -102,7 +102,10 @@ impl Git {
         };
         let url = configured("url");
         let push_url = configured("pushurl");
-        for u in [Some(remote.to_owned()), url.clone(), push_url].iter().flatten() {
+        for u in [Some(remote.to_owned()), url.clone(), push_url]
+            .iter()
+            .flatten()
+        {
             ferry_redact::register_url(u);
         }
         let refused = match ferry_config::check_remote(remote) {
