@@ -13,8 +13,12 @@ use serde_json::json;
 
 /// Exit code: a --check run found that the file would change.
 const EXIT_WOULD_CHANGE: u8 = 1;
+/// Exit code: a refusal (a read-only file without --force).
+const EXIT_REFUSED: u8 = 1;
 /// Exit code: bad usage or bad input.
 const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code: reading or writing failed (permissions, a full disk).
+const EXIT_IO: u8 = 3;
 
 /// Set image names, tags and digests in a kustomization without reformatting it.
 ///
@@ -24,8 +28,9 @@ const EXIT_BAD_INPUT: u8 = 2;
 /// DIGEST (for example `app=*:1.4.0` changes only the tag). Only the bytes of the changed entries
 /// change; comments, order, quoting, indentation and line endings stay as they are.
 ///
-/// Exit codes: 0 done (changed or already up to date), 1 --check found a change to make,
-/// 2 bad usage or bad input. With GITHUB_OUTPUT set, `changed=true|false` is appended to it.
+/// Exit codes: 0 done (changed or already up to date), 1 --check found a change to make or a
+/// read-only file was refused, 2 bad usage or bad input, 3 reading or writing failed. With
+/// GITHUB_OUTPUT set, `changed=true|false` is appended to it.
 #[derive(Debug, Parser)]
 #[command(
     version,
@@ -43,12 +48,16 @@ struct Cli {
     /// Write nothing; exit 1 when the file would change.
     #[arg(long)]
     check: bool,
+    /// Replace the file even when it is read-only (its mode and owner are kept).
+    #[arg(long, conflicts_with = "check")]
+    force: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
 
 struct Failure {
+    code: u8,
     message: String,
     file: Option<PathBuf>,
     line: Option<usize>,
@@ -58,6 +67,7 @@ struct Failure {
 impl Failure {
     fn usage(message: impl Into<String>) -> Failure {
         Failure {
+            code: EXIT_BAD_INPUT,
             message: message.into(),
             file: None,
             line: None,
@@ -72,14 +82,25 @@ impl From<FileEditError> for Failure {
             FileEditError::Edit { path, source } => {
                 (Some(path.clone()), source.line, source.column)
             }
-            FileEditError::Io { path, .. } | FileEditError::NotUtf8 { path } => {
-                (Some(path.clone()), None, None)
-            }
+            FileEditError::Io { path, .. }
+            | FileEditError::NotUtf8 { path }
+            | FileEditError::NotRegular { path }
+            | FileEditError::ReadOnly { path } => (Some(path.clone()), None, None),
             FileEditError::NotFound { dir } | FileEditError::Ambiguous { dir, .. } => {
                 (Some(dir.clone()), None, None)
             }
         };
+        let code = match &error {
+            FileEditError::ReadOnly { .. } => EXIT_REFUSED,
+            // A path that does not exist is the caller's mistake; anything else the system
+            // refused (permissions, a full disk) is an I/O failure.
+            FileEditError::Io { source, .. } if source.kind() != std::io::ErrorKind::NotFound => {
+                EXIT_IO
+            }
+            _ => EXIT_BAD_INPUT,
+        };
         Failure {
+            code,
             message: error.to_string(),
             file,
             line,
@@ -129,6 +150,9 @@ fn reference(entry: &ImageEntry) -> String {
     if let Some(tag) = &entry.new_tag {
         out.push(':');
         out.push_str(tag);
+    } else if let (Some(suffix), None) = (&entry.tag_suffix, &entry.digest) {
+        out.push_str(":<tag>");
+        out.push_str(suffix);
     }
     if let Some(digest) = &entry.digest {
         out.push('@');
@@ -171,6 +195,8 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
     let (target, edits) = plan(cli)?;
     let mode = if cli.check {
         WriteMode::Check
+    } else if cli.force {
+        WriteMode::Force
     } else {
         WriteMode::Write
     };
@@ -189,6 +215,14 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
                 spec.name,
                 if cli.check { "planned" } else { "added" },
                 similar.name
+            );
+        }
+    }
+    for entry in &outcome.after {
+        if entry.tag_suffix.is_some() && (entry.new_tag.is_some() || entry.digest.is_some()) {
+            eprintln!(
+                "warning: `images` entry `{}` has a tagSuffix, which kustomize ignores while the entry sets newTag or digest",
+                entry.name
             );
         }
     }
@@ -249,7 +283,7 @@ fn main() -> ExitCode {
                 );
             }
             eprintln!("error: {}", failure.message);
-            ExitCode::from(EXIT_BAD_INPUT)
+            ExitCode::from(failure.code)
         }
     }
 }

@@ -152,13 +152,34 @@ fn parse_value(text: &str, doc: &Doc) -> Result<Value, EditError> {
     if doc.root.is_none() {
         return Ok(Value::Null);
     }
-    serde_saphyr::from_str::<Value>(text).map_err(|e| {
-        let err = EditError::new(EditErrorKind::Yaml, format!("invalid YAML: {e}"));
-        match e.location() {
-            Some(loc) => err.at(loc.line() as usize, loc.column() as usize),
-            None => err,
+    serde_saphyr::from_str_with_options::<Value>(text, crate::model::options(false)).map_err(|e| {
+        let e = crate::model::YamlError::from_saphyr(&e);
+        let err = EditError::new(EditErrorKind::Yaml, format!("invalid YAML: {}", e.message));
+        match (e.line, e.column) {
+            (0, _) => err,
+            (line, column) => err.at(line as usize, column as usize),
         }
     })
+}
+
+/// Checks the whole file as kustomize and `ferry-validate` read it: unknown fields (with the
+/// closest known one) and values of the wrong type anywhere, not only in `images`.
+fn check_kustomization(text: &str) -> Result<(), EditError> {
+    crate::model::parse_kustomization(text)
+        .map(|_| ())
+        .map_err(|e| {
+            let err = EditError::new(
+                EditErrorKind::Invalid,
+                format!(
+                    "{}; kustomize refuses this file, so Ferry does not edit it",
+                    e.message
+                ),
+            );
+            match (e.line, e.column) {
+                (0, _) => err,
+                (line, column) => err.at(line as usize, column as usize),
+            }
+        })
 }
 
 fn images_json(value: &Value) -> Vec<Value> {
@@ -257,12 +278,18 @@ fn apply_one(text: &str, edit: &ImageEdit) -> Result<String, EditError> {
         return Ok(text.to_owned());
     }
     let edited = apply_ops(text, ops)?;
+    // Positions in the edited text would point at the wrong place in the user's file: only the
+    // problem is told.
     let edited_doc = parse_doc(&edited)
-        .map_err(|e| verify_failed(format!("the edited text does not parse ({e})")))?;
-    let edited_images = images_of(&edited_doc)
-        .map_err(|e| verify_failed(format!("the edited images list is not valid ({e})")))?;
+        .map_err(|e| verify_failed(format!("the edited text would not parse ({})", e.detail())))?;
+    let edited_images = images_of(&edited_doc).map_err(|e| {
+        verify_failed(format!(
+            "the edited images list would not be valid ({})",
+            e.detail()
+        ))
+    })?;
     let after = parse_value(&edited, &edited_doc)
-        .map_err(|e| verify_failed(format!("the edited text does not parse ({e})")))?;
+        .map_err(|e| verify_failed(format!("the edited text would not parse ({})", e.detail())))?;
     let expected = intended(&before, name, want.as_ref());
     if after != expected {
         return Err(verify_failed(format!(
@@ -335,6 +362,7 @@ fn coalesce(before: &[ImageEntry], edits: &[ImageEdit]) -> Vec<ImageEdit> {
 /// or when the edited text does not re-parse to exactly the intended change.
 pub fn set_images(text: &str, edits: &[ImageEdit]) -> Result<EditOutcome, EditError> {
     let before = read_images(text)?;
+    check_kustomization(text)?;
     let mut current = text.to_owned();
     for edit in coalesce(&before, edits) {
         current = apply_one(&current, &edit)?;

@@ -44,6 +44,25 @@ pub enum FileEditError {
         /// The underlying error.
         source: io::Error,
     },
+    /// The path is not a regular file (a device, FIFO or socket).
+    #[error(
+        "{}: not a regular file (a device, FIFO or socket); name a kustomization file or its directory",
+        path.display()
+    )]
+    NotRegular {
+        /// The path concerned.
+        path: PathBuf,
+    },
+    /// The file is read-only and the edit would change it; [`WriteMode::Force`] writes anyway.
+    #[error(
+        "{}: the file is read-only; make it writable, or pass --force to replace it anyway \
+         (its mode and owner are kept)",
+        path.display()
+    )]
+    ReadOnly {
+        /// The file concerned.
+        path: PathBuf,
+    },
     /// The file is not UTF-8.
     #[error("{}: the file is not valid UTF-8", path.display())]
     NotUtf8 {
@@ -73,8 +92,10 @@ fn located(path: &Path, error: &EditError) -> String {
 /// Whether to write the edited file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteMode {
-    /// Write the file (atomically) when it changes.
+    /// Write the file (atomically) when it changes; a read-only file is refused.
     Write,
+    /// Like [`WriteMode::Write`], and replace a read-only file too (keeping its mode and owner).
+    Force,
     /// Write nothing; only report whether the file would change.
     Check,
 }
@@ -144,23 +165,39 @@ pub fn set_images_in_file(
         path: path.clone(),
         source,
     };
-    let size = fs::metadata(&path).map_err(io_err)?.len();
-    if size > MAX_INPUT_BYTES as u64 {
-        let size = usize::try_from(size).unwrap_or(usize::MAX);
-        return Err(FileEditError::Edit {
-            path,
-            source: EditError::too_large(size),
-        });
+    if mode != WriteMode::Check {
+        remove_stale_temp_files(&path);
     }
-    let bytes = fs::read(&path).map_err(io_err)?;
+    let limit = MAX_INPUT_BYTES as u64;
+    let bytes = match crate::source::read_regular_file(&path, limit) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+            return Err(FileEditError::NotRegular { path });
+        }
+        Err(e) if e.kind() == io::ErrorKind::FileTooLarge => {
+            let size = fs::metadata(&path).map_or(0, |m| m.len()).max(limit + 1);
+            return Err(FileEditError::Edit {
+                path,
+                source: EditError::too_large(usize::try_from(size).unwrap_or(usize::MAX)),
+            });
+        }
+        Err(e) => return Err(io_err(e)),
+    };
     let text =
         String::from_utf8(bytes).map_err(|_| FileEditError::NotUtf8 { path: path.clone() })?;
     let outcome = set_images(&text, edits).map_err(|source| FileEditError::Edit {
         path: path.clone(),
         source,
     })?;
-    let written = outcome.changed && mode == WriteMode::Write;
+    let written = outcome.changed && mode != WriteMode::Check;
     if written {
+        let read_only = fs::metadata(&path)
+            .map_err(io_err)?
+            .permissions()
+            .readonly();
+        if read_only && mode != WriteMode::Force {
+            return Err(FileEditError::ReadOnly { path });
+        }
         write_atomic(&path, outcome.text.as_bytes()).map_err(io_err)?;
     }
     Ok(FileOutcome {
@@ -170,9 +207,65 @@ pub fn set_images_in_file(
     })
 }
 
-/// Replaces a file's contents atomically: a temporary file in the same directory, flushed to
-/// disk, given the original file's permissions, then renamed over the original. A symlink is
-/// followed, so its target is replaced and the link kept.
+/// The ending of Ferry's temporary files: `.NAME.PID-N.ferry-tmp` beside file `NAME`, so a
+/// `.gitignore` line `*.ferry-tmp` keeps any that a killed run left behind out of commits.
+pub const TEMP_SUFFIX: &str = ".ferry-tmp";
+
+/// A temporary file older than this is stale whatever its process: a write takes moments.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The process id in a temporary file name of Ferry's for `file_name`, in the current form
+/// (`.NAME.PID-N.ferry-tmp`) or the earlier one (`.NAME.ferry-PID-N.tmp`).
+fn temp_file_pid(candidate: &str, file_name: &str) -> Option<u32> {
+    let rest = candidate.strip_prefix('.')?.strip_prefix(file_name)?;
+    let ids = rest
+        .strip_prefix('.')
+        .and_then(|r| r.strip_suffix(TEMP_SUFFIX))
+        .or_else(|| rest.strip_prefix(".ferry-")?.strip_suffix(".tmp"))?;
+    let (pid, attempt) = ids.split_once('-')?;
+    attempt.parse::<u32>().ok()?;
+    pid.parse().ok()
+}
+
+/// Whether process `pid` may still be running (always true where that cannot be told).
+fn may_be_running(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+}
+
+/// Removes temporary files of Ferry's beside `path` that a killed run left behind: those of
+/// processes that no longer run, and any older than an hour. Best effort: failures are ignored.
+pub fn remove_stale_temp_files(path: &Path) {
+    let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let (Some(dir), Some(file_name)) = (target.parent(), target.file_name()) else {
+        return;
+    };
+    let file_name = file_name.to_string_lossy();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let own = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = temp_file_pid(&name, &file_name) else {
+            continue;
+        };
+        let old = entry
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        if is_file && pid != own && (old || !may_be_running(pid)) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Replaces a file's contents atomically: a temporary file in the same directory (named as
+/// [`TEMP_SUFFIX`] says), flushed to disk, given the original file's permissions and owner, then
+/// renamed over the original. A symlink is followed, so its target is replaced and the link kept.
 ///
 /// # Errors
 /// Any I/O error; the temporary file is removed and the original is untouched.
@@ -192,11 +285,12 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
         || "kustomization".into(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let permissions = fs::metadata(&target).ok().map(|m| m.permissions());
+    let original = fs::metadata(&target).ok();
+    let permissions = original.as_ref().map(fs::Metadata::permissions);
     let mut attempt = 0u32;
     let (tmp_path, mut file) = loop {
         let candidate = dir.join(format!(
-            ".{file_name}.ferry-{}-{attempt}.tmp",
+            ".{file_name}.{}-{attempt}{TEMP_SUFFIX}",
             std::process::id()
         ));
         match fs::OpenOptions::new()
@@ -212,6 +306,10 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     let result = (|| {
         file.write_all(contents)?;
         file.sync_all()?;
+        #[cfg(unix)]
+        if let Some(original) = &original {
+            keep_owner(&file, original)?;
+        }
         if let Some(permissions) = permissions {
             fs::set_permissions(&tmp_path, permissions)?;
         }
@@ -222,4 +320,46 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&tmp_path);
     }
     result
+}
+
+/// Gives the new file the original's owner and group when they differ from the new file's.
+#[cfg(unix)]
+fn keep_owner(file: &fs::File, original: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let new = file.metadata()?;
+    if (new.uid(), new.gid()) == (original.uid(), original.gid()) {
+        return Ok(());
+    }
+    std::os::unix::fs::fchown(file, Some(original.uid()), Some(original.gid())).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "cannot keep the file's owner {}:{} ({e}); run as that user, or give the file to \
+                 the user who edits it",
+                original.uid(),
+                original.gid()
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_file_names_of_both_forms_are_recognised() {
+        let f = "kustomization.yaml";
+        assert_eq!(
+            temp_file_pid(".kustomization.yaml.123-0.ferry-tmp", f),
+            Some(123)
+        );
+        assert_eq!(
+            temp_file_pid(".kustomization.yaml.ferry-77-3.tmp", f),
+            Some(77)
+        );
+        assert_eq!(temp_file_pid(".kustomization.yaml.swp", f), None);
+        assert_eq!(temp_file_pid(".other.yaml.123-0.ferry-tmp", f), None);
+        assert_eq!(temp_file_pid(".kustomization.yaml.x-0.ferry-tmp", f), None);
+    }
 }

@@ -14,6 +14,10 @@ pub struct ImageEntry {
     /// Replacement tag; must be a YAML string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_tag: Option<String>,
+    /// Appended to the image's current tag when the entry sets neither `newTag` nor `digest`
+    /// (kustomize v5.5 semantics, see `docs/kustomize-differences.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_suffix: Option<String>,
     /// Replacement digest (`sha256:…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,

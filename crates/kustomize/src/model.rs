@@ -410,7 +410,7 @@ pub struct YamlError {
 }
 
 impl YamlError {
-    fn from_saphyr(err: &serde_saphyr::Error) -> Self {
+    pub(crate) fn from_saphyr(err: &serde_saphyr::Error) -> Self {
         let (line, column) = err.location().map_or((0, 0), |l| (l.line(), l.column()));
         let message = err.without_snippet().to_string();
         let message = message.lines().next().unwrap_or_default().trim();
@@ -423,9 +423,54 @@ impl YamlError {
         Self {
             line,
             column,
-            message: shorten_unknown_field(message),
+            message: shorten_unknown_field(user_terms(&message)),
         }
     }
+}
+
+/// A parser message in a user's terms: the parser's advice to programmers ("set
+/// DuplicateKeyPolicy in Options", "use from_str_multiple") becomes what to change in the file.
+pub(crate) fn user_terms(message: &str) -> String {
+    let lower = message.to_ascii_lowercase();
+    if lower.starts_with("duplicate mapping key") {
+        let key = message
+            .strip_prefix("duplicate mapping key: ")
+            .and_then(|rest| rest.split(", set ").next())
+            .map(|k| format!(" `{k}`"))
+            .unwrap_or_default();
+        return format!(
+            "duplicate key{key}: a key may appear once per mapping; remove one of them"
+        );
+    }
+    if lower.contains("multiple yaml documents") || lower.contains("multiple found") {
+        return "more than one YAML document (`---`) where one is expected; keep one document"
+            .into();
+    }
+    if lower.starts_with("budget breached") {
+        return format!(
+            "the YAML is too large or too complex to read safely ({}); split the file or write \
+             out repeated anchors (`*name`)",
+            message
+                .trim_start_matches("budget breached: ")
+                .trim_start_matches("budget breached")
+        );
+    }
+    if lower.contains("cannot deserialize null into string") {
+        return "a value is empty (null) where text is expected; write a value or quote it".into();
+    }
+    if lower.contains("too many buffered comments") {
+        return "too many comment lines in one place for the parser; remove some".into();
+    }
+    // Any remaining "...; use X" or ", set X in Options" advice is about the library's API.
+    let mut out = message.to_string();
+    for marker in [", set ", "; use ", ". If you just use "] {
+        if let Some(i) = out.find(marker)
+            && out[i..].contains("Option")
+        {
+            out.truncate(i);
+        }
+    }
+    out
 }
 
 /// Turns serde's "unknown field `x`, expected one of a, b, …" into a short message that names the
@@ -474,12 +519,20 @@ pub const MAX_RESOURCE_DEPTH: usize = 128;
 /// Largest YAML file Ferry reads (kustomize files are small; this guards memory and time).
 pub const MAX_YAML_BYTES: usize = 8 * 1024 * 1024;
 
-/// Parser options: kustomization files reject strings YAML would read as other types.
-fn options(kustomization: bool) -> serde_saphyr::Options {
+/// Parser options: kustomization files reject strings YAML would read as other types. Comments
+/// are not kept (nothing reads them), so any number of comment lines in a row is fine.
+pub(crate) fn options(kustomization: bool) -> serde_saphyr::Options {
     let mut o = serde_saphyr::Options::default();
     o.no_schema = kustomization;
     o.with_snippet = false;
+    o.emit_comments = false;
     o
+}
+
+/// Most bytes of scalars a kustomization file may expand to through aliases, for a file of
+/// `len` bytes: aliases may repeat a little, never multiply a file many times over.
+pub fn max_kustomization_expansion(len: usize) -> usize {
+    len.saturating_mul(4).saturating_add(64 * 1024)
 }
 
 fn check_size(text: &str) -> Result<(), YamlError> {
@@ -513,7 +566,11 @@ pub fn parse_kustomization(text: &str) -> Result<Kustomization, YamlError> {
     if is_blank_yaml(text) {
         return Ok(Kustomization::default());
     }
-    serde_saphyr::from_str_with_options(text, options(true)).map_err(|e| YamlError::from_saphyr(&e))
+    let mut o = options(true);
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_total_scalar_bytes = max_kustomization_expansion(text.len());
+    o.budget = Some(budget);
+    serde_saphyr::from_str_with_options(text, o).map_err(|e| YamlError::from_saphyr(&e))
 }
 
 /// Parses every YAML document of a Kubernetes resource file into JSON values (empty documents are
@@ -535,7 +592,7 @@ fn parse_docs(text: &str, deep: bool) -> Result<Vec<serde_json::Value>, YamlErro
     }
     let mut o = options(false);
     if deep {
-        let mut budget = serde_saphyr::Budget::default();
+        let mut budget = o.budget.take().unwrap_or_default();
         budget.max_depth = MAX_RESOURCE_DEPTH;
         budget.max_documents = 10_000;
         o.budget = Some(budget);
@@ -595,6 +652,37 @@ mod tests {
     fn empty_file_is_an_empty_kustomization() {
         let k = parse_kustomization("# nothing\n").unwrap();
         assert!(k.resources.is_none());
+    }
+
+    #[test]
+    fn many_comment_lines_in_a_row_parse() {
+        let comments: String = (0..200).map(|i| format!("#- ../x{i}\n")).collect();
+        let text = format!(
+            "resources:\n{comments}- a.yaml\n{comments}images:\n{comments}- name: a\n  newTag: v1\n"
+        );
+        let k = parse_kustomization(&text).expect("comments are fine");
+        assert_eq!(k.resources.unwrap().len(), 1);
+        assert_eq!(parse_documents(&text).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn aliases_may_not_multiply_a_kustomization() {
+        let big = "x".repeat(64 * 1024);
+        let aliases: String = (0..40).map(|i| format!("  k{i}: *big\n")).collect();
+        let text =
+            format!("metadata:\n  annotations:\n    a: &big {big}\ncommonAnnotations:\n{aliases}");
+        let err = parse_kustomization(&text).unwrap_err();
+        assert!(err.message.contains("too large or too complex"), "{err}");
+        assert!(!err.message.contains("Budget"), "{err}");
+    }
+
+    #[test]
+    fn messages_carry_no_library_advice() {
+        let err = parse_kustomization("namespace: a\nnamespace: b\n").unwrap_err();
+        assert!(!err.message.contains("Options"), "{err}");
+        assert!(err.message.contains("remove one"), "{err}");
+        let err = parse_kustomization("namespace: a\n---\nnamespace: b\n").unwrap_err();
+        assert!(!err.message.contains("from_str"), "{err}");
     }
 
     #[test]

@@ -22,6 +22,11 @@ use crate::source::{FileKind, FileSource, FsSource, ParseCache};
 use crate::transform;
 use crate::validate::{self, Finding, Severity};
 
+mod budget;
+
+use budget::RunBudget;
+pub use budget::{MAX_BUILDS, MAX_EXPANDED_BYTES, MAX_OBJECTS};
+
 /// A rendered workload: an object with `containers` or `initContainers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -358,6 +363,8 @@ fn validate_capturing(
         stack: Vec::new(),
         capture,
         captured: None,
+        budget: RunBudget::default(),
+        built: std::collections::HashMap::new(),
     };
     let origin = Origin {
         file: dir.clone(),
@@ -651,11 +658,17 @@ fn apply_images(
             continue; // reported by validate::check_fields
         };
         for r in acc.iter_mut() {
-            let paths: Vec<&str> = image_paths
+            // kustomize's default field specs, then those of `configurations:`.
+            let mut paths: Vec<&str> = transform::DEFAULT_IMAGE_PATHS.to_vec();
+            let configured = image_paths
                 .iter()
                 .filter(|(kind, _)| kind.as_deref().is_none_or(|k| k == r.kind()))
-                .map(|(_, p)| p.as_str())
-                .collect();
+                .map(|(_, p)| p.as_str());
+            for p in configured {
+                if !paths.contains(&p) {
+                    paths.push(p);
+                }
+            }
             transform::apply_image_entry(&mut r.doc, &entry.value, matcher, true, &paths);
         }
     }
@@ -697,7 +710,7 @@ enum PluginRole {
     Validator,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Expect {
     Kustomization,
     Component,
@@ -862,6 +875,10 @@ struct Builder<'a> {
     /// Whether to capture the overlay's own state before its `images` step.
     capture: bool,
     captured: Option<TopCapture>,
+    /// What is left of this run's limits.
+    budget: RunBudget,
+    /// Directories built so far and what they gave: a base listed many times is built once.
+    built: std::collections::HashMap<(PathBuf, Expect), Option<Vec<Res>>>,
 }
 
 impl Builder<'_> {
@@ -930,6 +947,22 @@ impl Builder<'_> {
             .map(|n| dir.join(n))
             .filter(|p| self.src.is_file(p))
             .collect();
+        if found.is_empty()
+            && let Some(special) = KUSTOMIZATION_FILE_NAMES
+                .iter()
+                .map(|n| dir.join(n))
+                .find(|p| self.src.exists_no_follow(p) && self.src.kind(p).is_none())
+        {
+            self.error(
+                at,
+                format!(
+                    "{} is not a regular file (a device, FIFO, socket or dangling link); make it \
+                     a regular file",
+                    special.display()
+                ),
+            );
+            return None;
+        }
         let file = match found.as_slice() {
             [] => {
                 self.error(
@@ -958,6 +991,19 @@ impl Builder<'_> {
                 return None;
             }
         };
+        // The file itself may be a symbolic link: where it leads must be inside the root too.
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+        let file = match self.src.canonicalize(&file) {
+            Ok(real) if real.starts_with(&self.root) => file,
+            Ok(real) => {
+                self.inside_root(&real, at, name.as_deref().unwrap_or_default());
+                return None;
+            }
+            Err(e) => {
+                self.error(at, format!("{} cannot be opened: {e}", file.display()));
+                return None;
+            }
+        };
         let text = match self.read_text(&file) {
             Ok(t) => t,
             Err(e) => {
@@ -972,6 +1018,10 @@ impl Builder<'_> {
                 return None;
             }
         };
+        if let Err(e) = self.budget.bytes(text.len()) {
+            self.error(at, e);
+            return None;
+        }
         match self.cache.kustomization(&text) {
             Ok(k) => Some((file, k)),
             Err(e) => {
@@ -1006,6 +1056,38 @@ impl Builder<'_> {
             );
             return None;
         }
+        let key = (dir.to_path_buf(), expect);
+        if let Some(done) = self.built.get(&key) {
+            // Each copy of a shared base counts against the run's limits.
+            let done = done.clone();
+            let docs: Vec<&Value> = done.iter().flatten().map(|r| &r.doc).collect();
+            let charged = self
+                .budget
+                .bytes(
+                    docs.iter()
+                        .map(|d| budget::weight(std::slice::from_ref(*d)))
+                        .sum(),
+                )
+                .and_then(|()| self.budget.objects(docs.len()));
+            if let Err(e) = charged {
+                self.error(at, e);
+                return None;
+            }
+            return done;
+        }
+        if self.budget.exhausted {
+            return None;
+        }
+        if let Err(e) = self.budget.build() {
+            self.error(at, e);
+            return None;
+        }
+        let out = self.build_dir_once(dir, expect, at);
+        self.built.insert(key, out.clone());
+        out
+    }
+
+    fn build_dir_once(&mut self, dir: &Path, expect: Expect, at: &Origin) -> Option<Vec<Res>> {
         let (file, k) = self.load(dir, at)?;
         if !self.check_kind(&file, &k, expect, at) {
             return None;
@@ -1014,6 +1096,21 @@ impl Builder<'_> {
         let out = self.accumulate(dir, &file, &k, Vec::new());
         self.stack.pop();
         Some(out)
+    }
+
+    /// Counts parsed documents against the run's limits; false (with an error) past them.
+    fn charge(&mut self, docs: &[Value], at: &Origin) -> bool {
+        let charged = self
+            .budget
+            .bytes(budget::weight(docs))
+            .and_then(|()| self.budget.objects(docs.len()));
+        match charged {
+            Ok(()) => true,
+            Err(e) => {
+                self.error(at, e);
+                false
+            }
+        }
     }
 
     fn read_text(&self, path: &Path) -> Result<String, String> {
@@ -1145,6 +1242,9 @@ impl Builder<'_> {
             .map(|b| b.value.as_slice())
             .unwrap_or_default();
         for entry in k.resources.iter().flatten().chain(bases) {
+            if self.budget.exhausted {
+                break;
+            }
             let at = Origin::at(file, entry);
             let Some(path) = self.local_path(dir, &at, &entry.value, "resource") else {
                 continue;
@@ -1160,6 +1260,21 @@ impl Builder<'_> {
         for entry in k.crds.iter().flatten() {
             let at = Origin::at(file, entry);
             self.local_path(dir, &at, &entry.value, "CRD file");
+        }
+        if let Some(path) = k.openapi.as_ref().and_then(|o| o.get("path")) {
+            let at = Origin {
+                file: file.to_path_buf(),
+                line: 0,
+                column: 0,
+            };
+            if let Some(schema) = self.local_path(dir, &at, path, "openapi schema file")
+                && !self.src.is_file(&schema)
+            {
+                self.error(
+                    &at,
+                    format!("openapi schema file `{path}` is not a regular file; name a file"),
+                );
+            }
         }
         self.check_generators(dir, file, k);
         for entry in k.components.iter().flatten() {
@@ -1187,6 +1302,10 @@ impl Builder<'_> {
             };
             if !self.check_kind(&cfile, &ck, Expect::Component, &at) {
                 continue;
+            }
+            if let Err(e) = self.budget.build() {
+                self.error(&at, e);
+                break;
             }
             self.stack.push(cdir.clone());
             acc = self.accumulate(&cdir, &cfile, &ck, acc);
@@ -1425,6 +1544,7 @@ impl Builder<'_> {
                 .resource_documents(&t)
                 .map_err(|e| format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message))
         }) {
+            Ok(d) if !self.charge(&d, at) => return Vec::new(),
             Ok(d) => d,
             Err(e) => {
                 self.error(at, e);
@@ -1451,6 +1571,7 @@ impl Builder<'_> {
             }
         };
         let docs = match self.cache.resource_documents(&text) {
+            Ok(d) if !self.charge(&d, at) => return Vec::new(),
             Ok(d) => d,
             Err(e) => {
                 let hint = yaml_hint(&e.message);
@@ -1529,7 +1650,7 @@ impl Builder<'_> {
 
     fn parse_patch(&mut self, origin: &Origin, text: &str) -> Option<Arc<Vec<Value>>> {
         match self.cache.resource_documents(text) {
-            Ok(d) => Some(d),
+            Ok(d) => self.charge(&d, origin).then_some(d),
             Err(e) => {
                 // Inline patches: offset the position by the entry's own.
                 let (line, column) = if origin.line > 0 {

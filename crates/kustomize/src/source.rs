@@ -27,7 +27,9 @@ pub enum FileKind {
 /// given, or about paths it then reports as outside it. Implementations must be [`Sync`]: the
 /// resolver runs on a thread of its own (with a deep stack for the YAML parser).
 pub trait FileSource: Sync {
-    /// The bytes of the file at `path`, following symbolic links.
+    /// The bytes of the file at `path`, following symbolic links. Implementations refuse what is
+    /// not a regular file and files larger than [`model::MAX_YAML_BYTES`] while reading, whatever
+    /// the file's reported size ([`read_regular_file`] does both for a file system).
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
 
     /// The size in bytes of the file at `path`, following symbolic links (checked before
@@ -67,13 +69,57 @@ pub trait FileSource: Sync {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct FsSource;
 
+/// Reads the regular file at `path` (symbolic links followed), at most `limit` bytes: a device,
+/// FIFO or socket is refused before anything is read (it may never end or never answer), and a
+/// file that turns out longer than `limit` while it is read is refused, whatever its size said.
+///
+/// # Errors
+/// `InvalidInput` for what is not a regular file, `FileTooLarge` past `limit`, or the I/O error.
+pub fn read_regular_file(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("the file is larger than the {limit} byte limit"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Opens `path` for reading, refusing what is not a regular file. The kind is checked before
+/// opening (opening a FIFO without a writer would wait forever) and again on the open file.
+fn open_regular(path: &Path) -> io::Result<std::fs::File> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_regular());
+    }
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(not_regular());
+    }
+    Ok(file)
+}
+
+fn not_regular() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "not a regular file (a device, FIFO or socket); list only regular files",
+    )
+}
+
 impl FileSource for FsSource {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        std::fs::read(path)
+        read_regular_file(path, model::MAX_YAML_BYTES as u64)
     }
 
     fn file_size(&self, path: &Path) -> io::Result<u64> {
-        std::fs::metadata(path).map(|m| m.len())
+        let meta = std::fs::metadata(path)?;
+        if !meta.is_file() && !meta.is_dir() {
+            return Err(not_regular());
+        }
+        Ok(meta.len())
     }
 
     fn kind(&self, path: &Path) -> Option<FileKind> {

@@ -133,6 +133,8 @@ impl ImageSpec {
             digest: self
                 .digest
                 .resolve(current.and_then(|c| c.digest.as_deref())),
+            // A SPEC has no syntax for it: the entry keeps what it has.
+            tag_suffix: current.and_then(|c| c.tag_suffix.clone()),
         }
     }
 }
@@ -221,40 +223,13 @@ pub fn check_tag(tag: &str) -> Result<(), String> {
     }
 }
 
-/// A digest `algorithm:hex`; `sha256` needs 64 and `sha512` 128 lowercase hex digits.
+/// A digest as the distribution reference grammar accepts it (the rule `ferry-validate` applies
+/// too): a registered algorithm (`sha256`, `sha384`, `sha512`) and its lowercase hex encoding of
+/// the right length.
 pub fn check_digest(digest: &str) -> Result<(), String> {
-    let bad = || {
-        format!("`{digest}` is not a valid digest (expected `sha256:` followed by 64 hex digits)")
-    };
-    let (algorithm, encoded) = digest.split_once(':').ok_or_else(bad)?;
-    let algorithm_ok = !algorithm.is_empty()
-        && algorithm.split(['+', '.', '_', '-']).all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        });
-    let hex = |n: usize| {
-        encoded.len() == n
-            && encoded
-                .chars()
-                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
-    };
-    let encoded_ok = match algorithm {
-        "sha256" => hex(64),
-        "sha512" => hex(128),
-        _ => {
-            !encoded.is_empty()
-                && encoded
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '=' | '_' | '-'))
-        }
-    };
-    if algorithm_ok && encoded_ok {
-        Ok(())
-    } else {
-        Err(bad())
-    }
+    ferry_image::reference::validate_digest(digest).map_err(|e| {
+        format!("`{digest}` is not a valid digest ({e}; expected `sha256:` followed by 64 lowercase hex digits)")
+    })
 }
 
 /// An image name (`[host[:port]/]path`) without tag or digest.
@@ -311,6 +286,8 @@ mod tests {
             "a=",
             "a:.x",
             ":1",
+            "app:v2@md5:0123",
+            "app@sha256:ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789",
         ] {
             assert!(ImageSpec::parse(bad).is_err(), "{bad:?} should be rejected");
         }

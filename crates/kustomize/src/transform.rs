@@ -42,17 +42,25 @@ impl ImageMatcher {
 }
 
 /// The image after applying one entry (which is assumed to match it): `newName` keeps tag and
-/// digest, `newTag` drops the digest, `digest` drops the tag, both keep both.
+/// digest, `newTag` drops the digest, `digest` drops the tag, both keep both. Without either,
+/// `tagSuffix` is appended to the current tag (`:` and the suffix when there is no tag) and the
+/// digest is dropped, as kustomize v5.5 does.
 pub fn update_image(image: &str, entry: &ImageEntry) -> String {
     let (name, tag, digest) = split_image(image);
     let name = entry.new_name.as_deref().unwrap_or(name);
     let new_tag = entry.new_tag.as_deref().filter(|t| !t.is_empty());
     let new_digest = entry.digest.as_deref().filter(|d| !d.is_empty());
+    let suffix = entry.tag_suffix.as_deref().filter(|s| !s.is_empty());
     let mut out = name.to_string();
     match (new_tag, new_digest) {
         (Some(t), Some(d)) => out.push_str(&format!(":{t}@{d}")),
         (Some(t), None) => out.push_str(&format!(":{t}")),
         (None, Some(d)) => out.push_str(&format!("@{d}")),
+        (None, None) if suffix.is_some() => {
+            out.push(':');
+            out.push_str(tag);
+            out.push_str(suffix.unwrap_or_default());
+        }
         (None, None) => {
             if !tag.is_empty() {
                 out.push_str(&format!(":{tag}"));
@@ -64,6 +72,16 @@ pub fn update_image(image: &str, entry: &ImageEntry) -> String {
     }
     out
 }
+
+/// The field specs kustomize's `images` transformer always has (besides those of
+/// `configurations:`). Its legacy filter visits the same containers first, so an entry is applied
+/// twice to these images: a no-op except for `tagSuffix`, which kubectl v5.5 appends twice there.
+pub const DEFAULT_IMAGE_PATHS: [&str; 4] = [
+    "spec/containers[]/image",
+    "spec/initContainers[]/image",
+    "spec/template/spec/containers[]/image",
+    "spec/template/spec/initContainers[]/image",
+];
 
 /// Applies one images entry to a resource: with `legacy`, to every `containers[]`/`initContainers[]`
 /// image at any depth (kustomize's legacy filter, which the images transformer always runs); and to
@@ -496,7 +514,68 @@ mod tests {
             new_name: new_name.map(Into::into),
             new_tag: tag.map(Into::into),
             digest: digest.map(Into::into),
+            ..ImageEntry::default()
         }
+    }
+
+    #[test]
+    fn tag_suffix_as_kubectl_v5_5_renders_it() {
+        let suffix = |new_name: Option<&str>, tag: Option<&str>, digest: Option<&str>| ImageEntry {
+            tag_suffix: Some("-x".into()),
+            ..entry("nginx", new_name, tag, digest)
+        };
+        // Appended to the tag, or to an empty tag; the digest is dropped.
+        assert_eq!(
+            update_image("nginx:1.0", &suffix(None, None, None)),
+            "nginx:1.0-x"
+        );
+        assert_eq!(update_image("nginx", &suffix(None, None, None)), "nginx:-x");
+        assert_eq!(
+            update_image("nginx:1@sha256:ab", &suffix(None, None, None)),
+            "nginx:1-x"
+        );
+        assert_eq!(
+            update_image("nginx", &suffix(Some("r2"), None, None)),
+            "r2:-x"
+        );
+        // Ignored next to newTag or digest.
+        assert_eq!(
+            update_image("nginx:1", &suffix(None, Some("2"), None)),
+            "nginx:2"
+        );
+        assert_eq!(
+            update_image("nginx:1", &suffix(None, None, Some("sha256:ab"))),
+            "nginx@sha256:ab"
+        );
+        // The legacy pass and the default field specs both visit a Deployment's containers.
+        let mut d = json!({"kind": "Deployment", "spec": {"template": {"spec": {
+            "containers": [{"name": "a", "image": "nginx:1.0"}]}}}});
+        let m = ImageMatcher::new("nginx").unwrap();
+        apply_image_entry(
+            &mut d,
+            &suffix(None, None, None),
+            &m,
+            true,
+            &DEFAULT_IMAGE_PATHS,
+        );
+        assert_eq!(
+            d["spec"]["template"]["spec"]["containers"][0]["image"],
+            "nginx:1.0-x-x"
+        );
+        // A CronJob's containers are visited once.
+        let mut c = json!({"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": {
+            "spec": {"containers": [{"name": "a", "image": "nginx:1.0"}]}}}}}});
+        apply_image_entry(
+            &mut c,
+            &suffix(None, None, None),
+            &m,
+            true,
+            &DEFAULT_IMAGE_PATHS,
+        );
+        assert_eq!(
+            c["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["image"],
+            "nginx:1.0-x"
+        );
     }
 
     #[test]

@@ -192,7 +192,7 @@ pub fn check_image_entry(e: &crate::images::ImageEntry) -> Vec<String> {
             "`digest: {d}`: {err}; write `sha256:` followed by 64 lowercase hex digits"
         ));
     }
-    if e.new_name.is_none() && e.new_tag.is_none() && e.digest.is_none() {
+    if e.new_name.is_none() && e.new_tag.is_none() && e.digest.is_none() && e.tag_suffix.is_none() {
         problems.push(format!(
             "the `images` entry for `{}` sets none of `newName`, `newTag`, `digest`; add one or \
              remove the entry",

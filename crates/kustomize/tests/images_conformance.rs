@@ -27,6 +27,7 @@ fn entries(case: &Value) -> Vec<ImageEntry> {
                 new_name: s("newName"),
                 new_tag: s("newTag"),
                 digest: s("digest"),
+                tag_suffix: s("tagSuffix"),
             }
         })
         .collect()

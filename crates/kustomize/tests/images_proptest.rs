@@ -47,6 +47,7 @@ proptest! {
             new_name: new_name.clone(),
             new_tag: new_tag.clone(),
             digest: new_digest.clone(),
+            tag_suffix: None,
         };
         let matcher = ImageMatcher::new(&entry.name).unwrap();
         prop_assert!(matcher.is_match(&image));

@@ -61,6 +61,7 @@ fn entry_strategy() -> impl Strategy<Value = ImageEntry> {
             new_name: new_name.map(Into::into),
             new_tag: new_tag.map(Into::into),
             digest: digest.map(Into::into),
+            tag_suffix: None,
         })
 }
 

@@ -178,6 +178,9 @@ impl<'a> Reader<'a> {
                     col,
                     items: Vec::new(),
                 };
+                // Keys seen so far, to their index: finding a repeated key stays linear.
+                let mut keys: std::collections::HashMap<String, usize> =
+                    std::collections::HashMap::new();
                 loop {
                     let (event, span) = self.next_content()?;
                     if matches!(event, Event::MappingEnd) {
@@ -195,8 +198,7 @@ impl<'a> Reader<'a> {
                             .at(l, c));
                         }
                     };
-                    if let Some((first, _)) = coll.items.iter().find(|(k, _)| k.value == key.value)
-                    {
+                    if let Some((first, _)) = keys.get(&key.value).map(|&i| &coll.items[i]) {
                         return Err(EditError::new(
                             EditErrorKind::Invalid,
                             format!(
@@ -216,6 +218,7 @@ impl<'a> Reader<'a> {
                         s.start = after;
                         s.end = after;
                     }
+                    keys.insert(key.value.clone(), coll.items.len());
                     coll.items.push((key, value));
                 }
             }
@@ -243,9 +246,12 @@ pub(super) fn parse_doc(text: &str) -> Result<Doc, EditError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(EditError::too_large(text.len()));
     }
+    // Comments are skipped: without their events, any number of them in a row is fine.
+    let mut options = serde_saphyr::granit_parser::Options::default();
+    options.set_emit_comments(false);
     let mut reader = Reader {
         text,
-        parser: Parser::new_from_str(text),
+        parser: Parser::new_from_str_with_options(text, options),
     };
     let mut root = None;
     let mut documents = 0;
@@ -293,7 +299,7 @@ pub(super) fn parse_doc(text: &str) -> Result<Doc, EditError> {
 // ---------------------------------------------------------------------------------------------
 // The images list
 
-pub(super) const FIELDS: [&str; 4] = ["name", "newName", "newTag", "digest"];
+pub(super) const FIELDS: [&str; 5] = ["name", "newName", "newTag", "digest", "tagSuffix"];
 
 pub(super) struct EntryRef<'d> {
     pub(super) map: &'d Coll<(Scalar, Node)>,
@@ -310,7 +316,18 @@ pub(super) struct Images<'d> {
 pub(super) fn images_of(doc: &Doc) -> Result<Images<'_>, EditError> {
     let root = match &doc.root {
         None => None,
-        Some(Node::Scalar(s)) if s.is_null() => None,
+        Some(Node::Scalar(s)) if s.is_null() && s.start == s.end => None,
+        Some(Node::Scalar(s)) if s.is_null() => {
+            return Err(EditError::new(
+                EditErrorKind::Invalid,
+                format!(
+                    "the file holds only `{}` (null); a kustomization is a mapping: write \
+                     `key: value` lines such as `resources:`",
+                    s.value
+                ),
+            )
+            .at(s.line, s.col + 1));
+        }
         Some(Node::Map(m)) => Some(m),
         Some(other) => {
             let (line, col) = other.position();
@@ -346,6 +363,8 @@ pub(super) fn images_of(doc: &Doc) -> Result<Images<'_>, EditError> {
             .field("images"));
         }
     };
+    // Entry names seen so far, to their index: finding a repeated name stays linear.
+    let mut names: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, item) in items.iter().enumerate() {
         let Node::Map(map) = item else {
             let (line, col) = item.position();
@@ -364,7 +383,7 @@ pub(super) fn images_of(doc: &Doc) -> Result<Images<'_>, EditError> {
                     k,
                     &format!("images[{i}]"),
                     format!(
-                        "unknown field `{}`; an images entry has name, newName, newTag and digest",
+                        "unknown field `{}`; an images entry has name, newName, newTag, digest and tagSuffix",
                         k.value
                     ),
                 ));
@@ -404,6 +423,7 @@ pub(super) fn images_of(doc: &Doc) -> Result<Images<'_>, EditError> {
                 "name" => entry.name = s.value.clone(),
                 "newName" => entry.new_name = value,
                 "newTag" => entry.new_tag = value,
+                "tagSuffix" => entry.tag_suffix = value,
                 _ => entry.digest = value,
             }
         }
@@ -413,7 +433,8 @@ pub(super) fn images_of(doc: &Doc) -> Result<Images<'_>, EditError> {
                 .at(line, col)
                 .field(format!("images[{i}]")));
         }
-        if let Some(first) = images.entries.iter().find(|e| e.entry.name == entry.name) {
+        if let Some(&first) = names.get(entry.name.as_str()) {
+            let first: &EntryRef<'_> = &images.entries[first];
             let (line, col) = item.position();
             return Err(EditError::new(
                 EditErrorKind::Invalid,
@@ -425,6 +446,7 @@ pub(super) fn images_of(doc: &Doc) -> Result<Images<'_>, EditError> {
             .at(line, col)
             .field(format!("images[{i}]")));
         }
+        names.insert(entry.name.clone(), images.entries.len());
         images.entries.push(EntryRef { map, entry });
     }
     Ok(images)
