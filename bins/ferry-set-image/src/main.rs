@@ -163,9 +163,13 @@ fn reference(entry: &ImageEntry) -> String {
 
 /// One line per entry that was added, changed or removed.
 fn changes(before: &[ImageEntry], after: &[ImageEntry]) -> Vec<String> {
+    // By name, so that a file with very many entries is compared in linear time.
+    let old: std::collections::HashMap<&str, &ImageEntry> =
+        before.iter().map(|e| (e.name.as_str(), e)).collect();
+    let new: std::collections::HashSet<&str> = after.iter().map(|e| e.name.as_str()).collect();
     let mut lines = Vec::new();
     for entry in after {
-        match before.iter().find(|b| b.name == entry.name) {
+        match old.get(entry.name.as_str()).copied() {
             Some(old) if old == entry => {}
             Some(old) => lines.push(format!(
                 "  {}: {} -> {}",
@@ -177,7 +181,7 @@ fn changes(before: &[ImageEntry], after: &[ImageEntry]) -> Vec<String> {
         }
     }
     for old in before {
-        if !after.iter().any(|a| a.name == old.name) {
+        if !new.contains(old.name.as_str()) {
             lines.push(format!("  {}: removed", old.name));
         }
     }
@@ -285,5 +289,29 @@ fn main() -> ExitCode {
             eprintln!("error: {}", failure.message);
             ExitCode::from(failure.code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(kind: std::io::ErrorKind) -> u8 {
+        Failure::from(FileEditError::Io {
+            path: PathBuf::from("kustomization.yaml"),
+            source: std::io::Error::from(kind),
+        })
+        .code
+    }
+
+    #[test]
+    fn io_failures_exit_3_and_a_missing_path_exits_2() {
+        assert_eq!(code(std::io::ErrorKind::PermissionDenied), EXIT_IO);
+        assert_eq!(code(std::io::ErrorKind::StorageFull), EXIT_IO);
+        assert_eq!(code(std::io::ErrorKind::NotFound), EXIT_BAD_INPUT);
+        let read_only = Failure::from(FileEditError::ReadOnly {
+            path: PathBuf::from("kustomization.yaml"),
+        });
+        assert_eq!(read_only.code, EXIT_REFUSED);
     }
 }

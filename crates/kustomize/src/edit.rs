@@ -25,6 +25,9 @@ use tree::{Doc, Scalar, images_of, parse_doc};
 pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
 /// Collections nested deeper than this are refused.
 pub const MAX_DEPTH: usize = 64;
+/// Files with more YAML values (scalars, lists and mappings) than this are refused, early, so
+/// that a huge file is refused within moments instead of being read several times.
+pub const MAX_NODES: usize = 150_000;
 
 /// One change to the `images:` list.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -59,7 +62,8 @@ pub enum EditErrorKind {
     Unsupported,
     /// The input is larger than [`MAX_INPUT_BYTES`].
     TooLarge,
-    /// Collections are nested deeper than [`MAX_DEPTH`].
+    /// Collections are nested deeper than [`MAX_DEPTH`], or the file holds more than
+    /// [`MAX_NODES`] values (`TooLarge`).
     TooDeep,
     /// The edited text did not re-parse to exactly the intended change; nothing was written.
     Verification,
@@ -143,8 +147,11 @@ fn invalid(s: &Scalar, field: &str, message: impl Into<String>) -> EditError {
 /// [`EditError`] when the text is not valid YAML, is not a mapping, or its `images:` list is
 /// invalid or has a shape Ferry does not edit.
 pub fn read_images(text: &str) -> Result<Vec<ImageEntry>, EditError> {
-    let doc = parse_doc(text)?;
-    let images = images_of(&doc)?;
+    entries(&parse_doc(text)?)
+}
+
+fn entries(doc: &Doc) -> Result<Vec<ImageEntry>, EditError> {
+    let images = images_of(doc)?;
     Ok(images.entries.into_iter().map(|e| e.entry).collect())
 }
 
@@ -233,17 +240,27 @@ fn verify_failed(message: String) -> EditError {
     )
 }
 
-/// Applies one edit to `text` and verifies the result.
-fn apply_one(text: &str, edit: &ImageEdit) -> Result<String, EditError> {
-    let doc = parse_doc(text)?;
-    let images = images_of(&doc)?;
-    let before = parse_value(text, &doc)?;
+/// A text parsed both ways: the syntax tree with byte ranges, and the document's value.
+struct Parsed {
+    doc: Doc,
+    value: Value,
+}
+
+/// Applies one edit to `text` (parsed as `parsed`) and verifies the result: the edited text and
+/// its parse, or `None` when the edit changes nothing.
+fn apply_one(
+    text: &str,
+    parsed: &Parsed,
+    edit: &ImageEdit,
+) -> Result<Option<(String, Parsed)>, EditError> {
+    let images = images_of(&parsed.doc)?;
+    let before = &parsed.value;
     let ours: Vec<Value> = images
         .entries
         .iter()
         .map(|e| entry_json(&e.entry))
         .collect();
-    if ours != without_nulls(images_json(&before)) {
+    if ours != without_nulls(images_json(before)) {
         let line = images.key.map_or(1, |k| k.line);
         return Err(EditError::new(
             EditErrorKind::Invalid,
@@ -275,7 +292,7 @@ fn apply_one(text: &str, edit: &ImageEdit) -> Result<String, EditError> {
         }
     };
     if ops.is_empty() {
-        return Ok(text.to_owned());
+        return Ok(None);
     }
     let edited = apply_ops(text, ops)?;
     // Positions in the edited text would point at the wrong place in the user's file: only the
@@ -290,7 +307,7 @@ fn apply_one(text: &str, edit: &ImageEdit) -> Result<String, EditError> {
     })?;
     let after = parse_value(&edited, &edited_doc)
         .map_err(|e| verify_failed(format!("the edited text would not parse ({})", e.detail())))?;
-    let expected = intended(&before, name, want.as_ref());
+    let expected = intended(before, name, want.as_ref());
     if after != expected {
         return Err(verify_failed(format!(
             "the edited text would change more than `images` entry `{name}`"
@@ -307,7 +324,12 @@ fn apply_one(text: &str, edit: &ImageEdit) -> Result<String, EditError> {
             "the edited entry `{name}` does not read back as intended"
         )));
     }
-    Ok(edited)
+    drop(edited_images);
+    let parsed = Parsed {
+        doc: edited_doc,
+        value: after,
+    };
+    Ok(Some((edited, parsed)))
 }
 
 /// One edit per name, in order of first mention, with the combined effect of all edits of that
@@ -361,13 +383,20 @@ fn coalesce(before: &[ImageEntry], edits: &[ImageEdit]) -> Vec<ImageEdit> {
 /// [`EditError`] when the text is not valid YAML, has an invalid or unsupported `images:` list,
 /// or when the edited text does not re-parse to exactly the intended change.
 pub fn set_images(text: &str, edits: &[ImageEdit]) -> Result<EditOutcome, EditError> {
-    let before = read_images(text)?;
+    // Each text is parsed once each way: the input, then the result of each edit.
+    let doc = parse_doc(text)?;
+    let before = entries(&doc)?;
     check_kustomization(text)?;
+    let value = parse_value(text, &doc)?;
+    let mut parsed = Parsed { doc, value };
     let mut current = text.to_owned();
     for edit in coalesce(&before, edits) {
-        current = apply_one(&current, &edit)?;
+        if let Some((edited, edited_parse)) = apply_one(&current, &parsed, &edit)? {
+            current = edited;
+            parsed = edited_parse;
+        }
     }
-    let after = read_images(&current)?;
+    let after = entries(&parsed.doc)?;
     Ok(EditOutcome {
         changed: current != text,
         text: current,

@@ -1529,7 +1529,17 @@ impl Builder<'_> {
             });
             let envs = g.value.envs.iter().flatten().chain(&g.value.env).cloned();
             for path in files.chain(envs).collect::<Vec<_>>() {
-                self.local_path(dir, &at, &path, "generator file");
+                if let Some(real) = self.local_path(dir, &at, &path, "generator file")
+                    && self.src.kind(&real).is_none()
+                {
+                    self.error(
+                        &at,
+                        format!(
+                            "generator file `{path}` is not a regular file (a device, FIFO or \
+                             socket); name a regular file"
+                        ),
+                    );
+                }
             }
             if g.value.name.as_deref().unwrap_or_default().is_empty() {
                 self.error(&at, "generator without `name`; give it a name".into());

@@ -9,11 +9,9 @@ use ferry_kustomize::transform::{ImageMatcher, apply_image_entry, split_image};
 use ferry_test_support::conformance_cases;
 use serde_json::Value;
 
-/// Cases deliberately not followed, with the reason (also in the docs).
-const NOT_FOLLOWED: &[(&str, &str)] = &[(
-    "filter/updateimagesuffix",
-    "`tagSuffix` is not part of Ferry's images model (kustomize applies it twice, bug #4814)",
-)];
+/// Cases deliberately not followed, with the reason (also in the docs). `filter/updateimagesuffix`
+/// (`tagSuffix`) is followed: one filter appends the suffix once.
+const NOT_FOLLOWED: &[(&str, &str)] = &[];
 
 fn entries(case: &Value) -> Vec<ImageEntry> {
     case["image_entries"]

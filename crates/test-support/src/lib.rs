@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod bounded;
 pub mod git;
 pub mod github;
 pub mod http;

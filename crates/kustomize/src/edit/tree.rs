@@ -3,7 +3,7 @@
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span, StructureStyle};
 
 use super::scalar::core_schema_non_string;
-use super::{EditError, EditErrorKind, MAX_DEPTH, MAX_INPUT_BYTES, invalid};
+use super::{EditError, EditErrorKind, MAX_DEPTH, MAX_INPUT_BYTES, MAX_NODES, invalid};
 use crate::images::ImageEntry;
 
 #[derive(Debug)]
@@ -81,6 +81,8 @@ pub(super) struct Doc {
 struct Reader<'a> {
     text: &'a str,
     parser: Parser<'a, serde_saphyr::granit_parser::StrInput<'a>>,
+    /// Nodes read so far (see [`MAX_NODES`]).
+    nodes: usize,
 }
 
 fn range(span: &Span) -> (usize, usize) {
@@ -123,6 +125,17 @@ impl<'a> Reader<'a> {
             )
             .at(line, col + 1)
         };
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(EditError::new(
+                EditErrorKind::TooLarge,
+                format!(
+                    "the file is too large to edit: more than {MAX_NODES} YAML values (about \
+                     30,000 `images` entries); split it into smaller kustomizations"
+                ),
+            )
+            .at(line, col + 1));
+        }
         if depth > MAX_DEPTH {
             return Err(EditError::new(
                 EditErrorKind::TooDeep,
@@ -252,6 +265,7 @@ pub(super) fn parse_doc(text: &str) -> Result<Doc, EditError> {
     let mut reader = Reader {
         text,
         parser: Parser::new_from_str_with_options(text, options),
+        nodes: 0,
     };
     let mut root = None;
     let mut documents = 0;
