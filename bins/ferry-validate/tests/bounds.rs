@@ -204,3 +204,29 @@ fn an_openapi_schema_outside_the_root_is_refused() {
         "{report}"
     );
 }
+
+#[test]
+fn ten_thousand_images_entries_resolve_in_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut text = String::from("resources:\n  - app.yaml\nimages:\n");
+    for i in 0..10_000 {
+        text.push_str(&format!(
+            "  - name: registry.example.com/app-{i:05}\n    newTag: v{i}\n"
+        ));
+    }
+    write(&root.join("ov/kustomization.yaml"), &text);
+    write(
+        &root.join("ov/app.yaml"),
+        &deployment("web").replace(
+            "registry.example.com/app:1.0",
+            "registry.example.com/app-09999:1.0",
+        ),
+    );
+    let Some((run, report)) = validate(root, "ov") else {
+        return;
+    };
+    assert_eq!(run.code(), 0, "{}", errors(&report));
+    let image = &report["overlays"][0]["workloads"][0]["containers"][0]["image"];
+    assert_eq!(image, "registry.example.com/app-09999:v9999");
+}
