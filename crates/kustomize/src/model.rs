@@ -438,9 +438,7 @@ pub(crate) fn user_terms(message: &str) -> String {
             .and_then(|rest| rest.split(", set ").next())
             .map(|k| format!(" `{k}`"))
             .unwrap_or_default();
-        return format!(
-            "duplicate key{key}: a key may appear once per mapping; remove one of them"
-        );
+        return format!("duplicate key{key}: a key may appear only once in a mapping");
     }
     if lower.contains("multiple yaml documents") || lower.contains("multiple found") {
         return "more than one YAML document (`---`) where one is expected; keep one document"
@@ -680,7 +678,10 @@ mod tests {
     fn messages_carry_no_library_advice() {
         let err = parse_kustomization("namespace: a\nnamespace: b\n").unwrap_err();
         assert!(!err.message.contains("Options"), "{err}");
-        assert!(err.message.contains("remove one"), "{err}");
+        assert!(
+            err.message.starts_with("duplicate key `namespace`"),
+            "{err}"
+        );
         let err = parse_kustomization("namespace: a\n---\nnamespace: b\n").unwrap_err();
         assert!(!err.message.contains("from_str"), "{err}");
     }
