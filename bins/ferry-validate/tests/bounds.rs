@@ -230,3 +230,22 @@ fn ten_thousand_images_entries_resolve_in_time() {
     let image = &report["overlays"][0]["workloads"][0]["containers"][0]["image"];
     assert_eq!(image, "registry.example.com/app-09999:v9999");
 }
+
+#[test]
+fn twenty_thousand_objects_resolve_in_linear_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut resources = String::from("resources:\n");
+    for f in 0..5 {
+        let docs: String = (0..4000)
+            .map(|i| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{f}-{i}\n"))
+            .collect();
+        write(&root.join(format!("ov/r{f}.yaml")), &docs);
+        resources.push_str(&format!("  - r{f}.yaml\n"));
+    }
+    write(&root.join("ov/kustomization.yaml"), &resources);
+    let Some((run, report)) = validate(root, "ov") else {
+        return;
+    };
+    assert_eq!(run.code(), 0, "{}", errors(&report));
+}

@@ -852,6 +852,13 @@ fn norm_ns(ns: &str) -> &str {
     if ns == "default" { "" } else { ns }
 }
 
+/// The id kustomize registers a resource under: two resources with the same one conflict.
+type ResKey = (String, String, (String, String));
+
+fn registered_id(x: &Res) -> ResKey {
+    (x.group().to_string(), x.kind().to_string(), x.id())
+}
+
 fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(group, _)| group)
 }
@@ -1204,11 +1211,11 @@ impl Builder<'_> {
         }
     }
 
-    fn add(&mut self, acc: &mut Vec<Res>, new: Vec<Res>, at: &Origin) {
+    /// Adds resources to `acc`, refusing ids already registered; `seen` holds the ids of `acc`
+    /// (a set, so that many resources are added in linear time).
+    fn add(&mut self, acc: &mut Vec<Res>, seen: &mut HashSet<ResKey>, new: Vec<Res>, at: &Origin) {
         for r in new {
-            let key = |x: &Res| (x.group().to_string(), x.kind().to_string(), x.id());
-            let k = key(&r);
-            if acc.iter().any(|x| key(x) == k) {
+            if !seen.insert(registered_id(&r)) {
                 self.error(
                     at,
                     format!(
@@ -1241,6 +1248,7 @@ impl Builder<'_> {
             .as_ref()
             .map(|b| b.value.as_slice())
             .unwrap_or_default();
+        let mut seen: HashSet<ResKey> = acc.iter().map(registered_id).collect();
         for entry in k.resources.iter().flatten().chain(bases) {
             if self.budget.exhausted {
                 break;
@@ -1255,7 +1263,7 @@ impl Builder<'_> {
             } else {
                 self.read_resources(&path, &at)
             };
-            self.add(&mut acc, new, &at);
+            self.add(&mut acc, &mut seen, new, &at);
         }
         for entry in k.crds.iter().flatten() {
             let at = Origin::at(file, entry);
