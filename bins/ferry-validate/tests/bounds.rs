@@ -249,3 +249,32 @@ fn twenty_thousand_objects_resolve_in_linear_time() {
     };
     assert_eq!(run.code(), 0, "{}", errors(&report));
 }
+
+#[test]
+fn a_chain_of_two_thousand_bases_is_refused_not_a_stack_overflow() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let levels = 2_000;
+    for i in 0..levels - 1 {
+        write(
+            &root.join(format!("l{i}/kustomization.yaml")),
+            &format!("resources:\n  - ../l{}\n", i + 1),
+        );
+    }
+    let last = root.join(format!("l{}", levels - 1));
+    write(
+        &last.join("kustomization.yaml"),
+        "resources:\n  - app.yaml\n",
+    );
+    write(&last.join("app.yaml"), &deployment("web"));
+    let Some((run, report)) = validate(root, "l0") else {
+        return;
+    };
+    assert_eq!(run.code(), 1, "{}", run.stderr);
+    assert!(errors(&report).contains("nested more than"), "{report}");
+    // A chain of ordinary depth resolves.
+    let Some((run, report)) = validate(root, &format!("l{}", levels - 50)) else {
+        return;
+    };
+    assert_eq!(run.code(), 0, "{report}");
+}

@@ -25,7 +25,7 @@ use crate::validate::{self, Finding, Severity};
 mod budget;
 
 use budget::RunBudget;
-pub use budget::{MAX_BUILDS, MAX_EXPANDED_BYTES, MAX_OBJECTS};
+pub use budget::{MAX_BUILDS, MAX_EXPANDED_BYTES, MAX_NESTING, MAX_OBJECTS};
 
 /// A rendered workload: an object with `containers` or `initContainers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -1096,13 +1096,32 @@ impl Builder<'_> {
 
     fn build_dir_once(&mut self, dir: &Path, expect: Expect, at: &Origin) -> Option<Vec<Res>> {
         let (file, k) = self.load(dir, at)?;
-        if !self.check_kind(&file, &k, expect, at) {
+        if !self.check_kind(&file, &k, expect, at) || !self.nesting_allowed(at) {
             return None;
         }
         self.stack.push(dir.to_path_buf());
         let out = self.accumulate(dir, &file, &k, Vec::new());
         self.stack.pop();
         Some(out)
+    }
+
+    /// Whether one more level of kustomizations may be entered (see [`MAX_NESTING`]); false
+    /// (with an error, once) past the limit.
+    fn nesting_allowed(&mut self, at: &Origin) -> bool {
+        if self.stack.len() < MAX_NESTING {
+            return true;
+        }
+        if !self.budget.exhausted {
+            self.budget.exhausted = true;
+            self.error(
+                at,
+                format!(
+                    "kustomizations are nested more than {MAX_NESTING} levels deep (bases of \
+                     bases, or components); flatten the chain"
+                ),
+            );
+        }
+        false
     }
 
     /// Counts parsed documents against the run's limits; false (with an error) past them.
@@ -1313,6 +1332,9 @@ impl Builder<'_> {
             }
             if let Err(e) = self.budget.build() {
                 self.error(&at, e);
+                break;
+            }
+            if !self.nesting_allowed(&at) {
                 break;
             }
             self.stack.push(cdir.clone());

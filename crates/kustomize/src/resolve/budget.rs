@@ -9,6 +9,10 @@ use serde_json::Value;
 /// listed by several kustomizations is built once and counts once.
 pub const MAX_BUILDS: usize = 2_000;
 
+/// Deepest chain of kustomizations (bases of bases, components) one resolution enters: each
+/// level takes stack, and real repositories nest a handful.
+pub const MAX_NESTING: usize = 100;
+
 /// Most resource objects one resolution reads, over all files.
 pub const MAX_OBJECTS: usize = 50_000;
 
