@@ -232,12 +232,12 @@ fn ten_thousand_images_entries_resolve_in_time() {
 }
 
 #[test]
-fn twenty_thousand_objects_resolve_in_linear_time() {
+fn fifteen_thousand_objects_resolve_in_linear_time() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let mut resources = String::from("resources:\n");
     for f in 0..5 {
-        let docs: String = (0..4000)
+        let docs: String = (0..3000)
             .map(|i| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{f}-{i}\n"))
             .collect();
         write(&root.join(format!("ov/r{f}.yaml")), &docs);
@@ -277,4 +277,24 @@ fn a_chain_of_two_thousand_bases_is_refused_not_a_stack_overflow() {
         return;
     };
     assert_eq!(run.code(), 0, "{report}");
+}
+
+#[test]
+fn a_large_annotation_copied_into_many_objects_is_capped_per_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let docs: String = (0..8_000)
+        .map(|i| format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n"))
+        .collect();
+    write(&root.join("ov/objects.yaml"), &docs);
+    let big = "x".repeat(2 * 1024 * 1024);
+    write(
+        &root.join("ov/kustomization.yaml"),
+        &format!("resources:\n  - objects.yaml\ncommonAnnotations:\n  note: {big}\n"),
+    );
+    let Some((run, report)) = validate(root, "ov") else {
+        return;
+    };
+    assert_eq!(run.code(), 1, "{}", run.stderr);
+    assert!(errors(&report).contains("too large to resolve"), "{report}");
 }

@@ -1124,6 +1124,21 @@ impl Builder<'_> {
         false
     }
 
+    /// Counts bytes copied into resources against the run's limits; false (with an error) past
+    /// them.
+    fn charge_bytes(&mut self, n: usize, at: &Origin) -> bool {
+        if n == 0 {
+            return true;
+        }
+        match self.budget.bytes(n) {
+            Ok(()) => true,
+            Err(e) => {
+                self.error(at, e);
+                false
+            }
+        }
+    }
+
     /// Counts parsed documents against the run's limits; false (with an error) past them.
     fn charge(&mut self, docs: &[Value], at: &Origin) -> bool {
         let charged = self
@@ -1408,6 +1423,37 @@ impl Builder<'_> {
         }
         for p in k.patches.iter().flatten() {
             self.apply_patch(dir, file, p, &mut acc, false);
+        }
+        // Names, labels and annotations are copied into every resource.
+        let meta: usize = [&k.namespace, &k.name_prefix, &k.name_suffix]
+            .into_iter()
+            .flatten()
+            .map(|s| s.value.len())
+            .chain(
+                k.common_labels
+                    .iter()
+                    .flat_map(|l| l.value.iter().map(|(a, b)| a.len() + b.len())),
+            )
+            .chain(
+                k.labels
+                    .iter()
+                    .flatten()
+                    .flat_map(|l| l.pairs.iter().map(|(a, b)| a.len() + b.len())),
+            )
+            .chain(
+                k.common_annotations
+                    .iter()
+                    .flatten()
+                    .map(|(a, b)| a.len() + b.len()),
+            )
+            .sum();
+        let whole = Origin {
+            file: file.to_path_buf(),
+            line: 0,
+            column: 0,
+        };
+        if !self.charge_bytes(meta.saturating_mul(acc.len()), &whole) {
+            return acc;
         }
         if let Some(ns) = &k.namespace {
             for r in &mut acc {
@@ -1899,6 +1945,11 @@ impl Builder<'_> {
         let Some(docs) = self.parse_patch(&origin, &text) else {
             return;
         };
+        // A patch copied into many targets counts once per target.
+        let copies = targets.as_ref().map_or(0, |t| t.len().saturating_sub(1));
+        if !self.charge_bytes(budget::weight(&docs).saturating_mul(copies), &at) {
+            return;
+        }
         let is_json6902 = legacy_json6902 || matches!(docs.as_slice(), [Value::Array(_)]);
         if !is_json6902 {
             self.apply_smp_text(acc, &origin, &text, targets.as_deref(), &at);

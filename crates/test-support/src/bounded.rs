@@ -34,11 +34,16 @@ impl Bounded {
     }
 }
 
+/// One bounded run at a time in a test binary: the time bound measures the program, not the
+/// other tests of the binary running beside it.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `program args` in `dir` under [`MEMORY_BYTES`] and [`TIME`], and fails the test when it
 /// runs longer (it is killed) or ends by a signal (an allocation past the memory bound aborts).
 /// `None` (with a notice) when `prlimit` is not installed.
 pub fn run_bounded<S: AsRef<OsStr>>(program: &Path, args: &[S], dir: &Path) -> Option<Bounded> {
     let prlimit = crate::require_tool("prlimit")?;
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut child = Command::new(prlimit)
         .arg(format!("--as={MEMORY_BYTES}"))
         .arg("--")
