@@ -19,6 +19,14 @@ fn a_device_is_refused_without_reading_it() {
     };
     assert_eq!(run.code(), 2, "{}", run.stderr);
     assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
+    // The same through a symbolic link: what counts is where it leads.
+    let link = tmp.path().join("kustomization.yaml");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    let Some(run) = run_bounded(&bin(), &[link.to_str().unwrap(), "app:v2"], tmp.path()) else {
+        return;
+    };
+    assert_eq!(run.code(), 2, "{}", run.stderr);
+    assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
 }
 
 fn mkfifo(path: &std::path::Path) {
