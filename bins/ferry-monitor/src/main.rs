@@ -15,12 +15,15 @@ use ferry_cli::Format;
 use ferry_config::parse_duration;
 use ferry_health::monitor::{self, Event, Policy, Span, Verdict};
 use ferry_health::probe::argocd::{ApplicationProbe, wait_until_decided};
-use ferry_health::probe::http::{HttpProbe, HttpSpec, JsonCheck};
+use ferry_health::probe::http::HttpProbe;
 use ferry_health::probe::kubernetes::{Workload, WorkloadProbe};
 use ferry_health::probe::{Observation, Outcome, Probe};
 use serde::Serialize;
 
+mod http_spec;
 mod verify;
+
+use http_spec::parse_http;
 
 /// Watch a deploy and give a verdict: healthy, unhealthy or inconclusive.
 ///
@@ -166,71 +169,6 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// Parses an `--http` spec. A comma only starts a new option when `key=` follows it, so regexes
-/// and URLs may hold commas.
-fn parse_http(text: &str) -> Result<HttpSpec> {
-    const KEYS: [&str; 5] = ["status=", "body=", "json=", "header=", "timeout="];
-    let mut parts: Vec<String> = Vec::new();
-    for piece in text.split(',') {
-        match parts.last_mut() {
-            Some(last) if !KEYS.iter().any(|k| piece.starts_with(k)) => {
-                last.push(',');
-                last.push_str(piece);
-            }
-            _ => parts.push(piece.to_string()),
-        }
-    }
-    let mut parts = parts.into_iter();
-    let url = parts.next().unwrap_or_default();
-    let mut spec = HttpSpec::new(url);
-    for part in parts {
-        let (key, value) = part.split_once('=').unwrap_or((&part, ""));
-        match key {
-            "status" => {
-                for code in value.split('|') {
-                    let code: u16 = code
-                        .parse()
-                        .ok()
-                        .filter(|c| (100..600).contains(c))
-                        .with_context(|| format!("--http {text}: invalid status code {code:?}"))?;
-                    spec.expected_status.push(code);
-                }
-            }
-            "body" => {
-                let re = regex::Regex::new(value)
-                    .with_context(|| format!("--http {text}: invalid body regex"))?;
-                spec.body = Some(re);
-            }
-            "json" => {
-                let (pointer, expected) = value
-                    .split_once('=')
-                    .with_context(|| format!("--http {text}: json= takes /POINTER=VALUE"))?;
-                if !pointer.starts_with('/') {
-                    bail!("--http {text}: the JSON pointer must start with /");
-                }
-                let expected = serde_json::from_str(expected)
-                    .unwrap_or_else(|_| serde_json::Value::String(expected.to_string()));
-                spec.json = Some(JsonCheck {
-                    pointer: pointer.to_string(),
-                    expected,
-                });
-            }
-            "header" => {
-                let (name, value) = value
-                    .split_once(':')
-                    .with_context(|| format!("--http {text}: header= takes NAME:VALUE"))?;
-                spec.headers
-                    .push((name.trim().to_string(), value.trim().to_string()));
-            }
-            "timeout" => {
-                spec.timeout = parse_duration(value).with_context(|| format!("--http {text}"))?;
-            }
-            _ => unreachable!("only known keys start a part"),
-        }
-    }
-    Ok(spec)
 }
 
 /// A Kubernetes client and the namespace to use, from the kubeconfig (or in-cluster config).
@@ -546,36 +484,4 @@ async fn sync(args: SyncArgs) -> Result<u8> {
         Outcome::Fail => 1,
         _ => 3,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn http_specs() {
-        let spec = parse_http("https://app.example.com/healthz?a=1,b=2,status=200|204,body=ok|fine,x,timeout=2s,header=X-Probe: ferry,json=/status=\"UP\"").unwrap();
-        assert_eq!(spec.url, "https://app.example.com/healthz?a=1,b=2");
-        assert_eq!(spec.expected_status, [200, 204]);
-        assert_eq!(spec.body.unwrap().as_str(), "ok|fine,x");
-        assert_eq!(spec.timeout, Duration::from_secs(2));
-        assert_eq!(spec.headers, [("X-Probe".to_string(), "ferry".to_string())]);
-        let json = spec.json.unwrap();
-        assert_eq!(
-            (json.pointer.as_str(), json.expected),
-            ("/status", serde_json::json!("UP"))
-        );
-        assert_eq!(
-            parse_http("http://x/,json=/n=3")
-                .unwrap()
-                .json
-                .unwrap()
-                .expected,
-            serde_json::json!(3)
-        );
-        assert!(parse_http("http://x/,status=abc").is_err());
-        assert!(parse_http("http://x/,body=(").is_err());
-        assert!(parse_http("http://x/,json=status").is_err());
-        assert!(parse_http("http://x/,header=novalue").is_err());
-    }
 }

@@ -152,6 +152,43 @@ fn usage_errors_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("failures must be at least 1"));
+    monitor()
+        .args(["watch", "--http", "http://127.0.0.1/", "--failures", "5"])
+        .args(["--checks", "3"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "a release could never be found unhealthy",
+        ));
+    monitor()
+        .args(["watch", "--http", "http://127.0.0.1:1/healthz,statuz=200"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "unknown option `statuz`; did you mean `status`?",
+        ));
+}
+
+#[test]
+fn a_service_alternating_200_and_500_is_healthy_after_7_or_8_checks() {
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&count);
+    let addr = serve_with(move |_| {
+        if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % 2 == 0 {
+            ("200 OK", "ok".to_string())
+        } else {
+            ("500 Internal Server Error", "boom".to_string())
+        }
+    });
+    for checks in ["7", "8"] {
+        count.store(0, std::sync::atomic::Ordering::SeqCst);
+        monitor()
+            .args(["watch", "--http", &format!("http://{addr}/healthz")])
+            .args(["--warmup", "0s", "--interval", "20ms", "--checks", checks])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("verdict healthy"));
+    }
 }
 
 /// A real object from the conformance data (panics when the data or the case is missing).

@@ -10,8 +10,11 @@
 //!   make a verdict unhealthy.
 //! - A fast-fail observation (from a check, or sent on the signal channel by a watch) makes the
 //!   verdict unhealthy at once.
-//! - After the last check the verdict is healthy when the last conclusive round passed; when it
-//!   waited or failed (below the threshold), or no round was conclusive, it is inconclusive.
+//! - After the last check, without an unhealthy verdict: when the last conclusive round waited
+//!   the verdict is inconclusive (still waiting); otherwise it is healthy when at least one
+//!   round passed: failures interleaved with passes that never reach the consecutive threshold
+//!   do not depend on which check came last. With no passed round (only errors, or failures
+//!   below the threshold among errors) it is inconclusive.
 //! - Past `timeout` the verdict is inconclusive.
 //!
 //! Everything runs on tokio time, so tests use a paused clock.
@@ -83,6 +86,14 @@ impl Policy {
         }
         if self.span == Span::Checks(0) {
             return Err("checks must be at least 1".into());
+        }
+        let checks = self.checks();
+        if self.failures > checks {
+            return Err(format!(
+                "failures ({}) must not exceed the number of checks ({checks}): a release could \
+                 never be found unhealthy",
+                self.failures
+            ));
         }
         Ok(())
     }
@@ -281,6 +292,9 @@ pub async fn run(
         if !outcome.is_inconclusive() {
             state.last_conclusive = Some(outcome);
         }
+        if outcome == Outcome::Pass {
+            state.passed += 1;
+        }
         let fast_fail = observations
             .iter()
             .find(|o| o.fast_fail && o.outcome == Outcome::Fail)
@@ -326,20 +340,32 @@ pub async fn run(
             .join("; ")
     });
     let last = last.unwrap_or_default();
-    match state.last_conclusive {
-        Some(Outcome::Pass) => {
-            let reason = format!("{total} checks, the last conclusive one passed");
-            finish(state, Verdict::Healthy, reason, None, on_event)
-        }
-        Some(Outcome::Waiting) => {
+    match (state.last_conclusive, state.passed) {
+        (Some(Outcome::Waiting), _) => {
             let reason = format!("still waiting after {total} checks: {last}");
             finish(state, Verdict::Inconclusive, reason, None, on_event)
         }
-        Some(_) => {
-            let reason = format!("the last conclusive check failed: {last}");
+        (Some(_), passed) if passed > 0 => {
+            let failed = state
+                .checks
+                .iter()
+                .filter(|c| c.outcome == Outcome::Fail)
+                .count();
+            let reason = if failed == 0 {
+                format!("{total} checks, the last conclusive one passed")
+            } else {
+                format!(
+                    "{total} checks, {passed} passed; {failed} failed, never {} in a row",
+                    policy.failures
+                )
+            };
+            finish(state, Verdict::Healthy, reason, None, on_event)
+        }
+        (Some(_), _) => {
+            let reason = format!("no check passed in {total}: {last}");
             finish(state, Verdict::Inconclusive, reason, None, on_event)
         }
-        None => {
+        (None, _) => {
             let reason = format!("no conclusive check in {total}: {last}");
             finish(state, Verdict::Inconclusive, reason, None, on_event)
         }
@@ -351,6 +377,7 @@ struct State {
     consecutive_failures: u32,
     errors: u32,
     last_conclusive: Option<Outcome>,
+    passed: u32,
     checks: Vec<Check>,
 }
 

@@ -178,3 +178,93 @@ fn bad_urls_and_headers_are_refused() {
     spec.headers = vec![("bad header".into(), "x".into())];
     assert!(HttpProbe::new(spec).is_err());
 }
+
+/// A server whose every answer is 200 with an endless body of `chunk` repeated (no length), or,
+/// for `/deep`, JSON nested 200 000 levels deep.
+async fn endless_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if String::from_utf8_lossy(&request).starts_with("GET /deep ") {
+                    let body = "[".repeat(200_000) + &"]".repeat(200_000);
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(body.as_bytes()).await;
+                    return;
+                }
+                let head = "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b'x'; 64 * 1024];
+                // At most 4 GiB; the client hangs up long before.
+                for _ in 0..65_536 {
+                    if socket.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn an_endless_body_is_read_only_as_far_as_the_check_needs() {
+    let addr = endless_server().await;
+    // Status only: the body is never read.
+    let started = std::time::Instant::now();
+    let obs = check(HttpSpec::new(format!("http://{addr}/big"))).await;
+    assert_eq!(obs.outcome, Outcome::Pass, "{}", obs.message);
+    // A regex found early passes.
+    let mut spec = HttpSpec::new(format!("http://{addr}/big"));
+    spec.body = Some(Regex::new("xxx").unwrap());
+    assert_eq!(check(spec.clone()).await.outcome, Outcome::Pass);
+    // Not found in the first MiB of a longer body: the check cannot tell, an error.
+    spec.body = Some(Regex::new("ok").unwrap());
+    let obs = check(spec).await;
+    assert_eq!(obs.outcome, Outcome::Error, "{}", obs.message);
+    assert!(
+        obs.message.contains("first 1048576 bytes"),
+        "{}",
+        obs.message
+    );
+    // JSON longer than the limit: an error too.
+    let mut spec = HttpSpec::new(format!("http://{addr}/big"));
+    spec.json = Some(JsonCheck {
+        pointer: "/status".into(),
+        expected: "UP".into(),
+    });
+    let obs = check(spec).await;
+    assert_eq!(obs.outcome, Outcome::Error, "{}", obs.message);
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[tokio::test]
+async fn json_nested_deeper_than_the_parser_takes_is_an_error_not_a_failure() {
+    let addr = endless_server().await;
+    let mut spec = HttpSpec::new(format!("http://{addr}/deep"));
+    spec.json = Some(JsonCheck {
+        pointer: "/status".into(),
+        expected: "UP".into(),
+    });
+    let obs = check(spec).await;
+    assert_eq!(obs.outcome, Outcome::Error, "{}", obs.message);
+    assert!(obs.message.contains("nested too deeply"), "{}", obs.message);
+}

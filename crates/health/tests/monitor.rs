@@ -281,6 +281,105 @@ fn events_serialize_as_tagged_json_lines() {
     assert!(line.contains(r#""span":{"checks":10}"#), "{line}");
 }
 
+#[tokio::test(start_paused = true)]
+async fn alternating_answers_below_the_threshold_are_healthy_whatever_came_last() {
+    // 200, 500, 200, 500…: the failures never reach 3 in a row.
+    for checks in [7u32, 8] {
+        let script: Vec<Outcome> = (0..checks)
+            .map(|k| if k % 2 == 0 { Pass } else { Fail })
+            .collect();
+        let mut probes = [Scripted::boxed("http", &script)];
+        let short = Policy {
+            span: Span::Checks(checks),
+            ..policy()
+        };
+        let (report, _, _) = run(&short, &mut probes, None).await;
+        assert_eq!(
+            report.verdict,
+            Verdict::Healthy,
+            "{checks} checks: {}",
+            report.reason
+        );
+    }
+}
+
+/// Runs a script of pass/fail rounds to its verdict on a paused clock.
+fn verdict_of(script: &[Outcome], failures: u32) -> Verdict {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("runtime");
+    let policy = Policy {
+        span: Span::Checks(u32::try_from(script.len()).expect("short script")),
+        failures,
+        ..policy()
+    };
+    runtime.block_on(async {
+        let mut probes = [Scripted::boxed("http", script)];
+        run(&policy, &mut probes, None).await.0.verdict
+    })
+}
+
+proptest::proptest! {
+    /// Passes and failures never `failures` in a row: healthy, whichever check came last.
+    #[test]
+    fn the_verdict_does_not_depend_on_which_check_came_last(
+        runs in proptest::collection::vec((1u32..4, 0u32..3), 1..8),
+        failures in 3u32..4,
+        end_with_failure in proptest::bool::ANY,
+    ) {
+        let mut script = Vec::new();
+        for (passes, fails) in runs {
+            script.extend(std::iter::repeat_n(Pass, passes as usize));
+            script.extend(std::iter::repeat_n(Fail, fails as usize));
+        }
+        if end_with_failure && script.last() == Some(&Pass) {
+            script.push(Fail);
+        }
+        let longest_failure_run = script
+            .split(|o| *o == Pass)
+            .map(<[Outcome]>::len)
+            .max()
+            .unwrap_or(0);
+        proptest::prop_assume!(longest_failure_run < failures as usize);
+        let verdict = verdict_of(&script, failures);
+        proptest::prop_assert_eq!(verdict, Verdict::Healthy, "{:?}", script);
+        // The same rounds with the last one moved to the front: the same verdict.
+        let mut rotated = script.clone();
+        rotated.rotate_right(1);
+        let longest = rotated.split(|o| *o == Pass).map(<[Outcome]>::len).max().unwrap_or(0);
+        if longest < failures as usize {
+            proptest::prop_assert_eq!(verdict_of(&rotated, failures), verdict);
+        }
+    }
+}
+
+#[test]
+fn more_failures_than_checks_is_refused() {
+    let refused = Policy {
+        span: Span::Checks(2),
+        failures: 3,
+        ..policy()
+    }
+    .validate()
+    .expect_err("3 failures in 2 checks can never happen");
+    assert!(
+        refused.contains("could never be found unhealthy"),
+        "{refused}"
+    );
+    let over = Policy {
+        span: Span::For(Duration::from_secs(30)),
+        interval: Duration::from_secs(30),
+        failures: 3,
+        ..policy()
+    };
+    assert!(
+        over.validate().is_err(),
+        "a 30 s span at 30 s gives 2 checks"
+    );
+}
+
 #[test]
 fn invalid_policies_are_refused() {
     assert!(

@@ -6,6 +6,9 @@ use regex::Regex;
 
 use super::{CheckFuture, Observation, Outcome, Probe};
 
+/// The most body bytes a check reads by default (1 MiB): enough for any health document.
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+
 /// Why an HTTP probe could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpProbeError {
@@ -52,6 +55,8 @@ pub struct HttpSpec {
     pub headers: Vec<(String, String)>,
     /// How long one request may take; past it the check is an error.
     pub timeout: Duration,
+    /// The most body bytes read for the body and JSON checks; a status-only check reads none.
+    pub max_body: usize,
 }
 
 impl HttpSpec {
@@ -64,6 +69,7 @@ impl HttpSpec {
             json: None,
             headers: Vec::new(),
             timeout: Duration::from_secs(10),
+            max_body: DEFAULT_MAX_BODY,
         }
     }
 
@@ -127,14 +133,20 @@ impl HttpProbe {
             .send()
             .await;
         let result = match response {
-            Ok(response) => {
+            Ok(mut response) => {
                 let status = response.status().as_u16();
-                match response.bytes().await {
-                    Ok(body) => judge(&self.spec, status, &body),
-                    Err(e) => (
-                        Outcome::Error,
-                        format!("HTTP {status}, body not read: {}", describe(&e)),
-                    ),
+                let needs_body = self.spec.body.is_some() || self.spec.json.is_some();
+                if !needs_body || !self.spec.status_passes(status) {
+                    // The status decides: the body is never read.
+                    judge(&self.spec, status, b"")
+                } else {
+                    match read_capped(&mut response, self.spec.max_body).await {
+                        Ok((body, complete)) => judge_read(&self.spec, status, &body, complete),
+                        Err(e) => (
+                            Outcome::Error,
+                            format!("HTTP {status}, body not read: {}", describe(&e)),
+                        ),
+                    }
                 }
             }
             Err(e) => (Outcome::Error, describe(&e)),
@@ -153,8 +165,33 @@ impl Probe for HttpProbe {
     }
 }
 
+/// Reads at most `max` body bytes; `true` when that was the whole body.
+async fn read_capped(
+    response: &mut reqwest::Response,
+    max: usize,
+) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = max - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, false));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, true))
+}
+
 /// Judges one response: the status must be expected, then the body must match.
 pub fn judge(spec: &HttpSpec, status: u16, body: &[u8]) -> (Outcome, String) {
+    judge_read(spec, status, body, true)
+}
+
+/// [`judge`] for a body that may have been cut at [`HttpSpec::max_body`] (`complete` false).
+///
+/// A body check that cannot be decided on what was read (a regex not found in the first bytes,
+/// JSON over the limit or nested deeper than the parser takes) is an error, not a failure.
+pub fn judge_read(spec: &HttpSpec, status: u16, body: &[u8], complete: bool) -> (Outcome, String) {
     if !spec.status_passes(status) {
         let expected = if spec.expected_status.is_empty() {
             "200".to_string()
@@ -169,6 +206,16 @@ pub fn judge(spec: &HttpSpec, status: u16, body: &[u8]) -> (Outcome, String) {
     }
     if let Some(re) = &spec.body {
         let text = String::from_utf8_lossy(body);
+        if !re.is_match(&text) && !complete {
+            return (
+                Outcome::Error,
+                format!(
+                    "HTTP {status}, /{}/ not found in the first {} bytes of a longer body",
+                    re.as_str(),
+                    body.len()
+                ),
+            );
+        }
         if !re.is_match(&text) {
             return (
                 Outcome::Fail,
@@ -177,8 +224,23 @@ pub fn judge(spec: &HttpSpec, status: u16, body: &[u8]) -> (Outcome, String) {
         }
     }
     if let Some(check) = &spec.json {
+        if !complete {
+            return (
+                Outcome::Error,
+                format!(
+                    "HTTP {status}, JSON body longer than {} bytes, not read",
+                    body.len()
+                ),
+            );
+        }
         let value: serde_json::Value = match serde_json::from_slice(body) {
             Ok(v) => v,
+            Err(e) if e.to_string().contains("recursion limit") => {
+                return (
+                    Outcome::Error,
+                    format!("HTTP {status}, JSON body nested too deeply to read: {e}"),
+                );
+            }
             Err(e) => {
                 return (
                     Outcome::Fail,

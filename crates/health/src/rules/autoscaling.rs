@@ -13,10 +13,10 @@ const DEGRADED: &[(&str, &str)] = &[
     ("AbleToScale", "FailedGetScale"),
     ("AbleToScale", "FailedUpdateScale"),
     ("ScalingActive", "FailedGetResourceMetric"),
-    ("ScalingActive", "FailedGetContainerResourceMetric"),
     ("ScalingActive", "FailedGetObjectMetric"),
     ("ScalingActive", "FailedGetPodsMetric"),
     ("ScalingActive", "FailedGetExternalMetric"),
+    ("ScalingActive", "FailedComputeMetricsReplicas"),
     ("ScalingActive", "InvalidSelector"),
 ];
 
@@ -48,7 +48,8 @@ impl<'a> Condition<'a> {
 /// [`V1_CONDITIONS_ANNOTATION`] annotation.
 ///
 /// * `Degraded` with the condition's message when any condition reports a failure to read the
-///   scale target, to update it, to read a metric, or an invalid selector. These win over healthy
+///   scale target, to update it, to read a metric or compute replicas from metrics, or an invalid
+///   selector. These win over healthy
 ///   conditions, whatever their order (as in Argo CD since PR #26274).
 /// * `Healthy` with the message of the first `AbleToScale` or `ScalingLimited` condition that is
 ///   `True`.

@@ -9,7 +9,8 @@ use crate::{Health, HealthStatus};
 ///
 /// * `Degraded` with the condition's message when a `Failed` condition exists.
 /// * `Suspended` with the condition's message when the `Suspended` condition is `True`.
-/// * `Healthy` with the condition's message when a `Complete` condition exists.
+/// * `Healthy` when a `Complete` condition exists, with the message of the last `Complete` or
+///   `Suspended` condition (Argo CD's message).
 /// * `Progressing` otherwise (the Job is still running).
 ///
 /// Ferry deviates from Argo CD in one case: Argo CD treats any `Suspended` condition as the end of
@@ -27,6 +28,12 @@ pub fn job(obj: &Value) -> Health {
             "Suspended" if string_or_empty(condition, &["status"]) == "True" => {
                 suspended = Some(message);
             }
+            _ => {}
+        }
+        // As in Argo CD, the message of a finished Job is that of the last `Complete` or
+        // `Suspended` condition in the list.
+        match string_or_empty(condition, &["type"]) {
+            "Complete" | "Suspended" if complete.is_some() => complete = Some(message),
             _ => {}
         }
     }

@@ -88,7 +88,7 @@ pub fn rollout(obj: &Value) -> Health {
             return progressing("waiting for analysis to complete");
         }
     } else if is_strategy(obj, "canary") && stable != current {
-        return progressing("waiting for rollout to finish steps");
+        return progressing("Waiting for rollout to finish steps");
     }
     Health::new(HealthStatus::Healthy, "")
 }
