@@ -49,6 +49,14 @@ pub enum ConfigError {
     /// The file was read but is not a valid configuration.
     #[error("{0}")]
     Invalid(Diagnostic),
+    /// The file is not read at all: not a regular file, or too large.
+    #[error("{}: refused: {reason}", path.display())]
+    Refused {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl ConfigError {
@@ -56,7 +64,7 @@ impl ConfigError {
     pub fn diagnostic(&self) -> Option<&Diagnostic> {
         match self {
             ConfigError::Invalid(d) => Some(d),
-            ConfigError::Read { .. } => None,
+            ConfigError::Read { .. } | ConfigError::Refused { .. } => None,
         }
     }
 }

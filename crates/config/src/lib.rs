@@ -32,7 +32,10 @@
 mod duration;
 mod error;
 mod names;
+mod limits;
+mod probes;
 mod raw;
+mod registries;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -41,6 +44,8 @@ use std::time::Duration;
 pub use duration::{DurationError, HumanDuration, format_duration, parse_duration};
 pub use error::{ConfigError, Diagnostic};
 pub use names::{check_branch, check_remote};
+pub use limits::MAX_FILE_SIZE;
+pub use registries::{Registry, RegistryCredentials};
 
 /// The conventional file name, looked for by [`Config::discover`].
 pub const FILE_NAME: &str = "ferry.toml";
@@ -62,6 +67,8 @@ pub struct Config {
     pub forge: Forge,
     /// Monitor defaults from `[monitor]` (each environment has its effective settings).
     pub monitor: Monitor,
+    /// Registry settings from `[registries."HOST"]`, in file order.
+    pub registries: Vec<Registry>,
 }
 
 /// One environment (`[[environment]]`).
@@ -252,6 +259,10 @@ pub struct Monitor {
     pub timeout: Duration,
     /// HTTP probes (only per environment; empty in [`Config::monitor`]).
     pub http: Vec<HttpProbe>,
+    /// Workloads to follow, `KIND/NAME` (only per environment).
+    pub workloads: Vec<String>,
+    /// Namespace of the workloads (only per environment); `None`: the kubeconfig's.
+    pub namespace: Option<String>,
 }
 
 impl Default for Monitor {
@@ -264,6 +275,8 @@ impl Default for Monitor {
             error_budget: 5,
             timeout: Duration::from_secs(15 * 60),
             http: Vec::new(),
+            workloads: Vec::new(),
+            namespace: None,
         }
     }
 }
@@ -282,13 +295,20 @@ pub struct HttpProbe {
 
 impl Config {
     /// Reads and checks a `ferry.toml`. Overlay paths resolve against the file's directory.
+    ///
+    /// Only a regular file of at most [`MAX_FILE_SIZE`] bytes is read (the limit holds while
+    /// reading); anything else is [`ConfigError::Refused`].
     pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = limits::read(path)?;
         Config::from_str(&text, path)
+    }
+
+    /// The settings of the registry `host` (`host[:port]`, case-insensitive).
+    pub fn registry(&self, host: &str) -> Option<&Registry> {
+        self.registries
+            .iter()
+            .find(|r| r.host.eq_ignore_ascii_case(host))
     }
 
     /// Checks the text of a `ferry.toml`; `path` is used in errors and its parent directory

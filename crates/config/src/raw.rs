@@ -16,6 +16,8 @@ pub(crate) struct RawConfig {
     pub monitor: Option<RawMonitor>,
     #[serde(default)]
     pub environment: Vec<Spanned<RawEnvironment>>,
+    #[serde(default)]
+    pub registries: Entries<Spanned<crate::registries::RawRegistry>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,11 +72,21 @@ pub(crate) struct RawEnvMonitor {
     pub timeout: Option<Spanned<String>>,
     #[serde(default)]
     pub http: Vec<Spanned<RawHttpProbe>>,
+    #[serde(default)]
+    pub workloads: Vec<Spanned<String>>,
+    pub namespace: Option<Spanned<String>>,
+}
+
+/// What only `[environment.monitor]` has: its probes.
+pub(crate) struct RawProbes {
+    pub http: Vec<Spanned<RawHttpProbe>>,
+    pub workloads: Vec<Spanned<String>>,
+    pub namespace: Option<Spanned<String>>,
 }
 
 impl RawEnvMonitor {
-    /// The part shared with the top-level `[monitor]` table.
-    pub fn split(self) -> (RawMonitor, Vec<Spanned<RawHttpProbe>>) {
+    /// The part shared with the top-level `[monitor]` table, and the probes.
+    pub fn split(self) -> (RawMonitor, RawProbes) {
         (
             RawMonitor {
                 warmup: self.warmup,
@@ -84,7 +96,11 @@ impl RawEnvMonitor {
                 error_budget: self.error_budget,
                 timeout: self.timeout,
             },
-            self.http,
+            RawProbes {
+                http: self.http,
+                workloads: self.workloads,
+                namespace: self.namespace,
+            },
         )
     }
 }

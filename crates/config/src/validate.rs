@@ -7,7 +7,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use crate::error::{Diagnostic, Source};
-use crate::raw::{RawConfig, RawEnvironment, RawForge, RawHttpProbe, RawMonitor};
+use crate::raw::{RawConfig, RawEnvironment, RawForge, RawHttpProbe, RawMonitor, RawProbes};
 use crate::{
     Config, Environment, Forge, ForgeKind, GitForge, GitHubForge, HttpProbe, Image, MergeMethod,
     Monitor, parse_duration,
@@ -17,8 +17,13 @@ const DEFAULT_API_URL: &str = "https://api.github.com";
 
 pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Diagnostic> {
     let src = Source { text, path };
+    crate::limits::no_nul(&src)?;
     let raw: RawConfig = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
     let check = Check { src: &src };
+    let root = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
 
     let mut images = check.images(raw.images.0)?;
     check.sources(&mut images, raw.sources.0)?;
@@ -26,21 +31,20 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Diagnostic> {
     let monitor = check.monitor(
         &Monitor::default(),
         raw.monitor.unwrap_or_default(),
-        Vec::new(),
+        None,
         "monitor",
     )?;
     let environments = check.environments(raw.environment, &monitor)?;
+    let registries = crate::registries::check(&src, &root, raw.registries.0)?;
 
     Ok(Config {
         path: path.to_path_buf(),
-        root: match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        },
+        root,
         environments,
         images,
         forge,
         monitor,
+        registries,
     })
 }
 
@@ -373,7 +377,7 @@ impl Check<'_> {
         &self,
         base: &Monitor,
         raw: RawMonitor,
-        http: Vec<Spanned<RawHttpProbe>>,
+        probes: Option<RawProbes>,
         prefix: &str,
     ) -> Result<Monitor, Diagnostic> {
         let mut m = base.clone();
@@ -425,10 +429,15 @@ impl Check<'_> {
             );
         }
         m.http = Vec::new();
-        for (i, probe) in http.into_iter().enumerate() {
+        let Some(probes) = probes else {
+            return Ok(m);
+        };
+        for (i, probe) in probes.http.into_iter().enumerate() {
             m.http
                 .push(self.probe(probe.into_inner(), &format!("{prefix}.http[{i}]"))?);
         }
+        m.workloads = crate::probes::workloads(self.src, probes.workloads, prefix)?;
+        m.namespace = crate::probes::namespace(self.src, probes.namespace, prefix)?;
         Ok(m)
     }
 
@@ -565,8 +574,8 @@ impl Check<'_> {
             let env_monitor = match env.monitor {
                 None => monitor.clone(),
                 Some(m) => {
-                    let (shared, http) = m.split();
-                    self.monitor(monitor, shared, http, &format!("{prefix}.monitor"))?
+                    let (shared, probes) = m.split();
+                    self.monitor(monitor, shared, Some(probes), &format!("{prefix}.monitor"))?
                 }
             };
             envs.push(Environment {
