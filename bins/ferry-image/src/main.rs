@@ -9,18 +9,21 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use ferry_cli::Format;
+use ferry_cli::registry::RegistryFlags;
 use ferry_image::policy::{Policy, TagFilter};
 use ferry_image::reference::Reference;
 use ferry_image::registry::{
-    ClientOptions, CredentialSource, Credentials, DockerConfig, ImageRef, Platform, RegistryClient,
-    RegistryError, RetryPolicy,
+    Credentials, ImageRef, Platform, RegistryClient, RegistryError, RetryPolicy,
 };
 use serde_json::json;
 
 const AFTER_HELP: &str = "\
-Credentials: --token, or --username with --password-stdin / FERRY_REGISTRY_PASSWORD, apply to \
-every registry; otherwise docker's config.json ($DOCKER_CONFIG/config.json or \
-~/.docker/config.json, with credsStore/credHelpers) is used.
+Registries: ferry.toml's [registries.\"HOST\"] (plain-http, credentials) applies; loopback \
+registries (localhost, 127.0.0.0/8, [::1]) use plain HTTP unless configured otherwise.
+
+Credentials: a registry's configured source first; then --token, or --username with \
+--password-stdin / FERRY_REGISTRY_PASSWORD, for every registry; otherwise docker's config.json \
+($DOCKER_CONFIG/config.json or ~/.docker/config.json, with credsStore/credHelpers).
 
 Exit codes: 0 ok, 1 image or platform not found, 2 usage error, 3 registry/network/auth error.";
 
@@ -80,6 +83,10 @@ struct Global {
     /// Retries for connection errors, 429 and 5xx answers.
     #[arg(long, default_value_t = 3, global = true)]
     retries: u32,
+    /// The ferry.toml with [registries] settings [default: the nearest ferry.toml in the
+    /// current directory or above, if any].
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,6 +165,7 @@ impl From<RegistryError> for Failure {
             RegistryError::InvalidRequest(_) => (2, "usage"),
             RegistryError::Unauthorized { .. } => (3, "authentication"),
             RegistryError::Unavailable { .. } => (3, "unavailable"),
+            RegistryError::PlainHttp { .. } => (3, "plain-http"),
             RegistryError::Credentials(_) => (3, "credentials"),
             _ => (3, "registry"),
         };
@@ -373,29 +381,39 @@ fn image_ref(reference: &str, default_tag: bool) -> Result<ImageRef, Failure> {
 }
 
 fn client(global: &Global) -> Result<RegistryClient, Failure> {
-    let options = ClientOptions {
-        plain_http: global
-            .plain_http
-            .iter()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        accept_invalid_certificates: global.insecure,
-        retry: RetryPolicy {
+    let path = global.config.clone().or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| ferry_config::Config::discover(&cwd))
+    });
+    let config = path
+        .map(|p| ferry_config::Config::load(&p))
+        .transpose()
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let flags = RegistryFlags {
+        plain_http: global.plain_http.clone(),
+        insecure: global.insecure,
+        docker_config: global.docker_config.clone(),
+        explicit: explicit_credentials(global)?,
+        retry: Some(RetryPolicy {
             max_attempts: global.retries.saturating_add(1),
             ..RetryPolicy::default()
-        },
-        ..ClientOptions::default()
+        }),
     };
-    Ok(RegistryClient::new(options, credentials(global)?))
+    ferry_cli::registry::client(&flags, config.as_ref()).map_err(|e| Failure {
+        code: 3,
+        kind: "credentials",
+        message: e.to_string(),
+    })
 }
 
-fn credentials(global: &Global) -> Result<CredentialSource, Failure> {
+/// `--token`, or `--username` with its password: credentials for every registry.
+fn explicit_credentials(global: &Global) -> Result<Option<Credentials>, Failure> {
     if global.token.is_some() && global.username.is_some() {
         return Err(Failure::usage("--token and --username exclude each other"));
     }
     if let Some(token) = &global.token {
-        return Ok(CredentialSource::anonymous().with_explicit(Credentials::token(token.clone())));
+        return Ok(Some(Credentials::token(token.clone())));
     }
     if let Some(username) = &global.username {
         let password = if global.password_stdin {
@@ -409,34 +427,12 @@ fn credentials(global: &Global) -> Result<CredentialSource, Failure> {
                 Failure::usage("--username needs --password-stdin or FERRY_REGISTRY_PASSWORD")
             })?
         };
-        return Ok(CredentialSource::anonymous()
-            .with_explicit(Credentials::basic(username.clone(), password)));
+        return Ok(Some(Credentials::basic(username.clone(), password)));
     }
     if global.password_stdin || global.password.is_some() {
         return Err(Failure::usage("a password needs --username"));
     }
-    let path = global.docker_config.clone().or_else(default_docker_config);
-    match path {
-        Some(path) => {
-            let config = DockerConfig::load(&path).map_err(|e| Failure {
-                code: 3,
-                kind: "credentials",
-                message: e.to_string(),
-            })?;
-            Ok(CredentialSource::anonymous().with_docker_config(config))
-        }
-        None => Ok(CredentialSource::anonymous()),
-    }
-}
-
-/// `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`.
-fn default_docker_config() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir).join("config.json"));
-    }
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(|home| PathBuf::from(home).join(".docker").join("config.json"))
+    Ok(None)
 }
 
 fn emit(format: Format, text: &str, value: serde_json::Value) {

@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use ferry_cli::Format;
 use ferry_config::parse_duration;
-use ferry_health::monitor::{self, Event, Policy, Span, Verdict};
+use ferry_health::monitor::{self, Event, Verdict};
 use ferry_health::probe::argocd::{ApplicationProbe, wait_until_decided};
 use ferry_health::probe::http::HttpProbe;
 use ferry_health::probe::kubernetes::{Workload, WorkloadProbe};
@@ -21,9 +21,8 @@ use ferry_health::probe::{Observation, Outcome, Probe};
 use serde::Serialize;
 
 mod http_spec;
+mod settings;
 mod verify;
-
-use http_spec::parse_http;
 
 /// Watch a deploy and give a verdict: healthy, unhealthy or inconclusive.
 ///
@@ -63,7 +62,13 @@ struct ClusterArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = settings::DEFAULTS)]
 struct WatchArgs {
+    /// Watch what ferry.toml configures for ENV: [environment.monitor] http probes, workloads,
+    /// namespace and policy, and the environment's argocd-app (`--verify ENV` implies it). Flags
+    /// override the file.
+    #[arg(long, value_name = "ENV")]
+    env: Option<String>,
     /// HTTP probe: URL[,status=200|204][,body=REGEX][,json=/POINTER=VALUE][,header=NAME:VALUE][,timeout=10s].
     #[arg(long = "http", value_name = "SPEC")]
     http: Vec<String>,
@@ -73,37 +78,35 @@ struct WatchArgs {
     #[command(flatten)]
     cluster: ClusterArgs,
     /// Argo CD Application that must be synced to --revision and healthy.
-    #[arg(long, value_name = "NAME", requires = "revision")]
+    #[arg(long, value_name = "NAME")]
     argocd_app: Option<String>,
-    /// The Git revision (full commit SHA) the Application must be synced to.
-    #[arg(long, value_name = "SHA", requires = "argocd_app")]
+    /// The Git revision (full commit SHA) the Application must be synced to (default with
+    /// --env: the tip of the base branch).
+    #[arg(long, value_name = "SHA")]
     revision: Option<String>,
-    /// Wait before the first check.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
-    warmup: Duration,
-    /// Time between checks.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
-    interval: Duration,
-    /// Number of checks.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 10,
-        conflicts_with = "duration"
-    )]
-    checks: u32,
+    /// Wait before the first check [default: 60s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    warmup: Option<Duration>,
+    /// Time between checks [default: 30s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    interval: Option<Duration>,
+    /// Number of checks [default: 10].
+    #[arg(long, value_name = "N", conflicts_with = "duration")]
+    checks: Option<u32>,
     /// Check for this long after the warm-up instead of a number of checks.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     duration: Option<Duration>,
-    /// Consecutive failed checks that make the verdict unhealthy (a passed check resets it).
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    failures: u32,
-    /// Inconclusive checks (probe errors, no data) tolerated before the verdict is inconclusive.
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    error_budget: u32,
-    /// Give up, inconclusive, after this long.
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
-    timeout: Duration,
+    /// Consecutive failed checks that make the verdict unhealthy (a passed check resets it); at
+    /// most the number of checks [default: 3, or the number of checks when fewer].
+    #[arg(long, value_name = "N")]
+    failures: Option<u32>,
+    /// Inconclusive checks (probe errors, no data) tolerated before the verdict is inconclusive
+    /// [default: 5].
+    #[arg(long, value_name = "N")]
+    error_budget: Option<u32>,
+    /// Give up, inconclusive, after this long [default: 15m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
     /// Output: one line per check, or JSON Lines events.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -182,25 +185,16 @@ async fn kube_client(cluster: &ClusterArgs) -> Result<(kube::Client, String)> {
 }
 
 async fn watch(args: WatchArgs) -> Result<u8> {
-    let policy = Policy {
-        warmup: args.warmup,
-        interval: args.interval,
-        span: match args.duration {
-            Some(d) => Span::For(d),
-            None => Span::Checks(args.checks),
-        },
-        failures: args.failures,
-        error_budget: args.error_budget,
-        timeout: args.timeout,
-    };
-    policy.validate().map_err(anyhow::Error::msg)?;
+    let chosen = settings::resolve(&args)?;
+    let policy = chosen.policy.clone();
     let mut probes: Vec<Box<dyn Probe>> = Vec::new();
-    for text in &args.http {
+    for spec in chosen.http {
+        let url = spec.url.clone();
         probes.push(Box::new(
-            HttpProbe::new(parse_http(text)?).with_context(|| format!("--http {text}"))?,
+            HttpProbe::new(spec).with_context(|| format!("--http {url}"))?,
         ));
     }
-    let workloads = args
+    let workloads = chosen
         .workloads
         .iter()
         .map(|w| {
@@ -208,22 +202,24 @@ async fn watch(args: WatchArgs) -> Result<u8> {
                 .map_err(|e| anyhow::anyhow!("--workload {w}: {e}"))
         })
         .collect::<Result<Vec<_>>>()?;
-    if probes.is_empty() && workloads.is_empty() && args.argocd_app.is_none() {
-        bail!("nothing to watch: give --http, --workload or --argocd-app");
-    }
     let pending = verify::prepare(&args.verify).await?;
     let (signals_tx, signals) = tokio::sync::mpsc::channel(8);
-    if !workloads.is_empty() || args.argocd_app.is_some() {
-        let (client, namespace) = kube_client(&args.cluster).await?;
+    if !workloads.is_empty() || chosen.argocd.is_some() {
+        let cluster = ClusterArgs {
+            namespace: chosen.namespace.clone(),
+            context: args.cluster.context.clone(),
+            argocd_namespace: args.cluster.argocd_namespace.clone(),
+        };
+        let (client, namespace) = kube_client(&cluster).await?;
         for workload in workloads {
             let probe = WorkloadProbe::new(client.clone(), namespace.clone(), workload);
             let watcher = probe.clone();
             let tx = signals_tx.clone();
-            let retry = args.interval.min(Duration::from_secs(10));
+            let retry = policy.interval.min(Duration::from_secs(10));
             tokio::spawn(async move { watcher.watch_signals(tx, retry).await });
             probes.push(Box::new(probe));
         }
-        if let (Some(app), Some(revision)) = (&args.argocd_app, &args.revision) {
+        if let Some((app, revision)) = &chosen.argocd {
             probes.push(Box::new(ApplicationProbe::new(
                 client,
                 args.cluster.argocd_namespace.clone(),
@@ -242,7 +238,7 @@ async fn watch(args: WatchArgs) -> Result<u8> {
     let watched = pending
         .as_ref()
         .map(|p| p.commit().to_string())
-        .or_else(|| args.revision.clone());
+        .or_else(|| chosen.argocd.as_ref().map(|(_, r)| r.clone()));
     let mut out = std::io::stdout();
     let mut write_error = None;
     let report = monitor::run(&policy, &mut probes, Some(signals), &mut |event: &Event| {

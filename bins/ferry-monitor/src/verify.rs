@@ -42,9 +42,9 @@ pub struct VerifyArgs {
     /// the watch starts).
     #[arg(long, value_name = "REV", requires = "verify")]
     pub commit: Option<String>,
-    /// The Ferry config file naming ENV's overlay (default: the nearest ferry.toml in the
-    /// current directory or above).
-    #[arg(long, value_name = "FILE", requires = "verify")]
+    /// The Ferry config file naming ENV's overlay and monitor settings (default: the nearest
+    /// ferry.toml in the current directory or above); read with --env or --verify.
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The GitOps repository (default: the one holding the config file).
     #[arg(long, value_name = "DIR", requires = "verify")]
@@ -88,19 +88,7 @@ pub async fn prepare(args: &VerifyArgs) -> Result<Option<Pending>> {
     let Some(env) = &args.verify else {
         return Ok(None);
     };
-    let path = match &args.config {
-        Some(p) => p.clone(),
-        None => {
-            let cwd = std::env::current_dir().context("cannot read the current directory")?;
-            Config::discover(&cwd).ok_or_else(|| {
-                anyhow!(
-                    "--verify: no {} in {} or above; pass --config FILE",
-                    ferry_config::FILE_NAME,
-                    cwd.display()
-                )
-            })?
-        }
-    };
+    let path = crate::settings::config_path(args.config.as_deref(), "--verify")?;
     let config = Config::load(&path).map_err(|e| anyhow!("{e}"))?;
     if config.environment(env).is_none() {
         // The ledger names the mistake (with the known environments) without the forge.

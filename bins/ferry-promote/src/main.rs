@@ -22,9 +22,7 @@ use ferry_gitops::forge::{AnyForge, Base, Forge};
 use ferry_gitops::gates::PromotionPlan;
 use ferry_gitops::plan::{AppRepository, CommitOrder, NoRepository};
 use ferry_gitops::promote::{self, Marked, PromoteRequest};
-use ferry_image::registry::{
-    ClientOptions, CredentialSource, Credentials, DockerConfig, RegistryClient,
-};
+use ferry_image::registry::{Credentials, RegistryClient};
 use ferry_rollback::notify::{Outcome, notify};
 use serde::Serialize;
 
@@ -133,40 +131,26 @@ async fn run(cli: Cli) -> Result<u8> {
     promote_with(&cli, &setup, &forge).await
 }
 
-fn registry_client(args: &RegistryArgs) -> Result<RegistryClient> {
+/// The registry client: the flags, `FERRY_REGISTRY_*`, and `[registries."HOST"]` of ferry.toml.
+fn registry_client(args: &RegistryArgs, config: &ferry_config::Config) -> Result<RegistryClient> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let credentials = if let Some(token) = var("FERRY_REGISTRY_TOKEN") {
-        CredentialSource::anonymous().with_explicit(Credentials::token(token))
+    let explicit = if let Some(token) = var("FERRY_REGISTRY_TOKEN") {
+        Some(Credentials::token(token))
     } else if let Some(user) = var("FERRY_REGISTRY_USERNAME") {
         let password = var("FERRY_REGISTRY_PASSWORD")
             .ok_or_else(|| anyhow!("FERRY_REGISTRY_USERNAME needs FERRY_REGISTRY_PASSWORD"))?;
-        CredentialSource::anonymous().with_explicit(Credentials::basic(user, password))
+        Some(Credentials::basic(user, password))
     } else {
-        let path = args.docker_config.clone().or_else(|| {
-            if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
-                return Some(PathBuf::from(dir).join("config.json"));
-            }
-            std::env::var_os("HOME")
-                .filter(|h| !h.is_empty())
-                .map(|h| PathBuf::from(h).join(".docker").join("config.json"))
-        });
-        match path {
-            Some(p) if p.is_file() || args.docker_config.is_some() => CredentialSource::anonymous()
-                .with_docker_config(DockerConfig::load(&p).map_err(|e| anyhow!("{e}"))?),
-            _ => CredentialSource::anonymous(),
-        }
+        None
     };
-    let options = ClientOptions {
-        plain_http: args
-            .plain_http
-            .iter()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        accept_invalid_certificates: args.insecure,
-        ..ClientOptions::default()
+    let flags = ferry_cli::registry::RegistryFlags {
+        plain_http: args.plain_http.clone(),
+        insecure: args.insecure,
+        docker_config: args.docker_config.clone(),
+        explicit,
+        retry: None,
     };
-    Ok(RegistryClient::new(options, credentials))
+    Ok(ferry_cli::registry::client(&flags, Some(config))?)
 }
 
 /// What a promotion run printed as JSON.
@@ -246,7 +230,7 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
         }
         return Ok(0);
     };
-    let registry = registry_client(&cli.registry)?;
+    let registry = registry_client(&cli.registry, config)?;
     let request = PromoteRequest {
         from: from.clone(),
         to: to.clone(),
@@ -257,9 +241,15 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
     let plan = match gathered.check() {
         Ok(plan) => plan,
         Err(refused) => {
+            // An unreachable registry is an outage, not a bad image: exit 3, not 1.
+            let inconclusive = gathered.registry_inconclusive(&refused);
             match cli.format {
                 Format::Json => {
-                    let v = serde_json::json!({ "promoted": false, "refused": refused });
+                    let v = serde_json::json!({
+                        "promoted": false,
+                        "inconclusive": inconclusive,
+                        "refused": refused,
+                    });
                     serde_json::to_writer_pretty(
                         &mut out,
                         &Report {
@@ -268,6 +258,16 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
                         },
                     )?;
                     writeln!(out)?;
+                }
+                Format::Text if inconclusive => {
+                    writeln!(
+                        out,
+                        "promotion {} → {} inconclusive: the registry could not be asked:",
+                        refused.from, refused.to
+                    )?;
+                    for r in &refused.refusals {
+                        writeln!(out, "  {} (inconclusive): {}", r.rule, r.evidence)?;
+                    }
                 }
                 Format::Text => {
                     writeln!(out, "promotion {} → {} refused:", refused.from, refused.to)?;
@@ -279,7 +279,7 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
             eprintln!("ferry-promote: {refused}");
             ferry_cli::github_output::write(&[("promoted", "false")])
                 .context("cannot write the step outputs")?;
-            return Ok(1);
+            return Ok(if inconclusive { 3 } else { 1 });
         }
     };
     let app_repo = cli

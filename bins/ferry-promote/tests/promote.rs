@@ -369,3 +369,27 @@ fn refuses_images_missing_from_the_registry() {
         "{evidence}"
     );
 }
+
+#[test]
+fn an_unreachable_registry_is_inconclusive_exit_3_not_a_refusal() {
+    let Some(mut s) = setup() else { return };
+    let (code, json, stderr) = promote(&s, &["--mark-verified", "dev"]);
+    assert_eq!(code, 0, "{json}\n{stderr}");
+    s._registry.stop();
+    let (code, json, stderr) = promote(
+        &s,
+        &[
+            "--from",
+            "dev",
+            "--to",
+            "staging",
+            "--soak",
+            "0s",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, 3, "an outage is not a bad image: {json}\n{stderr}");
+    assert_eq!(json["promotion"]["inconclusive"], true, "{json}");
+    assert_eq!(json["promotion"]["promoted"], false, "{json}");
+    assert_eq!(refused_rules(&json), ["registry"], "{json}");
+}

@@ -10,7 +10,9 @@
 //! - `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`, `GITHUB_RUN_ID`: the run's page
 //!   ([`github_run_url`]);
 //! - with `forge`: `GITHUB_REPOSITORY`, `GITHUB_API_URL`, `GITHUB_GRAPHQL_URL`, `GITHUB_TOKEN`,
-//!   `FERRY_GITHUB_TOKEN`, `FERRY_GITHUB_APP_ID`, `FERRY_GITHUB_APP_PRIVATE_KEY(_PATH)`.
+//!   `FERRY_GITHUB_TOKEN`, `FERRY_GITHUB_APP_ID`, `FERRY_GITHUB_APP_PRIVATE_KEY(_PATH)`;
+//! - with `registry`: `DOCKER_CONFIG`, `HOME` and the variables `ferry.toml` names in
+//!   `[registries."HOST"]` (`username-env`, `password-env`, `token-env`).
 //!
 //! Logs go to stderr; the only printing is `forge::Failure::print`, the binaries' error report.
 
@@ -19,6 +21,8 @@ pub mod forge;
 pub mod github_output;
 #[cfg(feature = "kube")]
 pub mod kube;
+#[cfg(feature = "registry")]
+pub mod registry;
 
 pub use github_output::{GithubOutput, GithubOutputError};
 

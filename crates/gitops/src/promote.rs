@@ -22,7 +22,7 @@ use crate::deploy::{ChangeSettings, DeployPlanner, ImageRequest};
 use crate::forge::{Forge, ForgeError};
 use crate::from_config::{LoadError, LoadRequest, Loaded, load_ledger};
 use crate::gates::{
-    Hold, PromotionFacts, PromotionPlan, Refused, RegistryFact, SourceState, TargetState,
+    Hold, PromotionFacts, PromotionPlan, Refused, RegistryFact, Rule, SourceState, TargetState,
     check_promotion,
 };
 use crate::ledger::{Ledger, LedgerError, VerifiedSet};
@@ -160,6 +160,27 @@ impl Gathered {
     /// Applies every gate.
     pub fn check(&self) -> Result<PromotionPlan, Refused> {
         check_promotion(&self.facts())
+    }
+
+    /// Whether `refused` only says that the registry could not be asked (unreachable, a name
+    /// that does not resolve, a TLS or credential failure): the registry gate is inconclusive,
+    /// an external failure, not a refusal. False when any other rule refused, or a look-up
+    /// found an image missing or at another digest than the one pinned.
+    pub fn registry_inconclusive(&self, refused: &Refused) -> bool {
+        let definite = |(image, fact): (&String, &RegistryFact)| match fact {
+            RegistryFact::NotFound => true,
+            RegistryFact::LookupFailed { .. } => false,
+            RegistryFact::Found { digest } => Reference::parse(image)
+                .ok()
+                .and_then(|r| r.digest().map(str::to_owned))
+                .is_some_and(|pinned| pinned != *digest),
+        };
+        refused.refusals.iter().all(|r| r.rule == Rule::Registry)
+            && self
+                .registry
+                .values()
+                .any(|f| matches!(f, RegistryFact::LookupFailed { .. }))
+            && !self.registry.iter().any(definite)
     }
 
     /// The planner that sets the target's overlay to `plan`'s images on any base (with the

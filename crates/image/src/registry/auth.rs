@@ -218,6 +218,18 @@ impl DockerConfig {
         })
     }
 
+    /// A configuration that asks the credential helper `docker-credential-<helper>` about
+    /// `registry` and knows nothing else.
+    pub fn helper(registry: &str, helper: &str) -> Self {
+        let mut cred_helpers = BTreeMap::new();
+        cred_helpers.insert(normalize_registry(registry), helper.to_owned());
+        Self {
+            path: PathBuf::from(format!("credential helper {helper}")),
+            cred_helpers,
+            ..Self::default()
+        }
+    }
+
     /// Looks for `docker-credential-*` programs in these directories first (then on `PATH`).
     pub fn with_helper_dirs(mut self, dirs: Vec<PathBuf>) -> Self {
         self.helper_dirs = dirs;
@@ -360,11 +372,13 @@ impl DockerConfig {
     }
 }
 
-/// Where credentials come from, in order: per-registry values, one explicit value for every
-/// registry, the docker configuration, else anonymous.
+/// Where credentials come from, in order: per-registry values, per-registry docker
+/// configurations or helpers, one explicit value for every registry, the docker configuration,
+/// else anonymous.
 #[derive(Debug, Default, Clone)]
 pub struct CredentialSource {
     per_registry: BTreeMap<String, Credentials>,
+    per_registry_docker: BTreeMap<String, DockerConfig>,
     explicit: Option<Credentials>,
     docker: Option<DockerConfig>,
 }
@@ -388,6 +402,14 @@ impl CredentialSource {
         self
     }
 
+    /// Uses this docker configuration (or credential helper, see [`DockerConfig::helper`]) for
+    /// `registry`, before any explicit value.
+    pub fn with_registry_docker_config(mut self, registry: &str, config: DockerConfig) -> Self {
+        self.per_registry_docker
+            .insert(normalize_registry(registry), config);
+        self
+    }
+
     /// Falls back to a docker configuration.
     pub fn with_docker_config(mut self, config: DockerConfig) -> Self {
         self.docker = Some(config);
@@ -398,6 +420,9 @@ impl CredentialSource {
     pub fn resolve(&self, registry: &str) -> Result<Credentials, CredentialError> {
         if let Some(creds) = self.per_registry.get(&normalize_registry(registry)) {
             return Ok(creds.clone());
+        }
+        if let Some(config) = self.per_registry_docker.get(&normalize_registry(registry)) {
+            return config.credentials_for(registry);
         }
         if let Some(creds) = &self.explicit {
             return Ok(creds.clone());

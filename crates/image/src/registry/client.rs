@@ -23,6 +23,20 @@ const USER_AGENT: &str = concat!("ferry-image/", env!("CARGO_PKG_VERSION"));
 /// Bytes per upload request when copying blobs between registries.
 const COPY_CHUNK: usize = 4 * 1024 * 1024;
 
+/// Whether a registry host (`host[:port]`) is a loopback address: `localhost`, `127.0.0.0/8` or
+/// `[::1]`, with any port.
+pub fn is_loopback(registry: &str) -> bool {
+    let host = match registry.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None => registry.rsplit_once(':').map_or(registry, |(h, _)| h),
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Tag list pages followed at most (a loop guard).
 const MAX_TAG_PAGES: usize = 10_000;
 
@@ -33,6 +47,11 @@ pub struct ClientOptions {
     pub plain_http: Vec<String>,
     /// Use plain HTTP for every registry.
     pub all_plain_http: bool,
+    /// Loopback registries (`localhost`, `127.0.0.0/8`, `[::1]`, any port) use plain HTTP, as
+    /// Docker does, unless listed in [`ClientOptions::https`]. Default `true`.
+    pub loopback_plain_http: bool,
+    /// Registries always reached over HTTPS, loopback ones included.
+    pub https: Vec<String>,
     /// Accept invalid TLS certificates (self-signed registries).
     pub accept_invalid_certificates: bool,
     /// Time allowed to open a connection.
@@ -50,6 +69,8 @@ impl Default for ClientOptions {
         Self {
             plain_http: Vec::new(),
             all_plain_http: false,
+            loopback_plain_http: true,
+            https: Vec::new(),
             accept_invalid_certificates: false,
             connect_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(10),
@@ -102,7 +123,10 @@ struct Failure {
 /// A client for OCI distribution registries, built on `oci-client`, with credentials per
 /// registry and bounded retries.
 pub struct RegistryClient {
+    /// HTTPS, except the registries listed as plain HTTP.
     oci: oci_client::Client,
+    /// Plain HTTP, for the loopback registries not listed.
+    oci_plain: oci_client::Client,
     credentials: CredentialSource,
     resolved: Mutex<HashMap<String, Credentials>>,
     retry: RetryPolicy,
@@ -110,6 +134,8 @@ pub struct RegistryClient {
     http: reqwest::Client,
     plain_http: Vec<String>,
     all_plain_http: bool,
+    loopback_plain_http: bool,
+    https: Vec<String>,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -131,7 +157,7 @@ impl RegistryClient {
         } else {
             ClientProtocol::HttpsExcept(options.plain_http.clone())
         };
-        let config = ClientConfig {
+        let config = |protocol| ClientConfig {
             protocol,
             accept_invalid_certificates: options.accept_invalid_certificates,
             connect_timeout: Some(options.connect_timeout),
@@ -147,10 +173,13 @@ impl RegistryClient {
             .build()
             .unwrap_or_default();
         Self {
-            oci: oci_client::Client::new(config),
+            oci: oci_client::Client::new(config(protocol)),
+            oci_plain: oci_client::Client::new(config(ClientProtocol::Http)),
             http,
             plain_http: options.plain_http.clone(),
             all_plain_http: options.all_plain_http,
+            loopback_plain_http: options.loopback_plain_http,
+            https: options.https.clone(),
             credentials,
             resolved: Mutex::new(HashMap::new()),
             retry: options.retry,
@@ -184,7 +213,7 @@ impl RegistryClient {
             }
         };
         let auth = creds.to_oci();
-        self.oci
+        self.oci_for(&reference)
             .store_auth_if_needed(reference.resolve_registry(), &auth)
             .await;
         Ok((reference, auth))
@@ -252,6 +281,15 @@ impl RegistryClient {
                 attempts: failure.attempts,
                 message: failure.message,
             },
+            Class::Unresolved => RegistryError::Unavailable {
+                registry,
+                attempts: failure.attempts,
+                message: format!("the host name does not resolve ({})", failure.message),
+            },
+            Class::PlainHttp => RegistryError::PlainHttp {
+                registry,
+                message: failure.message,
+            },
             Class::Other => RegistryError::Protocol {
                 registry,
                 message: failure.message,
@@ -264,7 +302,8 @@ impl RegistryClient {
     pub async fn head_digest(&self, image: &ImageRef) -> Result<String, RegistryError> {
         let (reference, auth) = self.auth(image).await?;
         self.retrying("HEAD manifest", || {
-            self.oci.fetch_manifest_digest(&reference, &auth)
+            self.oci_for(&reference)
+                .fetch_manifest_digest(&reference, &auth)
         })
         .await
         .map_err(|f| self.error(f, image))
@@ -284,7 +323,7 @@ impl RegistryClient {
         let (reference, auth) = self.auth(image).await?;
         let (bytes, _digest) = self
             .retrying("GET manifest", || {
-                self.oci
+                self.oci_for(&reference)
                     .pull_manifest_raw(&reference, &auth, &MANIFEST_MEDIA_TYPES)
             })
             .await
@@ -378,7 +417,8 @@ impl RegistryClient {
         let (reference, auth) = self.auth(&repository).await?;
         let token = self
             .retrying("authenticate", || {
-                self.oci.auth(&reference, &auth, RegistryOperation::Pull)
+                self.oci_for(&reference)
+                    .auth(&reference, &auth, RegistryOperation::Pull)
             })
             .await
             .map_err(|f| self.error(f, &repository))?;
@@ -436,10 +476,29 @@ impl RegistryClient {
     }
 
     fn scheme_for(&self, registry: &str) -> &'static str {
-        if self.all_plain_http || self.plain_http.iter().any(|r| r == registry) {
+        if self.is_plain_http(registry) {
             "http"
         } else {
             "https"
+        }
+    }
+
+    /// Whether `registry` is reached over plain HTTP.
+    pub fn is_plain_http(&self, registry: &str) -> bool {
+        self.all_plain_http
+            || self.plain_http.iter().any(|r| r == registry)
+            || (self.loopback_plain_http
+                && is_loopback(registry)
+                && !self.https.iter().any(|r| r == registry))
+    }
+
+    /// The `oci-client` client for `reference`'s registry (plain HTTP or HTTPS).
+    fn oci_for(&self, reference: &oci_client::Reference) -> &oci_client::Client {
+        let registry = reference.resolve_registry();
+        if self.is_plain_http(registry) && !self.plain_http.iter().any(|r| r == registry) {
+            &self.oci_plain
+        } else {
+            &self.oci
         }
     }
 
@@ -496,7 +555,9 @@ impl RegistryClient {
         let (reference, _) = self.auth(repository).await?;
         self.retrying("GET blob", || async {
             let mut buf: Vec<u8> = Vec::new();
-            self.oci.pull_blob(&reference, digest, &mut buf).await?;
+            self.oci_for(&reference)
+                .pull_blob(&reference, digest, &mut buf)
+                .await?;
             Ok(buf)
         })
         .await
@@ -512,7 +573,8 @@ impl RegistryClient {
         let (reference, _) = self.auth(repository).await?;
         let digest = sha256_digest(&data);
         self.retrying("push blob", || {
-            self.oci.push_blob(&reference, data.clone(), &digest)
+            self.oci_for(&reference)
+                .push_blob(&reference, data.clone(), &digest)
         })
         .await
         .map_err(|f| self.error(f, repository))?;
@@ -533,8 +595,11 @@ impl RegistryClient {
         })?;
         let body = bytes;
         self.retrying("push manifest", || {
-            self.oci
-                .push_manifest_raw(&reference, body.clone(), content_type.clone())
+            self.oci_for(&reference).push_manifest_raw(
+                &reference,
+                body.clone(),
+                content_type.clone(),
+            )
         })
         .await
         .map_err(|f| self.error(f, image))?;
@@ -605,8 +670,11 @@ impl RegistryClient {
         destination: &oci_client::Reference,
         digest: &str,
     ) -> Result<(), OciDistributionError> {
-        let sized = self.oci.pull_blob_stream(source, digest).await?;
-        self.oci
+        let sized = self
+            .oci_for(source)
+            .pull_blob_stream(source, digest)
+            .await?;
+        self.oci_for(destination)
             .push_blob_stream(
                 destination,
                 rechunk(sized.stream),
@@ -629,7 +697,9 @@ impl RegistryClient {
         let same_registry = source.registry == destination.registry;
         for digest in manifest.blobs() {
             let present = self
-                .retrying("HEAD blob", || self.oci.blob_exists(&dst_ref, &digest))
+                .retrying("HEAD blob", || {
+                    self.oci_for(&dst_ref).blob_exists(&dst_ref, &digest)
+                })
                 .await
                 .map_err(|f| self.error(f, destination))?;
             if present {
@@ -639,7 +709,8 @@ impl RegistryClient {
             if same_registry
                 && self
                     .retrying("mount blob", || {
-                        self.oci.mount_blob(&dst_ref, &src_ref, &digest)
+                        self.oci_for(&dst_ref)
+                            .mount_blob(&dst_ref, &src_ref, &digest)
                     })
                     .await
                     .is_ok()

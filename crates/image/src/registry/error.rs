@@ -61,6 +61,17 @@ pub enum RegistryError {
         /// What the destination reports.
         actual: String,
     },
+    /// HTTPS was tried against a registry that answers plain HTTP.
+    #[error(
+        "{registry}: the TLS handshake failed ({message}): the registry seems to speak plain HTTP; \
+         pass --plain-http {registry}, or set `plain-http = true` under [registries.\"{registry}\"] in ferry.toml"
+    )]
+    PlainHttp {
+        /// The registry host.
+        registry: String,
+        /// The TLS error.
+        message: String,
+    },
     /// The operation needs a tag or digest the reference does not have, or similar misuse.
     #[error("{0}")]
     InvalidRequest(String),
@@ -83,6 +94,10 @@ pub(crate) enum Class {
     Unauthorized,
     /// Worth retrying: connection errors, timeouts, 429 and 5xx.
     Transient,
+    /// The host name does not resolve: not worth retrying.
+    Unresolved,
+    /// A TLS handshake answered in plain HTTP: not worth retrying.
+    PlainHttp,
     Other,
 }
 
@@ -90,6 +105,13 @@ pub(crate) enum Class {
 pub(crate) fn classify(err: &OciDistributionError) -> Class {
     match err {
         OciDistributionError::RequestError(e) => {
+            let text = describe(e);
+            if text.contains("InvalidContentType") || text.contains("corrupt message") {
+                return Class::PlainHttp;
+            }
+            if text.contains("dns error") || text.contains("failed to lookup address") {
+                return Class::Unresolved;
+            }
             if e.is_connect() || e.is_timeout() || e.is_request() || e.is_body() {
                 return Class::Transient;
             }

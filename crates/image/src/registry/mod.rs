@@ -20,7 +20,7 @@ pub use auth::{
     CredentialError, CredentialSource, Credentials, DockerConfig, Secret, normalize_registry,
 };
 pub use build::{CONFIG_MEDIA_TYPE, ImageBuild, LAYER_MEDIA_TYPE, index_of};
-pub use client::{ClientOptions, CopyReport, DigestInfo, RegistryClient};
+pub use client::{ClientOptions, CopyReport, DigestInfo, RegistryClient, is_loopback};
 pub use error::RegistryError;
 pub use manifest::{
     DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, MANIFEST_MEDIA_TYPES, Manifest, OCI_INDEX, OCI_MANIFEST,

@@ -1,0 +1,199 @@
+//! What `watch` checks and how: from `ferry.toml` (`--env ENV`, or the environment `--verify`
+//! names), overridden by the command line.
+//!
+//! Policy layers, key by key: built-in defaults ← `[monitor]` ← `[environment.monitor]` ← flags.
+//! Probes come from the file (`http`, `workloads`, `namespace`, the environment's `argocd-app`)
+//! unless the command line names any (`--http`, `--workload`, `--argocd-app`): then only those
+//! are watched.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use ferry_config::{Config, Monitor};
+use ferry_health::monitor::{Policy, Span};
+use ferry_health::probe::http::HttpSpec;
+
+use crate::WatchArgs;
+use crate::http_spec::parse_http;
+
+/// The watch to run.
+#[derive(Debug)]
+pub struct Settings {
+    /// The policy.
+    pub policy: Policy,
+    /// HTTP probes.
+    pub http: Vec<HttpSpec>,
+    /// Workloads, `KIND/NAME`.
+    pub workloads: Vec<String>,
+    /// Namespace of the workloads (`None`: the kubeconfig's).
+    pub namespace: Option<String>,
+    /// The Argo CD Application and the revision it must be synced to.
+    pub argocd: Option<(String, String)>,
+}
+
+/// The config file: `explicit`, else the nearest `ferry.toml` from the current directory up.
+pub fn config_path(explicit: Option<&Path>, flag: &str) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    Config::discover(&cwd).ok_or_else(|| {
+        anyhow!(
+            "{flag}: no {} in {} or above; pass --config FILE",
+            ferry_config::FILE_NAME,
+            cwd.display()
+        )
+    })
+}
+
+/// The environment whose settings apply: `--env`, else `--verify`'s.
+fn environment(args: &WatchArgs) -> Result<Option<(&str, &'static str)>> {
+    match (&args.env, &args.verify.verify) {
+        (Some(env), Some(verify)) if env != verify => bail!(
+            "--env {env} and --verify {verify} name different environments; the watch verifies what it watched"
+        ),
+        (Some(env), _) => Ok(Some((env, "--env"))),
+        (None, Some(verify)) => Ok(Some((verify, "--verify"))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Resolves the watch from the configuration and the flags.
+pub fn resolve(args: &WatchArgs) -> Result<Settings> {
+    let chosen = environment(args)?;
+    let (config, env) = match chosen {
+        None => (None, None),
+        Some((name, flag)) => {
+            let path = config_path(args.verify.config.as_deref(), flag)?;
+            let config = Config::load(&path).map_err(|e| anyhow!("{e}"))?;
+            let Some(env) = config.environment(name).cloned() else {
+                let known: Vec<&str> = config
+                    .environments()
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .collect();
+                bail!(
+                    "{flag}: no environment `{name}` in {} (known: {})",
+                    path.display(),
+                    known.join(", ")
+                );
+            };
+            (Some(config), Some(env))
+        }
+    };
+    let monitor = env
+        .as_ref()
+        .map_or_else(Monitor::default, |e| e.monitor.clone());
+    let policy = policy(args, &monitor)?;
+    let from_flags =
+        !args.http.is_empty() || !args.workloads.is_empty() || args.argocd_app.is_some();
+    let (http, workloads, app) = if from_flags {
+        let http = args
+            .http
+            .iter()
+            .map(|t| parse_http(t))
+            .collect::<Result<Vec<_>>>()?;
+        (http, args.workloads.clone(), args.argocd_app.clone())
+    } else {
+        let http = monitor
+            .http
+            .iter()
+            .map(|p| {
+                let mut spec = HttpSpec::new(p.url.clone());
+                spec.expected_status = vec![p.status];
+                spec.body = p
+                    .body
+                    .as_deref()
+                    .map(regex::Regex::new)
+                    .transpose()
+                    .context("a body regex of ferry.toml")?;
+                Ok(spec)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let app = env.as_ref().and_then(|e| e.argocd_app.clone());
+        (http, monitor.workloads.clone(), app)
+    };
+    let namespace = args.cluster.namespace.clone().or(monitor.namespace.clone());
+    let argocd = match app {
+        None => None,
+        Some(app) => {
+            let revision = match (&args.revision, &config) {
+                (Some(r), _) => r.clone(),
+                (None, Some(config)) => base_tip(config).with_context(|| {
+                    format!("the Argo CD Application {app} needs the revision to be synced to; pass --revision SHA")
+                })?,
+                (None, None) => bail!("--argocd-app {app} needs --revision SHA (or --env ENV, which takes the tip of the base branch)"),
+            };
+            Some((app, revision))
+        }
+    };
+    if http.is_empty() && workloads.is_empty() && argocd.is_none() {
+        match chosen {
+            Some((name, _)) => bail!(
+                "nothing to watch: environment `{name}` configures no probe ([environment.monitor] http or workloads, or argocd-app); give --http, --workload or --argocd-app"
+            ),
+            None => bail!(
+                "nothing to watch: give --http, --workload or --argocd-app (or --env ENV to use ferry.toml)"
+            ),
+        }
+    }
+    Ok(Settings {
+        policy,
+        http,
+        workloads,
+        namespace,
+        argocd,
+    })
+}
+
+/// The commit at the tip of the configuration's base branch: what Argo CD deploys.
+fn base_tip(config: &Config) -> Result<String> {
+    let repo = ferry_gitops::Repo::discover(&config.root)
+        .with_context(|| format!("no git repository at {}", config.root.display()))?;
+    let base = &config.forge.base_branch;
+    let id = repo
+        .resolve(&format!("refs/heads/{base}"))
+        .with_context(|| format!("no base branch `{base}`"))?;
+    Ok(id.to_string())
+}
+
+/// The policy: the configured monitor settings, then the flags.
+///
+/// `--failures` above the number of checks is refused, as in `ferry.toml`; a failure count
+/// that only comes from a default is lowered to the number of checks.
+fn policy(args: &WatchArgs, monitor: &Monitor) -> Result<Policy> {
+    let interval = args.interval.unwrap_or(monitor.interval);
+    let span = match (args.duration, args.checks) {
+        (Some(d), _) => Span::For(d),
+        (None, Some(n)) => Span::Checks(n),
+        (None, None) => Span::Checks(monitor.checks),
+    };
+    let mut policy = Policy {
+        warmup: args.warmup.unwrap_or(monitor.warmup),
+        interval,
+        span,
+        failures: args.failures.unwrap_or(monitor.failures),
+        error_budget: args.error_budget.unwrap_or(monitor.error_budget),
+        timeout: args.timeout.unwrap_or(monitor.timeout),
+    };
+    let checks = policy.checks();
+    if args.failures.is_none() && policy.failures > checks && checks > 0 {
+        policy.failures = checks;
+    }
+    policy.validate().map_err(|e| {
+        if e.contains("could never be found unhealthy") {
+            anyhow!(
+                "--failures {}: {e}; lower --failures or raise --checks",
+                policy.failures
+            )
+        } else {
+            anyhow!(e)
+        }
+    })?;
+    Ok(policy)
+}
+
+/// The default of a policy flag, for `--help`.
+pub const DEFAULTS: &str = "Defaults come from ferry.toml with --env (or --verify): [monitor], then \
+[environment.monitor]; without them warm-up 60s, interval 30s, 10 checks, 3 failures, error budget 5, \
+timeout 15m.";

@@ -1,0 +1,158 @@
+//! The registry client of `ferry-image` and `ferry-promote`: command-line flags, `ferry.toml`'s
+//! `[registries."HOST"]` and the environment, in one place.
+//!
+//! Plain HTTP: the hosts given with `--plain-http`, those configured with `plain-http = true`,
+//! and loopback hosts (`localhost`, `127.0.0.0/8`, `[::1]`) unless configured with
+//! `plain-http = false`. Credentials, per registry: the configured source (environment
+//! variables named in `ferry.toml`, a docker `config.json`, a credential helper), else the
+//! explicit flags, else docker's `config.json` (`--docker-config`, `$DOCKER_CONFIG/config.json`,
+//! `~/.docker/config.json`).
+
+use std::path::PathBuf;
+
+use ferry_config::{Config, RegistryCredentials};
+use ferry_image::registry::{
+    ClientOptions, CredentialError, CredentialSource, Credentials, DockerConfig, RegistryClient,
+    RetryPolicy,
+};
+
+/// What a binary's flags say about registries.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryFlags {
+    /// `--plain-http` hosts.
+    pub plain_http: Vec<String>,
+    /// Accept invalid TLS certificates.
+    pub insecure: bool,
+    /// `--docker-config`.
+    pub docker_config: Option<PathBuf>,
+    /// Credentials for every registry without configured ones (`--token`, `--username`).
+    pub explicit: Option<Credentials>,
+    /// Retries; `None` keeps the client's default.
+    pub retry: Option<RetryPolicy>,
+}
+
+/// Why the registry client could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistrySetupError {
+    /// An environment variable named in `ferry.toml` is not set.
+    #[error(
+        "{file}:{line}: registries.{registry:?}: the environment variable {var} is not set (it holds the registry's {what})"
+    )]
+    MissingVariable {
+        /// The configuration file.
+        file: String,
+        /// The line of the registry's table.
+        line: usize,
+        /// The registry host.
+        registry: String,
+        /// The variable.
+        var: String,
+        /// `username`, `password` or `token`.
+        what: &'static str,
+    },
+    /// A docker configuration could not be read.
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+    /// A configured docker configuration file does not exist.
+    #[error("{file}:{line}: registries.{registry:?}: docker-config {} does not exist", path.display())]
+    MissingDockerConfig {
+        /// The configuration file.
+        file: String,
+        /// The line of the registry's table.
+        line: usize,
+        /// The registry host.
+        registry: String,
+        /// The path.
+        path: PathBuf,
+    },
+}
+
+/// `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`.
+pub fn default_docker_config() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir).join("config.json"));
+    }
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(|home| PathBuf::from(home).join(".docker").join("config.json"))
+}
+
+/// The registry client for these flags and, when there is one, this configuration.
+pub fn client(
+    flags: &RegistryFlags,
+    config: Option<&Config>,
+) -> Result<RegistryClient, RegistrySetupError> {
+    let mut options = ClientOptions {
+        plain_http: flags
+            .plain_http
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        accept_invalid_certificates: flags.insecure,
+        ..ClientOptions::default()
+    };
+    if let Some(retry) = &flags.retry {
+        options.retry = retry.clone();
+    }
+    let mut credentials = match &flags.explicit {
+        Some(c) => CredentialSource::anonymous().with_explicit(c.clone()),
+        None => {
+            let path = flags.docker_config.clone().or_else(default_docker_config);
+            match path {
+                Some(p) if p.is_file() || flags.docker_config.is_some() => {
+                    CredentialSource::anonymous().with_docker_config(DockerConfig::load(&p)?)
+                }
+                _ => CredentialSource::anonymous(),
+            }
+        }
+    };
+    for registry in config.map(|c| c.registries.as_slice()).unwrap_or_default() {
+        let host = registry.host.as_str();
+        match registry.plain_http {
+            Some(true) => options.plain_http.push(host.to_owned()),
+            Some(false) => options.https.push(host.to_owned()),
+            None => {}
+        }
+        let file = config
+            .map(|c| c.path.display().to_string())
+            .unwrap_or_default();
+        let var = |var: &str, what: &'static str| {
+            std::env::var(var)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| RegistrySetupError::MissingVariable {
+                    file: file.clone(),
+                    line: registry.line,
+                    registry: host.to_owned(),
+                    var: var.to_owned(),
+                    what,
+                })
+        };
+        credentials = match &registry.credentials {
+            RegistryCredentials::Env { username, password } => credentials.with_registry(
+                host,
+                Credentials::basic(var(username, "username")?, var(password, "password")?),
+            ),
+            RegistryCredentials::TokenEnv(name) => {
+                credentials.with_registry(host, Credentials::token(var(name, "token")?))
+            }
+            RegistryCredentials::DockerConfig(path) => {
+                if !path.is_file() {
+                    return Err(RegistrySetupError::MissingDockerConfig {
+                        file,
+                        line: registry.line,
+                        registry: host.to_owned(),
+                        path: path.clone(),
+                    });
+                }
+                credentials.with_registry_docker_config(host, DockerConfig::load(path)?)
+            }
+            RegistryCredentials::Helper(helper) => {
+                credentials.with_registry_docker_config(host, DockerConfig::helper(host, helper))
+            }
+            _ => credentials,
+        };
+    }
+    Ok(RegistryClient::new(options, credentials))
+}
