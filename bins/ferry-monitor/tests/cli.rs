@@ -174,7 +174,10 @@ fn a_service_alternating_200_and_500_is_healthy_after_7_or_8_checks() {
     let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let seen = std::sync::Arc::clone(&count);
     let addr = serve_with(move |_| {
-        if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % 2 == 0 {
+        if seen
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            .is_multiple_of(2)
+        {
             ("200 OK", "ok".to_string())
         } else {
             ("500 Internal Server Error", "boom".to_string())

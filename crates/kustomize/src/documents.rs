@@ -1,6 +1,10 @@
 //! Reading multi-document YAML (or JSON) into plain JSON values, for tools that inspect objects.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+/// The largest file [`read_documents`] reads (16 MiB), enforced while reading.
+pub const MAX_DOCUMENTS_SIZE: u64 = 16 * 1024 * 1024;
 
 /// Why a file of YAML documents could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +16,15 @@ pub enum DocumentsError {
         path: PathBuf,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// The file is not read: not a regular file (a device, a FIFO), or larger than
+    /// [`MAX_DOCUMENTS_SIZE`].
+    #[error("{}: refused: {reason}", path.display())]
+    Refused {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
     },
     /// The text is not valid YAML; the message names the line and column.
     #[error("{origin}: invalid YAML: {message}")]
@@ -33,11 +46,37 @@ pub fn parse_documents(text: &str, origin: &str) -> Result<Vec<serde_json::Value
     })
 }
 
-/// Reads a file and parses every YAML document in it; see [`parse_documents`].
+/// Reads a regular file of at most [`MAX_DOCUMENTS_SIZE`] bytes and parses every YAML document
+/// in it; see [`parse_documents`]. Devices and FIFOs are refused before they are opened.
 pub fn read_documents(path: &Path) -> Result<Vec<serde_json::Value>, DocumentsError> {
-    let text = std::fs::read_to_string(path).map_err(|source| DocumentsError::Io {
+    let io = |source| DocumentsError::Io {
         path: path.to_path_buf(),
         source,
+    };
+    let refuse = |reason: String| DocumentsError::Refused {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        return Err(refuse("not a regular file".into()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(MAX_DOCUMENTS_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_DOCUMENTS_SIZE {
+        return Err(refuse(format!(
+            "larger than {} MiB",
+            MAX_DOCUMENTS_SIZE / (1024 * 1024)
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        ))
     })?;
     parse_documents(&text, &path.display().to_string())
 }
