@@ -4,65 +4,21 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-/// 512 MB of address space for the binary under test.
-const MEMORY: u64 = 512 * 1024 * 1024;
-/// The time bound; past it the binary is killed and the test fails.
-const TIME: Duration = Duration::from_secs(10);
+use ferry_test_support::bounded::run_bounded;
 
-/// Runs `ferry-monitor ARGS` in `dir` under `prlimit --as=512MB`, killed after 10 s. Returns the
-/// exit code, stdout and stderr.
+/// Runs `ferry-monitor ARGS` in `dir` within 10 s and 512 MB of address space (the test fails
+/// otherwise). Returns the exit code, stdout and stderr.
 fn bounded(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let prlimit = ferry_test_support::require_tool("prlimit").expect("prlimit (util-linux)");
     let bin = assert_cmd::cargo::cargo_bin("ferry-monitor");
-    let mut child = Command::new(prlimit)
-        .arg(format!("--as={MEMORY}"))
-        .arg("--")
-        .arg(bin)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("GITHUB_OUTPUT")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > TIME {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("ferry-monitor {args:?} ran longer than {TIME:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut out = String::new();
-    let mut err = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    let code = status
-        .code()
-        .unwrap_or_else(|| panic!("killed by a signal ({status}): {err}"));
+    let run = run_bounded(&bin, args, dir).expect("prlimit (util-linux) is needed");
     assert!(
-        !err.contains("memory allocation") && !err.contains("panicked"),
-        "{err}"
+        !run.stderr.contains("memory allocation") && !run.stderr.contains("panicked"),
+        "{}",
+        run.stderr
     );
-    (code, out, err)
+    (run.code(), run.stdout, run.stderr)
 }
 
 #[test]

@@ -31,8 +31,8 @@
 
 mod duration;
 mod error;
-mod names;
 mod limits;
+mod names;
 mod probes;
 mod raw;
 mod registries;
@@ -43,8 +43,8 @@ use std::time::Duration;
 
 pub use duration::{DurationError, HumanDuration, format_duration, parse_duration};
 pub use error::{ConfigError, Diagnostic};
-pub use names::{check_branch, check_remote};
 pub use limits::MAX_FILE_SIZE;
+pub use names::{check_branch, check_remote};
 pub use registries::{Registry, RegistryCredentials};
 
 /// The conventional file name, looked for by [`Config::discover`].

@@ -9,6 +9,19 @@ use regex::Regex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+/// The request head (up to the blank line); `None` when the client hung up first.
+async fn read_head(socket: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    let mut request = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(request)
+}
+
 /// A tiny HTTP/1.1 server on 127.0.0.1 with a few fixed routes.
 async fn server() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -19,14 +32,9 @@ async fn server() -> SocketAddr {
                 return;
             };
             tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
+                let Some(request) = read_head(&mut socket).await else {
+                    return;
+                };
                 let request = String::from_utf8_lossy(&request).to_lowercase();
                 let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
                 let (status, body) = match path.as_str() {
@@ -190,14 +198,9 @@ async fn endless_server() -> SocketAddr {
                 return;
             };
             tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
+                let Some(request) = read_head(&mut socket).await else {
+                    return;
+                };
                 if String::from_utf8_lossy(&request).starts_with("GET /deep ") {
                     let body = "[".repeat(200_000) + &"]".repeat(200_000);
                     let head = format!(
