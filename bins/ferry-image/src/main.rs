@@ -187,7 +187,8 @@ fn main() -> ExitCode {
         .expect("tokio runtime");
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
+        Err(mut failure) => {
+            failure.message = ferry_cli::redact::scrub(&failure.message);
             if format == Format::Json {
                 println!(
                     "{}",

@@ -259,7 +259,7 @@ pub struct Failure {
 impl Failure {
     /// Classifies an error: refusals 1, bad input 2, failures of the forge or network 3.
     pub fn from_error(e: &anyhow::Error) -> Failure {
-        let message = format!("{e:#}");
+        let message = ferry_redact::scrub(&format!("{e:#}"));
         let (code, kind) = classify(e);
         Failure {
             code,

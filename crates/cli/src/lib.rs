@@ -9,6 +9,8 @@
 //! - `GITHUB_OUTPUT`: the step output file of [`github_output`];
 //! - `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`, `GITHUB_RUN_ID`: the run's page
 //!   ([`github_run_url`]);
+//! - variables whose names say they hold a secret (`*TOKEN*`, `*PASSWORD*`, `*SECRET*`, …):
+//!   their values are scrubbed from every log line and error ([`register_env_secrets`]);
 //! - with `forge`: `GITHUB_REPOSITORY`, `GITHUB_API_URL`, `GITHUB_GRAPHQL_URL`, `GITHUB_TOKEN`,
 //!   `FERRY_GITHUB_TOKEN`, `FERRY_GITHUB_APP_ID`, `FERRY_GITHUB_APP_PRIVATE_KEY(_PATH)`;
 //! - with `registry`: `DOCKER_CONFIG`, `HOME` and the variables `ferry.toml` names in
@@ -24,6 +26,7 @@ pub mod kube;
 #[cfg(feature = "registry")]
 pub mod registry;
 
+pub use ferry_redact as redact;
 pub use github_output::{GithubOutput, GithubOutputError};
 
 /// The environment variable holding the log filter, e.g. `FERRY_LOG=debug`.
@@ -36,14 +39,59 @@ pub const DEFAULT_LOG: &str = "warn";
 /// syntax, e.g. `debug` or `ferry_health=trace`); when it is unset or empty, by `RUST_LOG`; when
 /// both are, or the filter is invalid, `warn`. Colours only when stderr is a terminal. Does nothing
 /// if a global subscriber is already set.
+///
+/// Every log line is scrubbed of secrets ([`redact::scrub`]), and the secrets of the environment
+/// ([`register_env_secrets`]) are registered first, at every log level.
 pub fn init_logging() {
+    register_env_secrets();
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let directives = var(LOG_VAR).or_else(|| var(tracing_subscriber::EnvFilter::DEFAULT_ENV));
     let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(|| Scrubbed(std::io::stderr()))
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(log_filter(directives.as_deref()))
         .try_init();
+}
+
+/// Whether an environment variable of this name holds a secret (`GITHUB_TOKEN`,
+/// `FERRY_REGISTRY_PASSWORD`, `FERRY_GITHUB_APP_PRIVATE_KEY`, `FERRY_SLACK_WEBHOOK`, …).
+fn is_secret_var(name: &str) -> bool {
+    let name = name.to_ascii_uppercase();
+    ["TOKEN", "PASSWORD", "PASSWD", "SECRET", "PRIVATE_KEY", "WEBHOOK", "CREDENTIAL"]
+        .iter()
+        .any(|part| name.contains(part))
+}
+
+/// Registers the values of the environment variables that hold secrets (names containing
+/// `TOKEN`, `PASSWORD`, `PASSWD`, `SECRET`, `PRIVATE_KEY`, `WEBHOOK` or `CREDENTIAL`) with
+/// [`redact`], so no message or log line shows them whatever echoes them.
+pub fn register_env_secrets() {
+    for (name, value) in std::env::vars_os() {
+        if let (Some(name), Some(value)) = (name.to_str(), value.to_str())
+            && is_secret_var(name)
+        {
+            redact::register(value);
+            redact::register_url(value);
+        }
+    }
+}
+
+/// A writer that scrubs what it writes of secrets ([`redact::scrub`]); `tracing` writes one
+/// event per call.
+struct Scrubbed<W>(W);
+
+impl<W: std::io::Write> std::io::Write for Scrubbed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match std::str::from_utf8(buf) {
+            Ok(text) => self.0.write_all(redact::scrub(text).as_bytes())?,
+            Err(_) => self.0.write_all(buf)?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// The page of this GitHub Actions run (`$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/

@@ -15,6 +15,35 @@ use std::sync::{Arc, Mutex};
 ///
 /// When no local port can be bound.
 pub fn serve_with(respond: impl Fn(&str) -> (&'static str, String) + Send + 'static) -> SocketAddr {
+    serve_answers(move |head| {
+        let (status, body) = respond(head);
+        Answer {
+            status: status.to_owned(),
+            headers: Vec::new(),
+            body,
+        }
+    })
+}
+
+/// An answer of [`serve_answers`].
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    /// The status line after `HTTP/1.1`, e.g. `"401 Unauthorized"`.
+    pub status: String,
+    /// Headers besides `content-type: application/json`, `content-length` and
+    /// `connection: close` (a `content-type` given here replaces the JSON one).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: String,
+}
+
+/// [`serve_with`] whose answers carry headers of their own. The request body (as long as its
+/// `content-length`) is read before the answer is written, so the client never sees a reset.
+///
+/// # Panics
+///
+/// When no local port can be bound.
+pub fn serve_answers(respond: impl Fn(&str) -> Answer + Send + 'static) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local address");
     std::thread::spawn(move || {
@@ -22,18 +51,48 @@ pub fn serve_with(respond: impl Fn(&str) -> (&'static str, String) + Send + 'sta
             let Ok(mut stream) = stream else { return };
             let mut request = Vec::new();
             let mut buf = [0u8; 4096];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let head_end = loop {
+                if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i + 4;
+                }
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break request.len(),
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            };
+            let head = String::from_utf8_lossy(&request[..head_end]).into_owned();
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            while request.len() < head_end + length {
                 match stream.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => request.extend_from_slice(&buf[..n]),
                 }
             }
-            let (status, body) = respond(&String::from_utf8_lossy(&request));
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
+            let answer = respond(&String::from_utf8_lossy(&request));
+            let mut text = format!("HTTP/1.1 {}\r\n", answer.status);
+            if !answer
+                .headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            {
+                text.push_str("content-type: application/json\r\n");
+            }
+            for (name, value) in &answer.headers {
+                text.push_str(&format!("{name}: {value}\r\n"));
+            }
+            text.push_str(&format!(
+                "content-length: {}\r\nconnection: close\r\n\r\n{}",
+                answer.body.len(),
+                answer.body
+            ));
+            let _ = stream.write_all(text.as_bytes());
         }
     });
     addr

@@ -168,7 +168,10 @@ impl GithubClient {
             .build()
             .map_err(|e| GithubError::Config(format!("cannot build the HTTP client: {e}")))?;
         let auth = match config.credentials {
-            Credentials::Token(token) => Auth::Token(token),
+            Credentials::Token(token) => {
+                ferry_redact::register(token.expose());
+                Auth::Token(token)
+            }
             Credentials::App(app) => Auth::App {
                 state: Mutex::new(Installation {
                     id: app.installation_id,
@@ -211,6 +214,7 @@ impl GithubClient {
             }
         }
         let jwt = app.jwt()?;
+        ferry_redact::register(jwt.expose());
         let id = match state.id {
             Some(id) => id,
             None => {
@@ -253,6 +257,7 @@ impl GithubClient {
         let reply = self.send(Method::POST, &path, Some(&body), &jwt).await?;
         let minted: Minted = decode(ok(reply, &Method::POST, &path)?, &path)?;
         let expires = minted.expires_at.as_deref().and_then(|t| t.parse().ok());
+        ferry_redact::register(&minted.token);
         let token = Secret::new(minted.token);
         state.token = Some((token.clone(), expires));
         tracing::debug!(installation = id, "minted a GitHub App installation token");
@@ -293,7 +298,11 @@ impl GithubClient {
             .authed(Method::POST, &self.graphql, operation, Some(&payload))
             .await?;
         let reply = ok(reply, &Method::POST, operation)?;
-        decode(reply, operation)
+        let mut response: graphql::Response = decode(reply, operation)?;
+        for error in &mut response.errors {
+            error.message = ferry_redact::scrub(&error.message);
+        }
+        Ok(response)
     }
 
     /// Sends a request with the client's token. A GitHub App whose installation token is
@@ -471,7 +480,7 @@ fn transport_message(error: &(dyn std::error::Error + 'static)) -> String {
         }
         source = cause.source();
     }
-    message
+    ferry_redact::scrub(&message)
 }
 
 /// Turns a non-2xx answer into [`GithubError::Api`].
@@ -487,16 +496,24 @@ pub(crate) fn ok(reply: Reply, method: &Method, path: &str) -> Result<Reply, Git
     })
 }
 
-/// The `message` of a GitHub error body, with the validation errors appended.
+/// The `message` of a GitHub error body, with the validation errors appended, scrubbed of
+/// every secret ([`ferry_redact::scrub`]): a server may echo the request's `Authorization`.
 pub(crate) fn error_message(body: &str) -> String {
     let Ok(value) = serde_json::from_str::<Value>(body) else {
-        let trimmed = body.trim();
+        // Scrubbed whole before it is cut, so no secret is cut into an unrecognisable part.
+        let scrubbed = ferry_redact::scrub(body);
+        let trimmed = scrubbed.trim();
         return if trimmed.is_empty() {
             "(empty body)".to_owned()
         } else {
             trimmed.chars().take(300).collect()
         };
     };
+    ferry_redact::scrub(&json_error_message(&value))
+}
+
+/// [`error_message`] of a JSON body.
+fn json_error_message(value: &Value) -> String {
     let mut message = value
         .get("message")
         .and_then(Value::as_str)
@@ -537,7 +554,7 @@ pub(crate) fn error_message(body: &str) -> String {
 pub(crate) fn decode<T: DeserializeOwned>(reply: Reply, what: &str) -> Result<T, GithubError> {
     serde_json::from_str(&reply.body).map_err(|e| GithubError::Decode {
         what: what.to_owned(),
-        message: e.to_string(),
+        message: ferry_redact::scrub(&e.to_string()),
     })
 }
 

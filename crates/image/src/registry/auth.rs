@@ -78,6 +78,18 @@ impl Credentials {
         matches!(self, Self::Anonymous)
     }
 
+    /// Adds the secrets to the process-wide registry of [`ferry_redact`], so no message shows
+    /// them (nor their base64 `user:password` form).
+    pub(crate) fn register_secrets(&self) {
+        match self {
+            Self::Anonymous => {}
+            Self::Basic { username, password } => {
+                ferry_redact::register_basic(username, password.expose());
+            }
+            Self::Token(token) => ferry_redact::register(token.expose()),
+        }
+    }
+
     pub(crate) fn to_oci(&self) -> RegistryAuth {
         match self {
             Self::Anonymous => RegistryAuth::Anonymous,

@@ -1,6 +1,6 @@
 //! The registry client: exists, digest, tags, copy, and the pushes tests build images with.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -15,6 +15,7 @@ use oci_client::secrets::RegistryAuth;
 use super::ImageRef;
 use super::auth::{CredentialSource, Credentials};
 use super::error::{Class, RegistryError, classify, describe};
+use super::link::{encode_query, next_link, same_registry_url};
 use super::manifest::{MANIFEST_MEDIA_TYPES, Manifest, Platform, config_platform, sha256_digest};
 use super::retry::RetryPolicy;
 
@@ -129,6 +130,8 @@ pub struct RegistryClient {
     oci_plain: oci_client::Client,
     credentials: CredentialSource,
     resolved: Mutex<HashMap<String, Credentials>>,
+    /// `registry/repository:operation` whose token was asked for ([`RegistryClient::learn_token`]).
+    learned: Mutex<HashSet<String>>,
     retry: RetryPolicy,
     page_size: usize,
     http: reqwest::Client,
@@ -182,6 +185,7 @@ impl RegistryClient {
             https: options.https.clone(),
             credentials,
             resolved: Mutex::new(HashMap::new()),
+            learned: Mutex::new(HashSet::new()),
             retry: options.retry,
             page_size: options.tag_page_size.max(1),
         }
@@ -204,6 +208,7 @@ impl RegistryClient {
                 Some(c) => c,
                 None => {
                     let c = self.credentials.resolve(&image.registry)?;
+                    c.register_secrets();
                     self.resolved
                         .lock()
                         .expect("credential cache lock")
@@ -215,6 +220,50 @@ impl RegistryClient {
         let auth = creds.to_oci();
         self.oci_for(&reference)
             .store_auth_if_needed(reference.resolve_registry(), &auth)
+            .await;
+        self.learn_token(&reference, &auth, RegistryOperation::Pull)
+            .await;
+        Ok((reference, auth))
+    }
+
+    /// With credentials, asks the registry (once per repository and operation) for the token
+    /// `oci-client` then sends, so that it joins the secrets scrubbed from every message
+    /// ([`ferry_redact`]): a registry that echoes it in an error cannot make Ferry print it. A
+    /// failure here is left to the operation itself to report.
+    async fn learn_token(
+        &self,
+        reference: &oci_client::Reference,
+        auth: &RegistryAuth,
+        operation: RegistryOperation,
+    ) {
+        if matches!(auth, RegistryAuth::Anonymous) {
+            return;
+        }
+        let key = format!(
+            "{}/{}:{operation:?}",
+            reference.resolve_registry(),
+            reference.repository()
+        );
+        if !self.learned.lock().expect("learned tokens lock").insert(key) {
+            return;
+        }
+        match self.oci.auth(reference, auth, operation).await {
+            Ok(Some(token)) => ferry_redact::register(&token),
+            Ok(None) => {}
+            Err(e) => tracing::debug!(
+                "no registry token learned: {}",
+                ferry_redact::scrub(&describe(&e))
+            ),
+        }
+    }
+
+    /// [`RegistryClient::auth`] for an upload: the push token is learned too.
+    async fn auth_push(
+        &self,
+        image: &ImageRef,
+    ) -> Result<(oci_client::Reference, RegistryAuth), RegistryError> {
+        let (reference, auth) = self.auth(image).await?;
+        self.learn_token(&reference, &auth, RegistryOperation::Push)
             .await;
         Ok((reference, auth))
     }
@@ -242,7 +291,7 @@ impl RegistryClient {
                 Err(err) => err,
             };
             let class = classify(&err);
-            let message = describe(&err);
+            let message = ferry_redact::scrub(&describe(&err));
             let delay = self.retry.delay_after(attempt);
             if class != Class::Transient
                 || attempt >= self.retry.max_attempts
@@ -534,7 +583,7 @@ impl RegistryClient {
             return Err(OciDistributionError::ServerError {
                 url: url.to_owned(),
                 code: status.as_u16(),
-                message: String::from_utf8_lossy(&body).into_owned(),
+                message: ferry_redact::scrub(&String::from_utf8_lossy(&body)),
             });
         }
         #[derive(serde::Deserialize)]
@@ -570,7 +619,7 @@ impl RegistryClient {
         repository: &ImageRef,
         data: Vec<u8>,
     ) -> Result<String, RegistryError> {
-        let (reference, _) = self.auth(repository).await?;
+        let (reference, _) = self.auth_push(repository).await?;
         let digest = sha256_digest(&data);
         self.retrying("push blob", || {
             self.oci_for(&reference)
@@ -588,7 +637,7 @@ impl RegistryClient {
         bytes: Vec<u8>,
         media_type: &str,
     ) -> Result<String, RegistryError> {
-        let (reference, _) = self.auth(image).await?;
+        let (reference, _) = self.auth_push(image).await?;
         let digest = sha256_digest(&bytes);
         let content_type = http::HeaderValue::from_str(media_type).map_err(|_| {
             RegistryError::InvalidRequest(format!("invalid media type `{media_type}`"))
@@ -692,7 +741,7 @@ impl RegistryClient {
         manifest: &Manifest,
         report: &mut CopyReport,
     ) -> Result<(), RegistryError> {
-        let (dst_ref, _) = self.auth(destination).await?;
+        let (dst_ref, _) = self.auth_push(destination).await?;
         let (src_ref, _) = self.auth(source).await?;
         let same_registry = source.registry == destination.registry;
         for digest in manifest.blobs() {
@@ -729,41 +778,6 @@ impl RegistryClient {
     }
 }
 
-/// The target of a `rel="next"` entry of a `Link` header value.
-fn next_link(value: &str) -> Option<String> {
-    value.split(',').find_map(|entry| {
-        let (target, params) = entry.trim().split_once(';')?;
-        let is_next = params.split(';').any(|p| {
-            let p = p.trim().to_ascii_lowercase().replace(' ', "");
-            p == "rel=\"next\"" || p == "rel=next"
-        });
-        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
-        is_next.then(|| target.to_owned())
-    })
-}
-
-/// `link` as an absolute URL on `base` (`scheme://host`), or `None` when it points elsewhere.
-fn same_registry_url(base: &str, link: &str) -> Option<String> {
-    if link.starts_with('/') {
-        return Some(format!("{base}{link}"));
-    }
-    let rest = link.strip_prefix(base)?;
-    (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')).then(|| link.to_owned())
-}
-
-/// Percent-encodes a tag for a query string (tags are `[\w][\w.-]*`, so little is needed).
-fn encode_query(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// Re-chunks a byte stream into pieces of [`COPY_CHUNK`] bytes (the last may be shorter), so
 /// an upload makes few large `PATCH` requests instead of one per network read.
 fn rechunk(
@@ -794,47 +808,5 @@ fn list_platforms<'a>(platforms: impl Iterator<Item = &'a Platform>) -> String {
         "none".to_owned()
     } else {
         list.join(", ")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn next_links_are_found_among_link_values() {
-        assert_eq!(
-            next_link(r#"</v2/a/tags/list?n=2&last=b>; rel="next""#).as_deref(),
-            Some("/v2/a/tags/list?n=2&last=b")
-        );
-        assert_eq!(
-            next_link(
-                r#"<https://x.io/prev>; rel="prev", <https://x.io/v2/a/tags/list?last=c>; rel=next"#
-            )
-            .as_deref(),
-            Some("https://x.io/v2/a/tags/list?last=c")
-        );
-        assert_eq!(next_link(r#"<https://x.io/prev>; rel="prev""#), None);
-    }
-
-    #[test]
-    fn links_must_stay_on_the_registry() {
-        let base = "https://x.io";
-        assert_eq!(
-            same_registry_url(base, "/v2/t").as_deref(),
-            Some("https://x.io/v2/t")
-        );
-        assert_eq!(
-            same_registry_url(base, "https://x.io/v2/t").as_deref(),
-            Some("https://x.io/v2/t")
-        );
-        assert_eq!(same_registry_url(base, "https://x.io.evil/v2/t"), None);
-        assert_eq!(same_registry_url(base, "http://x.io/v2/t"), None);
-    }
-
-    #[test]
-    fn tags_are_query_encoded() {
-        assert_eq!(encode_query("v1.2_3-x"), "v1.2_3-x");
-        assert_eq!(encode_query("a+b"), "a%2Bb");
     }
 }

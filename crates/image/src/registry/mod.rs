@@ -11,6 +11,7 @@ mod auth;
 mod build;
 mod client;
 mod error;
+mod link;
 mod manifest;
 mod retry;
 

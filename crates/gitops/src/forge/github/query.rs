@@ -139,7 +139,7 @@ async fn run(
 fn decode<T: for<'de> Deserialize<'de>>(value: Value, what: &str) -> Result<T, GithubError> {
     serde_json::from_value(value).map_err(|e| GithubError::Decode {
         what: what.to_owned(),
-        message: e.to_string(),
+        message: ferry_redact::scrub(&e.to_string()),
     })
 }
 
