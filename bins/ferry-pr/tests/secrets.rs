@@ -135,7 +135,10 @@ fn echoed_github_credentials_are_never_printed() {
             let text = run(&dir, addr, token, log);
             assert!(text.contains("500"), "{text}");
             assert!(!text.contains(TOKEN), "json={json} log={log}:\n{text}");
-            assert!(!text.contains("t0ken-for-the"), "json={json} log={log}:\n{text}");
+            assert!(
+                !text.contains("t0ken-for-the"),
+                "json={json} log={log}:\n{text}"
+            );
         }
     }
 

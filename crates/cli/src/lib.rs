@@ -57,9 +57,17 @@ pub fn init_logging() {
 /// `FERRY_REGISTRY_PASSWORD`, `FERRY_GITHUB_APP_PRIVATE_KEY`, `FERRY_SLACK_WEBHOOK`, …).
 fn is_secret_var(name: &str) -> bool {
     let name = name.to_ascii_uppercase();
-    ["TOKEN", "PASSWORD", "PASSWD", "SECRET", "PRIVATE_KEY", "WEBHOOK", "CREDENTIAL"]
-        .iter()
-        .any(|part| name.contains(part))
+    [
+        "TOKEN",
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "PRIVATE_KEY",
+        "WEBHOOK",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|part| name.contains(part))
 }
 
 /// Registers the values of the environment variables that hold secrets (names containing

@@ -244,7 +244,12 @@ impl RegistryClient {
             reference.resolve_registry(),
             reference.repository()
         );
-        if !self.learned.lock().expect("learned tokens lock").insert(key) {
+        if !self
+            .learned
+            .lock()
+            .expect("learned tokens lock")
+            .insert(key)
+        {
             return;
         }
         match self.oci.auth(reference, auth, operation).await {

@@ -76,4 +76,3 @@ mod tests {
         assert_eq!(encode_query("a+b"), "a%2Bb");
     }
 }
-
