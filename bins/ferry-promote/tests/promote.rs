@@ -98,15 +98,21 @@ fn push_images(host: &str, images: &[(&str, &str)]) {
     });
 }
 
-fn promote(setup: &Setup, args: &[&str]) -> (i32, Value, String) {
-    let out = Command::new(assert_cmd::cargo::cargo_bin("ferry-promote"))
-        .current_dir(&setup.clone)
+/// `ferry-promote` in the clone, without user git configuration or docker credentials.
+fn promote_command(setup: &Setup) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ferry-promote"));
+    cmd.current_dir(&setup.clone)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("HOME", &setup.clone)
-        .env("FERRY_PLAIN_HTTP", &setup.host)
         .env_remove("GITHUB_OUTPUT")
-        .env_remove("DOCKER_CONFIG")
+        .env_remove("DOCKER_CONFIG");
+    cmd
+}
+
+fn promote(setup: &Setup, args: &[&str]) -> (i32, Value, String) {
+    let out = promote_command(setup)
+        .env("FERRY_PLAIN_HTTP", &setup.host)
         .args(args)
         .args(["--format", "json"])
         .output()
@@ -392,4 +398,43 @@ fn an_unreachable_registry_is_inconclusive_exit_3_not_a_refusal() {
     assert_eq!(json["promotion"]["inconclusive"], true, "{json}");
     assert_eq!(json["promotion"]["promoted"], false, "{json}");
     assert_eq!(refused_rules(&json), ["registry"], "{json}");
+}
+
+#[test]
+fn the_registry_gate_follows_the_registries_of_ferry_toml() {
+    let Some(s) = setup() else { return };
+    let (code, json, stderr) = promote(&s, &["--mark-verified", "dev"]);
+    assert_eq!(code, 0, "{json}\n{stderr}");
+    // Loopback needs no --plain-http: an empty FERRY_PLAIN_HTTP still reaches the registry.
+    let run = |extra_env: &str| {
+        let out = promote_command(&s)
+            .env("FERRY_PLAIN_HTTP", extra_env)
+            .args([
+                "--from",
+                "dev",
+                "--to",
+                "staging",
+                "--soak",
+                "0s",
+                "--dry-run",
+            ])
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.code().unwrap_or(-1), stdout)
+    };
+    let (code, out) = run("");
+    assert_eq!(code, 0, "{out}");
+    // Configured for HTTPS, the plain-HTTP registry cannot be asked: inconclusive, with the hint.
+    let config = s.clone.join("ferry.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[registries.\"{}\"]\nplain-http = false\n",
+        s.host
+    ));
+    std::fs::write(&config, text).unwrap();
+    let (code, out) = run("");
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("plain-http = true"), "{out}");
 }
