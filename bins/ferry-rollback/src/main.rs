@@ -790,7 +790,8 @@ async fn rollback<F: Forge>(
                         }
                     }
                 };
-                // 3. The hold.
+                // 3. The hold, only with its revert: a hold without the revert would block
+                // the images while the environment still runs them.
                 let hold_step = if args.no_hold {
                     out.hold = Some(HoldOut {
                         result: "skipped",
@@ -799,6 +800,15 @@ async fn rollback<F: Forge>(
                     });
                     StepResult::Skipped {
                         why: "--no-hold".into(),
+                    }
+                } else if out.revert_error.is_some() {
+                    out.hold = Some(HoldOut {
+                        result: "skipped",
+                        images: held.clone(),
+                        error: None,
+                    });
+                    StepResult::Skipped {
+                        why: "the revert failed; run the rollback again".into(),
                     }
                 } else {
                     let why = format!(

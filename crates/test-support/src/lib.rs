@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub mod bounded;
+pub mod faults;
 pub mod git;
 pub mod github;
 pub mod http;
