@@ -58,9 +58,13 @@ struct OpenArgs {
     #[arg(long, value_name = "ENV")]
     env: String,
     /// An image to set: NAME=REF, NAME a name from [images] of ferry.toml or a repository, REF
-    /// a tag, TAG@DIGEST, a digest, or a full reference. Repeatable.
+    /// a tag, TAG@DIGEST, a digest, or a full reference of the same repository. Repeatable.
     #[arg(long = "image", value_name = "NAME=REF", required = true)]
     images: Vec<String>,
+    /// Accept a full reference REF whose repository is not NAME's (the overlay gets a
+    /// `newName`); without it, that is refused as a likely typo.
+    #[arg(long)]
+    allow_repository_change: bool,
     /// Merge as soon as possible (default: the environment's auto-merge in ferry.toml).
     #[arg(long, overrides_with = "no_auto_merge")]
     auto_merge: bool,
@@ -126,7 +130,7 @@ struct OpenReport<'a> {
 
 async fn open<F: Forge>(args: &OpenArgs, format: Format, setup: &Setup, forge: &F) -> Result<u8> {
     let config = &setup.config;
-    let requests = parse_image_requests(&args.images, config)?;
+    let requests = parse_image_requests(&args.images, config, args.allow_repository_change)?;
     if config.environment(&args.env).is_none() {
         // load_ledger names the known environments.
         load_ledger(

@@ -476,7 +476,7 @@ fn bad_image_arguments_are_usage_errors_that_name_the_problem() {
     for (image, needle) in [
         ("backend", "expected NAME=REF"),
         ("backnd=2.0.0", "known: backend, frontend"),
-        ("backend=2.0 0", "invalid reference"),
+        ("backend=2.0 0", "not a tag"),
         (
             "registry.example.com/acme/worker=1.0.0",
             "no workload of dev runs registry.example.com/acme/worker",
@@ -496,6 +496,83 @@ fn bad_image_arguments_are_usage_errors_that_name_the_problem() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no environment `qa`"), "{stderr}");
     assert!(refs(&origin, "refs/heads/deploy/").is_empty());
+}
+
+#[test]
+fn an_image_typo_never_switches_repositories() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = origin(tmp.path());
+    let dir = clone(&origin, &tmp.path().join("clone"));
+    let main_before = git(&origin, &["rev-parse", "main"], SEED_TIME);
+    for image in [
+        "backend=1.4.0:bad",
+        "backend=ghcr.io/acme/backend:2.0.0",
+        "backend=registry.example.com/acme/backnd:2.0.0",
+    ] {
+        let (code, json, stderr) = run(
+            &dir,
+            &[
+                "open",
+                "--env",
+                "dev",
+                "--image",
+                image,
+                "--auto-merge",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(code, 2, "{image}: {json}\n{stderr}");
+        let message = json["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("registry.example.com/acme/backend")
+                && message.contains("--allow-repository-change"),
+            "{image}: {message}"
+        );
+    }
+    assert_eq!(git(&origin, &["rev-parse", "main"], SEED_TIME), main_before);
+    assert!(refs(&origin, "refs/heads/deploy/").is_empty());
+
+    // The configured repository written out in full is no change of repository.
+    let (code, json, stderr) = run(
+        &dir,
+        &[
+            "open",
+            "--env",
+            "dev",
+            "--image",
+            "backend=registry.example.com/acme/backend:2.0.0",
+            "--auto-merge",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{json}\n{stderr}");
+    assert_eq!(dev_backend_tag(&origin, "main"), "2.0.0");
+    let overlay = git(&origin, &["show", &format!("main:{DEV}")], SEED_TIME);
+    assert!(!overlay.contains("newName"), "{overlay}");
+
+    // Asked for explicitly, the repository changes.
+    let (code, json, stderr) = run(
+        &dir,
+        &[
+            "open",
+            "--env",
+            "dev",
+            "--image",
+            "backend=ghcr.io/acme/backend:2.0.1",
+            "--allow-repository-change",
+            "--auto-merge",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{json}\n{stderr}");
+    let overlay = git(&origin, &["show", &format!("main:{DEV}")], SEED_TIME);
+    assert!(
+        overlay.contains("newName: ghcr.io/acme/backend"),
+        "{overlay}"
+    );
 }
 
 #[test]

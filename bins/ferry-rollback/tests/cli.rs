@@ -460,6 +460,44 @@ fn a_dry_run_decides_and_changes_nothing() {
 }
 
 #[test]
+fn to_accepts_the_revisions_git_rev_parse_accepts() {
+    let Some(w) = world() else { return };
+    let runner = clone(w.dir.path(), &w.origin, "runner");
+    git(&runner, &["tag", "good-release", &w.good], T0);
+    // The 12-character id ferry-ledger and ferry-rollback print, a short id, HEAD~1, a tag.
+    for rev in [
+        &w.good[..12],
+        &w.good[..7],
+        "HEAD~1",
+        "main^",
+        "good-release",
+    ] {
+        let (code, stdout, stderr) = ferry_rollback(
+            &runner,
+            &["--env", "dev", "--to", rev, "--dry-run", "--format", "json"],
+        );
+        assert_eq!(code, 0, "--to {rev}: {stdout}\n{stderr}");
+        let out = json(&stdout, &stderr);
+        assert_eq!(
+            out["decision"]["decision"], "roll-back",
+            "--to {rev}: {out}"
+        );
+        assert_eq!(
+            out["target"]["verified_commit"],
+            w.good.as_str(),
+            "--to {rev}"
+        );
+    }
+    let (code, _, stderr) =
+        ferry_rollback(&runner, &["--env", "dev", "--to", "HEAD~5", "--dry-run"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no commit or ref named `HEAD~5`"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_cluster_failure_exits_3_and_says_what_still_happened() {
     let Some(w) = world() else { return };
     let runner = clone(w.dir.path(), &w.origin, "runner");

@@ -24,6 +24,7 @@ use crate::forge::{Base, ChangeRequest, DEFAULT_MAX_ATTEMPTS, Files, PlanError, 
 use crate::gates::Hold;
 use crate::git::GitError;
 use crate::github::{ImageChangeRow, render_body};
+use crate::image_ref::resolve_image_ref;
 use crate::ledger::{EnvironmentSpec, ImageChange, LedgerError, LedgerOptions, build_ledger_with};
 use crate::plan::{
     CommitOrder, DowngradeCheck, Downgraded, ImageUpdate, OverlayError, check_downgrades,
@@ -169,14 +170,16 @@ impl DeployError {
     }
 }
 
-/// Parses an `--image NAME=REF` argument.
-///
-/// NAME is a logical name from `[images]` of `config`, or a repository
-/// (`registry.example.com/acme/backend`). REF is a tag (`2.0.1`), a tag and digest
-/// (`2.0.1@sha256:…`), a digest (`sha256:…` or `@sha256:…`), or a full reference
-/// (`registry.example.com/acme/backend:2.0.1`, which may name another repository: the overlay
-/// then gets a `newName`).
-pub fn parse_image_request(arg: &str, config: &Config) -> Result<ImageRequest, DeployError> {
+/// Parses an `--image NAME=REF` argument with [`resolve_image_ref`]: NAME a logical name from
+/// `[images]` of `config` or a repository; REF a tag (`2.0.1`), a tag and digest
+/// (`2.0.1@sha256:…`), a digest (`sha256:…` or `@sha256:…`), or a full reference of the same
+/// repository. A full reference of another repository is refused unless
+/// `allow_repository_change` (the overlay then gets a `newName`).
+pub fn parse_image_request(
+    arg: &str,
+    config: &Config,
+    allow_repository_change: bool,
+) -> Result<ImageRequest, DeployError> {
     let bad = |reason: String| DeployError::BadImage {
         arg: arg.to_owned(),
         reason,
@@ -188,56 +191,12 @@ pub fn parse_image_request(arg: &str, config: &Config) -> Result<ImageRequest, D
     if name.is_empty() || reference.is_empty() {
         return Err(bad("expected NAME=REF, e.g. backend=1.4.0".into()));
     }
-    let (key, repository) = match config.image(name) {
-        Some(image) => (image.name.clone(), image.repository.clone()),
-        None => {
-            let parsed = Reference::parse(name).ok().filter(|r| {
-                r.tag().is_none()
-                    && r.digest().is_none()
-                    && (name.contains('/') || name.contains('.'))
-            });
-            let Some(parsed) = parsed else {
-                let known: Vec<&str> = config.images.iter().map(|i| i.name.as_str()).collect();
-                return Err(bad(format!(
-                    "`{name}` is neither an image name of {} (known: {}) nor a repository \
-                     such as registry.example.com/team/app",
-                    config.path.display(),
-                    if known.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        known.join(", ")
-                    }
-                )));
-            };
-            let repository = parsed.name();
-            let key = config
-                .image_by_repository(&repository)
-                .map_or_else(|| repository.clone(), |i| i.name.clone());
-            (key, repository)
-        }
-    };
-    let image = if let Some(digest) = reference.strip_prefix('@') {
-        format!("{repository}@{digest}")
-    } else if reference.starts_with("sha256:") {
-        format!("{repository}@{reference}")
-    } else if reference.contains('/')
-        || reference.split('@').next().is_some_and(|t| t.contains(':'))
-    {
-        reference.to_owned()
-    } else {
-        format!("{repository}:{reference}")
-    };
-    let parsed =
-        Reference::parse(&image).map_err(|e| bad(format!("invalid reference `{image}`: {e}")))?;
-    if parsed.tag().is_none() && parsed.digest().is_none() {
-        return Err(bad(format!(
-            "`{image}` has no tag or digest; give one, e.g. {name}=1.4.0"
-        )));
-    }
+    let resolved = resolve_image_ref(config, name, reference, allow_repository_change)
+        .map_err(|e| bad(e.to_string()))?;
     Ok(ImageRequest {
-        name: key,
-        repository,
-        image,
+        name: resolved.name,
+        repository: resolved.repository,
+        image: resolved.image,
     })
 }
 
@@ -245,13 +204,14 @@ pub fn parse_image_request(arg: &str, config: &Config) -> Result<ImageRequest, D
 pub fn parse_image_requests(
     args: &[String],
     config: &Config,
+    allow_repository_change: bool,
 ) -> Result<Vec<ImageRequest>, DeployError> {
     if args.is_empty() {
         return Err(DeployError::NoImages);
     }
     let mut out: Vec<ImageRequest> = Vec::new();
     for arg in args {
-        let request = parse_image_request(arg, config)?;
+        let request = parse_image_request(arg, config, allow_repository_change)?;
         match out.iter().find(|r| r.name == request.name) {
             Some(r) if r.image == request.image => {}
             Some(r) => {
@@ -737,10 +697,13 @@ mod tests {
             ),
         ];
         for (arg, name, image) in &cases {
-            let r = parse_image_request(arg, &c).unwrap();
+            let r = parse_image_request(arg, &c, true).unwrap();
             assert_eq!((r.name.as_str(), &r.image), (*name, image), "{arg}");
         }
-        let r = parse_image_request("backend=2.0.1", &c).unwrap();
+        let e = parse_image_request("ghcr.io/acme/worker=ghcr.io/acme/worker2:1.0", &c, false)
+            .unwrap_err();
+        assert!(e.to_string().contains("--allow-repository-change"), "{e}");
+        let r = parse_image_request("backend=2.0.1", &c, false).unwrap();
         assert_eq!(r.repository, "registry.example.com/acme/backend");
         assert_eq!(r.version(), "2.0.1");
     }
@@ -752,18 +715,19 @@ mod tests {
             ("backend", "expected NAME=REF"),
             ("=1.0", "expected NAME=REF"),
             ("backnd=1.0", "known: backend"),
-            ("backend=1.0 beta", "invalid reference"),
-            ("backend=UPPER:x", "invalid reference"),
+            ("backend=1.0 beta", "not a tag"),
+            ("backend=UPPER:x", "not a tag"),
+            ("backend=1.4.0:bad", "registry.example.com/acme/backend"),
         ] {
-            let e = parse_image_request(arg, &c).unwrap_err();
+            let e = parse_image_request(arg, &c, false).unwrap_err();
             assert!(e.to_string().contains(needle), "{arg}: {e}");
             assert_eq!(e.kind(), "bad-input");
         }
-        let e =
-            parse_image_requests(&["backend=1.0".into(), "backend=1.1".into()], &c).unwrap_err();
+        let e = parse_image_requests(&["backend=1.0".into(), "backend=1.1".into()], &c, false)
+            .unwrap_err();
         assert!(matches!(e, DeployError::Duplicate { .. }), "{e}");
         assert!(matches!(
-            parse_image_requests(&[], &c).unwrap_err(),
+            parse_image_requests(&[], &c, false).unwrap_err(),
             DeployError::NoImages
         ));
     }

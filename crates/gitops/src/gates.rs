@@ -274,9 +274,16 @@ pub struct PromotionFacts<'a> {
     pub source_env: &'a str,
     /// The target environment.
     pub target: &'a TargetState,
-    /// The source's last verification at or before the base tip
-    /// ([`crate::Ledger::last_verified_before`]).
+    /// The source's last verification at or before the base tip, from the records the forge
+    /// holds ([`crate::Ledger::last_verified_before_in`] the remote's notes, or commit
+    /// statuses).
     pub verification: Option<&'a VerifiedSet>,
+    /// Where `verification` was read, in words (e.g. `the remote's refs/notes/ferry`), for
+    /// the evidence.
+    pub verification_source: &'a str,
+    /// A newer (or the only) record of the source that exists only in the local repository:
+    /// it does not count, and the evidence says so.
+    pub unpublished: Option<&'a VerifiedSet>,
     /// Registry look-ups by image string (as the source runs it). An image without an entry
     /// was not looked up and is refused.
     pub registry: &'a BTreeMap<String, RegistryFact>,
@@ -302,6 +309,19 @@ pub struct PromotionPlan {
     pub changes: Vec<ImageChange>,
     /// Containers of the source the target does not have (not promoted).
     pub not_in_target: Vec<String>,
+    /// The verification the promotion rests on, and where it was read.
+    pub verification: Option<PlanVerification>,
+}
+
+/// The verification record a [`PromotionPlan`] rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanVerification {
+    /// The commit the record is attached to (hex).
+    pub commit: String,
+    /// When the source was verified (RFC 3339).
+    pub verified_at: String,
+    /// Where the record was read (the forge's records).
+    pub source: String,
 }
 
 impl PromotionPlan {
@@ -344,8 +364,21 @@ pub fn check_promotion(facts: &PromotionFacts<'_>) -> Result<PromotionPlan, Refu
             refusals,
         });
     };
+    let verified = verified_rule(source, facts.verification).map(|e| {
+        let mut evidence = format!("{e}; read from {}", facts.verification_source);
+        if let Some(local) = facts.unpublished {
+            evidence.push_str(&format!(
+                "; a record of {} on {} ({}) exists only in the local repository and does \
+                 not count until it is pushed",
+                local.record.env,
+                short(&local.commit),
+                local.record.verified_at
+            ));
+        }
+        evidence
+    });
     let rules: [(Rule, Option<String>); 4] = [
-        (Rule::Verified, verified_rule(source, facts.verification)),
+        (Rule::Verified, verified),
         (
             Rule::Registry,
             registry_rule(&source.images, facts.registry),
@@ -384,6 +417,11 @@ pub fn check_promotion(facts: &PromotionFacts<'_>) -> Result<PromotionPlan, Refu
         images: source.images.clone(),
         changes,
         not_in_target,
+        verification: facts.verification.map(|v| PlanVerification {
+            commit: v.commit.clone(),
+            verified_at: v.record.verified_at.clone(),
+            source: facts.verification_source.to_owned(),
+        }),
     })
 }
 
@@ -407,8 +445,8 @@ pub fn upstream_rule(from: &str, target: &TargetState) -> Option<String> {
 pub fn verified_rule(source: &SourceState, verification: Option<&VerifiedSet>) -> Option<String> {
     let Some(v) = verification else {
         return Some(format!(
-            "{} has no verification record (no `{}` record under refs/notes/ferry on its history)",
-            source.env, source.env
+            "{} has no verification record on its history",
+            source.env
         ));
     };
     if v.record.env != source.env {

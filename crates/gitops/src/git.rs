@@ -27,9 +27,29 @@ pub enum GitError {
         /// The underlying error.
         source: BoxError,
     },
-    /// A revision (branch, ref or commit id) does not exist.
+    /// A revision (branch, tag, ref, commit id or an expression such as `HEAD~2`) names no
+    /// commit.
     #[error("no commit or ref named `{0}` in the repository")]
     UnknownRevision(String),
+    /// A short commit id (or a name that is also one) matches several objects.
+    #[error(
+        "`{rev}` is ambiguous: it matches {}; give more characters of the id",
+        candidates.join(", ")
+    )]
+    AmbiguousRevision {
+        /// The revision as given.
+        rev: String,
+        /// What it matches, one entry per object (`52a4251763b9 commit 2026-03-01 "subject"`).
+        candidates: Vec<String>,
+    },
+    /// A revision names an object that is not a commit (a tree or a blob).
+    #[error("`{rev}` names a {kind}, not a commit")]
+    NotACommit {
+        /// The revision as given.
+        rev: String,
+        /// The object's kind.
+        kind: String,
+    },
     /// A path given to an edit or lookup is not a clean relative path.
     #[error("invalid repository path `{0}`: use a relative `/`-separated path without `.` or `..`")]
     InvalidPath(String),
@@ -321,24 +341,69 @@ impl Repo {
         }
     }
 
-    /// Resolves a full commit id, a ref, a local branch or `origin/<branch>` to a commit id.
+    /// Resolves a revision to a commit id, as `git rev-parse REV^{commit}` does: a full or
+    /// unique short commit id, a branch, a tag (peeled to its commit), a full ref name, or an
+    /// expression such as `HEAD~2` or `main^`. A name git does not know is then tried as
+    /// `origin/<name>` (a clone without the local branch). A short id that matches several
+    /// objects is [`GitError::AmbiguousRevision`].
     pub fn resolve(&self, rev: &str) -> Result<ObjectId, GitError> {
-        if let Ok(id) = ObjectId::from_hex(rev.as_bytes())
-            && self.repo.has_object(id)
-        {
-            return Ok(id);
+        let rev_trimmed = rev.trim();
+        if rev_trimmed.is_empty() {
+            return Err(GitError::UnknownRevision(rev.to_string()));
         }
-        let candidates = [
-            rev.to_string(),
-            format!("refs/heads/{rev}"),
-            format!("refs/remotes/origin/{rev}"),
-        ];
-        for name in candidates {
-            if let Ok(Some(id)) = self.ref_id(&name) {
-                return Ok(id);
+        // Like `git rev-parse REV^{commit}`: a short id matching a commit and other objects
+        // means the commit.
+        let options = gix::revision::spec::parse::Options {
+            object_kind_hint: Some(gix::revision::spec::parse::ObjectKindHint::Committish),
+            ..Default::default()
+        };
+        let parsed = gix::revision::Spec::from_bstr(rev_trimmed, &self.repo, options);
+        match parsed {
+            Ok(spec) => match spec.single() {
+                Some(id) => self.peel_to_commit(rev, id.detach()),
+                // A range (`a..b`) is not one commit.
+                None => Err(GitError::UnknownRevision(rev.to_string())),
+            },
+            Err(e) => {
+                use gix::revision::spec::parse::Error as ParseError;
+                let candidates = match e.downcast_any_ref::<ParseError>() {
+                    Some(ParseError::AmbiguousPrefix { candidates, .. })
+                    | Some(ParseError::AmbiguousRefAndObject { candidates, .. }) => candidates,
+                    _ => {
+                        if let Ok(Some(id)) =
+                            self.ref_id(&format!("refs/remotes/origin/{rev_trimmed}"))
+                        {
+                            return self.peel_to_commit(rev, id);
+                        }
+                        return Err(GitError::UnknownRevision(rev.to_string()));
+                    }
+                };
+                Err(GitError::AmbiguousRevision {
+                    rev: rev.to_string(),
+                    candidates: candidates
+                        .iter()
+                        .map(|(prefix, info)| format!("{prefix} {info}"))
+                        .collect(),
+                })
             }
         }
-        Err(GitError::UnknownRevision(rev.to_string()))
+    }
+
+    /// `id` itself when it is a commit, the commit an annotated tag points at, or
+    /// [`GitError::NotACommit`].
+    fn peel_to_commit(&self, rev: &str, id: ObjectId) -> Result<ObjectId, GitError> {
+        let object = self
+            .repo
+            .find_object(id)
+            .map_err(git_with(|| format!("cannot read object {id}")))?;
+        let kind = object.kind;
+        object
+            .peel_to_kind(gix::object::Kind::Commit)
+            .map(|commit| commit.id)
+            .map_err(|_| GitError::NotACommit {
+                rev: rev.to_string(),
+                kind: kind.to_string(),
+            })
     }
 
     /// Reads a commit's metadata.
@@ -501,6 +566,38 @@ impl Repo {
 
     /// Writes the blobs, trees and commit object of `request`; moves no ref.
     pub fn build_commit(&self, request: &CommitRequest) -> Result<ObjectId, GitError> {
+        self.write_commit(request, None)
+    }
+
+    /// Like [`Repo::build_commit`], with `other` as a second parent: a merge commit whose
+    /// tree is `request.parent`'s with `request.changes` applied.
+    pub fn build_merge_commit(
+        &self,
+        request: &CommitRequest,
+        other: ObjectId,
+    ) -> Result<ObjectId, GitError> {
+        self.write_commit(request, Some(other))
+    }
+
+    /// Whether `ancestor` is `descendant` or one of its ancestors.
+    pub fn is_ancestor(&self, ancestor: ObjectId, descendant: ObjectId) -> Result<bool, GitError> {
+        if ancestor == descendant {
+            return Ok(true);
+        }
+        let base = self
+            .repo
+            .merge_base(ancestor, descendant)
+            .map_err(git_with(|| {
+                format!("cannot find the merge base of {ancestor} and {descendant}")
+            }))?;
+        Ok(base.is_some_and(|b| b.detach() == ancestor))
+    }
+
+    fn write_commit(
+        &self,
+        request: &CommitRequest,
+        other: Option<ObjectId>,
+    ) -> Result<ObjectId, GitError> {
         let base_tree = match request.parent {
             Some(p) => self.commit(p)?.tree,
             None => ObjectId::empty_tree(self.repo.object_hash()),
@@ -534,7 +631,7 @@ impl Repo {
         let tree = editor.write().map_err(git("cannot write tree"))?.detach();
         let commit = gix::objs::Commit {
             tree,
-            parents: request.parent.into_iter().collect(),
+            parents: request.parent.into_iter().chain(other).collect(),
             author: request.author.to_gix(),
             committer: request.committer.to_gix(),
             encoding: None,
@@ -603,10 +700,18 @@ impl Repo {
     /// Every note under `notes_ref`: annotated object id → note blob id (empty when the ref
     /// does not exist). Fan-out directories (`ab/cdef…`) are read like git reads them.
     pub fn notes(&self, notes_ref: &str) -> Result<HashMap<ObjectId, ObjectId>, GitError> {
+        match self.ref_id(notes_ref)? {
+            Some(commit) => self.notes_in_commit(commit),
+            None => Ok(HashMap::new()),
+        }
+    }
+
+    /// Every note of the notes commit `commit`: annotated object id → note blob id.
+    pub fn notes_in_commit(
+        &self,
+        commit: ObjectId,
+    ) -> Result<HashMap<ObjectId, ObjectId>, GitError> {
         let mut out = HashMap::new();
-        let Some(commit) = self.ref_id(notes_ref)? else {
-            return Ok(out);
-        };
         let tree = self.commit(commit)?.tree;
         self.collect_notes(tree, String::new(), &mut out)?;
         Ok(out)

@@ -276,10 +276,23 @@ impl Ledger {
     }
 
     /// The last verification record of `env` attached to `commit` or to an older commit of the
-    /// first-parent chain.
+    /// first-parent chain, from the local notes ([`verify::NOTES_REF`]).
     pub fn last_verified_before(
         &self,
         repo: &Repo,
+        env: &str,
+        commit: ObjectId,
+    ) -> Result<Option<VerifiedSet>, LedgerError> {
+        self.last_verified_before_in(repo, verify::NOTES_REF, env, commit)
+    }
+
+    /// [`Ledger::last_verified_before`] from the notes under `notes_ref` (e.g. the remote's
+    /// notes as a sync fetched them). Of several records of `env` on one commit, the newest
+    /// (`verified_at`; the later line on a tie) counts.
+    pub fn last_verified_before_in(
+        &self,
+        repo: &Repo,
+        notes_ref: &str,
         env: &str,
         commit: ObjectId,
     ) -> Result<Option<VerifiedSet>, LedgerError> {
@@ -288,13 +301,18 @@ impl Ledger {
             .positions
             .get(&commit)
             .ok_or(LedgerError::NotOnBase(commit))?;
-        let notes = repo.notes(verify::NOTES_REF)?;
+        let notes = repo.notes(notes_ref)?;
         for &id in &self.chain[start..] {
             let Some(&blob) = notes.get(&id) else {
                 continue;
             };
             let note = verify::parse_note(&repo.blob(blob)?);
-            if let Some(record) = note.records.into_iter().rev().find(|r| r.env == env) {
+            let newest = note
+                .records
+                .into_iter()
+                .filter(|r| r.env == env)
+                .max_by_key(verify::VerificationRecord::verified_at);
+            if let Some(record) = newest {
                 let ran = match self.deployed_at(env, id) {
                     Err(LedgerError::Truncated(_)) => None,
                     other => other?.map(|d| &d.images),

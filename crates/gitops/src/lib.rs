@@ -13,6 +13,8 @@
 //!   the no-downgrade guard, the bounded retry on a moved base.
 //! - [`forge`]: the [`forge::Forge`] trait and its plain-git and GitHub implementations.
 //! - [`github`]: the GitHub client (REST and GraphQL, token or App, retries).
+//! - [`image_ref`]: image arguments as users type them (`backend=1.4.0`), and the rule that a
+//!   typo never switches an image to another repository.
 //! - [`deploy`]: what `ferry-pr open` plans: the overlay edits of one environment, checked
 //!   against downgrades and holds.
 //! - [`promote`]: what `ferry-promote` gathers and decides: the facts of the gates, read through
@@ -25,6 +27,7 @@ pub mod from_config;
 pub mod gates;
 pub mod git;
 pub mod github;
+pub mod image_ref;
 pub mod ledger;
 pub mod plan;
 pub mod promote;

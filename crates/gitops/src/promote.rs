@@ -2,8 +2,8 @@
 //! allowed promotion.
 //!
 //! [`gather`] syncs the forge, builds the ledger of the synced base, reads the source's last
-//! verification (notes in the ledger's repository for plain git, commit statuses through the
-//! forge otherwise), looks every image of the source up in its registry, reads the holds and
+//! verification from the records the forge holds (the remote's notes as the sync fetched them
+//! for plain git, never records only the local repository has; commit statuses on GitHub), looks every image of the source up in its registry, reads the holds and
 //! takes the soak time and the clock. [`Gathered::check`] hands the facts to
 //! [`crate::gates::check_promotion`]; [`Gathered::planner`] turns the allowed plan into a
 //! [`DeployPlanner`] setting the target's overlay to the promoted images.
@@ -19,6 +19,7 @@ use gix::ObjectId;
 use serde::Serialize;
 
 use crate::deploy::{ChangeSettings, DeployPlanner, ImageRequest};
+use crate::forge::git::REMOTE_NOTES_REF;
 use crate::forge::{Forge, ForgeError};
 use crate::from_config::{LoadError, LoadRequest, Loaded, load_ledger};
 use crate::gates::{
@@ -27,7 +28,7 @@ use crate::gates::{
 };
 use crate::ledger::{Ledger, LedgerError, VerifiedSet};
 use crate::plan::CommitOrder;
-use crate::verify::{VerificationRecord, VerifyError, deployment_to_verify};
+use crate::verify::{NOTES_REF, VerificationRecord, VerifyError, deployment_to_verify};
 
 /// Why a promotion's facts cannot be gathered, or a verification cannot be recorded.
 #[derive(Debug, thiserror::Error)]
@@ -130,8 +131,13 @@ pub struct Gathered {
     pub target: TargetState,
     /// The target's overlay directory (repository path).
     pub target_overlay: String,
-    /// The source's last verification.
+    /// The source's last verification, from the records the forge holds.
     pub verification: Option<VerifiedSet>,
+    /// Where `verification` was read, in words.
+    pub verification_source: String,
+    /// A record of the source that only the local repository has (plain git): it does not
+    /// count.
+    pub unpublished: Option<VerifiedSet>,
     /// Registry look-ups by image.
     pub registry: BTreeMap<String, RegistryFact>,
     /// Every hold.
@@ -150,6 +156,8 @@ impl Gathered {
             source_env: &self.source_env,
             target: &self.target,
             verification: self.verification.as_ref(),
+            verification_source: &self.verification_source,
+            unpublished: self.unpublished.as_ref(),
             registry: &self.registry,
             holds: &self.holds,
             soak: self.soak,
@@ -265,11 +273,34 @@ pub async fn gather<F: Forge>(
     let target_ledger = ledger.environment(&request.to)?;
     let source = SourceState::from_ledger(source_ledger);
     let target = TargetState::from_ledger(target_ledger, target_env.upstream.as_deref());
-    let verification = match forge.kind() {
+    // The records the forge holds, never ones only this machine has.
+    let (verification, verification_source, unpublished) = match forge.kind() {
         ForgeKind::Git => {
-            ledger.last_verified_before(&synced.loaded.repo, &request.from, synced.base)?
+            let repo = &synced.loaded.repo;
+            let remote = ledger.last_verified_before_in(
+                repo,
+                REMOTE_NOTES_REF,
+                &request.from,
+                synced.base,
+            )?;
+            let local = ledger.last_verified_before(repo, &request.from, synced.base)?;
+            let unpublished = local.filter(|l| {
+                remote.as_ref().is_none_or(|r| {
+                    r.record != l.record && r.record.verified_at() <= l.record.verified_at()
+                })
+            });
+            let source =
+                format!("the remote's {NOTES_REF} (fetched into {REMOTE_NOTES_REF} by the sync)");
+            (remote, source, unpublished)
         }
-        _ => forge_verification(forge, ledger, &request.from, synced.base).await?,
+        _ => (
+            forge_verification(forge, ledger, &request.from, synced.base).await?,
+            format!(
+                "the commit statuses ferry/verified/{} on GitHub",
+                request.from
+            ),
+            None,
+        ),
     };
     let images: BTreeSet<&str> = source
         .iter()
@@ -283,6 +314,8 @@ pub async fn gather<F: Forge>(
         target_overlay: target_ledger.overlay.clone(),
         target,
         verification,
+        verification_source,
+        unpublished,
         registry,
         holds,
         soak: request.soak.unwrap_or(target_env.soak),

@@ -3,6 +3,9 @@
 //!
 //! A note holds one record per line, each a JSON object (see [`VerificationRecord`]), so that one
 //! commit can carry the records of several environments and `git notes append` keeps working.
+//! Records are append-only: a new record is a new line ([`notes_commit_with_record`]), and
+//! notes from elsewhere are merged line by line ([`merge_notes_into`]), so no record is ever
+//! dropped; readers take the newest record of an environment.
 //!
 //! [`verify_deployment`] is the one way Ferry verifies an environment: it picks what the
 //! environment ran from the ledger ([`deployment_to_verify`]) and writes its record.
@@ -12,7 +15,7 @@ use std::collections::BTreeMap;
 use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 
-use crate::git::{GitError, Repo, Signature};
+use crate::git::{CommitRequest, FileChange, GitError, Repo, Signature};
 use crate::ledger::{Deployment, Ledger, LedgerError};
 
 /// The notes ref verification records live under.
@@ -156,14 +159,76 @@ pub fn read_verifications(repo: &Repo, commit: ObjectId) -> Result<ParsedNote, V
         .unwrap_or_default())
 }
 
-/// How many times [`record_verification`] re-reads and retries when another writer moved the
-/// notes ref in between.
+/// How many times [`record_verification`] and [`merge_notes_into`] re-read and retry when
+/// another writer moved the notes ref in between.
 const ATTEMPTS: usize = 5;
 
-/// Attaches `record` to `commit`, replacing an earlier record of the same environment on that
-/// commit and keeping the others (and lines this version cannot read). The notes ref moves
-/// with compare-and-swap; when another writer moved it in between, the note is re-read and the
-/// write retried (a few times, then [`GitError::RefMoved`]), so no record is lost.
+/// The lines of a note that are not blank, trimmed.
+fn note_lines(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The union of two notes' lines: every line of `ours`, then the lines of `theirs` that
+/// `ours` lacks, each once. Records are append-only: nothing of either side is dropped.
+pub fn merge_note_texts(ours: &[u8], theirs: &[u8]) -> Vec<u8> {
+    let mut lines = note_lines(ours);
+    for line in note_lines(theirs) {
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    let mut out = Vec::new();
+    for line in lines {
+        out.extend_from_slice(line.as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Builds (moves no ref) a notes commit on top of `notes` (a notes commit, `None`: there are
+/// none yet) whose note of `commit` is the earlier note with `record` appended: records are
+/// append-only lines, so every earlier record stays, including older ones of the same
+/// environment (readers take the newest). Returns the new notes commit.
+pub fn notes_commit_with_record(
+    repo: &Repo,
+    notes: Option<ObjectId>,
+    commit: ObjectId,
+    record: &VerificationRecord,
+    committer: &Signature,
+) -> Result<ObjectId, VerifyError> {
+    let existing = repo.note_in(notes, commit)?;
+    let (path, text) = match existing {
+        Some((path, bytes)) => (
+            path,
+            merge_note_texts(&bytes, &render_note(std::slice::from_ref(record))?),
+        ),
+        None => (
+            commit.to_string(),
+            render_note(std::slice::from_ref(record))?,
+        ),
+    };
+    let message = format!("ferry: verified {} at {}\n", record.env, commit);
+    Ok(repo.build_commit(&CommitRequest {
+        parent: notes,
+        changes: vec![FileChange {
+            path,
+            content: Some(text),
+        }],
+        message,
+        author: committer.clone(),
+        committer: committer.clone(),
+    })?)
+}
+
+/// Appends `record` to the note of `commit` under [`NOTES_REF`] in `repo`
+/// ([`notes_commit_with_record`]). The notes ref moves with compare-and-swap; when another
+/// writer moved it in between, the note is re-read and the write retried (a few times, then
+/// [`GitError::RefMoved`]), so no record is lost.
 pub fn record_verification(
     repo: &Repo,
     commit: ObjectId,
@@ -174,27 +239,99 @@ pub fn record_verification(
     loop {
         attempt += 1;
         let tip = repo.ref_id(NOTES_REF)?;
-        let existing = repo
-            .note_in(tip, commit)?
-            .map(|(_, bytes)| bytes)
-            .unwrap_or_default();
-        let mut text = Vec::new();
-        for line in String::from_utf8_lossy(&existing).lines() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let same_env = serde_json::from_str::<VerificationRecord>(line)
-                .map(|r| r.env == record.env)
-                .unwrap_or(false);
-            if !same_env {
-                text.extend_from_slice(line.as_bytes());
-                text.push(b'\n');
-            }
-        }
-        text.extend(render_note(std::slice::from_ref(record))?);
+        let new = notes_commit_with_record(repo, tip, commit, record, committer)?;
         let message = format!("ferry: verified {} at {}", record.env, commit);
-        match repo.write_note(NOTES_REF, tip, commit, &text, committer, &message) {
-            Ok(_) => return Ok(()),
+        match repo.update_ref(NOTES_REF, new, tip, committer, &message) {
+            Ok(()) => return Ok(()),
+            Err(GitError::RefMoved { .. }) if attempt < ATTEMPTS => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// A notes commit holding every note of both `ours` and `theirs` (notes of the same object
+/// merged line by line with [`merge_note_texts`]): a merge commit whose first parent is
+/// `theirs`, so pushing it over `theirs` is a fast-forward. Moves no ref.
+pub fn merge_notes(
+    repo: &Repo,
+    ours: ObjectId,
+    theirs: ObjectId,
+    committer: &Signature,
+) -> Result<ObjectId, VerifyError> {
+    let mut changes = Vec::new();
+    let mine = repo.notes_in_commit(ours)?;
+    for (object, blob) in mine {
+        let our_text = repo.blob(blob)?;
+        let (path, merged) = match repo.note_in(Some(theirs), object)? {
+            Some((path, their_text)) => {
+                let merged = merge_note_texts(&their_text, &our_text);
+                if merged == their_text {
+                    continue;
+                }
+                (path, merged)
+            }
+            None => (object.to_string(), merge_note_texts(&our_text, &[])),
+        };
+        changes.push(FileChange {
+            path,
+            content: Some(merged),
+        });
+    }
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(repo.build_merge_commit(
+        &CommitRequest {
+            parent: Some(theirs),
+            changes,
+            message: "ferry: merge verification records\n".to_owned(),
+            author: committer.clone(),
+            committer: committer.clone(),
+        },
+        ours,
+    )?)
+}
+
+/// How [`merge_notes_into`] brought the records in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotesMerge {
+    /// The local ref already had every record.
+    UpToDate,
+    /// The local ref had none of its own: it now points at the incoming notes.
+    FastForward,
+    /// Both sides had records the other lacked: a merge commit holds them all.
+    Merged,
+}
+
+/// Brings the records of notes commit `incoming` (e.g. the remote's) into `notes_ref` of
+/// `repo` without dropping any of its own: nothing when it already has them, a fast-forward
+/// when it has nothing else, else a merge commit ([`merge_notes`]). The ref moves with
+/// compare-and-swap, retried on a fresh read when another writer moved it.
+pub fn merge_notes_into(
+    repo: &Repo,
+    notes_ref: &str,
+    incoming: ObjectId,
+    committer: &Signature,
+) -> Result<NotesMerge, VerifyError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let local = repo.ref_id(notes_ref)?;
+        let (new, how) = match local {
+            Some(l) if repo.is_ancestor(incoming, l)? => return Ok(NotesMerge::UpToDate),
+            Some(l) if repo.is_ancestor(l, incoming)? => (incoming, NotesMerge::FastForward),
+            None => (incoming, NotesMerge::FastForward),
+            Some(l) => (
+                merge_notes(repo, l, incoming, committer)?,
+                NotesMerge::Merged,
+            ),
+        };
+        match repo.update_ref(
+            notes_ref,
+            new,
+            local,
+            committer,
+            "ferry: verification records from the remote",
+        ) {
+            Ok(()) => return Ok(how),
             Err(GitError::RefMoved { .. }) if attempt < ATTEMPTS => continue,
             Err(e) => return Err(e.into()),
         }

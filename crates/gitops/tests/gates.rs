@@ -17,6 +17,7 @@ use ferry_gitops::{
 use proptest::prelude::*;
 
 const DIGEST_A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const SOURCE: &str = "the remote's refs/notes/ferry";
 const DIGEST_B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
 fn ts(s: &str) -> jiff::Timestamp {
@@ -115,6 +116,8 @@ impl World {
             source_env: "staging",
             target: &self.target,
             verification: self.verification.as_ref(),
+            verification_source: SOURCE,
+            unpublished: None,
             registry: &self.registry,
             holds: &self.holds,
             soak: self.soak,
@@ -151,6 +154,9 @@ fn every_rule_allows_and_the_plan_lists_the_changes() {
     );
     assert!(plan.not_in_target.is_empty());
     assert!(!plan.is_noop());
+    let verification = plan.verification.as_ref().unwrap();
+    assert_eq!(verification.source, SOURCE);
+    assert_eq!(verification.verified_at, "2026-03-01T10:30:00Z");
     let updates = plan.updates();
     assert_eq!(updates.len(), 1);
     assert_eq!(updates[0].repository, "registry.example.com/acme/backend");
@@ -209,7 +215,20 @@ fn verified_refuses_without_record() {
     w.verification = None;
     assert_eq!(
         w.only_refusal(Rule::Verified),
-        "staging has no verification record (no `staging` record under refs/notes/ferry on its history)"
+        "staging has no verification record on its history; read from the remote's refs/notes/ferry"
+    );
+    // A record only this machine has is named, and does not count.
+    let local = World::new().verification.unwrap();
+    let mut facts = w.facts();
+    facts.unpublished = Some(&local);
+    let refused = check_promotion(&facts).unwrap_err();
+    let evidence = refused.evidence(Rule::Verified).unwrap();
+    assert!(
+        evidence.ends_with(
+            "; a record of staging on 0123456789ab (2026-03-01T10:30:00Z) exists only in the \
+             local repository and does not count until it is pushed"
+        ),
+        "{evidence}"
     );
 }
 
@@ -226,7 +245,7 @@ fn verified_compares_exact_tags_not_prefixes() {
         w.only_refusal(Rule::Verified),
         "the last verification of staging (commit 0123456789ab, 2026-03-01T10:30:00Z) is for a \
          different image set: backend/backend verified registry.example.com/acme/backend:1.3 but \
-         runs registry.example.com/acme/backend:1.3.3"
+         runs registry.example.com/acme/backend:1.3.3; read from the remote's refs/notes/ferry"
     );
 }
 
@@ -243,7 +262,8 @@ fn verified_compares_the_full_set() {
     assert!(
         evidence.ends_with(
             "frontend/frontend runs registry.example.com/acme/frontend:1.3.3, never verified; \
-             worker/worker verified registry.example.com/acme/worker:2.0.0 but no longer exists"
+             worker/worker verified registry.example.com/acme/worker:2.0.0 but no longer exists; \
+             read from the remote's refs/notes/ferry"
         ),
         "{evidence}"
     );
@@ -255,7 +275,8 @@ fn verified_refuses_a_record_of_another_environment() {
     w.verification.as_mut().unwrap().record.env = "dev".into();
     assert_eq!(
         w.only_refusal(Rule::Verified),
-        "the verification record on commit 0123456789ab is for dev, not staging"
+        "the verification record on commit 0123456789ab is for dev, not staging; read from \
+         the remote's refs/notes/ferry"
     );
 }
 
@@ -266,7 +287,7 @@ fn verified_refuses_a_record_the_ledger_contradicts() {
     assert_eq!(
         w.only_refusal(Rule::Verified),
         "the verification record on commit 0123456789ab names images staging did not run at \
-         that commit according to the ledger"
+         that commit according to the ledger; read from the remote's refs/notes/ferry"
     );
 }
 

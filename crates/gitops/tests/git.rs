@@ -277,3 +277,107 @@ fn a_root_commit_can_be_built_from_nothing() {
         Err(GitError::InvalidPath(_))
     ));
 }
+
+/// Every revision form `git rev-parse` accepts resolves to the commit git names, and the
+/// forms git refuses are refused.
+#[test]
+fn revisions_resolve_as_git_rev_parse_does() {
+    let (repo, c0) = TestRepo::blueprint();
+    repo.bump("dev", BACKEND, "1.4.0");
+    let c1 = repo.commit_all("dev 1.4.0", "Ada <ada@example.com>");
+    repo.bump("dev", BACKEND, "1.5.0");
+    let c2 = repo.commit_all("dev 1.5.0", "Ada <ada@example.com>");
+    repo.git(&["tag", "v1", &c1.to_string()]);
+    repo.git(&["tag", "-a", "-m", "annotated", "v0", &c0.to_string()]);
+    repo.git(&["branch", "old", &c0.to_string()]);
+    repo.git(&["update-ref", "refs/remotes/origin/release", &c1.to_string()]);
+    let git = Repo::open(repo.path()).unwrap();
+    let hex = c1.to_string();
+    for (rev, want) in [
+        (&hex[..12], c1),
+        (&hex[..7], c1),
+        ("HEAD", c2),
+        ("HEAD~2", c0),
+        ("HEAD^", c1),
+        ("main~1", c1),
+        ("v1", c1),
+        ("v0", c0),
+        ("refs/tags/v0", c0),
+        ("old", c0),
+        ("origin/release", c1),
+    ] {
+        assert_eq!(git.resolve(rev).unwrap(), want, "{rev}");
+        assert_eq!(
+            repo.rev(&format!("{rev}^{{commit}}")),
+            want,
+            "git agrees on {rev}"
+        );
+    }
+    // A branch only the remote has, as a clone without the local branch names it.
+    assert_eq!(git.resolve("release").unwrap(), c1);
+    for rev in ["HEAD~3", "nope", "0000000", "", "main..HEAD"] {
+        assert!(
+            matches!(git.resolve(rev), Err(GitError::UnknownRevision(_))),
+            "{rev}: {:?}",
+            git.resolve(rev)
+        );
+    }
+    let tree = git.commit(c0).unwrap().tree.to_string();
+    let e = git.resolve(&tree).unwrap_err();
+    assert!(matches!(e, GitError::NotACommit { .. }), "{e}");
+}
+
+/// A short id that several commits share is refused with the candidates, as git refuses it.
+#[test]
+fn an_ambiguous_short_id_names_the_candidates() {
+    let (repo, c0) = TestRepo::blueprint();
+    let git = Repo::open(repo.path()).unwrap();
+    // Enough commits that two share their first four hex digits (a birthday collision in
+    // 16^4), built without a working tree; which ones is fixed by the fixed times.
+    let mut seen = std::collections::HashMap::new();
+    let mut parent = c0;
+    let pair = (1..5000)
+        .find_map(|i| {
+            let id = git
+                .build_commit(&CommitRequest {
+                    parent: Some(parent),
+                    changes: vec![],
+                    message: format!("commit {i}\n"),
+                    author: bot(T0 + i),
+                    committer: bot(T0 + i),
+                })
+                .unwrap();
+            parent = id;
+            let prefix = id.to_string()[..4].to_owned();
+            seen.insert(prefix.clone(), id)
+                .map(|other| (prefix, other, id))
+        })
+        .expect("a shared 4-digit prefix among 5000 commits");
+    let (prefix, a, b) = pair;
+    let out = std::process::Command::new("git")
+        .current_dir(repo.path())
+        .args([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{prefix}^{{commit}}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "git also refuses {prefix}");
+    let e = git.resolve(&prefix).unwrap_err();
+    let message = e.to_string();
+    assert!(
+        matches!(e, GitError::AmbiguousRevision { .. }),
+        "{prefix}: {message}"
+    );
+    assert!(message.contains("ambiguous"), "{message}");
+    for id in [a, b] {
+        assert!(
+            message.contains(&id.to_string()[..7]),
+            "{message} names {id}"
+        );
+    }
+    // One more digit (or the full id) is unique again.
+    assert_eq!(git.resolve(&a.to_string()).unwrap(), a);
+}

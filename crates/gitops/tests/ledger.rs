@@ -285,7 +285,7 @@ fn verification_notes_round_trip_and_answer_last_verified() {
         )
     );
 
-    // Re-verifying dev replaces its record and keeps staging's.
+    // Re-verifying dev appends a record: records are append-only, the newest counts.
     let again = VerificationRecord::new(
         "dev",
         jiff::Timestamp::from_second(T0 + 4000).unwrap(),
@@ -294,7 +294,7 @@ fn verification_notes_round_trip_and_answer_last_verified() {
     );
     record_verification(&repo, c[3], &again, &bot).unwrap();
     let note = read_verifications(&repo, c[3]).unwrap();
-    assert_eq!(note.records, [staging_record, again.clone()]);
+    assert_eq!(note.records, [dev_record, staging_record, again.clone()]);
 
     let found = ledger
         .last_verified_before(&repo, "dev", h.merge)

@@ -14,8 +14,9 @@
 //! [`Forge::sync`] fetches them into a private namespace of the local repository,
 //! [`TRACKING_PREFIX`] (`refs/ferry/remote/heads/<branch>`, `refs/ferry/remote/ferry/changes/…`,
 //! `refs/ferry/remote/ferry/holds`, `refs/ferry/remote/notes/ferry`), so they never clash with
-//! the user's own refs, and sets the local `refs/notes/ferry` to the remote's (the ledger reads
-//! it there). Every write is one `git push --atomic` with an explicit `--force-with-lease` for
+//! the user's own refs, and merges the remote's verification records into the local
+//! `refs/notes/ferry` (a union of lines: local records the remote lacks are kept; the ledger
+//! reads them there). Promotion gates read the remote's records ([`REMOTE_NOTES_REF`]). Every write is one `git push --atomic` with an explicit `--force-with-lease` for
 //! each ref it touches: it lands whole or not at all, and only on the values this run read.
 
 use std::collections::BTreeMap;
@@ -38,6 +39,9 @@ mod records;
 
 /// Where [`Forge::sync`] keeps the remote's refs in the local repository.
 pub const TRACKING_PREFIX: &str = "refs/ferry/remote/";
+/// The remote's verification records ([`NOTES_REF`](crate::verify::NOTES_REF) on the remote)
+/// as the last sync fetched them: what promotion gates read.
+pub const REMOTE_NOTES_REF: &str = "refs/ferry/remote/notes/ferry";
 /// The file of a change record's tree.
 pub const CHANGE_FILE: &str = "change.json";
 /// The change record schema version this crate writes and reads.

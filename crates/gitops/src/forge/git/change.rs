@@ -15,7 +15,7 @@ use crate::forge::{
 };
 use crate::git::{CommitRequest, FileChange, GitError};
 use crate::plan::{OpenChange, decide, parse_deploy_branch};
-use crate::verify::NOTES_REF;
+use crate::verify::{NOTES_REF, merge_notes_into};
 
 /// Attempts of [`GitForge::cleanup`](crate::forge::Forge::cleanup) when refs move meanwhile.
 const CLEANUP_ATTEMPTS: u32 = 5;
@@ -141,22 +141,14 @@ impl GitForge {
         Ok(state)
     }
 
-    /// Fetches the base branch, deploy branches, change records, holds and notes, makes the
-    /// local notes ref equal to the remote's, and returns what was fetched.
+    /// Fetches the base branch, deploy branches, change records, holds and notes, merges the
+    /// remote's verification records into the local notes ref (a union: local records the
+    /// remote lacks are kept), and returns what was fetched.
     pub(super) async fn fetch_state(&self) -> Result<RemoteState, ForgeError> {
         self.git.fetch(&self.refspecs()).await?;
         let state = self.remote_state()?;
         if let Some(remote_notes) = state.notes {
-            let local = self.repo.ref_id(NOTES_REF)?;
-            if local != Some(remote_notes) {
-                self.repo.update_ref(
-                    NOTES_REF,
-                    remote_notes,
-                    local,
-                    &self.options.signature,
-                    "ferry: notes from the remote",
-                )?;
-            }
+            merge_notes_into(&self.repo, NOTES_REF, remote_notes, &self.options.signature)?;
         }
         Ok(state)
     }
@@ -634,5 +626,15 @@ impl GitForge {
             what: format!("{CHANGES_REF_PREFIX}*"),
             attempts: CLEANUP_ATTEMPTS,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_remote_notes_are_tracked_where_the_gates_read_them() {
+        assert_eq!(tracking(NOTES_REF), super::super::REMOTE_NOTES_REF);
     }
 }

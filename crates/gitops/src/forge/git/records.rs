@@ -1,5 +1,6 @@
 //! Holds and verification records of the plain-git forge, each written with one leased push
-//! and retried on a fresh read when another writer got there first.
+//! and retried on a fresh read when another writer got there first. Verification records are
+//! read from, and written on top of, the remote's notes: what the forge holds.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,9 @@ use super::cli::{PushOutcome, RefUpdate, backoff};
 use crate::forge::{ForgeError, HOLDS_REF};
 use crate::gates::Hold;
 use crate::git::{CommitRequest, EntryType, FileChange};
-use crate::verify::{NOTES_REF, VerificationRecord, read_verifications, record_verification};
+use crate::verify::{
+    NOTES_REF, VerificationRecord, merge_notes_into, notes_commit_with_record, parse_note,
+};
 
 /// Attempts of a holds or notes write when the remote ref keeps moving.
 const WRITE_ATTEMPTS: u32 = 10;
@@ -126,27 +129,26 @@ impl GitForge {
         })
     }
 
-    /// Adds `record` to the note of `commit` (replacing the record of the same environment)
-    /// on top of the remote's notes and pushes it with a lease on them.
+    /// Appends `record` to the note of `commit` in the remote's notes (not the local ones:
+    /// records kept local with `--no-push` stay local) and pushes the new notes commit with a
+    /// lease on the remote's; then merges it into the local notes.
     pub(super) async fn write_verification(
         &self,
         commit: ObjectId,
         record: &VerificationRecord,
     ) -> Result<(), ForgeError> {
+        let signature = &self.options.signature;
         for attempt in 1..=WRITE_ATTEMPTS {
             if attempt > 1 {
                 tokio::time::sleep(backoff(attempt)).await;
             }
             let state = self.fetch_state().await?;
-            record_verification(&self.repo, commit, record, &self.options.signature)?;
-            let tip = self
-                .repo
-                .ref_id(NOTES_REF)?
-                .ok_or_else(|| bad(NOTES_REF, "missing right after it was written"))?;
-            let updates = [RefUpdate::set(NOTES_REF, tip, state.notes)];
+            let new = notes_commit_with_record(&self.repo, state.notes, commit, record, signature)?;
+            let updates = [RefUpdate::set(NOTES_REF, new, state.notes)];
             match self.git.push(&updates).await? {
                 PushOutcome::Pushed => {
                     self.note_pushed(&updates);
+                    merge_notes_into(&self.repo, NOTES_REF, new, signature)?;
                     return Ok(());
                 }
                 PushOutcome::Rejected(_) => {
@@ -160,15 +162,17 @@ impl GitForge {
         })
     }
 
-    /// The records of `env` on `commit`, after a sync.
+    /// The records of `env` on `commit` that the remote holds, after a sync.
     pub(super) async fn read_verification_records(
         &self,
         commit: ObjectId,
         env: &str,
     ) -> Result<Vec<VerificationRecord>, ForgeError> {
-        self.fetch_state().await?;
-        Ok(read_verifications(&self.repo, commit)?
-            .records
+        let state = self.fetch_state().await?;
+        let note = self.repo.note_in(state.notes, commit)?;
+        Ok(note
+            .map(|(_, bytes)| parse_note(&bytes).records)
+            .unwrap_or_default()
             .into_iter()
             .filter(|r| r.env == env)
             .collect())

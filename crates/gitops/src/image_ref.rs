@@ -1,0 +1,357 @@
+//! Image references as users type them on the command line, and the one rule that keeps a
+//! typo from switching an image to another repository.
+//!
+//! An image is named by a logical name from `[images]` of `ferry.toml` (`backend`) or by its
+//! repository (`registry.example.com/acme/backend`). What follows the name, REF, is
+//!
+//! - a tag (`1.4.0`), a digest (`sha256:…` or `@sha256:…`) or both (`1.4.0@sha256:…`): the
+//!   image stays in its repository;
+//! - a full reference (`registry.example.com/acme/backend:1.4.0`), accepted only when its
+//!   repository is the image's own, or when the caller allows a repository change
+//!   (`--allow-repository-change`).
+//!
+//! Anything else is refused with the repository the image is configured with, so
+//! `backend=1.4.0:bad` (read naively: the repository `1.4.0` with the tag `bad`) never reaches
+//! an overlay. [`resolve_image_ref`] is that rule; `ferry-pr`, `ferry-promote` and
+//! `ferry-rollback` go through it.
+
+use ferry_config::Config;
+use ferry_image::reference::{Digest, Reference, validate_tag};
+
+/// An image argument, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedImage {
+    /// The logical name from `[images]`, or the repository when it has none.
+    pub name: String,
+    /// The repository the image is configured with (or named by), as written there.
+    pub repository: String,
+    /// The full reference: the repository (the new one after an allowed change) with a tag,
+    /// a digest or both.
+    pub image: String,
+}
+
+/// Why an image argument is refused. Every variant is bad input (exit 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImageRefError {
+    /// NAME is neither a logical image name nor a repository.
+    #[error(
+        "`{name}` is neither an image name of {config} (known: {}) nor a repository such as \
+         registry.example.com/team/app",
+        if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+    )]
+    UnknownName {
+        /// The name given.
+        name: String,
+        /// The config file.
+        config: String,
+        /// The logical names it defines.
+        known: Vec<String>,
+    },
+    /// REF is not a tag, a digest, `TAG@DIGEST` or a full reference.
+    #[error(
+        "`{reference}` is not a tag, a digest, TAG@DIGEST or a full reference of {repository} \
+         ({reason}); e.g. {name}=1.4.0 or {name}={repository}:1.4.0"
+    )]
+    Invalid {
+        /// The image's name as given.
+        name: String,
+        /// The image's repository.
+        repository: String,
+        /// REF as given.
+        reference: String,
+        /// What the reference grammar said.
+        reason: String,
+    },
+    /// REF is a full reference of another repository, and no change was allowed.
+    #[error(
+        "`{reference}` names the repository {given}, but {name} is {repository}{}; give a tag, a \
+         digest or TAG@DIGEST (e.g. {name}=1.4.0), or pass --allow-repository-change to move \
+         {name} to {given}",
+        if *configured { " in ferry.toml" } else { "" }
+    )]
+    RepositoryChange {
+        /// The image's name as given.
+        name: String,
+        /// The image's repository.
+        repository: String,
+        /// Whether `repository` comes from `[images]` of ferry.toml.
+        configured: bool,
+        /// REF as given.
+        reference: String,
+        /// The repository REF names.
+        given: String,
+    },
+    /// A full reference without tag or digest.
+    #[error("`{reference}` has no tag or digest; give one, e.g. {name}=1.4.0")]
+    NoVersion {
+        /// The image's name as given.
+        name: String,
+        /// REF as given.
+        reference: String,
+    },
+}
+
+/// What NAME stands for: its key, its repository, and whether ferry.toml configures it.
+fn image_of(config: &Config, name: &str) -> Result<(String, String, bool), ImageRefError> {
+    if let Some(image) = config.image(name) {
+        return Ok((image.name.clone(), image.repository.clone(), true));
+    }
+    let parsed = Reference::parse(name).ok().filter(|r| {
+        r.tag().is_none() && r.digest().is_none() && (name.contains('/') || name.contains('.'))
+    });
+    let Some(parsed) = parsed else {
+        return Err(ImageRefError::UnknownName {
+            name: name.to_owned(),
+            config: config.path.display().to_string(),
+            known: config.images.iter().map(|i| i.name.clone()).collect(),
+        });
+    };
+    let repository = parsed.name();
+    Ok(match config.image_by_repository(&repository) {
+        Some(i) => (i.name.clone(), repository, true),
+        None => (repository.clone(), repository, false),
+    })
+}
+
+/// Whether two repositories are the same once Docker Hub names are normalised
+/// (`nginx` = `docker.io/library/nginx`).
+fn same_repository(a: &str, b: &str) -> bool {
+    let norm = |r: &str| Reference::parse_normalized(r).map(|r| r.name()).ok();
+    a == b || norm(a).is_some_and(|x| Some(x) == norm(b))
+}
+
+/// The version part of REF when it is one: `:TAG`, `@DIGEST` or `:TAG@DIGEST`, ready to
+/// append to a repository.
+fn version_suffix(reference: &str) -> Option<String> {
+    let digest_ok = |d: &str| Digest::parse(d).is_ok();
+    if let Some(digest) = reference.strip_prefix('@') {
+        return digest_ok(digest).then(|| format!("@{digest}"));
+    }
+    if digest_ok(reference) {
+        return Some(format!("@{reference}"));
+    }
+    match reference.split_once('@') {
+        Some((tag, digest)) => {
+            (validate_tag(tag).is_ok() && digest_ok(digest)).then(|| format!(":{tag}@{digest}"))
+        }
+        None => validate_tag(reference)
+            .is_ok()
+            .then(|| format!(":{reference}")),
+    }
+}
+
+/// The rule for an image argument `NAME=REF` (see the module documentation): NAME a logical
+/// name from `[images]` of `config` or a repository; REF a tag, a digest, `TAG@DIGEST`, or a
+/// full reference whose repository is NAME's own, or, only when `allow_repository_change`,
+/// another one (the overlay then gets a `newName`).
+pub fn resolve_image_ref(
+    config: &Config,
+    name: &str,
+    reference: &str,
+    allow_repository_change: bool,
+) -> Result<ResolvedImage, ImageRefError> {
+    let (key, repository, configured) = image_of(config, name)?;
+    if let Some(suffix) = version_suffix(reference) {
+        return Ok(ResolvedImage {
+            name: key,
+            image: format!("{repository}{suffix}"),
+            repository,
+        });
+    }
+    let invalid = |reason: String| ImageRefError::Invalid {
+        name: name.to_owned(),
+        repository: repository.clone(),
+        reference: reference.to_owned(),
+        reason,
+    };
+    let parsed = Reference::parse(reference).map_err(|e| invalid(e.to_string()))?;
+    if !same_repository(&parsed.name(), &repository) && !allow_repository_change {
+        return Err(ImageRefError::RepositoryChange {
+            name: name.to_owned(),
+            repository,
+            configured,
+            reference: reference.to_owned(),
+            given: parsed.name(),
+        });
+    }
+    let suffix = match (parsed.tag(), parsed.digest()) {
+        (None, None) => {
+            return Err(ImageRefError::NoVersion {
+                name: name.to_owned(),
+                reference: reference.to_owned(),
+            });
+        }
+        (Some(t), None) => format!(":{t}"),
+        (None, Some(d)) => format!("@{d}"),
+        (Some(t), Some(d)) => format!(":{t}@{d}"),
+    };
+    // The same repository keeps the spelling the overlay addresses it by.
+    let target = if same_repository(&parsed.name(), &repository) {
+        repository.clone()
+    } else {
+        parsed.name()
+    };
+    Ok(ResolvedImage {
+        name: key,
+        image: format!("{target}{suffix}"),
+        repository,
+    })
+}
+
+/// An image as a user names one outside `NAME=REF` (e.g. `ferry rollback release --image`):
+/// `NAME=REF`; a logical name with its version, `backend:1.5.0`, `backend@sha256:…`,
+/// `backend:1.5.0@sha256:…`; or a full reference. A logical name and a full reference of
+/// another repository follow [`resolve_image_ref`] without a repository change.
+pub fn parse_user_image(config: &Config, text: &str) -> Result<ResolvedImage, ImageRefError> {
+    let text = text.trim();
+    if let Some((name, reference)) = text.split_once('=') {
+        return resolve_image_ref(config, name.trim(), reference.trim(), false);
+    }
+    let logical = text
+        .find([':', '@'])
+        .map(|i| (&text[..i], &text[i..]))
+        .filter(|(name, _)| config.image(name).is_some());
+    if let Some((name, rest)) = logical {
+        let reference = rest.strip_prefix(':').unwrap_or(rest);
+        return resolve_image_ref(config, name, reference, false);
+    }
+    let parsed = Reference::parse(text).map_err(|_| ImageRefError::UnknownName {
+        name: text.to_owned(),
+        config: config.path.display().to_string(),
+        known: config.images.iter().map(|i| i.name.clone()).collect(),
+    })?;
+    let repository = parsed.name();
+    let known = config
+        .images
+        .iter()
+        .find(|i| same_repository(&i.repository, &repository));
+    let name = known.map_or(repository.as_str(), |i| i.name.as_str());
+    let reference = text.strip_prefix(repository.as_str()).unwrap_or(text);
+    let reference = reference.strip_prefix(':').unwrap_or(reference);
+    match known {
+        Some(i) => resolve_image_ref(config, &i.name, reference, false),
+        None => resolve_image_ref(config, name, reference, false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::from_str(
+            "[images]\nbackend = \"registry.example.com/acme/backend\"\nweb = \"nginx\"\n\n\
+             [[environment]]\nname = \"dev\"\noverlay = \"overlays/dev\"\n",
+            "/repo/ferry.toml",
+        )
+        .expect("config")
+    }
+
+    const DIGEST: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const BACKEND: &str = "registry.example.com/acme/backend";
+
+    fn image(name: &str, reference: &str, allow: bool) -> Result<String, ImageRefError> {
+        resolve_image_ref(&config(), name, reference, allow).map(|r| r.image)
+    }
+
+    #[test]
+    fn versions_stay_in_the_configured_repository() {
+        let ok = |r: &str, want: String| assert_eq!(image("backend", r, false), Ok(want), "{r}");
+        ok("1.4.0", format!("{BACKEND}:1.4.0"));
+        ok(DIGEST, format!("{BACKEND}@{DIGEST}"));
+        ok(&format!("@{DIGEST}"), format!("{BACKEND}@{DIGEST}"));
+        ok(
+            &format!("1.4.0@{DIGEST}"),
+            format!("{BACKEND}:1.4.0@{DIGEST}"),
+        );
+        ok(&format!("{BACKEND}:1.4.1"), format!("{BACKEND}:1.4.1"));
+        // Docker Hub spellings of the configured repository are the same repository.
+        assert_eq!(
+            image("web", "docker.io/library/nginx:1.28", false),
+            Ok("nginx:1.28".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_typo_never_switches_repositories() {
+        for (reference, given) in [
+            ("1.4.0:bad", "1.4.0"),
+            (
+                "registry.example.com/acme/backnd:1.4.0",
+                "registry.example.com/acme/backnd",
+            ),
+            ("ghcr.io/acme/backend:1.4.0", "ghcr.io/acme/backend"),
+            ("backend:1.4.0", "backend"),
+        ] {
+            let e = image("backend", reference, false).unwrap_err();
+            assert!(
+                matches!(&e, ImageRefError::RepositoryChange { given: g, .. } if g == given),
+                "{reference}: {e:?}"
+            );
+            let message = e.to_string();
+            assert!(message.contains(BACKEND), "{message}");
+            assert!(message.contains("--allow-repository-change"), "{message}");
+        }
+        // Asked for explicitly, the change is made.
+        assert_eq!(
+            image("backend", "ghcr.io/acme/backend:1.4.0", true),
+            Ok("ghcr.io/acme/backend:1.4.0".to_owned())
+        );
+        for reference in ["1.4.0 beta", "UPPER:x", "1.4.0@sha256:short", "-x", "a:b:c"] {
+            let e = image("backend", reference, false).unwrap_err();
+            assert!(
+                matches!(e, ImageRefError::Invalid { .. }),
+                "{reference}: {e:?}"
+            );
+            assert!(e.to_string().contains(BACKEND), "{e}");
+        }
+        let e = image("backend", BACKEND, false).unwrap_err();
+        assert!(matches!(e, ImageRefError::NoVersion { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn repositories_as_names_follow_the_same_rule() {
+        assert_eq!(
+            resolve_image_ref(&config(), "ghcr.io/acme/worker", "1.0", false).map(|r| r.name),
+            Ok("ghcr.io/acme/worker".to_owned())
+        );
+        assert_eq!(
+            resolve_image_ref(&config(), BACKEND, "2.0", false).map(|r| r.name),
+            Ok("backend".to_owned())
+        );
+        let e = image("ghcr.io/acme/worker", "ghcr.io/acme/worker2:1.0", false).unwrap_err();
+        assert!(matches!(
+            e,
+            ImageRefError::RepositoryChange {
+                configured: false,
+                ..
+            }
+        ));
+        let e = image("backnd", "1.0", false).unwrap_err();
+        assert!(e.to_string().contains("known: backend, web"), "{e}");
+    }
+
+    #[test]
+    fn user_images_take_the_forms_people_type() {
+        let c = config();
+        let parse = |s: &str| parse_user_image(&c, s).map(|r| (r.name, r.image));
+        let want = |tag: &str| Ok(("backend".to_owned(), format!("{BACKEND}:{tag}")));
+        assert_eq!(parse("backend:1.5.0"), want("1.5.0"));
+        assert_eq!(parse("backend=1.5.0"), want("1.5.0"));
+        assert_eq!(parse(&format!("{BACKEND}:1.5.0")), want("1.5.0"));
+        assert_eq!(
+            parse(&format!("backend@{DIGEST}")),
+            Ok(("backend".to_owned(), format!("{BACKEND}@{DIGEST}")))
+        );
+        assert_eq!(
+            parse("ghcr.io/acme/other:2"),
+            Ok((
+                "ghcr.io/acme/other".to_owned(),
+                "ghcr.io/acme/other:2".to_owned()
+            ))
+        );
+        let e = parse("backend:1.4.0:bad").unwrap_err();
+        assert!(e.to_string().contains(BACKEND), "{e}");
+    }
+}
