@@ -2,7 +2,8 @@
 //! repository's base branch, and what each environment runs now.
 //!
 //! Exit codes: 0 on success; 1 when a shown environment has no deployment or its newest
-//! deployment does not render; 2 on usage, config or git errors.
+//! deployment does not render; 2 on usage, config or git errors; 3 when the forge (a sync or
+//! the push of a verification record) fails.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -12,11 +13,13 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
 use ferry_cli::Format;
-use ferry_cli::forge::parse_identity;
-use ferry_config::Config;
+use ferry_cli::forge::{Setup, parse_identity};
+use ferry_config::{Config, ForgeKind};
+use ferry_gitops::forge::Forge;
+use ferry_gitops::forge::git::{GitForge, GitForgeOptions};
 use ferry_gitops::{
-    Deployment, EnvLedger, LedgerOptions, LoadRequest, Loaded, Signature, load_ledger,
-    verify_deployment,
+    Deployment, EnvLedger, LedgerOptions, LoadRequest, Loaded, NOTES_REF, ObjectId, Repo,
+    Signature, VerificationRecord, deployment_to_verify, load_ledger, verify_deployment,
 };
 use serde::Serialize;
 
@@ -74,7 +77,8 @@ struct Show {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Record that an environment was verified: a JSON note under refs/notes/ferry on the
-    /// commit that deployed what it runs, holding its images.
+    /// commit that deployed what it runs, holding its images. With the plain-git forge it is
+    /// pushed to the remote (with a lease) unless --no-push.
     MarkVerified(MarkVerified),
 }
 
@@ -93,6 +97,13 @@ struct MarkVerified {
     /// Who verifies, `Name <email>` (default: the repository's git committer identity).
     #[arg(long = "by", value_name = "NAME <EMAIL>")]
     by: Option<String>,
+    /// Keep the record in the local repository only. By default, with the plain-git forge,
+    /// the record is pushed to the remote (with a lease), where promotion gates read it.
+    #[arg(long)]
+    no_push: bool,
+    /// The remote to push to: a remote name or URL (default: [forge.git] remote, `origin`).
+    #[arg(long, value_name = "REMOTE", conflicts_with = "no_push")]
+    remote: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -133,13 +144,22 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         eprintln!("ferry-ledger: {e:#}");
-        ExitCode::from(2)
+        // The forge (a sync or a push) failing is an external failure.
+        let external = e.chain().any(|c| {
+            use ferry_gitops::promote::PromoteError;
+            c.downcast_ref::<ferry_gitops::forge::ForgeError>()
+                .is_some()
+                || matches!(
+                    c.downcast_ref::<PromoteError>(),
+                    Some(PromoteError::Forge(_))
+                )
+        });
+        ExitCode::from(if external { 3 } else { 2 })
     })
 }
 
-/// The ledger of the configured environments (only `only`, when given), from the config file
-/// `--config` names or the nearest one.
-fn load(common: &Common, only: Option<&str>, options: &LedgerOptions) -> Result<Loaded> {
+/// The config file `--config` names, or the nearest one.
+fn load_config(common: &Common) -> Result<Config> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let path = match &common.config {
         Some(p) => p.clone(),
@@ -151,7 +171,13 @@ fn load(common: &Common, only: Option<&str>, options: &LedgerOptions) -> Result<
             )
         })?,
     };
-    let config = Config::load(&path).map_err(|e| anyhow!("{e}"))?;
+    Config::load(&path).map_err(|e| anyhow!("{e}"))
+}
+
+/// The ledger of the configured environments (only `only`, when given), from the config file
+/// `--config` names or the nearest one.
+fn load(common: &Common, only: Option<&str>, options: &LedgerOptions) -> Result<Loaded> {
+    let config = load_config(common)?;
     let request = LoadRequest {
         base: common.base.clone(),
         only: only.map(str::to_string),
@@ -285,39 +311,63 @@ fn short(commit: &str) -> &str {
     &commit[..commit.len().min(12)]
 }
 
+/// Where a record went.
+enum Written {
+    /// Pushed to this remote (shown without credentials).
+    Pushed(String),
+    /// Kept in the local repository; why, and how to publish it.
+    Local(String),
+}
+
 fn mark_verified(args: &MarkVerified) -> Result<()> {
-    // What ENV runs now needs only its newest deployment; a commit may need all history.
-    let options = match args.commit {
-        None => LedgerOptions::newest(1),
-        Some(_) => LedgerOptions::default(),
-    };
-    let ctx = load(&args.common, Some(&args.env), &options)?;
-    let commit = args
-        .commit
-        .as_deref()
-        .map(|rev| ctx.repo.resolve(rev))
-        .transpose()?;
-    let (name, email) = match &args.by {
-        Some(by) => parse_identity(by)?,
-        None => ctx.repo.configured_committer().ok_or_else(|| {
-            anyhow!("no git committer identity is configured; pass --by \"Name <email>\"")
-        })?,
-    };
+    let config = load_config(&args.common)?;
+    if config.environment(&args.env).is_none() {
+        // The ledger names the known environments.
+        load(&args.common, Some(&args.env), &LedgerOptions::newest(1))?;
+    }
     let evidence = serde_json::from_str(&args.evidence)
         .unwrap_or_else(|_| serde_json::Value::String(args.evidence.clone()));
-    let committer = Signature::new(name, email, jiff::Timestamp::now());
-    let (target, record) = verify_deployment(
-        &ctx.repo,
-        &ctx.ledger,
-        &args.env,
-        commit,
-        evidence,
-        &committer,
-    )?;
+    let remote = args
+        .remote
+        .clone()
+        .unwrap_or_else(|| config.forge.git.remote.clone());
+    let (target, record, written) = if config.forge.kind == ForgeKind::Git && !args.no_push {
+        mark_through_git_forge(args, config, &remote, evidence)?
+    } else {
+        let (target, record) = mark_locally(args, evidence)?;
+        let why = if config.forge.kind == ForgeKind::Git {
+            format!(
+                "kept in the local {NOTES_REF} only (--no-push): promotion gates read the \
+                 remote's records; publish it with `git push {remote} {NOTES_REF}`"
+            )
+        } else {
+            format!(
+                "kept in the local {NOTES_REF} only: with the GitHub forge, promotion gates read \
+                 the commit status ferry/verified/{env}; set it with `ferry promote \
+                 --mark-verified {env}`",
+                env = args.env
+            )
+        };
+        (target, record, Written::Local(why))
+    };
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            let v = serde_json::json!({"commit": target.to_string(), "record": record});
+            let mut v = serde_json::json!({
+                "commit": target.to_string(),
+                "record": record,
+                "notes_ref": NOTES_REF,
+            });
+            match &written {
+                Written::Pushed(remote) => {
+                    v["pushed"] = true.into();
+                    v["remote"] = remote.as_str().into();
+                }
+                Written::Local(why) => {
+                    v["pushed"] = false.into();
+                    v["note"] = why.as_str().into();
+                }
+            }
             serde_json::to_writer_pretty(&mut out, &v)?;
             writeln!(out)?;
         }
@@ -330,15 +380,134 @@ fn mark_verified(args: &MarkVerified) -> Result<()> {
                 record.verified_at
             )?;
             write_images(&mut out, &record.images, "  ")?;
-            writeln!(
-                out,
-                "recorded in {}; push it with `git push origin {}`",
-                ferry_gitops::NOTES_REF,
-                ferry_gitops::NOTES_REF
-            )?;
+            match &written {
+                Written::Pushed(remote) => {
+                    writeln!(out, "recorded in {NOTES_REF} and pushed to {remote}")?;
+                }
+                Written::Local(why) => writeln!(out, "recorded: {why}")?,
+            }
         }
     }
     Ok(())
+}
+
+/// The identity of the record: `--by`, else the repository's git committer.
+fn verifier(args: &MarkVerified, repo: &Repo) -> Result<Signature> {
+    let (name, email) = match &args.by {
+        Some(by) => parse_identity(by)?,
+        None => repo.configured_committer().ok_or_else(|| {
+            anyhow!("no git committer identity is configured; pass --by \"Name <email>\"")
+        })?,
+    };
+    // Whole seconds, as git times are.
+    let now = jiff::Timestamp::now();
+    let now = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now);
+    Ok(Signature::new(name, email, now))
+}
+
+/// Writes the record in the local repository's notes.
+fn mark_locally(
+    args: &MarkVerified,
+    evidence: serde_json::Value,
+) -> Result<(ObjectId, VerificationRecord)> {
+    // What ENV runs now needs only its newest deployment; a commit may need all history.
+    let options = match args.commit {
+        None => LedgerOptions::newest(1),
+        Some(_) => LedgerOptions::default(),
+    };
+    let ctx = load(&args.common, Some(&args.env), &options)?;
+    let commit = args
+        .commit
+        .as_deref()
+        .map(|rev| {
+            ctx.repo
+                .resolve(rev)
+                .with_context(|| format!("--commit {rev}"))
+        })
+        .transpose()?;
+    let committer = verifier(args, &ctx.repo)?;
+    Ok(verify_deployment(
+        &ctx.repo,
+        &ctx.ledger,
+        &args.env,
+        commit,
+        evidence,
+        &committer,
+    )?)
+}
+
+/// Syncs with the plain-git forge, checks the deployment on the remote's base branch, and
+/// pushes the record on top of the remote's records with a lease.
+fn mark_through_git_forge(
+    args: &MarkVerified,
+    mut config: Config,
+    remote: &str,
+    evidence: serde_json::Value,
+) -> Result<(ObjectId, VerificationRecord, Written)> {
+    if let Some(base) = &args.common.base {
+        config.forge.base_branch = base.clone();
+    }
+    let setup = Setup {
+        repo_dir: config.root.clone(),
+        kind: ForgeKind::Git,
+        remote: remote.to_owned(),
+        config,
+    };
+    let repo = setup.open_repo()?;
+    let signature = verifier(args, &repo)?;
+    let forge = GitForge::new(
+        repo,
+        GitForgeOptions {
+            remote: remote.to_owned(),
+            base_branch: setup.config.forge.base_branch.clone(),
+            branch_prefix: setup.config.forge.branch_prefix.clone(),
+            signature: signature.clone(),
+        },
+    );
+    let hint = "(--no-push records in the local repository only)";
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(async {
+        let synced = ferry_gitops::promote::sync_ledger(&forge, &setup.config)
+            .await
+            .with_context(|| format!("cannot sync with {} {hint}", forge.remote_display()))?;
+        let ledger = &synced.loaded.ledger;
+        let commit = args
+            .commit
+            .as_deref()
+            .map(|rev| {
+                synced
+                    .loaded
+                    .repo
+                    .resolve(rev)
+                    .with_context(|| format!("--commit {rev}"))
+            })
+            .transpose()?;
+        let deployment = deployment_to_verify(ledger, &args.env, commit)?;
+        let target = commit.unwrap_or_else(|| deployment.id());
+        let record = VerificationRecord::new(
+            &args.env,
+            signature.timestamp(),
+            deployment.images.clone(),
+            evidence,
+        );
+        forge
+            .record_verification(target, &record)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot push the record to {} {hint}",
+                    forge.remote_display()
+                )
+            })?;
+        Ok((
+            target,
+            record,
+            Written::Pushed(forge.remote_display().to_owned()),
+        ))
+    })
 }
 
 /// Writes `commit=` and `images=` (JSON) to `$GITHUB_OUTPUT` when running in GitHub Actions.

@@ -214,3 +214,143 @@ fn limit_reads_only_the_newest_deployments() {
             "older deployments not read (--limit)",
         ));
 }
+
+#[test]
+fn base_and_commit_accept_what_git_rev_parse_accepts() {
+    let (_tmp, dir, c) = repo();
+    for rev in [&c[0][..12], &c[0][..7], "HEAD~1", "main^"] {
+        let out = ledger(&dir)
+            .args(["--base", rev, "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "--base {rev}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["base"], c[0], "--base {rev}");
+    }
+    let out = ledger(&dir)
+        .args([
+            "mark-verified",
+            "--env",
+            "dev",
+            "--commit",
+            &c[0][..12],
+            "--by",
+            "Rel Eng <releng@example.com>",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["commit"], c[0]);
+    assert_eq!(v["pushed"], false);
+}
+
+/// The blueprint on the plain-git forge: a bare origin and a clone of it.
+fn git_forge_world() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    String,
+) {
+    use ferry_test_support::git::{bare_origin, clone, copy_blueprint, init_commit, use_git_forge};
+    let tmp = tempfile::tempdir().unwrap();
+    let seed = tmp.path().join("seed");
+    copy_blueprint(&seed);
+    use_git_forge(&seed);
+    let main = init_commit(&seed, "blueprint", T0);
+    let origin = tmp.path().join("origin.git");
+    bare_origin(&seed, &origin, T0);
+    let dir = clone(&origin, &tmp.path().join("clone"), T0);
+    (tmp, origin, dir, main)
+}
+
+/// The environments of the records on `commit` in `repo` (`git notes --ref=ferry show`).
+fn recorded_envs(repo: &Path, commit: &str) -> Vec<String> {
+    let out = ferry_test_support::git::output_as(
+        repo,
+        &["notes", "--ref=ferry", "show", commit],
+        ferry_test_support::git::ADA,
+        T0,
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["env"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn mark_verified_pushes_with_the_plain_git_forge_unless_no_push() {
+    let (_tmp, origin, dir, main) = git_forge_world();
+    ledger(&dir)
+        .args([
+            "mark-verified",
+            "--env",
+            "prod",
+            "--by",
+            "Rel Eng <releng@example.com>",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "prod verified at {}",
+            &main[..12]
+        )))
+        .stdout(predicate::str::contains(
+            "recorded in refs/notes/ferry and pushed to",
+        ));
+    assert_eq!(recorded_envs(&origin, &main), ["prod"]);
+    assert_eq!(recorded_envs(&dir, &main), ["prod"]);
+
+    let out = ledger(&dir)
+        .args([
+            "mark-verified",
+            "--env",
+            "staging",
+            "--no-push",
+            "--by",
+            "Rel Eng <releng@example.com>",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["pushed"], false);
+    assert!(v["note"].as_str().unwrap().contains("--no-push"), "{v}");
+    assert_eq!(recorded_envs(&origin, &main), ["prod"], "not pushed");
+    assert_eq!(recorded_envs(&dir, &main), ["prod", "staging"]);
+
+    // A remote that cannot be reached is an external failure, and nothing is recorded.
+    ledger(&dir)
+        .args([
+            "mark-verified",
+            "--env",
+            "dev",
+            "--remote",
+            "/nonexistent/origin.git",
+            "--by",
+            "Rel Eng <releng@example.com>",
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("--no-push"));
+    assert_eq!(recorded_envs(&dir, &main), ["prod", "staging"]);
+}

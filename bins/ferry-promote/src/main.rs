@@ -419,6 +419,16 @@ fn write_plan(
     for c in &plan.not_in_target {
         writeln!(out, "  {c}: not in {} (not promoted)", plan.to)?;
     }
+    if let Some(v) = &plan.verification {
+        writeln!(
+            out,
+            "  verified: {} at {} (record on {}, read from {})",
+            plan.from,
+            v.verified_at,
+            short(&v.commit),
+            v.source
+        )?;
+    }
     Ok(())
 }
 

@@ -170,6 +170,85 @@ fn refuses_without_a_verification_record() {
     assert_eq!(all_refs(&s.origin), before, "a refusal changes nothing");
 }
 
+/// A record only this clone has (`ferry-ledger mark-verified --no-push`) does not count: the
+/// gates read what the forge holds, and the evidence says where it looked.
+#[test]
+fn a_local_unpushed_record_does_not_count() {
+    let Some(s) = setup() else { return };
+    // The record, written in the clone's own notes only.
+    let config = ferry_config::Config::load(s.clone.join("ferry.toml")).unwrap();
+    let loaded = ferry_gitops::load_ledger(&config, &ferry_gitops::LoadRequest::default()).unwrap();
+    ferry_gitops::verify_deployment(
+        &loaded.repo,
+        &loaded.ledger,
+        "dev",
+        None,
+        serde_json::json!({"by": "hand"}),
+        &ferry_gitops::Signature::new(
+            "Ada",
+            "ada@example.com",
+            jiff::Timestamp::from_second(SEED_TIME + 60).unwrap(),
+        ),
+    )
+    .unwrap();
+    assert!(git(&s.origin, &["for-each-ref", "refs/notes/"], SEED_TIME).is_empty());
+    let before = all_refs(&s.origin);
+    let (code, json, stderr) = promote(
+        &s,
+        &[
+            "--from",
+            "dev",
+            "--to",
+            "staging",
+            "--soak",
+            "0s",
+            "--auto-merge",
+        ],
+    );
+    assert_eq!(code, 1, "{json}\n{stderr}");
+    assert_eq!(refused_rules(&json), ["verified"], "{json}");
+    let evidence = json["promotion"]["refused"]["refusals"][0]["evidence"]
+        .as_str()
+        .unwrap();
+    assert!(
+        evidence.contains("read from the remote's refs/notes/ferry"),
+        "{evidence}"
+    );
+    assert!(
+        evidence.contains("exists only in the local repository"),
+        "{evidence}"
+    );
+    assert_eq!(all_refs(&s.origin), before, "nothing merged on the remote");
+    // The sync kept the local record.
+    let note = git(
+        &s.clone,
+        &["notes", "--ref", "ferry", "show", "HEAD"],
+        SEED_TIME,
+    );
+    assert!(note.contains("\"env\":\"dev\""), "{note}");
+
+    // Pushed through the forge, it counts, and the plan says where it was read.
+    let (code, json, stderr) = promote(&s, &["--mark-verified", "dev"]);
+    assert_eq!(code, 0, "{json}\n{stderr}");
+    let (code, json, stderr) = promote(
+        &s,
+        &[
+            "--from",
+            "dev",
+            "--to",
+            "staging",
+            "--soak",
+            "0s",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, 0, "{json}\n{stderr}");
+    let source = json["promotion"]["plan"]["verification"]["source"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{json}"));
+    assert!(source.contains("the remote's refs/notes/ferry"), "{source}");
+}
+
 #[test]
 fn refuses_before_the_soak_time() {
     let Some(s) = setup() else { return };
