@@ -199,42 +199,6 @@ pub fn resolve_image_ref(
     })
 }
 
-/// An image as a user names one outside `NAME=REF` (e.g. `ferry rollback release --image`):
-/// `NAME=REF`; a logical name with its version, `backend:1.5.0`, `backend@sha256:…`,
-/// `backend:1.5.0@sha256:…`; or a full reference. A logical name and a full reference of
-/// another repository follow [`resolve_image_ref`] without a repository change.
-pub fn parse_user_image(config: &Config, text: &str) -> Result<ResolvedImage, ImageRefError> {
-    let text = text.trim();
-    if let Some((name, reference)) = text.split_once('=') {
-        return resolve_image_ref(config, name.trim(), reference.trim(), false);
-    }
-    let logical = text
-        .find([':', '@'])
-        .map(|i| (&text[..i], &text[i..]))
-        .filter(|(name, _)| config.image(name).is_some());
-    if let Some((name, rest)) = logical {
-        let reference = rest.strip_prefix(':').unwrap_or(rest);
-        return resolve_image_ref(config, name, reference, false);
-    }
-    let parsed = Reference::parse(text).map_err(|_| ImageRefError::UnknownName {
-        name: text.to_owned(),
-        config: config.path.display().to_string(),
-        known: config.images.iter().map(|i| i.name.clone()).collect(),
-    })?;
-    let repository = parsed.name();
-    let known = config
-        .images
-        .iter()
-        .find(|i| same_repository(&i.repository, &repository));
-    let name = known.map_or(repository.as_str(), |i| i.name.as_str());
-    let reference = text.strip_prefix(repository.as_str()).unwrap_or(text);
-    let reference = reference.strip_prefix(':').unwrap_or(reference);
-    match known {
-        Some(i) => resolve_image_ref(config, &i.name, reference, false),
-        None => resolve_image_ref(config, name, reference, false),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,28 +294,5 @@ mod tests {
         ));
         let e = image("backnd", "1.0", false).unwrap_err();
         assert!(e.to_string().contains("known: backend, web"), "{e}");
-    }
-
-    #[test]
-    fn user_images_take_the_forms_people_type() {
-        let c = config();
-        let parse = |s: &str| parse_user_image(&c, s).map(|r| (r.name, r.image));
-        let want = |tag: &str| Ok(("backend".to_owned(), format!("{BACKEND}:{tag}")));
-        assert_eq!(parse("backend:1.5.0"), want("1.5.0"));
-        assert_eq!(parse("backend=1.5.0"), want("1.5.0"));
-        assert_eq!(parse(&format!("{BACKEND}:1.5.0")), want("1.5.0"));
-        assert_eq!(
-            parse(&format!("backend@{DIGEST}")),
-            Ok(("backend".to_owned(), format!("{BACKEND}@{DIGEST}")))
-        );
-        assert_eq!(
-            parse("ghcr.io/acme/other:2"),
-            Ok((
-                "ghcr.io/acme/other".to_owned(),
-                "ghcr.io/acme/other:2".to_owned()
-            ))
-        );
-        let e = parse("backend:1.4.0:bad").unwrap_err();
-        assert!(e.to_string().contains(BACKEND), "{e}");
     }
 }
