@@ -13,6 +13,8 @@ use gix::objs::tree::EntryKind;
 use gix::refs::transaction::{PreviousValue, RefEdit};
 use gix::refs::{FullName, Target};
 
+mod revision;
+
 /// A boxed underlying error (from gix).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -341,71 +343,6 @@ impl Repo {
         }
     }
 
-    /// Resolves a revision to a commit id, as `git rev-parse REV^{commit}` does: a full or
-    /// unique short commit id, a branch, a tag (peeled to its commit), a full ref name, or an
-    /// expression such as `HEAD~2` or `main^`. A name git does not know is then tried as
-    /// `origin/<name>` (a clone without the local branch). A short id that matches several
-    /// objects is [`GitError::AmbiguousRevision`].
-    pub fn resolve(&self, rev: &str) -> Result<ObjectId, GitError> {
-        let rev_trimmed = rev.trim();
-        if rev_trimmed.is_empty() {
-            return Err(GitError::UnknownRevision(rev.to_string()));
-        }
-        // Like `git rev-parse REV^{commit}`: a short id matching a commit and other objects
-        // means the commit.
-        let options = gix::revision::spec::parse::Options {
-            object_kind_hint: Some(gix::revision::spec::parse::ObjectKindHint::Committish),
-            ..Default::default()
-        };
-        let parsed = gix::revision::Spec::from_bstr(rev_trimmed, &self.repo, options);
-        match parsed {
-            Ok(spec) => match spec.single() {
-                Some(id) => self.peel_to_commit(rev, id.detach()),
-                // A range (`a..b`) is not one commit.
-                None => Err(GitError::UnknownRevision(rev.to_string())),
-            },
-            Err(e) => {
-                use gix::revision::spec::parse::Error as ParseError;
-                let candidates = match e.downcast_any_ref::<ParseError>() {
-                    Some(ParseError::AmbiguousPrefix { candidates, .. })
-                    | Some(ParseError::AmbiguousRefAndObject { candidates, .. }) => candidates,
-                    _ => {
-                        if let Ok(Some(id)) =
-                            self.ref_id(&format!("refs/remotes/origin/{rev_trimmed}"))
-                        {
-                            return self.peel_to_commit(rev, id);
-                        }
-                        return Err(GitError::UnknownRevision(rev.to_string()));
-                    }
-                };
-                Err(GitError::AmbiguousRevision {
-                    rev: rev.to_string(),
-                    candidates: candidates
-                        .iter()
-                        .map(|(prefix, info)| format!("{prefix} {info}"))
-                        .collect(),
-                })
-            }
-        }
-    }
-
-    /// `id` itself when it is a commit, the commit an annotated tag points at, or
-    /// [`GitError::NotACommit`].
-    fn peel_to_commit(&self, rev: &str, id: ObjectId) -> Result<ObjectId, GitError> {
-        let object = self
-            .repo
-            .find_object(id)
-            .map_err(git_with(|| format!("cannot read object {id}")))?;
-        let kind = object.kind;
-        object
-            .peel_to_kind(gix::object::Kind::Commit)
-            .map(|commit| commit.id)
-            .map_err(|_| GitError::NotACommit {
-                rev: rev.to_string(),
-                kind: kind.to_string(),
-            })
-    }
-
     /// Reads a commit's metadata.
     pub fn commit(&self, id: ObjectId) -> Result<CommitInfo, GitError> {
         let commit = self
@@ -577,20 +514,6 @@ impl Repo {
         other: ObjectId,
     ) -> Result<ObjectId, GitError> {
         self.write_commit(request, Some(other))
-    }
-
-    /// Whether `ancestor` is `descendant` or one of its ancestors.
-    pub fn is_ancestor(&self, ancestor: ObjectId, descendant: ObjectId) -> Result<bool, GitError> {
-        if ancestor == descendant {
-            return Ok(true);
-        }
-        let base = self
-            .repo
-            .merge_base(ancestor, descendant)
-            .map_err(git_with(|| {
-                format!("cannot find the merge base of {ancestor} and {descendant}")
-            }))?;
-        Ok(base.is_some_and(|b| b.detach() == ancestor))
     }
 
     fn write_commit(
