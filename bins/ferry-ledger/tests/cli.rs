@@ -219,20 +219,12 @@ fn limit_reads_only_the_newest_deployments() {
 fn base_and_commit_accept_what_git_rev_parse_accepts() {
     let (_tmp, dir, c) = repo();
     for rev in [&c[0][..12], &c[0][..7], "HEAD~1", "main^"] {
-        let out = ledger(&dir)
-            .args(["--base", rev, "--format", "json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "--base {rev}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = ok_json(&dir, &["--base", rev, "--format", "json"]);
         assert_eq!(v["base"], c[0], "--base {rev}");
     }
-    let out = ledger(&dir)
-        .args([
+    let v = ok_json(
+        &dir,
+        &[
             "mark-verified",
             "--env",
             "dev",
@@ -242,17 +234,21 @@ fn base_and_commit_accept_what_git_rev_parse_accepts() {
             "Rel Eng <releng@example.com>",
             "--format",
             "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["commit"], c[0]);
     assert_eq!(v["pushed"], false);
+}
+
+/// Runs `ferry-ledger ARGS` in `dir`, asserts success, and returns its JSON output.
+fn ok_json(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let out = ledger(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// The blueprint on the plain-git forge: a bare origin and a clone of it.
@@ -314,8 +310,9 @@ fn mark_verified_pushes_with_the_plain_git_forge_unless_no_push() {
     assert_eq!(recorded_envs(&origin, &main), ["prod"]);
     assert_eq!(recorded_envs(&dir, &main), ["prod"]);
 
-    let out = ledger(&dir)
-        .args([
+    let v = ok_json(
+        &dir,
+        &[
             "mark-verified",
             "--env",
             "staging",
@@ -324,15 +321,8 @@ fn mark_verified_pushes_with_the_plain_git_forge_unless_no_push() {
             "Rel Eng <releng@example.com>",
             "--format",
             "json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["pushed"], false);
     assert!(v["note"].as_str().unwrap().contains("--no-push"), "{v}");
     assert_eq!(recorded_envs(&origin, &main), ["prod"], "not pushed");

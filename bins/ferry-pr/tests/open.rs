@@ -533,41 +533,34 @@ fn an_image_typo_never_switches_repositories() {
     assert_eq!(git(&origin, &["rev-parse", "main"], SEED_TIME), main_before);
     assert!(refs(&origin, "refs/heads/deploy/").is_empty());
 
-    // The configured repository written out in full is no change of repository.
-    let (code, json, stderr) = run(
-        &dir,
-        &[
-            "open",
-            "--env",
-            "dev",
-            "--image",
-            "backend=registry.example.com/acme/backend:2.0.0",
-            "--auto-merge",
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(code, 0, "{json}\n{stderr}");
-    assert_eq!(dev_backend_tag(&origin, "main"), "2.0.0");
-    let overlay = git(&origin, &["show", &format!("main:{DEV}")], SEED_TIME);
-    assert!(!overlay.contains("newName"), "{overlay}");
-
-    // Asked for explicitly, the repository changes.
-    let (code, json, stderr) = run(
-        &dir,
-        &[
-            "open",
-            "--env",
-            "dev",
-            "--image",
+    // The configured repository written out in full is no change of repository; asked for
+    // explicitly, the repository changes.
+    for (image, extra) in [
+        ("backend=registry.example.com/acme/backend:2.0.0", None),
+        (
             "backend=ghcr.io/acme/backend:2.0.1",
-            "--allow-repository-change",
+            Some("--allow-repository-change"),
+        ),
+    ] {
+        let mut args = vec![
+            "open",
+            "--env",
+            "dev",
+            "--image",
+            image,
             "--auto-merge",
             "--format",
             "json",
-        ],
-    );
-    assert_eq!(code, 0, "{json}\n{stderr}");
+        ];
+        args.extend(extra);
+        let (code, json, stderr) = run(&dir, &args);
+        assert_eq!(code, 0, "{image}: {json}\n{stderr}");
+        if extra.is_none() {
+            assert_eq!(dev_backend_tag(&origin, "main"), "2.0.0");
+            let overlay = git(&origin, &["show", &format!("main:{DEV}")], SEED_TIME);
+            assert!(!overlay.contains("newName"), "{overlay}");
+        }
+    }
     let overlay = git(&origin, &["show", &format!("main:{DEV}")], SEED_TIME);
     assert!(
         overlay.contains("newName: ghcr.io/acme/backend"),
