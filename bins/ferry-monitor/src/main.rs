@@ -80,8 +80,9 @@ struct WatchArgs {
     /// Argo CD Application that must be synced to --revision and healthy.
     #[arg(long, value_name = "NAME")]
     argocd_app: Option<String>,
-    /// The Git revision (full commit SHA) the Application must be synced to (default with
-    /// --env: the tip of the base branch).
+    /// The Git revision the Application must be synced to: a full commit id, or any form git
+    /// rev-parse takes, resolved in the GitOps repository (default with --env: the tip of the
+    /// base branch).
     #[arg(long, value_name = "SHA")]
     revision: Option<String>,
     /// Wait before the first check [default: 60s].
@@ -129,7 +130,8 @@ struct SyncArgs {
     /// The Argo CD Application.
     #[arg(long, value_name = "NAME")]
     argocd_app: String,
-    /// The Git revision (full commit SHA) it must be synced to.
+    /// The Git revision it must be synced to: a full commit id, or any form git rev-parse
+    /// takes, resolved in the repository around the current directory.
     #[arg(long, value_name = "SHA")]
     revision: String,
     #[command(flatten)]
@@ -450,7 +452,7 @@ async fn sync(args: SyncArgs) -> Result<u8> {
         client,
         args.cluster.argocd_namespace.clone(),
         args.argocd_app.clone(),
-        args.revision.clone(),
+        settings::full_revision(&args.revision, None)?,
     );
     let format = args.format;
     let mut out = std::io::stdout();

@@ -118,7 +118,7 @@ pub fn resolve(args: &WatchArgs) -> Result<Settings> {
         None => None,
         Some(app) => {
             let revision = match (&args.revision, &config) {
-                (Some(r), _) => r.clone(),
+                (Some(r), _) => full_revision(r, config.as_ref())?,
                 (None, Some(config)) => base_tip(config).with_context(|| {
                     format!("the Argo CD Application {app} needs the revision to be synced to; pass --revision SHA")
                 })?,
@@ -147,6 +147,30 @@ pub fn resolve(args: &WatchArgs) -> Result<Settings> {
 }
 
 /// The commit at the tip of the configuration's base branch: what Argo CD deploys.
+/// `--revision` as the full commit id Argo CD reports: a full id as given; any other form
+/// `git rev-parse` takes (a unique short id, `HEAD~1`, a tag, a branch) resolved in the GitOps
+/// repository (the one holding `config`, else the one around the current directory).
+pub fn full_revision(rev: &str, config: Option<&Config>) -> Result<String> {
+    let rev = rev.trim();
+    if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(rev.to_ascii_lowercase());
+    }
+    let dir = match config {
+        Some(c) => c.root.clone(),
+        None => std::env::current_dir().context("cannot read the current directory")?,
+    };
+    let repo = ferry_gitops::Repo::discover(&dir).with_context(|| {
+        format!(
+            "--revision {rev}: not a full commit id, and no git repository at {} to resolve it in",
+            dir.display()
+        )
+    })?;
+    let id = repo
+        .resolve(rev)
+        .with_context(|| format!("--revision {rev}"))?;
+    Ok(id.to_string())
+}
+
 fn base_tip(config: &Config) -> Result<String> {
     let repo = ferry_gitops::Repo::discover(&config.root)
         .with_context(|| format!("no git repository at {}", config.root.display()))?;
@@ -197,3 +221,32 @@ fn policy(args: &WatchArgs, monitor: &Monitor) -> Result<Policy> {
 pub const DEFAULTS: &str = "Defaults come from ferry.toml with --env (or --verify): [monitor], then \
 [environment.monitor]; without them warm-up 60s, interval 30s, 10 checks, 3 failures, error budget 5, \
 timeout 15m.";
+
+#[cfg(test)]
+mod revision_tests {
+    use super::full_revision;
+    use ferry_test_support::git::{git, init_commit};
+
+    #[test]
+    fn revisions_become_full_commit_ids() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        std::fs::write(tmp.path().join("a"), "a").expect("write");
+        let first = init_commit(tmp.path(), "first", 1_767_225_600);
+        std::fs::write(tmp.path().join("a"), "b").expect("write");
+        git(tmp.path(), &["commit", "-qam", "second"], 1_767_225_660);
+        let config = ferry_config::Config::from_str(
+            "[[environment]]\nname = \"dev\"\noverlay = \"dev\"\n",
+            tmp.path().join("ferry.toml"),
+        )
+        .expect("config");
+        for rev in [&first[..12], "HEAD~1", "main~1", first.as_str()] {
+            assert_eq!(
+                full_revision(rev, Some(&config)).expect(rev),
+                first,
+                "{rev}"
+            );
+        }
+        let e = full_revision("HEAD~9", Some(&config)).unwrap_err();
+        assert!(format!("{e:#}").contains("no commit or ref named"), "{e:#}");
+    }
+}

@@ -386,7 +386,8 @@ fn through_the_plain_git_forge_the_record_reaches_the_remote() {
         record["images"]["backend/backend"],
         "registry.example.com/acme/backend:1.4.0"
     );
-    // A second verification of the same commit replaces the record, on the remote too.
+    // A second verification of the same commit appends a record (records are append-only;
+    // the newest counts), on the remote too.
     monitor(&clone)
         .args([
             "watch",
@@ -402,7 +403,13 @@ fn through_the_plain_git_forge_the_record_reaches_the_remote() {
             "recorded in refs/notes/ferry and pushed to",
         ));
     let remote = git(&origin, &["notes", "--ref=ferry", "show", &c[1]]);
-    assert_eq!(String::from_utf8_lossy(&remote.stdout).lines().count(), 1);
+    let lines: Vec<Value> = String::from_utf8_lossy(&remote.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0], record, "the first record stays");
+    assert!(lines.iter().all(|l| l["env"] == "dev"), "{lines:?}");
 }
 
 #[test]
