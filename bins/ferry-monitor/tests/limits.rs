@@ -206,3 +206,62 @@ fn a_nul_byte_in_a_configured_path_is_refused_with_file_and_line() {
         "{err}"
     );
 }
+
+/// Writes a `ferry.toml` just under the size limit: `build(i)` gives the text of item `i`.
+fn just_under_the_limit(dir: &Path, head: &str, build: impl Fn(usize) -> String) -> usize {
+    let mut text = String::from(head);
+    let mut n = 0;
+    loop {
+        let item = build(n);
+        if text.len() + item.len() > 1_000_000 {
+            break;
+        }
+        text.push_str(&item);
+        n += 1;
+    }
+    std::fs::write(dir.join("ferry.toml"), text).unwrap();
+    n
+}
+
+#[test]
+fn ferry_toml_at_the_size_limit_loads_in_bounded_time() {
+    let dir = tempfile::tempdir().unwrap();
+    // A chain of environments, each promoted from the one before (about 14 000).
+    let n = just_under_the_limit(dir.path(), "", |i| {
+        let up = if i == 0 {
+            String::new()
+        } else {
+            format!("upstream = \"e{}\"\n", i - 1)
+        };
+        format!("[[environment]]\nname = \"e{i}\"\noverlay = \"o/e{i}\"\n{up}")
+    });
+    assert!(n > 10_000, "{n}");
+    let (code, _, err) = bounded(dir.path(), &["watch", "--env", "e1", "--timeout", "1ms"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("configures no probe"), "{err}");
+    // The same chain written last environment first: the promotion order is rebuilt.
+    let n = just_under_the_limit(dir.path(), "", |i| {
+        format!(
+            "[[environment]]\nname = \"e{i}\"\noverlay = \"o/e{i}\"\nupstream = \"e{}\"\n",
+            i + 1
+        )
+    });
+    let text = std::fs::read_to_string(dir.path().join("ferry.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("ferry.toml"),
+        format!("{text}[[environment]]\nname = \"e{n}\"\noverlay = \"o/e{n}\"\n"),
+    )
+    .unwrap();
+    let (code, _, err) = bounded(dir.path(), &["watch", "--env", "e1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("configures no probe"), "{err}");
+    // Many images and sources.
+    just_under_the_limit(
+        dir.path(),
+        "[[environment]]\nname = \"dev\"\noverlay = \"o/dev\"\n[images]\n",
+        |i| format!("i{i} = \"registry.example.com/acme/i{i}\"\n"),
+    );
+    let (code, _, err) = bounded(dir.path(), &["watch", "--env", "dev"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("configures no probe"), "{err}");
+}

@@ -73,12 +73,40 @@ impl ConfigError {
 pub(crate) struct Source<'a> {
     pub text: &'a str,
     pub path: &'a Path,
+    /// Byte offsets where lines start, built on first use, so that placing many values costs
+    /// a binary search each, not a scan of the text.
+    line_starts: std::cell::OnceCell<Vec<usize>>,
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
+    /// The text of `path`.
+    pub fn new(text: &'a str, path: &'a Path) -> Self {
+        Self {
+            text,
+            path,
+            line_starts: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// 1-based line and character column of a byte offset.
+    fn line_column(&self, at: usize) -> (usize, usize) {
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let mut at = at.min(self.text.len());
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let line = starts.partition_point(|&s| s <= at);
+        let start = starts[line - 1];
+        (line, self.text[start..at].chars().count() + 1)
+    }
+
     /// A diagnostic at byte offset `at`.
     pub fn at(&self, at: usize, field: Option<String>, message: impl Into<String>) -> Diagnostic {
-        let (line, column) = line_column(self.text, at);
+        let (line, column) = self.line_column(at);
         Diagnostic {
             path: self.path.to_path_buf(),
             line,
@@ -109,7 +137,8 @@ impl Source<'_> {
     }
 }
 
-/// 1-based line and character column of a byte offset.
+/// 1-based line and character column of a byte offset, by scanning (the reference for the index).
+#[cfg(test)]
 fn line_column(text: &str, at: usize) -> (usize, usize) {
     let mut at = at.min(text.len());
     while !text.is_char_boundary(at) {
@@ -177,10 +206,13 @@ mod tests {
     #[test]
     fn line_and_column_are_one_based_and_count_characters() {
         let text = "a = 1\nbé = \"x\"\n";
-        assert_eq!(line_column(text, 0), (1, 1));
-        assert_eq!(line_column(text, 6), (2, 1));
-        let quote = text.find('"').unwrap();
-        assert_eq!(line_column(text, quote), (2, 6));
-        assert_eq!(line_column(text, 10_000), (3, 1));
+        let src = Source::new(text, Path::new("f"));
+        for at in [0, 6, text.find('"').unwrap(), 10_000, 8] {
+            assert_eq!(src.line_column(at), line_column(text, at), "{at}");
+        }
+        assert_eq!(src.line_column(0), (1, 1));
+        assert_eq!(src.line_column(6), (2, 1));
+        assert_eq!(src.line_column(text.find('"').unwrap()), (2, 6));
+        assert_eq!(src.line_column(10_000), (3, 1));
     }
 }

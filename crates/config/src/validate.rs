@@ -16,7 +16,7 @@ use crate::{
 const DEFAULT_API_URL: &str = "https://api.github.com";
 
 pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Diagnostic> {
-    let src = Source { text, path };
+    let src = Source::new(text, path);
     crate::limits::no_nul(&src)?;
     let raw: RawConfig = toml::from_str(text).map_err(|e| src.toml_error(&e))?;
     let check = Check { src: &src };
@@ -67,6 +67,7 @@ impl Check<'_> {
         entries: Vec<(Spanned<String>, Spanned<String>)>,
     ) -> Result<Vec<Image>, Diagnostic> {
         let mut images: Vec<Image> = Vec::new();
+        let mut by_repository: HashMap<String, usize> = HashMap::new();
         for (name, repository) in entries {
             let field = format!("images.{}", name.get_ref());
             if !is_name(name.get_ref()) {
@@ -86,9 +87,9 @@ impl Check<'_> {
                     format!("invalid repository {:?}: {reason}", repository.get_ref()),
                 );
             }
-            if let Some(other) = images
-                .iter()
-                .find(|i| &i.repository == repository.get_ref())
+            if let Some(other) = by_repository
+                .get(repository.get_ref().as_str())
+                .map(|&k| &images[k])
             {
                 return self.error(
                     repository.span().start,
@@ -100,6 +101,7 @@ impl Check<'_> {
                     ),
                 );
             }
+            by_repository.insert(repository.get_ref().clone(), images.len());
             images.push(Image {
                 name: name.into_inner(),
                 repository: repository.into_inner(),
@@ -115,9 +117,14 @@ impl Check<'_> {
         images: &mut [Image],
         entries: Vec<(Spanned<String>, Spanned<String>)>,
     ) -> Result<(), Diagnostic> {
+        let by_name: HashMap<String, usize> = images
+            .iter()
+            .enumerate()
+            .map(|(k, i)| (i.name.clone(), k))
+            .collect();
         for (name, url) in entries {
             let field = format!("sources.{}", name.get_ref());
-            let Some(image) = images.iter_mut().find(|i| &i.name == name.get_ref()) else {
+            let Some(image) = by_name.get(name.get_ref()).map(|&k| &mut images[k]) else {
                 return self.error(
                     name.span().start,
                     field,
@@ -503,7 +510,9 @@ impl Check<'_> {
         // Spans of each environment's `name` and `upstream`, for the rules across environments.
         let mut names: Vec<Spanned<String>> = Vec::new();
         let mut upstreams: Vec<Option<Spanned<String>>> = Vec::new();
-        let mut envs = Vec::new();
+        let mut envs: Vec<Environment> = Vec::new();
+        let mut seen_names: HashMap<String, usize> = HashMap::new();
+        let mut seen_overlays: HashMap<PathBuf, usize> = HashMap::new();
         for (i, env) in raw.into_iter().enumerate() {
             let env = env.into_inner();
             let prefix = format!("environment[{i}]");
@@ -517,7 +526,8 @@ impl Check<'_> {
                     ),
                 );
             }
-            if let Some(first) = names.iter().find(|n| n.get_ref() == name) {
+            if let Some(&first) = seen_names.get(name.as_str()) {
+                let first: &Spanned<String> = &names[first];
                 let (line, _) = self.line_of(first.span().start);
                 return self.error(
                     env.name.span().start,
@@ -535,7 +545,7 @@ impl Check<'_> {
                     );
                 }
             };
-            if let Some(j) = envs.iter().position(|e: &Environment| e.overlay == overlay) {
+            if let Some(&j) = seen_overlays.get(&overlay) {
                 return self.error(
                     env.overlay.span().start,
                     format!("{prefix}.overlay"),
@@ -588,6 +598,8 @@ impl Check<'_> {
                 monitor: env_monitor,
                 line: self.line_of(env.name.span().start).0,
             });
+            seen_names.insert(env.name.get_ref().clone(), names.len());
+            seen_overlays.insert(envs[envs.len() - 1].overlay.clone(), envs.len() - 1);
             names.push(env.name);
             upstreams.push(env.upstream);
         }
@@ -639,47 +651,81 @@ impl Check<'_> {
             }
         }
 
-        // Cycles: follow the upstream chain from each environment until it ends or repeats.
+        // Cycles, in linear time: walk each chain once, marking the walk; meeting the current
+        // walk again closes a cycle. The first environment (in file order) on a cycle is the
+        // one reported, with the chain from it.
+        let mut walk = vec![usize::MAX; envs.len()];
+        let mut on_cycle = vec![false; envs.len()];
         for start in 0..envs.len() {
-            let mut chain = vec![start];
             let mut at = start;
-            while let Some(next) = parent[at] {
-                if next == start {
-                    let mut names_in_cycle: Vec<&str> =
-                        chain.iter().map(|&k| envs[k].name.as_str()).collect();
-                    names_in_cycle.reverse();
-                    names_in_cycle.insert(0, envs[start].name.as_str());
-                    let upstream = upstreams[start]
-                        .as_ref()
-                        .expect("a chain step has an upstream");
-                    return self.error(
-                        upstream.span().start,
-                        format!("environment[{start}].upstream"),
-                        format!(
-                            "upstream environments form a cycle (promotion order {}); the first environment must have no upstream",
-                            names_in_cycle.join(" → ")
-                        ),
-                    );
+            while walk[at] == usize::MAX {
+                walk[at] = start;
+                match parent[at] {
+                    Some(next) => at = next,
+                    None => break,
                 }
-                if chain.contains(&next) {
-                    break; // a cycle not through `start`; reported when its own member is the start
-                }
-                chain.push(next);
-                at = next;
             }
+            if walk[at] == start && parent[at].is_some() {
+                // `at` is on a cycle made in this walk: mark it around.
+                let first = at;
+                loop {
+                    on_cycle[at] = true;
+                    at = parent[at].expect("a cycle has upstreams");
+                    if at == first {
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(start) = (0..envs.len()).find(|&i| on_cycle[i]) {
+            let mut chain = vec![start];
+            let mut at = parent[start].expect("a cycle has upstreams");
+            while at != start {
+                chain.push(at);
+                at = parent[at].expect("a cycle has upstreams");
+            }
+            let mut names_in_cycle: Vec<&str> =
+                chain.iter().map(|&k| envs[k].name.as_str()).collect();
+            names_in_cycle.reverse();
+            names_in_cycle.insert(0, envs[start].name.as_str());
+            let upstream = upstreams[start]
+                .as_ref()
+                .expect("a chain step has an upstream");
+            return self.error(
+                upstream.span().start,
+                format!("environment[{start}].upstream"),
+                format!(
+                    "upstream environments form a cycle (promotion order {}); the first environment must have no upstream",
+                    names_in_cycle.join(" → ")
+                ),
+            );
         }
 
         // Promotion order: repeatedly take, in file order, environments whose upstream is placed.
-        let mut placed = vec![false; envs.len()];
-        let mut order = Vec::with_capacity(envs.len());
-        while order.len() < envs.len() {
-            for i in 0..envs.len() {
-                if !placed[i] && parent[i].is_none_or(|p| placed[p]) {
-                    placed[i] = true;
-                    order.push(i);
+        // An environment is taken in the pass of its upstream when the upstream comes first in
+        // the file, else in the pass after; sorting by (pass, file order) gives the same order
+        // in linear time (plus the sort).
+        let mut pass = vec![0usize; envs.len()];
+        for start in 0..envs.len() {
+            let mut path = Vec::new();
+            let mut at = start;
+            while pass[at] == 0 {
+                path.push(at);
+                match parent[at] {
+                    Some(p) => at = p,
+                    None => break,
                 }
             }
+            for &i in path.iter().rev() {
+                pass[i] = match parent[i] {
+                    None => 1,
+                    Some(p) if p < i => pass[p],
+                    Some(p) => pass[p] + 1,
+                };
+            }
         }
+        let mut order: Vec<usize> = (0..envs.len()).collect();
+        order.sort_by_key(|&i| (pass[i], i));
         let mut slots: Vec<Option<Environment>> = envs.into_iter().map(Some).collect();
         Ok(order
             .into_iter()
