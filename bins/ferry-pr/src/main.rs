@@ -175,7 +175,8 @@ async fn open<F: Forge>(args: &OpenArgs, format: Format, setup: &Setup, forge: &
         args.allow_downgrade,
         holds,
         order,
-    );
+    )
+    .with_resolve_options(ferry_gitops::from_config::resolve_options(config));
     // Decide on the synced base first: a refused run touches nothing on the forge.
     let preview = planner.compute(&Base {
         commit: base,

@@ -11,7 +11,9 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use ferry_cli::Format;
 use ferry_config::Config;
-use ferry_kustomize::{Finding, Resolution, Severity, Workload, validate_overlay};
+use ferry_kustomize::{
+    Finding, LoadRestrictor, Resolution, ResolveOptions, Severity, Workload, validate_overlay_with,
+};
 use serde::Serialize;
 
 /// Check Kustomize overlays without kustomize and list the workloads and images they render.
@@ -70,6 +72,8 @@ struct Target {
     root: PathBuf,
     /// Finding paths are shown relative to this directory.
     base: PathBuf,
+    /// How to resolve (the config's `[kustomize]`; kustomize's defaults without a config).
+    options: ResolveOptions,
 }
 
 fn main() -> ExitCode {
@@ -109,6 +113,12 @@ fn targets(cli: &Cli) -> Result<Vec<Target>> {
         (None, false) => None,
     };
     let config_root = config.as_ref().map(|c| absolute(&cwd, &c.root));
+    let options = ResolveOptions {
+        load_restrictor: match config.as_ref().map(|c| c.kustomize.load_restrictor) {
+            Some(ferry_config::LoadRestrictor::None) => LoadRestrictor::None,
+            _ => LoadRestrictor::RootOnly,
+        },
+    };
     if cli.overlays.is_empty() {
         let config = config.expect("loaded above");
         let base = config_root.expect("set with config");
@@ -131,6 +141,7 @@ fn targets(cli: &Cli) -> Result<Vec<Target>> {
                 dir: base.join(&env.overlay),
                 root: root.clone(),
                 base: base.clone(),
+                options: options.clone(),
             })
             .collect());
     }
@@ -152,6 +163,7 @@ fn targets(cli: &Cli) -> Result<Vec<Target>> {
                 dir: full,
                 root,
                 base: cwd.clone(),
+                options: options.clone(),
             }
         })
         .collect())
@@ -183,17 +195,18 @@ fn git_top(dir: &Path) -> Option<PathBuf> {
 }
 
 fn check(t: &Target) -> OverlayReport {
-    let resolution = validate_overlay(&t.root, &t.dir).unwrap_or_else(|e| Resolution {
-        workloads: Vec::new(),
-        findings: vec![Finding {
-            severity: Severity::Error,
-            file: t.dir.clone(),
-            line: 0,
-            column: 0,
-            message: format!("{e}; check the overlay path"),
-        }],
-        resources: Vec::new(),
-    });
+    let resolution =
+        validate_overlay_with(&t.root, &t.dir, &t.options).unwrap_or_else(|e| Resolution {
+            workloads: Vec::new(),
+            findings: vec![Finding {
+                severity: Severity::Error,
+                file: t.dir.clone(),
+                line: 0,
+                column: 0,
+                message: format!("{e}; check the overlay path"),
+            }],
+            resources: Vec::new(),
+        });
     let base = t.base.canonicalize().unwrap_or_else(|_| t.base.clone());
     let loc = |f: &Finding| Location {
         file: shown_path(&base, &f.file),

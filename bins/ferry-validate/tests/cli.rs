@@ -168,3 +168,53 @@ fn missing_overlay_dir_is_invalid() {
         .clone();
     assert_eq!(json(&out)["overlays"][0]["valid"], false);
 }
+
+#[test]
+fn load_restrictor_comes_from_ferry_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let full = dir.path().join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, text).unwrap();
+    };
+    write(
+        "shared/web.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    \
+         spec:\n      containers:\n        - name: web\n          image: nginx:1.25\n",
+    );
+    write(
+        "ov/kustomization.yaml",
+        "resources:\n- ../shared/web.yaml\n",
+    );
+    let env = "[[environment]]\nname = \"dev\"\noverlay = \"ov\"\n";
+    // kustomize's default (and Argo CD's): the file outside ov/ is refused.
+    write("ferry.toml", env);
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["--format", "json"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let report = json(&out);
+    let message = report["overlays"][0]["errors"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("LoadRestrictionsRootOnly"), "{message}");
+    // `load-restrictor = "none"` matches Argo CD's `--load-restrictor LoadRestrictionsNone`.
+    write(
+        "ferry.toml",
+        &format!("[kustomize]\nload-restrictor = \"none\"\n\n{env}"),
+    );
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report = json(&out);
+    assert_eq!(report["overlays"][0]["workloads"][0]["name"], "web");
+}

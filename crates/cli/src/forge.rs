@@ -225,6 +225,7 @@ impl Setup {
                 signature,
                 merge_method,
                 overlays,
+                resolve: ferry_gitops::from_config::resolve_options(&self.config),
             },
         ))
     }

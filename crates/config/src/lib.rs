@@ -69,6 +69,27 @@ pub struct Config {
     pub monitor: Monitor,
     /// Registry settings from `[registries."HOST"]`, in file order.
     pub registries: Vec<Registry>,
+    /// How overlays are resolved (`[kustomize]`).
+    pub kustomize: Kustomize,
+}
+
+/// `[kustomize]`: how every binary resolves overlays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Kustomize {
+    /// Which files a kustomization may read (`load-restrictor`).
+    pub load_restrictor: LoadRestrictor,
+}
+
+/// `load-restrictor`: kustomize's `--load-restrictor`, as Argo CD runs kustomize.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LoadRestrictor {
+    /// `root-only` (the default; kustomize's `LoadRestrictionsRootOnly`): a kustomization reads
+    /// files only in or below its own directory.
+    #[default]
+    RootOnly,
+    /// `none` (`LoadRestrictionsNone`): files anywhere inside the repository.
+    None,
 }
 
 /// One environment (`[[environment]]`).

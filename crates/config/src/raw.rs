@@ -15,9 +15,17 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub monitor: Option<RawMonitor>,
     #[serde(default)]
+    pub kustomize: Option<RawKustomize>,
+    #[serde(default)]
     pub environment: Vec<Spanned<RawEnvironment>>,
     #[serde(default)]
     pub registries: Entries<Spanned<crate::registries::RawRegistry>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawKustomize {
+    pub load_restrictor: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

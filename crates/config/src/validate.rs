@@ -7,10 +7,12 @@ use std::time::Duration;
 use toml::Spanned;
 
 use crate::error::{Diagnostic, Source};
-use crate::raw::{RawConfig, RawEnvironment, RawForge, RawHttpProbe, RawMonitor, RawProbes};
+use crate::raw::{
+    RawConfig, RawEnvironment, RawForge, RawHttpProbe, RawKustomize, RawMonitor, RawProbes,
+};
 use crate::{
-    Config, Environment, Forge, ForgeKind, GitForge, GitHubForge, HttpProbe, Image, MergeMethod,
-    Monitor, parse_duration,
+    Config, Environment, Forge, ForgeKind, GitForge, GitHubForge, HttpProbe, Image, Kustomize,
+    LoadRestrictor, MergeMethod, Monitor, parse_duration,
 };
 
 const DEFAULT_API_URL: &str = "https://api.github.com";
@@ -36,6 +38,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Diagnostic> {
     )?;
     let environments = check.environments(raw.environment, &monitor)?;
     let registries = crate::registries::check(&src, &root, raw.registries.0)?;
+    let kustomize = check.kustomize(raw.kustomize)?;
 
     Ok(Config {
         path: path.to_path_buf(),
@@ -45,6 +48,7 @@ pub(crate) fn build(text: &str, path: &Path) -> Result<Config, Diagnostic> {
         forge,
         monitor,
         registries,
+        kustomize,
     })
 }
 
@@ -144,6 +148,29 @@ impl Check<'_> {
             image.source = Some(url.into_inner().trim_end_matches('/').to_owned());
         }
         Ok(())
+    }
+
+    /// `[kustomize]`: how overlays are resolved.
+    fn kustomize(&self, raw: Option<RawKustomize>) -> Result<Kustomize, Diagnostic> {
+        let mut out = Kustomize::default();
+        if let Some(value) = raw.and_then(|r| r.load_restrictor) {
+            out.load_restrictor = match value.get_ref().as_str() {
+                "root-only" | "LoadRestrictionsRootOnly" => LoadRestrictor::RootOnly,
+                "none" | "LoadRestrictionsNone" => LoadRestrictor::None,
+                other => {
+                    return self.error(
+                        value.span().start,
+                        "kustomize.load-restrictor",
+                        format!(
+                            "unknown load restrictor {other:?}; expected \"root-only\" \
+                             (kustomize's default, LoadRestrictionsRootOnly) or \"none\" \
+                             (LoadRestrictionsNone, as Argo CD's `--load-restrictor` sets it)"
+                        ),
+                    );
+                }
+            };
+        }
+        Ok(out)
     }
 
     fn forge(&self, raw: Option<Spanned<RawForge>>) -> Result<Forge, Diagnostic> {

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ferry_config::{Config, ConfigError, ForgeKind, MergeMethod};
+use ferry_config::{Config, ConfigError, ForgeKind, LoadRestrictor, MergeMethod};
 
 /// Writes `text` as `ferry.toml` in a fresh directory and loads it.
 fn load(text: &str) -> (tempfile::TempDir, Result<Config, ConfigError>) {
@@ -677,4 +677,29 @@ fn sources_name_the_repository_each_image_is_built_from() {
             "DIR/ferry.toml:15:11: sources.backend: invalid source repository \"https://github.com\": name the host and the repository path",
         ),
     ]);
+}
+
+#[test]
+fn kustomize_load_restrictor_follows_kustomize_by_default() {
+    let (_dir, config) = load(TWO_ENVS);
+    assert_eq!(
+        config.unwrap().kustomize.load_restrictor,
+        LoadRestrictor::RootOnly
+    );
+    for (value, want) in [
+        ("none", LoadRestrictor::None),
+        ("LoadRestrictionsNone", LoadRestrictor::None),
+        ("root-only", LoadRestrictor::RootOnly),
+    ] {
+        let (_dir, config) = load(&format!(
+            "{TWO_ENVS}\n[kustomize]\nload-restrictor = \"{value}\"\n"
+        ));
+        assert_eq!(config.unwrap().kustomize.load_restrictor, want, "{value}");
+    }
+    let e = error(&format!(
+        "[kustomize]\nload-restrictor = \"off\"\n{TWO_ENVS}"
+    ));
+    assert!(e.contains("kustomize.load-restrictor"), "{e}");
+    assert!(e.contains("unknown load restrictor \"off\""), "{e}");
+    assert!(e.contains(":2:"), "{e}");
 }

@@ -262,6 +262,7 @@ pub struct DeployPlanner<'a> {
     branch_images: BTreeMap<String, String>,
     title: Option<String>,
     last: Option<DeployPlan>,
+    resolve: ferry_kustomize::ResolveOptions,
 }
 
 impl std::fmt::Debug for DeployPlanner<'_> {
@@ -311,7 +312,15 @@ impl<'a> DeployPlanner<'a> {
             branch_images,
             title: None,
             last: None,
+            resolve: ferry_kustomize::ResolveOptions::default(),
         }
+    }
+
+    /// Resolves the overlay with `options` (`ferry.toml`'s `[kustomize]`, see
+    /// [`crate::from_config::resolve_options`]).
+    pub fn with_resolve_options(mut self, options: ferry_kustomize::ResolveOptions) -> Self {
+        self.resolve = options;
+        self
     }
 
     /// Keys the deploy branch by `images` instead of the requests' names (a promotion keys
@@ -407,7 +416,7 @@ impl<'a> DeployPlanner<'a> {
         })?;
         let text =
             String::from_utf8(bytes).map_err(|_| DeployError::NotUtf8 { path: path.clone() })?;
-        let running = runs_at(repo, base.commit, &self.env, &self.overlay)?;
+        let running = runs_at(repo, base.commit, &self.env, &self.overlay, &self.resolve)?;
         let changes = changes_for(&self.env, &running, &self.requests)?;
         let check = check_downgrades(&changes, self.order, self.allow_downgrade)?;
         let new_images: BTreeMap<String, String> = changes
@@ -545,17 +554,17 @@ pub fn runs_at(
     commit: gix::ObjectId,
     env: &str,
     overlay: &str,
+    resolve: &ferry_kustomize::ResolveOptions,
 ) -> Result<BTreeMap<String, String>, LedgerError> {
     let spec = EnvironmentSpec {
         name: env.to_owned(),
         overlay: overlay.to_owned(),
     };
-    let ledger = build_ledger_with(
-        repo,
-        commit,
-        std::slice::from_ref(&spec),
-        &LedgerOptions::newest(1),
-    )?;
+    let options = LedgerOptions {
+        resolve: resolve.clone(),
+        ..LedgerOptions::newest(1)
+    };
+    let ledger = build_ledger_with(repo, commit, std::slice::from_ref(&spec), &options)?;
     Ok(ledger
         .environment(env)?
         .current()

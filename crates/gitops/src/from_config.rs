@@ -89,7 +89,19 @@ pub enum LoadError {
     Ledger(#[from] LedgerError),
 }
 
-/// Opens the GitOps repository `config` describes and builds the ledger `request` asks for.
+/// How `config` says overlays are resolved (`[kustomize]`): every binary that resolves an
+/// overlay passes these options.
+pub fn resolve_options(config: &Config) -> ferry_kustomize::ResolveOptions {
+    ferry_kustomize::ResolveOptions {
+        load_restrictor: match config.kustomize.load_restrictor {
+            ferry_config::LoadRestrictor::RootOnly => ferry_kustomize::LoadRestrictor::RootOnly,
+            ferry_config::LoadRestrictor::None => ferry_kustomize::LoadRestrictor::None,
+        },
+    }
+}
+
+/// Opens the GitOps repository `config` describes and builds the ledger `request` asks for,
+/// resolving overlays as `config` says ([`resolve_options`]).
 pub fn load_ledger(config: &Config, request: &LoadRequest) -> Result<Loaded, LoadError> {
     if let Some(name) = &request.only
         && config.environment(name).is_none()
@@ -117,7 +129,11 @@ pub fn load_ledger(config: &Config, request: &LoadRequest) -> Result<Loaded, Loa
         name: base_name,
         source,
     })?;
-    let ledger = build_ledger_with(&repo, base, &specs, &request.options)?;
+    let options = LedgerOptions {
+        resolve: resolve_options(config),
+        ..request.options.clone()
+    };
+    let ledger = build_ledger_with(&repo, base, &specs, &options)?;
     Ok(Loaded { repo, ledger })
 }
 

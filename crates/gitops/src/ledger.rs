@@ -371,6 +371,8 @@ pub struct LedgerOptions {
     /// Keep only the newest N deployments of each environment and resolve only what they
     /// need (the commits of their window and the one before it). `None`: the whole history.
     pub max_deployments: Option<usize>,
+    /// How overlays are resolved (the load restrictor of `ferry.toml`'s `[kustomize]`).
+    pub resolve: ferry_kustomize::ResolveOptions,
 }
 
 impl LedgerOptions {
@@ -378,6 +380,7 @@ impl LedgerOptions {
     pub fn newest(n: usize) -> Self {
         LedgerOptions {
             max_deployments: Some(n),
+            ..LedgerOptions::default()
         }
     }
 }
@@ -403,6 +406,7 @@ pub fn build_ledger_with(
         repo,
         blobs: IdMap::default(),
         resolver: None,
+        resolve: options.resolve.clone(),
         resolved: HashMap::default(),
         references: HashMap::default(),
         has_link: IdMap::default(),
@@ -466,6 +470,8 @@ struct Builder<'r> {
     blobs: IdMap<Arc<[u8]>>,
     /// The resolver thread, with parsed YAML by content shared across commits.
     resolver: Option<OverlayResolver<Rendering>>,
+    /// How the resolver resolves.
+    resolve: ferry_kustomize::ResolveOptions,
     resolved: FnvMap<Rc<DepKey>, Resolved>,
     /// Repository paths named by a kustomization's strings, by directory and strings (the
     /// strings are kept alive by `kustomization_strings`, so their address names them).
@@ -859,7 +865,10 @@ impl Builder<'_> {
     fn resolver(&mut self) -> Result<&mut OverlayResolver<Rendering>, LedgerError> {
         if self.resolver.is_none() {
             // Summarised on the resolver thread: the ledger keeps only images and a digest.
-            let resolver = OverlayResolver::with_summary(|r| rendering_of(r, Path::new(TREE_ROOT)));
+            let resolver = OverlayResolver::with_summary_and_options(
+                |r| rendering_of(r, Path::new(TREE_ROOT)),
+                self.resolve.clone(),
+            );
             self.resolver = Some(resolver.map_err(LedgerError::Resolver)?);
         }
         self.resolver

@@ -146,6 +146,8 @@ pub struct Gathered {
     pub soak: Duration,
     /// The clock.
     pub now: jiff::Timestamp,
+    /// How overlays are resolved (`ferry.toml`'s `[kustomize]`).
+    pub resolve: ferry_kustomize::ResolveOptions,
 }
 
 impl Gathered {
@@ -223,6 +225,7 @@ impl Gathered {
         )
         .with_branch_key(plan.images.clone())
         .with_title(promotion_title(plan, &source))
+        .with_resolve_options(self.resolve.clone())
     }
 
     /// The change settings for the target (its `auto-merge`, the `[forge]` table).
@@ -320,6 +323,7 @@ pub async fn gather<F: Forge>(
         holds,
         soak: request.soak.unwrap_or(target_env.soak),
         now: request.now,
+        resolve: crate::from_config::resolve_options(config),
         synced,
     })
 }

@@ -94,6 +94,7 @@ fn options() -> GithubForgeOptions {
         signature: signature(),
         merge_method: MergeMethod::Squash,
         overlays: BTreeMap::from([("dev".to_owned(), "infra/k8s/overlays/dev".to_owned())]),
+        resolve: Default::default(),
     }
 }
 

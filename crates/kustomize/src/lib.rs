@@ -16,8 +16,9 @@ pub use edit::{EditError, EditErrorKind, EditOutcome, ImageEdit, read_images, se
 pub use edit_file::{FileEditError, FileOutcome, WriteMode, set_images_in_file};
 pub use images::ImageEntry;
 pub use resolve::{
-    OverlayResolver, Resolution, ResolveError, Resolved, Workload, resolve_overlay,
-    validate_overlay, validate_overlay_in,
+    LoadRestrictor, OverlayResolver, Resolution, ResolveError, ResolveOptions, Resolved, Workload,
+    resolve_overlay, resolve_overlay_with, validate_overlay, validate_overlay_in,
+    validate_overlay_in_with, validate_overlay_with,
 };
 pub use source::{FileKind, FileSource, FsSource, ParseCache};
 pub use spec::{FieldEdit, ImageSpec, SpecError};

@@ -128,6 +128,80 @@ pub struct Kustomization {
     pub build_metadata: Option<Vec<String>>,
 }
 
+impl Kustomization {
+    /// Whether nothing but `apiVersion` and `kind` is set: kustomize refuses such a file
+    /// ("kustomization.yaml is empty"). An empty list (`resources: []`) counts as set, as in
+    /// kustomize.
+    pub fn is_empty(&self) -> bool {
+        let Kustomization {
+            api_version: _,
+            kind: _,
+            metadata,
+            openapi,
+            name_prefix,
+            name_suffix,
+            namespace,
+            common_labels,
+            labels,
+            common_annotations,
+            patches_strategic_merge,
+            patches_json6902,
+            patches,
+            images,
+            replacements,
+            replicas,
+            vars,
+            sort_options,
+            resources,
+            components,
+            crds,
+            bases,
+            config_map_generator,
+            secret_generator,
+            helm_globals,
+            helm_charts,
+            helm_chart_inflation_generator,
+            generator_options,
+            configurations,
+            generators,
+            transformers,
+            validators,
+            build_metadata,
+        } = self;
+        metadata.is_none()
+            && openapi.is_none()
+            && name_prefix.is_none()
+            && name_suffix.is_none()
+            && namespace.is_none()
+            && common_labels.is_none()
+            && labels.is_none()
+            && common_annotations.is_none()
+            && patches_strategic_merge.is_none()
+            && patches_json6902.is_none()
+            && patches.is_none()
+            && images.is_none()
+            && replacements.is_none()
+            && replicas.is_none()
+            && vars.is_none()
+            && sort_options.is_none()
+            && resources.is_none()
+            && components.is_none()
+            && crds.is_none()
+            && bases.is_none()
+            && config_map_generator.is_none()
+            && secret_generator.is_none()
+            && helm_globals.is_none()
+            && helm_charts.is_none()
+            && helm_chart_inflation_generator.is_none()
+            && generator_options.is_none()
+            && configurations.is_none()
+            && generators.is_none()
+            && transformers.is_none()
+            && validators.is_none()
+            && build_metadata.is_none()
+    }
+}
+
 /// Object metadata of a kustomization.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -23,9 +23,13 @@ use crate::transform;
 use crate::validate::{self, Finding, Severity};
 
 mod budget;
+mod generate;
+mod options;
+mod order;
 
 use budget::RunBudget;
 pub use budget::{MAX_BUILDS, MAX_EXPANDED_BYTES, MAX_NESTING, MAX_OBJECTS};
+pub use options::{LoadRestrictor, ResolveOptions};
 
 /// A rendered workload: an object with `containers` or `initContainers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -124,7 +128,16 @@ fn first_error(findings: &[Finding]) -> String {
 ///
 /// `root` is the repository root: no resource may live outside it.
 pub fn resolve_overlay(root: &Path, overlay: &Path) -> Result<Resolution, ResolveError> {
-    let resolution = validate_overlay(root, overlay)?;
+    resolve_overlay_with(root, overlay, &ResolveOptions::default())
+}
+
+/// Like [`resolve_overlay`], with `options` (the load restrictor).
+pub fn resolve_overlay_with(
+    root: &Path,
+    overlay: &Path,
+    options: &ResolveOptions,
+) -> Result<Resolution, ResolveError> {
+    let resolution = validate_overlay_with(root, overlay, options)?;
     if resolution.is_valid() {
         Ok(resolution)
     } else {
@@ -140,7 +153,16 @@ pub fn resolve_overlay(root: &Path, overlay: &Path) -> Result<Resolution, Resolv
 /// Fails only when `root` or `overlay` cannot be opened; all problems inside the overlay are
 /// findings. Finding paths are absolute (canonical).
 pub fn validate_overlay(root: &Path, overlay: &Path) -> Result<Resolution, ResolveError> {
-    validate_overlay_in(&FsSource, &ParseCache::new(), root, overlay)
+    validate_overlay_with(root, overlay, &ResolveOptions::default())
+}
+
+/// Like [`validate_overlay`], with `options` (the load restrictor).
+pub fn validate_overlay_with(
+    root: &Path,
+    overlay: &Path,
+    options: &ResolveOptions,
+) -> Result<Resolution, ResolveError> {
+    validate_overlay_in_with(&FsSource, &ParseCache::new(), root, overlay, options)
 }
 
 /// Like [`validate_overlay`], reading every file through `source` (paths are absolute in the
@@ -154,6 +176,17 @@ pub fn validate_overlay_in(
     root: &Path,
     overlay: &Path,
 ) -> Result<Resolution, ResolveError> {
+    validate_overlay_in_with(source, cache, root, overlay, &ResolveOptions::default())
+}
+
+/// Like [`validate_overlay_in`], with `options` (the load restrictor).
+pub fn validate_overlay_in_with(
+    source: &dyn FileSource,
+    cache: &ParseCache,
+    root: &Path,
+    overlay: &Path,
+    options: &ResolveOptions,
+) -> Result<Resolution, ResolveError> {
     // Deeply nested resource files need a deep stack while they are parsed.
     let io = |source| ResolveError::Io {
         path: overlay.to_path_buf(),
@@ -163,7 +196,9 @@ pub fn validate_overlay_in(
         std::thread::Builder::new()
             .name("ferry-kustomize".into())
             .stack_size(model::PARSER_STACK_BYTES)
-            .spawn_scoped(s, || validate_here(source, cache, root, overlay, false).0)
+            .spawn_scoped(s, || {
+                validate_here(source, cache, root, overlay, options, false).0
+            })
             .map_err(io)?
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
@@ -224,6 +259,14 @@ impl<T: Send + 'static> OverlayResolver<T> {
     pub fn with_summary(
         summary: impl Fn(Resolved) -> T + Send + Sync + 'static,
     ) -> std::io::Result<Self> {
+        Self::with_summary_and_options(summary, ResolveOptions::default())
+    }
+
+    /// Like [`with_summary`](Self::with_summary), resolving every overlay with `options`.
+    pub fn with_summary_and_options(
+        summary: impl Fn(Resolved) -> T + Send + Sync + 'static,
+        options: ResolveOptions,
+    ) -> std::io::Result<Self> {
         let summary: Summary<T> = Arc::new(summary);
         let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
         let (outbox, outcomes) = std::sync::mpsc::channel::<std::thread::Result<T>>();
@@ -243,6 +286,7 @@ impl<T: Send + 'static> OverlayResolver<T> {
                             &mut memos,
                             &root,
                             &overlay,
+                            &options,
                         );
                         drop(source);
                         on_worker(resolved)
@@ -322,18 +366,26 @@ fn validate_here(
     cache: &ParseCache,
     root: &Path,
     overlay: &Path,
+    options: &ResolveOptions,
     capture: bool,
 ) -> (Result<Resolution, ResolveError>, Option<TopCapture>) {
     let mut captured = None;
-    let result = validate_capturing(source, cache, root, overlay, capture, &mut captured);
+    let result = validate_capturing(
+        source,
+        cache,
+        (root, overlay),
+        options,
+        capture,
+        &mut captured,
+    );
     (result, captured)
 }
 
 fn validate_capturing(
     source: &dyn FileSource,
     cache: &ParseCache,
-    root: &Path,
-    overlay: &Path,
+    (root, overlay): (&Path, &Path),
+    options: &ResolveOptions,
     capture: bool,
     captured: &mut Option<TopCapture>,
 ) -> Result<Resolution, ResolveError> {
@@ -363,6 +415,8 @@ fn validate_capturing(
         stack: Vec::new(),
         capture,
         captured: None,
+        options: options.clone(),
+        top_sort: None,
         budget: RunBudget::default(),
         built: std::collections::HashMap::new(),
     };
@@ -378,10 +432,18 @@ fn validate_capturing(
         Vec::new()
     };
     *captured = b.captured.take();
-    Ok(resolution(resources, b.findings))
+    let sort = b.top_sort.flatten();
+    Ok(resolution(resources, b.findings, sort.as_ref()))
 }
 
-fn resolution(resources: Vec<Res>, findings: Vec<Finding>) -> Resolution {
+/// The result, with the resources in the output order of the overlay's `sortOptions`
+/// (kustomize's legacy order by default).
+fn resolution(
+    mut resources: Vec<Res>,
+    findings: Vec<Finding>,
+    sort: Option<&model::SortOptions>,
+) -> Resolution {
+    order::sort(&mut resources, sort);
     Resolution {
         workloads: resources.iter().filter_map(Res::workload).collect(),
         findings,
@@ -542,6 +604,7 @@ fn validate_remembering(
     memos: &mut Memos,
     root: &Path,
     overlay: &Path,
+    options: &ResolveOptions,
 ) -> Result<Resolution, ResolveError> {
     let key = (root.to_path_buf(), overlay.to_path_buf());
     if let Some(memo) = memos.get_mut(&key)
@@ -553,7 +616,7 @@ fn validate_remembering(
         inner: source,
         log: std::sync::Mutex::new(Vec::new()),
     };
-    let (result, top) = validate_here(&recorder, cache, root, overlay, true);
+    let (result, top) = validate_here(&recorder, cache, root, overlay, options, true);
     let log = recorder.log.into_inner().unwrap_or_else(|e| e.into_inner());
     memos.remove(&key);
     if let (Ok(resolution), Some(top)) = (&result, top)
@@ -635,7 +698,7 @@ fn replay(memo: &mut Memo, source: &dyn FileSource, cache: &ParseCache) -> Optio
         &top.image_paths,
         &top.plugin_images,
     );
-    let resolution = resolution(acc, findings);
+    let resolution = resolution(acc, findings, kustomization.sort_options.as_ref());
     memo.text = text;
     memo.kustomization = kustomization;
     memo.top.checks = checks;
@@ -792,6 +855,21 @@ impl Res {
             self.name().to_string(),
         )
     }
+    /// The namespace and name the resource was read with.
+    fn original(&self) -> &(String, String) {
+        &self.history[0]
+    }
+    /// A namespace as kustomize's selectors see it: `default` when empty, a placeholder for
+    /// cluster-scoped kinds.
+    fn effective_namespace<'a>(&self, ns: &'a str) -> &'a str {
+        if self.cluster_scoped() {
+            "_non_namespaceable_"
+        } else if ns.is_empty() {
+            "default"
+        } else {
+            ns
+        }
+    }
     fn cluster_scoped(&self) -> bool {
         CLUSTER_SCOPED.contains(&self.kind())
     }
@@ -818,9 +896,11 @@ impl Res {
         }
         meta[map][key] = Value::String(value.to_string());
     }
-    fn matches_id(&self, kind: &str, group: &str, name: &str, namespace: &str) -> bool {
+    /// Whether a strategic-merge patch's own id names this resource: the same group, version and
+    /// kind, and any name and namespace the resource had (kustomize's "any id" match).
+    fn matches_id(&self, kind: &str, api_version: &str, name: &str, namespace: &str) -> bool {
         self.kind() == kind
-            && (group.is_empty() || self.group() == group)
+            && self.api_version() == api_version
             && self
                 .history
                 .iter()
@@ -855,8 +935,10 @@ fn norm_ns(ns: &str) -> &str {
 /// The id kustomize registers a resource under: two resources with the same one conflict.
 type ResKey = (String, String, (String, String));
 
+/// kustomize's id of a registered resource: apiVersion (group and version: `v1` and `v2` of a
+/// kind are different objects), kind, namespace and name.
 fn registered_id(x: &Res) -> ResKey {
-    (x.group().to_string(), x.kind().to_string(), x.id())
+    (x.api_version().to_string(), x.kind().to_string(), x.id())
 }
 
 fn group_of(api_version: &str) -> &str {
@@ -882,6 +964,9 @@ struct Builder<'a> {
     /// Whether to capture the overlay's own state before its `images` step.
     capture: bool,
     captured: Option<TopCapture>,
+    options: ResolveOptions,
+    /// The overlay's own `sortOptions`, once its kustomization is loaded.
+    top_sort: Option<Option<model::SortOptions>>,
     /// What is left of this run's limits.
     budget: RunBudget,
     /// Directories built so far and what they gave: a base listed many times is built once.
@@ -940,12 +1025,40 @@ impl Builder<'_> {
             return None;
         }
         match self.src.canonicalize(&joined) {
-            Ok(p) => self.inside_root(&p, at, entry).then_some(p),
+            Ok(p) => {
+                (self.inside_root(&p, at, entry) && self.loadable(dir, &p, at, entry)).then_some(p)
+            }
             Err(e) => {
                 self.error(at, format!("{what} `{entry}` cannot be opened: {e}"));
                 None
             }
         }
+    }
+
+    /// Whether the load restrictor lets the kustomization in `dir` read `path` (canonical):
+    /// kustomize's default reads files only in or below the kustomization's directory;
+    /// directories (bases, components) may be anywhere.
+    fn loadable(&mut self, dir: &Path, path: &Path, at: &Origin, entry: &str) -> bool {
+        if self.options.load_restrictor == LoadRestrictor::None
+            || path.starts_with(dir)
+            || self.src.is_dir(path)
+        {
+            return true;
+        }
+        self.error(
+            at,
+            format!(
+                "`{entry}` is the file {}, not in or below the kustomization's directory {}: \
+                 kustomize's default load restrictor (LoadRestrictionsRootOnly) refuses it, \
+                 as Argo CD does by default; move the file below the kustomization (or make \
+                 its directory a kustomization and list that), or set `[kustomize] \
+                 load-restrictor = \"none\"` in ferry.toml when Argo CD runs kustomize with \
+                 `--load-restrictor LoadRestrictionsNone`",
+                self.display(path),
+                self.display(dir),
+            ),
+        );
+        false
     }
 
     fn load(&mut self, dir: &Path, at: &Origin) -> Option<(PathBuf, Arc<Kustomization>)> {
@@ -1030,6 +1143,20 @@ impl Builder<'_> {
             return None;
         }
         match self.cache.kustomization(&text) {
+            Ok(k) if k.is_empty() => {
+                self.error(
+                    &Origin {
+                        file,
+                        line: 0,
+                        column: 0,
+                    },
+                    "the kustomization is empty (nothing but `apiVersion` and `kind`); kustomize \
+                     refuses it (\"kustomization.yaml is empty\"): add its resources, or remove \
+                     the entry that lists this directory"
+                        .into(),
+                );
+                None
+            }
             Ok(k) => Some((file, k)),
             Err(e) => {
                 let hint = yaml_hint(&e.message);
@@ -1273,6 +1400,9 @@ impl Builder<'_> {
         mut acc: Vec<Res>,
     ) -> Vec<Res> {
         let top = self.capture && self.stack.len() == 1 && self.captured.is_none();
+        if self.stack.len() == 1 && self.top_sort.is_none() {
+            self.top_sort = Some(self.sort_options(file, k));
+        }
         let checks_start = self.findings.len();
         validate::check_fields(file, k, &mut self.findings);
         let checks = checks_start..self.findings.len();
@@ -1303,22 +1433,7 @@ impl Builder<'_> {
             let at = Origin::at(file, entry);
             self.local_path(dir, &at, &entry.value, "CRD file");
         }
-        if let Some(path) = k.openapi.as_ref().and_then(|o| o.get("path")) {
-            let at = Origin {
-                file: file.to_path_buf(),
-                line: 0,
-                column: 0,
-            };
-            if let Some(schema) = self.local_path(dir, &at, path, "openapi schema file")
-                && !self.src.is_file(&schema)
-            {
-                self.error(
-                    &at,
-                    format!("openapi schema file `{path}` is not a regular file; name a file"),
-                );
-            }
-        }
-        self.check_generators(dir, file, k);
+        self.check_openapi(dir, file, k);
         for entry in k.components.iter().flatten() {
             let at = Origin::at(file, entry);
             let Some(cdir) = self.local_path(dir, &at, &entry.value, "component") else {
@@ -1356,6 +1471,8 @@ impl Builder<'_> {
             acc = self.accumulate(&cdir, &cfile, &ck, acc);
             self.stack.pop();
         }
+        // Generators run after resources and components, before the transformers.
+        self.generate(dir, file, k, &mut acc);
         let mut image_paths: Vec<(Option<String>, String)> = Vec::new();
         for entry in k.configurations.iter().flatten() {
             let at = Origin::at(file, entry);
@@ -1590,36 +1707,32 @@ impl Builder<'_> {
         out
     }
 
-    fn check_generators(&mut self, dir: &Path, file: &Path, k: &Kustomization) {
-        for g in k
-            .config_map_generator
-            .iter()
-            .flatten()
-            .chain(k.secret_generator.iter().flatten())
+    /// `openapi.path`: a local schema file (checked like any file the kustomization reads); a
+    /// remote one is refused like a remote resource.
+    fn check_openapi(&mut self, dir: &Path, file: &Path, k: &Kustomization) {
+        let Some(path) = k.openapi.as_ref().and_then(|o| o.get("path")) else {
+            return;
+        };
+        let at = Origin {
+            file: file.to_path_buf(),
+            line: 0,
+            column: 0,
+        };
+        if is_remote(path) {
+            self.error(
+                &at,
+                format!(
+                    "remote `openapi.path` is not supported: `{path}`; vendor the schema into the \
+                     repository and give its local path"
+                ),
+            );
+        } else if let Some(schema) = self.local_path(dir, &at, path, "openapi schema file")
+            && !self.src.is_file(&schema)
         {
-            let at = Origin::at(file, g);
-            let files = g.value.files.iter().flatten().map(|f| {
-                f.split_once('=')
-                    .map_or(f.as_str(), |(_, path)| path)
-                    .to_string()
-            });
-            let envs = g.value.envs.iter().flatten().chain(&g.value.env).cloned();
-            for path in files.chain(envs).collect::<Vec<_>>() {
-                if let Some(real) = self.local_path(dir, &at, &path, "generator file")
-                    && self.src.kind(&real).is_none()
-                {
-                    self.error(
-                        &at,
-                        format!(
-                            "generator file `{path}` is not a regular file (a device, FIFO or \
-                             socket); name a regular file"
-                        ),
-                    );
-                }
-            }
-            if g.value.name.as_deref().unwrap_or_default().is_empty() {
-                self.error(&at, "generator without `name`; give it a name".into());
-            }
+            self.error(
+                &at,
+                format!("openapi schema file `{path}` is not a regular file; name a file"),
+            );
         }
     }
 
@@ -1776,7 +1889,7 @@ impl Builder<'_> {
                     let kind = str_at(patch, &["kind"]);
                     let name = str_at(patch, &["metadata", "name"]);
                     let ns = str_at(patch, &["metadata", "namespace"]);
-                    let group = group_of(str_at(patch, &["apiVersion"]));
+                    let api_version = str_at(patch, &["apiVersion"]);
                     if kind.is_empty() || name.is_empty() {
                         self.error(
                             origin,
@@ -1789,15 +1902,16 @@ impl Builder<'_> {
                     let found: Vec<usize> = acc
                         .iter()
                         .enumerate()
-                        .filter(|(_, r)| r.matches_id(kind, group, name, ns))
+                        .filter(|(_, r)| r.matches_id(kind, api_version, name, ns))
                         .map(|(i, _)| i)
                         .collect();
                     if found.is_empty() {
                         self.error(
                             at,
                             format!(
-                                "patch target {kind}/{name} not found among the resources; fix \
-                                 the patch's kind/name or remove the patch"
+                                "patch target {kind}/{name} (apiVersion `{api_version}`) not \
+                                 found among the resources; fix the patch's apiVersion, kind or \
+                                 name, or remove the patch"
                             ),
                         );
                         continue;
@@ -1820,7 +1934,8 @@ impl Builder<'_> {
                     meta.shift_remove("name");
                     meta.shift_remove("namespace");
                 }
-                transform::strategic_merge(&mut acc[i].doc, &patch);
+                let api_version = acc[i].api_version().to_string();
+                transform::strategic_merge(&mut acc[i].doc, &patch, &api_version);
             }
         }
     }
@@ -1877,12 +1992,14 @@ impl Builder<'_> {
                     sel.kind.as_deref().is_none_or(|k| k == r.kind())
                         && sel.group.as_deref().is_none_or(|g| g == r.group())
                         && sel.version.as_deref().is_none_or(|v| v == version)
-                        && name.as_ref().is_none_or(|re| {
-                            re.is_match(r.name()) || r.history.iter().any(|(_, n)| re.is_match(n))
-                        })
+                        // kustomize's selection: the original or the current name and
+                        // namespace, never one the resource had at a level in between.
+                        && name
+                            .as_ref()
+                            .is_none_or(|re| re.is_match(r.name()) || re.is_match(&r.original().1))
                         && namespace.as_ref().is_none_or(|re| {
-                            re.is_match(r.namespace())
-                                || r.history.iter().any(|(ns, _)| re.is_match(ns))
+                            re.is_match(r.effective_namespace(r.namespace()))
+                                || re.is_match(r.effective_namespace(&r.original().0))
                         })
                         && labels(r, "labels", &sel.label_selector)
                         && labels(r, "annotations", &sel.annotation_selector)
@@ -2250,7 +2367,15 @@ mod tests {
     }
 
     fn run_here(s: &State, cache: &ParseCache, memos: &mut Memos) -> Resolution {
-        validate_remembering(&files(s), cache, memos, Path::new(ROOT), Path::new(OVERLAY)).unwrap()
+        validate_remembering(
+            &files(s),
+            cache,
+            memos,
+            Path::new(ROOT),
+            Path::new(OVERLAY),
+            &ResolveOptions::default(),
+        )
+        .unwrap()
     }
 
     #[test]

@@ -349,6 +349,27 @@ fn add_at(doc: &mut Value, tokens: &[String], value: Value) -> Result<(), String
     }
 }
 
+/// `replace` as kustomize's JSON patch library does it: a missing last key of a map is added
+/// (`…/containers/0/imagePullPolicy`); a missing parent or array index is an error.
+fn replace_at(doc: &mut Value, tokens: &[String], value: Value) -> Result<(), String> {
+    let Some((last, parent)) = tokens.split_last() else {
+        *doc = value;
+        return Ok(());
+    };
+    match get_mut(doc, parent)? {
+        Value::Object(m) => {
+            m.insert(last.clone(), value);
+            Ok(())
+        }
+        Value::Array(a) => {
+            let i = index_of(last, a.len(), false)?;
+            a[i] = value;
+            Ok(())
+        }
+        _ => Err("parent is a scalar".into()),
+    }
+}
+
 /// Applies JSON 6902 operations (`add`, `remove`, `replace`, `move`, `copy`, `test`) to a document.
 pub fn apply_json6902(doc: &mut Value, ops: &[Value]) -> Result<(), JsonPatchError> {
     for (index, op) in ops.iter().enumerate() {
@@ -377,10 +398,7 @@ pub fn apply_json6902(doc: &mut Value, ops: &[Value]) -> Result<(), JsonPatchErr
             "remove" => {
                 remove_at(doc, &tokens).map_err(fail)?;
             }
-            "replace" => {
-                let v = value()?;
-                *get_mut(doc, &tokens).map_err(fail)? = v;
-            }
+            "replace" => replace_at(doc, &tokens, value()?).map_err(fail)?,
             "move" => {
                 let moved = remove_at(doc, &from()?).map_err(fail)?;
                 add_at(doc, &tokens, moved).map_err(fail)?;
@@ -401,30 +419,56 @@ pub fn apply_json6902(doc: &mut Value, ops: &[Value]) -> Result<(), JsonPatchErr
     Ok(())
 }
 
-/// Keys kustomize uses to merge lists of maps element by element when no schema says otherwise.
-const ASSOCIATIVE_KEYS: [&str; 7] = [
-    "name",
-    "mountPath",
-    "devicePath",
-    "ip",
-    "type",
-    "topologyKey",
-    "containerPort",
-];
+/// The merge key of a list field of a built-in Kubernetes kind, as kustomize's OpenAPI schema
+/// gives it (`x-kubernetes-patch-merge-key`); `None` for lists the schema replaces whole.
+/// `ports` merge by `containerPort` in containers and by `port` in services.
+fn merge_key(field: &str, items: &[&Value]) -> Option<&'static str> {
+    let key = match field {
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "resourceClaims" => "name",
+        "volumeMounts" => "mountPath",
+        "volumeDevices" => "devicePath",
+        "hostAliases" => "ip",
+        "topologySpreadConstraints" => "topologyKey",
+        "conditions" => "type",
+        "ownerReferences" => "uid",
+        "ports" if items.iter().all(|i| i.get("containerPort").is_some()) => "containerPort",
+        "ports" => "port",
+        _ => return None,
+    };
+    items.iter().all(|i| i.get(key).is_some()).then_some(key)
+}
 
 fn directive(v: &Value) -> Option<&str> {
     v.get("$patch").and_then(Value::as_str)
 }
 
-fn associative_key(items: &[&Value]) -> Option<&'static str> {
-    ASSOCIATIVE_KEYS
-        .into_iter()
-        .find(|k| items.iter().all(|i| i.get(*k).is_some()))
+/// Whether kustomize knows the schema of a resource of `api_version` (a built-in Kubernetes
+/// group): only then do lists merge by key; in other kinds (custom resources such as Argo
+/// Rollouts) a patch's list replaces the target's.
+pub fn has_builtin_schema(api_version: &str) -> bool {
+    match api_version.rsplit_once('/') {
+        None => true,
+        Some((group, _)) => !group.contains('.') || group.ends_with(".k8s.io"),
+    }
 }
 
-/// Applies a strategic-merge patch (maps merge, `null` deletes a key, lists of maps merge by an
-/// associative key such as `name`, `$patch: delete|replace` directives) to `target`.
-pub fn strategic_merge(target: &mut Value, patch: &Value) {
+/// Applies a strategic-merge patch as kustomize v5.5 does (maps merge, `null` deletes a key,
+/// `$patch: delete|replace` directives) to `target`, a resource of `api_version`.
+///
+/// Lists with a merge key in the schema of a built-in kind (containers by `name`, …) merge
+/// element by element, the patch's elements first in patch order, then the target's other
+/// elements in their order (kustomize prepends); every other list is replaced by the patch's.
+pub fn strategic_merge(target: &mut Value, patch: &Value, api_version: &str) {
+    merge_value(target, patch, None, has_builtin_schema(api_version));
+}
+
+fn merge_value(target: &mut Value, patch: &Value, field: Option<&str>, schema: bool) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {
             if p.get("$patch").and_then(Value::as_str) == Some("replace") {
@@ -442,7 +486,7 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) {
                     continue;
                 }
                 match t.get_mut(k) {
-                    Some(tv) => strategic_merge(tv, pv),
+                    Some(tv) => merge_value(tv, pv, Some(k), schema),
                     None => {
                         let mut v = pv.clone();
                         strip_directives(&mut v);
@@ -451,7 +495,9 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) {
                 }
             }
         }
-        (Value::Array(t), Value::Array(p)) => merge_list(t, p),
+        (Value::Array(t), Value::Array(p)) => {
+            merge_list(t, p, field.filter(|_| schema), schema);
+        }
         (t, p) => {
             let mut v = p.clone();
             strip_directives(&mut v);
@@ -460,7 +506,7 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) {
     }
 }
 
-fn merge_list(t: &mut Vec<Value>, p: &[Value]) {
+fn merge_list(t: &mut Vec<Value>, p: &[Value], field: Option<&str>, schema: bool) {
     let all_maps = |l: &[Value]| l.iter().all(Value::is_object);
     if p.iter().any(|i| directive(i) == Some("replace")) {
         *t = p
@@ -474,30 +520,31 @@ fn merge_list(t: &mut Vec<Value>, p: &[Value]) {
         .iter()
         .chain(p.iter().filter(|i| directive(i).is_none()))
         .collect();
-    let key = if all_maps(t) && all_maps(p) && !p.is_empty() {
-        associative_key(&items)
-    } else {
-        None
+    let key = match field {
+        Some(field) if all_maps(t) && all_maps(p) && !p.is_empty() => merge_key(field, &items),
+        _ => None,
     };
     let Some(key) = key else {
-        *t = p.to_vec();
+        *t = p
+            .iter()
+            .filter(|i| directive(i).is_none())
+            .cloned()
+            .collect();
         t.iter_mut().for_each(strip_directives);
         return;
     };
-    // The patch's elements (merged with their originals) in patch order, then interleaved with the
-    // elements only the target has: an element the target also had goes after the target-only
-    // elements that preceded it there; elements new in the patch go first.
-    let mut left: Vec<(Option<usize>, Value)> = Vec::new();
+    // kustomize prepends: the patch's elements (merged with their originals) in patch order,
+    // then the target's other elements in their order; deleted elements go.
+    let mut out = Vec::with_capacity(t.len() + p.len());
     for pi in p {
         let Some(kv) = pi.get(key) else { continue };
-        let pos = t.iter().position(|ti| ti.get(key) == Some(kv));
-        if directive(pi) == Some("delete") {
+        if directive(pi) == Some("delete") || out.iter().any(|o: &Value| o.get(key) == Some(kv)) {
             continue;
         }
-        let merged = match pos {
-            Some(i) => {
-                let mut v = t[i].clone();
-                strategic_merge(&mut v, pi);
+        let merged = match t.iter().find(|ti| ti.get(key) == Some(kv)) {
+            Some(original) => {
+                let mut v = original.clone();
+                merge_value(&mut v, pi, None, schema);
                 v
             }
             None => {
@@ -506,35 +553,14 @@ fn merge_list(t: &mut Vec<Value>, p: &[Value]) {
                 v
             }
         };
-        left.push((pos, merged));
+        out.push(merged);
     }
     let in_patch = |ti: &Value| {
         p.iter()
             .any(|pi| pi.get(key).is_some() && pi.get(key) == ti.get(key))
     };
-    let right: Vec<(usize, Value)> = t
-        .iter()
-        .enumerate()
-        .filter(|(_, ti)| !in_patch(ti))
-        .map(|(i, v)| (i, v.clone()))
-        .collect();
-    let mut out = Vec::with_capacity(left.len() + right.len());
-    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
-    loop {
-        match (l.peek(), r.peek()) {
-            (Some((None, _)), _) | (Some(_), None) => out.push(l.next().map(|x| x.1)),
-            (Some((Some(li), _)), Some((ri, _))) => {
-                if li < ri {
-                    out.push(l.next().map(|x| x.1));
-                } else {
-                    out.push(r.next().map(|x| x.1));
-                }
-            }
-            (None, Some(_)) => out.push(r.next().map(|x| x.1)),
-            (None, None) => break,
-        }
-    }
-    *t = out.into_iter().flatten().collect();
+    out.extend(t.iter().filter(|ti| !in_patch(ti)).cloned());
+    *t = out;
 }
 
 fn strip_directives(v: &mut Value) {
@@ -720,15 +746,60 @@ mod tests {
     }
 
     #[test]
-    fn smp_merges_containers_by_name() {
+    fn json6902_replace_adds_a_missing_key_only() {
+        let mut d = json!({"spec": {"containers": [{"name": "a", "image": "x"}]}});
+        let ops = [
+            json!({"op": "replace", "path": "/spec/containers/0/imagePullPolicy", "value": "Always"}),
+        ];
+        apply_json6902(&mut d, &ops).unwrap();
+        assert_eq!(d["spec"]["containers"][0]["imagePullPolicy"], "Always");
+        for path in ["/spec/nope/x", "/spec/containers/1"] {
+            let op = json!({"op": "replace", "path": path, "value": 1});
+            assert!(apply_json6902(&mut d, &[op]).is_err(), "{path}");
+        }
+    }
+
+    fn names(d: &Value) -> Vec<&str> {
+        d["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn smp_merges_containers_by_name_patch_elements_first() {
         let mut d = json!({"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}});
         strategic_merge(
             &mut d,
             &json!({"spec": {"containers": [{"name": "b", "image": "y2"}, {"name": "c", "image": "z"}, {"name": "a", "$patch": "delete"}]}}),
+            "apps/v1",
         );
         assert_eq!(
             d,
             json!({"spec": {"containers": [{"name": "b", "image": "y2"}, {"name": "c", "image": "z"}]}})
         );
+        // As kubectl kustomize v5.5 renders them.
+        let abc = json!({"spec": {"containers": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}});
+        for (patch, want) in [
+            (vec!["c"], vec!["c", "a", "b"]),
+            (vec!["b", "d"], vec!["b", "d", "a", "c"]),
+            (vec!["d", "b"], vec!["d", "b", "a", "c"]),
+            (vec!["c", "a"], vec!["c", "a", "b"]),
+        ] {
+            let mut d = abc.clone();
+            let list: Vec<Value> = patch.iter().map(|n| json!({"name": n})).collect();
+            strategic_merge(&mut d, &json!({"spec": {"containers": list}}), "apps/v1");
+            assert_eq!(names(&d), want, "{patch:?}");
+        }
+        // Custom resources have no schema in kustomize: the patch's list replaces the target's.
+        let mut d = abc.clone();
+        strategic_merge(
+            &mut d,
+            &json!({"spec": {"containers": [{"name": "c"}, {"name": "d"}]}}),
+            "argoproj.io/v1alpha1",
+        );
+        assert_eq!(names(&d), ["c", "d"]);
     }
 }

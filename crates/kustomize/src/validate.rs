@@ -147,56 +147,89 @@ pub fn check_fields(file: &Path, k: &Kustomization, out: &mut Vec<Finding>) {
         } else {
             seen.insert(&e.name, entry.referenced.line());
         }
-        out.extend(check_image_entry(e).into_iter().map(err));
+        out.extend(
+            image_entry_findings(e)
+                .into_iter()
+                .map(|(severity, message)| finding(severity, file, entry, message)),
+        );
     }
 }
 
 /// Problems of one `images` entry: invalid name, newName, newTag or digest (strict
 /// distribution/reference grammar), or an entry that changes nothing.
 pub fn check_image_entry(e: &crate::images::ImageEntry) -> Vec<String> {
+    image_entry_findings(e)
+        .into_iter()
+        .map(|(_, message)| message)
+        .collect()
+}
+
+/// [`check_image_entry`]'s problems with their severity in `ferry-validate`: only what kustomize
+/// refuses (a name it cannot compile as a regular expression) is an error. Values that are not
+/// valid references (`ko://…`, `gcr.io/<<PROJECT>>/app`) are rendered by kustomize as plain
+/// strings, and an entry with only `name` is a no-op: warnings.
+pub fn image_entry_findings(e: &crate::images::ImageEntry) -> Vec<(Severity, String)> {
     let mut problems = Vec::new();
     // A valid image name always compiles as a matcher, so the (costly) regex is built only to
     // tell why an invalid name is invalid.
     if let Err(err) = plain_name(&e.name) {
         if ImageMatcher::new(&e.name).is_err() {
-            problems.push(format!(
-                "`name: {}` is not usable: kustomize v5.5 reads it as a regular expression and \
+            problems.push((
+                Severity::Error,
+                format!(
+                    "`name: {}` is not usable: kustomize v5.5 reads it as a regular expression and \
                  fails; write the plain image name",
-                e.name
+                    e.name
+                ),
             ));
         } else {
-            problems.push(format!(
-                "`name: {}` is not a valid image name: {err}; write the image name without tag or \
-             digest",
-                e.name
+            problems.push((
+                Severity::Warning,
+                format!(
+                    "`name: {}` is not a valid image name: {err}; kustomize matches it as written, \
+                 but no registry serves it: write the image name without tag or digest",
+                    e.name
+                ),
             ));
         }
     }
     if let Some(n) = &e.new_name
         && let Err(err) = plain_name(n)
     {
-        problems.push(format!(
-            "`newName: {n}` is not a valid image name: {err}; put the tag in `newTag` and the \
-             digest in `digest`"
+        problems.push((
+            Severity::Warning,
+            format!(
+                "`newName: {n}` is not a valid image name: {err}; kustomize writes it as given, so \
+             the image cannot be pulled: put the tag in `newTag` and the digest in `digest`"
+            ),
         ));
     }
     if let Some(t) = &e.new_tag
         && let Err(err) = validate_tag(t)
     {
-        problems.push(format!("`newTag: {t}`: {err}"));
+        problems.push((
+            Severity::Warning,
+            format!(
+                "`newTag: {t}`: {err}; kustomize writes it as given, so the image cannot be pulled"
+            ),
+        ));
     }
     if let Some(d) = &e.digest
         && let Err(err) = validate_digest(d)
     {
-        problems.push(format!(
-            "`digest: {d}`: {err}; write `sha256:` followed by 64 lowercase hex digits"
-        ));
+        problems.push((Severity::Warning, format!(
+            "`digest: {d}`: {err}; kustomize writes it as given, so the image cannot be pulled: \
+             write `sha256:` followed by 64 lowercase hex digits"
+        )));
     }
     if e.new_name.is_none() && e.new_tag.is_none() && e.digest.is_none() && e.tag_suffix.is_none() {
-        problems.push(format!(
-            "the `images` entry for `{}` sets none of `newName`, `newTag`, `digest`; add one or \
-             remove the entry",
-            e.name
+        problems.push((
+            Severity::Warning,
+            format!(
+                "the `images` entry for `{}` sets none of `newName`, `newTag`, `digest`, so \
+             kustomize changes nothing; add one or remove the entry",
+                e.name
+            ),
         ));
     }
     problems

@@ -232,7 +232,7 @@ fn components_and_kustomizations_in_the_wrong_place() {
     let d = repo(&[
         (
             "comp/kustomization.yaml",
-            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n",
+            "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamePrefix: c-\n",
         ),
         ("base/kustomization.yaml", "resources: []\n"),
         (
@@ -288,22 +288,56 @@ fn image_entries_are_checked() {
 - name: pg
   newName: pg:16
 - name: empty
+- name: \"a(\"
+  newTag: x
 ",
     )]);
     let r = check(&d, "ov");
     let msgs: Vec<(u64, &str)> = r.errors().map(|f| (f.line, f.message.as_str())).collect();
-    assert_eq!(msgs.len(), 6, "{msgs:#?}");
+    assert_eq!(msgs.len(), 2, "{msgs:#?}");
     assert!(
         msgs[0]
             .1
             .contains("duplicate `images` entry for `nginx` (first at line 2)")
     );
     assert_eq!(msgs[0].0, 4);
-    assert!(msgs[1].1.contains("`name: Bad/Name`"), "{}", msgs[1].1);
-    assert!(msgs[2].1.contains("`newTag: -bad`"), "{}", msgs[2].1);
-    assert!(msgs[3].1.contains("`digest: sha256:abc`"), "{}", msgs[3].1);
-    assert!(msgs[4].1.contains("`newName: pg:16`"), "{}", msgs[4].1);
-    assert!(msgs[5].1.contains("sets none of"), "{}", msgs[5].1);
+    // kustomize fails on a name it cannot compile as a regular expression.
+    assert!(
+        msgs[1].1.contains("`name: a(` is not usable"),
+        "{}",
+        msgs[1].1
+    );
+    // Everything kustomize renders as written is a warning: the image cannot be pulled, or
+    // (an entry with only `name`) nothing changes.
+    let w: Vec<(u64, &str)> = r.warnings().map(|f| (f.line, f.message.as_str())).collect();
+    assert_eq!(w.len(), 5, "{w:#?}");
+    assert!(w[0].1.contains("`name: Bad/Name`"), "{}", w[0].1);
+    assert!(w[1].1.contains("`newTag: -bad`"), "{}", w[1].1);
+    assert!(w[2].1.contains("`digest: sha256:abc`"), "{}", w[2].1);
+    assert!(w[3].1.contains("`newName: pg:16`"), "{}", w[3].1);
+    assert!(w[4].1.contains("sets none of"), "{}", w[4].1);
+    assert_eq!(w[4].0, 14);
+}
+
+#[test]
+fn images_kustomize_matches_as_plain_strings_resolve_with_warnings() {
+    let d = repo(&[
+        (
+            "ov/deploy.yaml",
+            &DEPLOY.replace("nginx:1.25", "ko://github.com/acme/web"),
+        ),
+        (
+            "ov/kustomization.yaml",
+            "resources:\n- deploy.yaml\nimages:\n- name: ko://github.com/acme/web\n  newName: gcr.io/<<PROJECT>>/web\n  newTag: v1\n- name: placeholder\n",
+        ),
+    ]);
+    let r = check(&d, "ov");
+    assert!(r.is_valid(), "{:#?}", r.findings);
+    assert_eq!(
+        r.workloads[0].containers[0].image,
+        "gcr.io/<<PROJECT>>/web:v1"
+    );
+    assert_eq!(r.warnings().count(), 3, "{:#?}", r.findings);
 }
 
 #[test]
@@ -345,7 +379,7 @@ fn patch_problems() {
     assert_eq!(e.len(), 2, "{e:#?}");
     assert!(
         e[0].message
-            .contains("patch target Deployment/nope not found"),
+            .contains("patch target Deployment/nope (apiVersion `apps/v1`) not found"),
         "{}",
         e[0]
     );
@@ -439,4 +473,155 @@ fn what_ferry_does_not_apply_is_a_warning() {
         w[1]
     );
     assert!(w[2].contains("Helm charts"), "{}", w[2]);
+}
+
+#[test]
+fn files_outside_the_kustomization_directory_follow_the_load_restrictor() {
+    let d = repo(&[
+        ("shared/deploy.yaml", DEPLOY),
+        (
+            "shared/patch.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n",
+        ),
+        (
+            "base/kustomization.yaml",
+            "resources:\n- ../shared/deploy.yaml\n",
+        ),
+        (
+            "ov/kustomization.yaml",
+            "resources:\n- ../base\npatches:\n- path: ../shared/patch.yaml\n",
+        ),
+    ]);
+    // kustomize's default, LoadRestrictionsRootOnly: both files are refused, the base (a
+    // directory) is not.
+    let r = check(&d, "ov");
+    let e = errors(&r);
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert!(
+        e.iter()
+            .all(|f| f.message.contains("LoadRestrictionsRootOnly")
+                && f.message.contains("load-restrictor = \"none\"")),
+        "{e:#?}"
+    );
+    assert!(e[0].file.ends_with("base/kustomization.yaml"), "{}", e[0]);
+    assert!(e[1].file.ends_with("ov/kustomization.yaml"), "{}", e[1]);
+    // LoadRestrictionsNone (Argo CD's `--load-restrictor LoadRestrictionsNone`).
+    let options = ferry_kustomize::ResolveOptions {
+        load_restrictor: ferry_kustomize::LoadRestrictor::None,
+    };
+    let r =
+        ferry_kustomize::validate_overlay_with(d.path(), &d.path().join("ov"), &options).unwrap();
+    assert!(r.is_valid(), "{:#?}", r.findings);
+    assert_eq!(r.workloads.len(), 1);
+}
+
+#[test]
+fn empty_kustomizations_and_remote_openapi_are_errors() {
+    for text in [
+        "",
+        "# nothing\n",
+        "kind: Kustomization\n",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n",
+    ] {
+        let d = repo(&[
+            ("base/kustomization.yaml", text),
+            ("ov/kustomization.yaml", "resources:\n- ../base\n"),
+        ]);
+        let r = check(&d, "ov");
+        let f = one_error(&r, "base/kustomization.yaml", 0, 0);
+        assert!(
+            f.message.contains("kustomization is empty"),
+            "{text:?}: {f}"
+        );
+    }
+    // Anything else set is not empty, as in kustomize.
+    for text in [
+        "resources: []\n",
+        "namespace: x\n",
+        "metadata:\n  name: x\n",
+    ] {
+        let d = repo(&[("ov/kustomization.yaml", text)]);
+        assert!(check(&d, "ov").is_valid(), "{text:?}");
+    }
+    let d = repo(&[
+        ("ov/deploy.yaml", DEPLOY),
+        (
+            "ov/kustomization.yaml",
+            "resources:\n- deploy.yaml\nopenapi:\n  path: https://example.com/schema.json\n",
+        ),
+    ]);
+    let f = one_error(&check(&d, "ov"), "ov/kustomization.yaml", 0, 0);
+    assert!(f.message.contains("remote `openapi.path`"), "{f}");
+}
+
+#[test]
+fn objects_differ_by_version_and_generated_objects_take_patches() {
+    let cronjob = |version: &str, image: &str| {
+        format!(
+            "apiVersion: batch.example.com/{version}\nkind: CronJob\nmetadata:\n  name: sample\nspec:\n  \
+             template:\n    spec:\n      containers:\n        - name: job\n          image: {image}\n"
+        )
+    };
+    let d = repo(&[
+        ("ov/v1.yaml", &cronjob("v1", "job:1")),
+        ("ov/v2.yaml", &cronjob("v2", "job:2")),
+        (
+            "ov/kustomization.yaml",
+            "resources:\n- v1.yaml\n- v2.yaml\nconfigMapGenerator:\n- name: cfg\n  literals:\n  - a=b\n\
+             patches:\n- patch: |\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: cfg\n    \
+             data:\n      extra: x\n",
+        ),
+    ]);
+    let r = check(&d, "ov");
+    assert!(r.is_valid(), "{:#?}", r.findings);
+    let versions: Vec<&str> = r.workloads.iter().map(|w| w.api_version.as_str()).collect();
+    assert_eq!(versions, ["batch.example.com/v1", "batch.example.com/v2"]);
+    let cfg = r
+        .resources
+        .iter()
+        .find(|d| d["kind"] == "ConfigMap")
+        .expect("the generated ConfigMap");
+    assert_eq!(cfg["metadata"]["name"], "cfg");
+    assert_eq!(cfg["data"]["extra"], "x");
+}
+
+#[test]
+fn workloads_come_in_kubectl_order() {
+    let workload = |kind: &str, api: &str, name: &str| {
+        format!(
+            "apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: {name}\nspec:\n  template:\n    spec:\n      \
+             containers:\n        - name: c\n          image: nginx\n"
+        )
+    };
+    let files = [
+        (
+            "ov/a.yaml",
+            workload("Rollout", "argoproj.io/v1alpha1", "a"),
+        ),
+        ("ov/b.yaml", workload("StatefulSet", "apps/v1", "b")),
+        ("ov/c.yaml", workload("Deployment", "apps/v1", "zz")),
+        ("ov/d.yaml", workload("Deployment", "apps/v1", "yy")),
+    ];
+    let resources = "resources:\n- a.yaml\n- b.yaml\n- c.yaml\n- d.yaml\n";
+    let names = |sort: &str| {
+        let k = format!("{resources}{sort}");
+        let mut all: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        all.push(("ov/kustomization.yaml", &k));
+        let d = repo(&all);
+        let r = check(&d, "ov");
+        assert!(r.is_valid(), "{:#?}", r.findings);
+        r.workloads.into_iter().map(|w| w.name).collect::<Vec<_>>()
+    };
+    // kustomize's legacy order: Deployment, StatefulSet, then other kinds; names in order.
+    assert_eq!(names(""), ["yy", "zz", "b", "a"]);
+    assert_eq!(
+        names("sortOptions:\n  order: fifo\n"),
+        ["a", "b", "zz", "yy"]
+    );
+    assert_eq!(
+        names(
+            "sortOptions:\n  order: legacy\n  legacySortOptions:\n    orderFirst: [Rollout]\n    orderLast: [Deployment]\n"
+        ),
+        ["a", "b", "yy", "zz"]
+    );
 }

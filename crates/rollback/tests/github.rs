@@ -39,6 +39,7 @@ fn forge(server: &MockServer, repo: Repo) -> GithubForge {
             signature: signature(T0 + 600),
             merge_method: MergeMethod::Squash,
             overlays: BTreeMap::from([("prod".to_owned(), PROD.to_owned())]),
+            resolve: Default::default(),
         },
     )
 }

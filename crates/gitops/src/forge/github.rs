@@ -73,6 +73,8 @@ pub struct GithubForgeOptions {
     /// Overlay directory (repository-relative) of each environment, to tell which images an
     /// environment ran at a commit (verification records); empty: none known.
     pub overlays: BTreeMap<String, String>,
+    /// How those overlays are resolved (`ferry.toml`'s `[kustomize]`).
+    pub resolve: ferry_kustomize::ResolveOptions,
 }
 
 /// The GitHub forge over the GitHub API and a local clone of the same repository.
@@ -281,8 +283,12 @@ impl GithubForge {
             name: env.to_owned(),
             overlay: self.overlay(env)?.to_owned(),
         };
-        let ledger = build_ledger_with(&self.repo, commit, &[spec], &LedgerOptions::newest(1))
-            .map_err(VerifyError::from)?;
+        let options = LedgerOptions {
+            resolve: self.options.resolve.clone(),
+            ..LedgerOptions::newest(1)
+        };
+        let ledger =
+            build_ledger_with(&self.repo, commit, &[spec], &options).map_err(VerifyError::from)?;
         let env_ledger = ledger.environment(env).map_err(VerifyError::from)?;
         match env_ledger.current() {
             Some(d) if d.error.is_none() => Ok(Some(d.images.clone())),
