@@ -372,3 +372,37 @@ fn load_ledger_names_unknown_environments_and_bases() {
     let source = std::error::Error::source(&err).unwrap().to_string();
     assert!(source.contains("nope"), "{source}");
 }
+
+#[test]
+fn load_ledger_resolves_with_the_configured_load_restrictor() {
+    let repo = TestRepo::new();
+    repo.write(
+        "shared/web.yaml",
+        &format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    \
+             spec:\n      containers:\n        - name: web\n          image: {BACKEND}:1.0.0\n"
+        ),
+    );
+    repo.write("dev/kustomization.yaml", "resources:\n- ../shared/web.yaml\n");
+    let env = "[[environment]]\nname = \"dev\"\noverlay = \"dev\"\n";
+    repo.write("ferry.toml", env);
+    repo.commit_all("a file outside the overlay", "Ada <ada@example.com>");
+    let current = |config: &Config| {
+        let loaded = load_ledger(config, &LoadRequest::default()).unwrap();
+        loaded.ledger.environment("dev").unwrap().current().cloned()
+    };
+    // kustomize's default (and Argo CD's) refuses the file: the deployment does not resolve.
+    let config = Config::load(repo.path().join("ferry.toml")).unwrap();
+    let refused = current(&config).expect("a deployment");
+    let error = refused.error.expect("a resolution error");
+    assert!(error.contains("LoadRestrictionsRootOnly"), "{error}");
+    // `load-restrictor = "none"`, as Argo CD's `--load-restrictor LoadRestrictionsNone`.
+    repo.write(
+        "ferry.toml",
+        &format!("[kustomize]\nload-restrictor = \"none\"\n{env}"),
+    );
+    let config = Config::load(repo.path().join("ferry.toml")).unwrap();
+    let resolved = current(&config).expect("a deployment");
+    assert!(resolved.error.is_none(), "{:?}", resolved.error);
+    assert_eq!(resolved.images["web/web"], format!("{BACKEND}:1.0.0"));
+}
