@@ -340,7 +340,7 @@ fn unknown_keys_name_the_key_and_the_known_ones() {
     assert_errors(&[
         (
             with("\n[deploy]\nx = 1\n"),
-            "DIR/ferry.toml:11:2: deploy: unknown field `deploy`, expected one of `images`, `sources`, `forge`, `monitor`, `environment`, `registries`",
+            "DIR/ferry.toml:11:2: deploy: unknown field `deploy`, expected one of `images`, `sources`, `forge`, `monitor`, `kustomize`, `environment`, `registries`",
         ),
         (
             prod_with("automerge = true"),

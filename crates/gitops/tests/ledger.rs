@@ -455,7 +455,25 @@ fn a_symlinked_file_is_followed_to_its_target_changes() {
     let bumped = repo.commit_all("shared: worker 1.37", "Ada <ada@example.com>");
 
     let git = Repo::open(repo.path()).unwrap();
-    let ledger = build_ledger(&git, bumped, &envs()).unwrap();
+    // A file linked from outside the overlay's directory: kustomize's default load restrictor
+    // (and Argo CD's) refuses it, `--load-restrictor LoadRestrictionsNone` follows the link.
+    let refused = build_ledger(&git, bumped, &envs()).unwrap();
+    let error = refused.environment("dev").unwrap().deployments[0]
+        .error
+        .clone();
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("LoadRestrictionsRootOnly")),
+        "{error:?}"
+    );
+    let options = LedgerOptions {
+        resolve: ferry_kustomize::ResolveOptions {
+            load_restrictor: ferry_kustomize::LoadRestrictor::None,
+        },
+        ..LedgerOptions::default()
+    };
+    let ledger = build_ledger_with(&git, bumped, &envs(), &options).unwrap();
     assert_eq!(commits(&ledger, "dev"), [bumped, linked, c0]);
     let dev = ledger.environment("dev").unwrap();
     assert_eq!(

@@ -376,6 +376,8 @@ fn load_ledger_names_unknown_environments_and_bases() {
 #[test]
 fn load_ledger_resolves_with_the_configured_load_restrictor() {
     let repo = TestRepo::new();
+    std::fs::create_dir_all(repo.file("shared")).unwrap();
+    std::fs::create_dir_all(repo.file("dev")).unwrap();
     repo.write(
         "shared/web.yaml",
         &format!(
@@ -383,7 +385,10 @@ fn load_ledger_resolves_with_the_configured_load_restrictor() {
              spec:\n      containers:\n        - name: web\n          image: {BACKEND}:1.0.0\n"
         ),
     );
-    repo.write("dev/kustomization.yaml", "resources:\n- ../shared/web.yaml\n");
+    repo.write(
+        "dev/kustomization.yaml",
+        "resources:\n- ../shared/web.yaml\n",
+    );
     let env = "[[environment]]\nname = \"dev\"\noverlay = \"dev\"\n";
     repo.write("ferry.toml", env);
     repo.commit_all("a file outside the overlay", "Ada <ada@example.com>");

@@ -330,7 +330,11 @@ fn remove_at(doc: &mut Value, tokens: &[String]) -> Result<Value, String> {
     }
 }
 
-fn add_at(doc: &mut Value, tokens: &[String], value: Value) -> Result<(), String> {
+/// `add` (`insert`) or `replace` at `tokens`. A map key is set either way: `replace` of a
+/// missing last key adds it, as kustomize's JSON patch library does
+/// (`…/containers/0/imagePullPolicy`); a missing parent is an error. In an array, `add` inserts
+/// (`-` appends) and `replace` overwrites an existing index.
+fn set_at(doc: &mut Value, tokens: &[String], value: Value, insert: bool) -> Result<(), String> {
     let Some((last, parent)) = tokens.split_last() else {
         *doc = value;
         return Ok(());
@@ -341,29 +345,12 @@ fn add_at(doc: &mut Value, tokens: &[String], value: Value) -> Result<(), String
             Ok(())
         }
         Value::Array(a) => {
-            let i = index_of(last, a.len(), true)?;
-            a.insert(i, value);
-            Ok(())
-        }
-        _ => Err("parent is a scalar".into()),
-    }
-}
-
-/// `replace` as kustomize's JSON patch library does it: a missing last key of a map is added
-/// (`…/containers/0/imagePullPolicy`); a missing parent or array index is an error.
-fn replace_at(doc: &mut Value, tokens: &[String], value: Value) -> Result<(), String> {
-    let Some((last, parent)) = tokens.split_last() else {
-        *doc = value;
-        return Ok(());
-    };
-    match get_mut(doc, parent)? {
-        Value::Object(m) => {
-            m.insert(last.clone(), value);
-            Ok(())
-        }
-        Value::Array(a) => {
-            let i = index_of(last, a.len(), false)?;
-            a[i] = value;
+            let i = index_of(last, a.len(), insert)?;
+            if insert {
+                a.insert(i, value);
+            } else {
+                a[i] = value;
+            }
             Ok(())
         }
         _ => Err("parent is a scalar".into()),
@@ -394,18 +381,18 @@ pub fn apply_json6902(doc: &mut Value, ops: &[Value]) -> Result<(), JsonPatchErr
                 .and_then(|f| parse_pointer(f).map_err(fail))
         };
         match name {
-            "add" => add_at(doc, &tokens, value()?).map_err(fail)?,
+            "add" => set_at(doc, &tokens, value()?, true).map_err(fail)?,
             "remove" => {
                 remove_at(doc, &tokens).map_err(fail)?;
             }
-            "replace" => replace_at(doc, &tokens, value()?).map_err(fail)?,
+            "replace" => set_at(doc, &tokens, value()?, false).map_err(fail)?,
             "move" => {
                 let moved = remove_at(doc, &from()?).map_err(fail)?;
-                add_at(doc, &tokens, moved).map_err(fail)?;
+                set_at(doc, &tokens, moved, true).map_err(fail)?;
             }
             "copy" => {
                 let copied = get_mut(doc, &from()?).map_err(fail)?.clone();
-                add_at(doc, &tokens, copied).map_err(fail)?;
+                set_at(doc, &tokens, copied, true).map_err(fail)?;
             }
             "test" => {
                 let want = value()?;

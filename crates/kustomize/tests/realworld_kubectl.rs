@@ -11,9 +11,10 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ferry_kustomize::documents::parse_documents;
 use ferry_test_support::{conformance_dir, require_tool, run_ok};
 use serde_json::Value;
+
+mod kubectl;
 
 /// Overlays Ferry refuses on purpose although kubectl renders them, with a part of the refusal.
 /// Keep in step with `docs/kustomize-differences.md`.
@@ -42,52 +43,13 @@ fn id_of(doc: &Value) -> Id {
     )
 }
 
-fn containers(v: &Value, out: &mut Vec<(String, String, bool)>) {
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                if (k == "containers" || k == "initContainers")
-                    && let Some(items) = child.as_array()
-                {
-                    for c in items {
-                        let s = |key: &str| c[key].as_str().unwrap_or_default().to_string();
-                        out.push((s("name"), s("image"), k == "initContainers"));
-                    }
-                }
-                containers(child, out);
-            }
-        }
-        Value::Array(a) => a.iter().for_each(|i| containers(i, out)),
-        _ => {}
-    }
-}
-
 fn from_kubectl(kubectl: &Path, dir: &Path) -> Result<Rendered, String> {
-    let out = Command::new(kubectl)
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .expect("run kubectl");
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    let text = String::from_utf8(out.stdout).expect("kubectl prints UTF-8");
-    let docs = parse_documents(&text, "kubectl output").expect("kubectl prints YAML");
-    let mut workloads = Vec::new();
-    for doc in &docs {
-        if doc["kind"] == "CustomResourceDefinition" {
-            continue;
-        }
-        let mut c = Vec::new();
-        containers(doc, &mut c);
-        if c.is_empty() {
-            continue;
-        }
-        // kubectl sorts map keys, so containers come before initContainers; compare each group
-        // in its own order.
-        c.sort_by_key(|x| x.2);
-        workloads.push((id_of(doc), c));
-    }
+    let docs = kubectl::render(kubectl, dir)?;
+    let workloads = docs
+        .iter()
+        .map(|doc| (id_of(doc), kubectl::workload_containers(doc)))
+        .filter(|(_, c)| !c.is_empty())
+        .collect();
     Ok(Rendered {
         objects: docs.iter().map(id_of).collect(),
         workloads,

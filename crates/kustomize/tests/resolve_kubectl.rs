@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ferry_kustomize::model::{parse_documents, parse_kustomization};
+mod kubectl;
+
+use ferry_kustomize::model::parse_kustomization;
 use ferry_test_support::{fixtures_dir, require_tool, run_ok};
 use serde_json::Value;
 
@@ -43,49 +45,13 @@ fn kustomization_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn containers(v: &Value, out: &mut Vec<(String, String, bool)>) {
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                if (k == "containers" || k == "initContainers")
-                    && let Some(items) = child.as_array()
-                {
-                    for c in items {
-                        let s = |key: &str| c[key].as_str().unwrap_or_default().to_string();
-                        out.push((s("name"), s("image"), k == "initContainers"));
-                    }
-                }
-                containers(child, out);
-            }
-        }
-        Value::Array(a) => a.iter().for_each(|i| containers(i, out)),
-        _ => {}
-    }
-}
-
 fn from_kubectl(kubectl: &Path, dir: &Path) -> Result<Vec<Row>, String> {
-    let out = Command::new(kubectl)
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .expect("run kubectl");
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    let text = String::from_utf8(out.stdout).unwrap();
     let mut rows = Vec::new();
-    for doc in parse_documents(&text).unwrap() {
-        if doc["kind"] == "CustomResourceDefinition" {
-            continue;
-        }
-        let mut c = Vec::new();
-        containers(&doc, &mut c);
+    for doc in kubectl::render(kubectl, dir)? {
+        let c = kubectl::workload_containers(&doc);
         if c.is_empty() {
             continue;
         }
-        // kubectl sorts map keys, so containers and initContainers come out in key order; compare
-        // each group in its own order.
-        c.sort_by_key(|x| x.2);
         let s = |p: &str| doc.pointer(p).and_then(Value::as_str).map(String::from);
         rows.push((
             s("/apiVersion").unwrap(),

@@ -1,0 +1,55 @@
+//! What `kubectl kustomize` renders, shared by the kubectl agreement tests.
+
+use std::path::Path;
+use std::process::Command;
+
+use ferry_kustomize::documents::parse_documents;
+use serde_json::Value;
+
+/// `(container, image, init)`.
+pub type Container = (String, String, bool);
+
+/// The objects `kubectl kustomize DIR` prints, or its error output.
+pub fn render(kubectl: &Path, dir: &Path) -> Result<Vec<Value>, String> {
+    let out = Command::new(kubectl)
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .expect("run kubectl");
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let text = String::from_utf8(out.stdout).expect("kubectl prints UTF-8");
+    Ok(parse_documents(&text, "kubectl output").expect("kubectl prints YAML"))
+}
+
+/// The containers of a rendered workload (none for other objects and for custom resource
+/// definitions). kubectl sorts map keys, so containers come before initContainers: each group
+/// keeps its own order, init containers last.
+pub fn workload_containers(doc: &Value) -> Vec<Container> {
+    fn walk(v: &Value, out: &mut Vec<Container>) {
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m {
+                    if (k == "containers" || k == "initContainers")
+                        && let Some(items) = child.as_array()
+                    {
+                        for c in items {
+                            let s = |key: &str| c[key].as_str().unwrap_or_default().to_string();
+                            out.push((s("name"), s("image"), k == "initContainers"));
+                        }
+                    }
+                    walk(child, out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|i| walk(i, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if doc["kind"] != "CustomResourceDefinition" {
+        walk(doc, &mut out);
+    }
+    out.sort_by_key(|c| c.2);
+    out
+}
