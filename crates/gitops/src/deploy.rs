@@ -560,10 +560,7 @@ pub fn runs_at(
         name: env.to_owned(),
         overlay: overlay.to_owned(),
     };
-    let options = LedgerOptions {
-        resolve: resolve.clone(),
-        ..LedgerOptions::newest(1)
-    };
+    let options = LedgerOptions::newest(1).with_resolve(resolve.clone());
     let ledger = build_ledger_with(repo, commit, std::slice::from_ref(&spec), &options)?;
     Ok(ledger
         .environment(env)?

@@ -129,10 +129,10 @@ pub fn load_ledger(config: &Config, request: &LoadRequest) -> Result<Loaded, Loa
         name: base_name,
         source,
     })?;
-    let options = LedgerOptions {
-        resolve: resolve_options(config),
-        ..request.options.clone()
-    };
+    let options = request
+        .options
+        .clone()
+        .with_resolve(resolve_options(config));
     let ledger = build_ledger_with(&repo, base, &specs, &options)?;
     Ok(Loaded { repo, ledger })
 }

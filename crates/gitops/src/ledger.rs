@@ -383,6 +383,11 @@ impl LedgerOptions {
             ..LedgerOptions::default()
         }
     }
+
+    /// These options, resolving overlays with `resolve`.
+    pub fn with_resolve(self, resolve: ferry_kustomize::ResolveOptions) -> Self {
+        LedgerOptions { resolve, ..self }
+    }
 }
 
 /// Builds the ledger of `environments` from the whole first-parent history of `base`.

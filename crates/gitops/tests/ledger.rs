@@ -467,12 +467,9 @@ fn a_symlinked_file_is_followed_to_its_target_changes() {
             .is_some_and(|e| e.contains("LoadRestrictionsRootOnly")),
         "{error:?}"
     );
-    let options = LedgerOptions {
-        resolve: ferry_kustomize::ResolveOptions {
-            load_restrictor: ferry_kustomize::LoadRestrictor::None,
-        },
-        ..LedgerOptions::default()
-    };
+    let options = LedgerOptions::default().with_resolve(ferry_kustomize::ResolveOptions {
+        load_restrictor: ferry_kustomize::LoadRestrictor::None,
+    });
     let ledger = build_ledger_with(&git, bumped, &envs(), &options).unwrap();
     assert_eq!(commits(&ledger, "dev"), [bumped, linked, c0]);
     let dev = ledger.environment("dev").unwrap();

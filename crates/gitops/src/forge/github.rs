@@ -283,10 +283,7 @@ impl GithubForge {
             name: env.to_owned(),
             overlay: self.overlay(env)?.to_owned(),
         };
-        let options = LedgerOptions {
-            resolve: self.options.resolve.clone(),
-            ..LedgerOptions::newest(1)
-        };
+        let options = LedgerOptions::newest(1).with_resolve(self.options.resolve.clone());
         let ledger =
             build_ledger_with(&self.repo, commit, &[spec], &options).map_err(VerifyError::from)?;
         let env_ledger = ledger.environment(env).map_err(VerifyError::from)?;
