@@ -159,6 +159,7 @@ fn sample(table: &str, key: &str) -> Option<String> {
         "token-env" => "\"T\"".to_string(),
         "docker-config" => "\"docker.json\"".to_string(),
         "credential-helper" => "\"pass\"".to_string(),
+        "load-restrictor" => "\"none\"".to_string(),
         _ => "\"x\"".to_string(),
     };
     let line = format!("{key} = {value}\n");
