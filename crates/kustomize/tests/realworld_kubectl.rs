@@ -62,12 +62,7 @@ fn from_ferry(root: &Path, dir: &Path) -> Result<Rendered, String> {
         .workloads
         .into_iter()
         .map(|w| {
-            let mut c: Vec<_> = w
-                .containers
-                .into_iter()
-                .map(|c| (c.name, c.image, c.init))
-                .collect();
-            c.sort_by_key(|x| x.2);
+            let c = kubectl::ferry_containers(&w);
             ((w.api_version, w.kind, w.namespace, w.name), c)
         })
         .collect();

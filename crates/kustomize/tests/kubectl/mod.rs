@@ -53,3 +53,14 @@ pub fn workload_containers(doc: &Value) -> Vec<Container> {
     out.sort_by_key(|c| c.2);
     out
 }
+
+/// Ferry's containers of a workload, ordered as [`workload_containers`] orders kubectl's.
+pub fn ferry_containers(w: &ferry_kustomize::Workload) -> Vec<Container> {
+    let mut out: Vec<Container> = w
+        .containers
+        .iter()
+        .map(|c| (c.name.clone(), c.image.clone(), c.init))
+        .collect();
+    out.sort_by_key(|c| c.2);
+    out
+}
