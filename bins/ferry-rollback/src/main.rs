@@ -19,6 +19,7 @@ use ferry_cli::Format;
 use ferry_cli::forge::{self, ForgeArgs, Setup};
 use ferry_config::{ForgeKind, parse_duration};
 use ferry_gitops::forge::Forge;
+use ferry_gitops::forge::git::REMOTE_NOTES_REF;
 use ferry_gitops::gates::Hold;
 use ferry_gitops::github::GithubClient;
 use ferry_gitops::ledger::{EnvLedger, Ledger, VerifiedSet};
@@ -26,7 +27,7 @@ use ferry_gitops::plan::deploy_branch;
 use ferry_gitops::{LoadRequest, Loaded, load_ledger};
 use ferry_health::monitor::Report;
 use ferry_rollback::actions::{RevertRequest, Reverted, hold, release, revert_in_git};
-use ferry_rollback::facts::{rollback_of, verified_before_current};
+use ferry_rollback::facts::{rollback_of, verified_before_current_in};
 use ferry_rollback::notify::{Outcome, Sent, StepResult, notify};
 use ferry_rollback::policy::{Decision, Facts, InFlight, Rule, Settings, Target, image_changes};
 use ferry_rollback::rollouts::RolloutClient;
@@ -246,7 +247,8 @@ fn read_report(path: &Path) -> Result<ReportInput> {
     })
 }
 
-/// The environment's last verification before its current deployment: notes (plain git), or
+/// The environment's last verification before its current deployment: the remote's notes
+/// (plain git), or
 /// the forge's records on older deployments (GitHub commit statuses).
 async fn verified_target<F: Forge>(
     forge: &F,
@@ -254,9 +256,12 @@ async fn verified_target<F: Forge>(
     env: &EnvLedger,
 ) -> Result<Option<VerifiedSet>> {
     if forge.kind() == ForgeKind::Git {
-        return Ok(verified_before_current(
+        // The records the remote holds (as the sync fetched them), never one only this
+        // machine has.
+        return Ok(verified_before_current_in(
             &loaded.ledger,
             &loaded.repo,
+            REMOTE_NOTES_REF,
             &env.name,
         )?);
     }

@@ -497,6 +497,45 @@ fn to_accepts_the_revisions_git_rev_parse_accepts() {
     );
 }
 
+/// The target of `--to previous` is verified by a record the remote holds: one only the
+/// runner's clone has does not count.
+#[test]
+fn a_record_only_the_local_clone_has_is_no_verified_target() {
+    let Some(w) = world() else { return };
+    git(&w.origin, &["update-ref", "-d", "refs/notes/ferry"], T0);
+    let runner = clone(w.dir.path(), &w.origin, "runner");
+    let config = ferry_config::Config::load(runner.join("ferry.toml")).unwrap();
+    let loaded = load_ledger(&config, &LoadRequest::default()).unwrap();
+    verify_deployment(
+        &loaded.repo,
+        &loaded.ledger,
+        "dev",
+        Some(ObjectId::from_hex(w.good.as_bytes()).unwrap()),
+        serde_json::json!({"by": "local"}),
+        &Signature::new(
+            "t",
+            "t@example.com",
+            jiff::Timestamp::from_second(T0 + 30).unwrap(),
+        ),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = ferry_rollback(
+        &runner,
+        &[
+            "--env",
+            "dev",
+            "--to",
+            "previous",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let out = json(&stdout, &stderr);
+    assert_eq!(out["decision"]["rule"], "no-verified-target", "{out}");
+}
+
 #[test]
 fn a_cluster_failure_exits_3_and_says_what_still_happened() {
     let Some(w) = world() else { return };

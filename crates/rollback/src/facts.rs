@@ -6,10 +6,22 @@ use ferry_gitops::{GitError, ObjectId, Repo};
 use crate::policy::rollback_trailer;
 
 /// The last verification of `env` attached to a commit before its current deployment (the
-/// policy's target), or `None` when it has no deployment or no such record.
+/// policy's target), or `None` when it has no deployment or no such record; from the local
+/// notes ([`ferry_gitops::NOTES_REF`]).
 pub fn verified_before_current(
     ledger: &Ledger,
     repo: &Repo,
+    env: &str,
+) -> Result<Option<VerifiedSet>, LedgerError> {
+    verified_before_current_in(ledger, repo, ferry_gitops::NOTES_REF, env)
+}
+
+/// [`verified_before_current`] from the notes under `notes_ref` (the remote's records as a
+/// sync fetched them, `ferry_gitops::forge::git::REMOTE_NOTES_REF`).
+pub fn verified_before_current_in(
+    ledger: &Ledger,
+    repo: &Repo,
+    notes_ref: &str,
     env: &str,
 ) -> Result<Option<VerifiedSet>, LedgerError> {
     let Some(current) = ledger.environment(env)?.current() else {
@@ -21,7 +33,7 @@ pub fn verified_before_current(
         return Err(LedgerError::NotOnBase(id));
     };
     match chain.get(position + 1) {
-        Some(&before) => ledger.last_verified_before(repo, env, before),
+        Some(&before) => ledger.last_verified_before_in(repo, notes_ref, env, before),
         None => Ok(None),
     }
 }
