@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ferry_cli::Format;
 use ferry_cli::registry::RegistryFlags;
+use ferry_cli::{ErrorKind, Format};
 use ferry_image::policy::{Policy, TagFilter};
 use ferry_image::reference::Reference;
 use ferry_image::registry::{
@@ -139,18 +139,16 @@ enum Command {
     },
 }
 
-/// An error with its exit code.
+/// An error with its kind (which fixes the exit code).
 struct Failure {
-    code: u8,
-    kind: &'static str,
+    kind: ErrorKind,
     message: String,
 }
 
 impl Failure {
     fn usage(message: impl Into<String>) -> Self {
         Self {
-            code: 2,
-            kind: "usage",
+            kind: ErrorKind::Usage,
             message: message.into(),
         }
     }
@@ -158,45 +156,41 @@ impl Failure {
 
 impl From<RegistryError> for Failure {
     fn from(e: RegistryError) -> Self {
-        let (code, kind) = match &e {
+        let kind = match &e {
             RegistryError::NotFound { .. } | RegistryError::PlatformNotFound { .. } => {
-                (1, "not_found")
+                ErrorKind::NotFound
             }
-            RegistryError::InvalidRequest(_) => (2, "usage"),
-            RegistryError::Unauthorized { .. } => (3, "authentication"),
-            RegistryError::Unavailable { .. } => (3, "unavailable"),
-            RegistryError::PlainHttp { .. } => (3, "plain-http"),
-            RegistryError::Credentials(_) => (3, "credentials"),
-            _ => (3, "registry"),
+            RegistryError::InvalidRequest(_) => ErrorKind::Usage,
+            RegistryError::Unauthorized { .. } => ErrorKind::Authentication,
+            RegistryError::Unavailable { .. } => ErrorKind::Unavailable,
+            RegistryError::PlainHttp { .. } => ErrorKind::PlainHttp,
+            RegistryError::Credentials(_) => ErrorKind::Credentials,
+            _ => ErrorKind::Registry,
         };
         Self {
-            code,
             kind,
-            message: e.to_string(),
+            message: ferry_cli::report::error_chain(&e),
         }
     }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    ferry_cli::init_logging();
-    let format = cli.global.format;
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let cli: Cli = ferry_cli::start();
+    let json = cli.global.format == Format::Json;
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("tokio runtime");
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let message = format!("cannot start the runtime: {e}");
+            return ferry_cli::Failure::new(ErrorKind::Io, message).report("error", json);
+        }
+    };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(mut failure) => {
-            failure.message = ferry_cli::redact::scrub(&failure.message);
-            if format == Format::Json {
-                println!(
-                    "{}",
-                    json!({"error": failure.message, "kind": failure.kind, "exit_code": failure.code})
-                );
-            }
-            eprintln!("error: {}", failure.message);
-            ExitCode::from(failure.code)
+        Err(failure) => {
+            ferry_cli::Failure::new(failure.kind, failure.message).report("error", json)
         }
     }
 }
@@ -218,8 +212,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     Ok(())
                 }
                 Err(RegistryError::NotFound { .. }) => Err(Failure {
-                    code: 1,
-                    kind: "not_found",
+                    kind: ErrorKind::NotFound,
                     message: format!("{image}: not found in the registry"),
                 }),
                 Err(e) => Err(e.into()),
@@ -283,8 +276,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let sorted = policy.sorted(&tag_filter, &all);
             let Some(newest) = sorted.last() else {
                 return Err(Failure {
-                    code: 1,
-                    kind: "not_found",
+                    kind: ErrorKind::NotFound,
                     message: format!(
                         "{image}: none of its {} tag(s) passes the filter and policy {policy}",
                         all.len()
@@ -402,9 +394,8 @@ fn client(global: &Global) -> Result<RegistryClient, Failure> {
         }),
     };
     ferry_cli::registry::client(&flags, config.as_ref()).map_err(|e| Failure {
-        code: 3,
-        kind: "credentials",
-        message: e.to_string(),
+        kind: ErrorKind::Credentials,
+        message: ferry_cli::report::error_chain(&e),
     })
 }
 
@@ -450,8 +441,7 @@ fn emit(format: Format, text: &str, value: serde_json::Value) {
 /// Appends the pairs to `$GITHUB_OUTPUT` when it is set.
 fn github_output(pairs: &[(&str, &str)]) -> Result<(), Failure> {
     ferry_cli::github_output::write(pairs).map_err(|e| Failure {
-        code: 3,
-        kind: "io",
+        kind: ErrorKind::Io,
         message: e.to_string(),
     })
 }

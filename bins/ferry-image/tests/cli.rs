@@ -196,7 +196,13 @@ fn a_missing_tag_exits_1_with_a_clear_message() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(json(&out)["kind"], "not_found");
+    let error = &json(&out)["error"];
+    assert_eq!(error["kind"], "not-found");
+    assert_eq!(error["exit_code"], 1);
+    assert_eq!(
+        error["message"],
+        format!("{missing}: not found in the registry")
+    );
 }
 
 #[test]
@@ -362,7 +368,7 @@ fn wrong_password_is_an_authentication_error_and_secrets_never_show() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
-    assert_eq!(json(&out)["kind"], "authentication");
+    assert_eq!(json(&out)["error"]["kind"], "authentication");
     outputs.push(out);
 
     // Credentials from docker's config.json.

@@ -128,34 +128,16 @@ struct EnvReport<'a> {
 }
 
 fn main() -> ExitCode {
-    ferry_cli::init_logging();
-    let cli = Cli::parse();
+    let cli: Cli = ferry_cli::start();
+    let json = match &cli.command {
+        None => cli.show.format == Format::Json,
+        Some(Command::MarkVerified(m)) => m.format == Format::Json,
+    };
     let result = match &cli.command {
         None => show(&cli.show),
         Some(Command::MarkVerified(m)) => mark_verified(m).map(|()| ExitCode::SUCCESS),
     };
-    result.unwrap_or_else(|e| {
-        let broken_pipe = e.chain().any(|c| {
-            c.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-        });
-        if broken_pipe {
-            // The reader (e.g. `head`) has seen enough.
-            return ExitCode::SUCCESS;
-        }
-        eprintln!("ferry-ledger: {e:#}");
-        // The forge (a sync or a push) failing is an external failure.
-        let external = e.chain().any(|c| {
-            use ferry_gitops::promote::PromoteError;
-            c.downcast_ref::<ferry_gitops::forge::ForgeError>()
-                .is_some()
-                || matches!(
-                    c.downcast_ref::<PromoteError>(),
-                    Some(PromoteError::Forge(_))
-                )
-        });
-        ExitCode::from(if external { 3 } else { 2 })
-    })
+    result.unwrap_or_else(|e| ferry_cli::forge::exit("ferry-ledger", json, &e))
 }
 
 /// The config file `--config` names, or the nearest one.
@@ -171,7 +153,7 @@ fn load_config(common: &Common) -> Result<Config> {
             )
         })?,
     };
-    Config::load(&path).map_err(|e| anyhow!("{e}"))
+    Ok(Config::load(&path)?)
 }
 
 /// The ledger of the configured environments (only `only`, when given), from the config file
@@ -377,7 +359,7 @@ fn mark_verified(args: &MarkVerified) -> Result<()> {
                 "{} verified at {} ({}):",
                 args.env,
                 short(&target.to_string()),
-                record.verified_at
+                ferry_config::human_time(&record.verified_at)
             )?;
             write_images(&mut out, &record.images, "  ")?;
             match &written {

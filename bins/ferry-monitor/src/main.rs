@@ -148,16 +148,17 @@ struct SyncArgs {
 }
 
 fn main() -> ExitCode {
-    ferry_cli::init_logging();
-    let cli = Cli::parse();
+    let cli: Cli = ferry_cli::start();
+    let json = ferry_cli::report::json_requested();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("ferry-monitor: cannot start the runtime: {e}");
-            return ExitCode::from(2);
+            let message = format!("cannot start the runtime: {e}");
+            return ferry_cli::Failure::new(ferry_cli::ErrorKind::Io, message)
+                .report("ferry-monitor", json);
         }
     };
     let result = runtime.block_on(async {
@@ -170,8 +171,14 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("ferry-monitor: {e:#}");
-            ExitCode::from(2)
+            // A --verify that cannot start (no forge, no remote) is a mistake found before
+            // anything is watched: exit 2, whatever failed below it.
+            let kind = if e.to_string().starts_with("--verify") {
+                ferry_cli::ErrorKind::Usage
+            } else {
+                ferry_cli::forge::classify(&e)
+            };
+            ferry_cli::report::fail("ferry-monitor", json, kind, e.as_ref())
         }
     }
 }
@@ -321,14 +328,14 @@ fn observation_text(o: &Observation) -> String {
 fn text_line(event: &Event, total: u32) -> String {
     match event {
         Event::Started { policy, probes } => format!(
-            "watching {}: warm-up {}s, {} checks every {}s, unhealthy after {} consecutive failures, error budget {}, timeout {}s",
+            "watching {}: warm-up {}, {} checks every {}, unhealthy after {} consecutive failures, error budget {}, timeout {}",
             probes.join(", "),
-            policy.warmup.as_secs_f64(),
+            ferry_config::human_duration(policy.warmup),
             total,
-            policy.interval.as_secs_f64(),
+            ferry_config::human_duration(policy.interval),
             policy.failures,
             policy.error_budget,
-            policy.timeout.as_secs()
+            ferry_config::human_duration(policy.timeout)
         ),
         Event::Check(c) => format!(
             "{} check {}/{total} {} (failures in a row {}, errors {}) | {}",

@@ -330,7 +330,7 @@ pub fn print(
                 out,
                 "verified {env} at {} ({}):",
                 &commit[..12],
-                record.verified_at
+                ferry_config::human_time(&record.verified_at)
             )?;
             let width = record.images.keys().map(String::len).max().unwrap_or(0);
             for (k, v) in &record.images {

@@ -98,8 +98,7 @@ struct WaitArgs {
 }
 
 fn main() -> ExitCode {
-    ferry_cli::init_logging();
-    let cli = Cli::parse();
+    let cli: Cli = ferry_cli::start();
     let json = cli.format == Format::Json;
     forge::block_on("ferry-pr", json, run(cli))
 }
@@ -381,7 +380,7 @@ async fn wait<F: Forge>(args: &WaitArgs, format: Format, forge: &F) -> Result<u8
                 out,
                 "{} is still open after {}",
                 args.id,
-                ferry_config::format_duration(args.timeout)
+                ferry_config::human_duration(args.timeout)
             )?,
         },
     }

@@ -119,8 +119,7 @@ struct RegistryArgs {
 }
 
 fn main() -> ExitCode {
-    ferry_cli::init_logging();
-    let cli = Cli::parse();
+    let cli: Cli = ferry_cli::start();
     let json = cli.format == Format::Json;
     forge::block_on("ferry-promote", json, run(cli))
 }
@@ -203,7 +202,7 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
                     "verified"
                 },
                 short(&result.commit),
-                result.record.verified_at
+                ferry_config::human_time(&result.record.verified_at)
             )?;
             for (k, v) in &result.record.images {
                 writeln!(out, "  {k}  {v}")?;

@@ -149,8 +149,7 @@ struct RollbackArgs {
 }
 
 fn main() -> ExitCode {
-    ferry_cli::init_logging();
-    let cli = Cli::parse();
+    let cli: Cli = ferry_cli::start();
     let json = cli.format == Format::Json;
     forge::block_on("ferry-rollback", json, run(cli))
 }
@@ -746,7 +745,7 @@ async fn rollback<F: Forge>(
                         }
                         Err(e) => {
                             failed = true;
-                            let error = format!("{e:#}");
+                            let error = ferry_cli::report::error_chain(e.as_ref());
                             for name in &args.rollouts {
                                 out.rollouts.push(RolloutOut {
                                     name: name.clone(),
@@ -1077,7 +1076,7 @@ async fn release_holds<F: Forge>(format: Format, forge: &F, args: &ReleaseArgs) 
                     "released the hold of {} on {} (since {}: {})",
                     h.env,
                     image_list(&h.images),
-                    h.created_at,
+                    ferry_config::human_time(&h.created_at),
                     h.reason
                 )?;
             }

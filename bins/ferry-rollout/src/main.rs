@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
-use ferry_cli::Format;
+use ferry_cli::{ErrorKind, Format};
 use ferry_config::parse_duration;
 use ferry_rollback::rollouts::{
     Command as RolloutCommand, Outcome, RolloutClient, RolloutError, RolloutStatus, Settled,
@@ -83,31 +83,31 @@ struct Common {
 }
 
 fn main() -> ExitCode {
-    ferry_cli::init_logging();
-    let cli = Cli::parse();
+    let cli: Cli = ferry_cli::start();
+    let json = ferry_cli::report::json_requested();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("ferry-rollout: cannot start the runtime: {e}");
-            return ExitCode::from(2);
+            let message = format!("cannot start the runtime: {e}");
+            return ferry_cli::Failure::new(ErrorKind::Io, message).report("ferry-rollout", json);
         }
     };
     match runtime.block_on(run(cli.command)) {
         Ok(code) => ExitCode::from(code),
         Err(Failure::Usage(e)) => {
-            eprintln!("ferry-rollout: {e:#}");
-            ExitCode::from(2)
+            ferry_cli::report::fail("ferry-rollout", json, ErrorKind::Usage, e.as_ref())
         }
         Err(Failure::Rollout(e)) => {
-            eprintln!("ferry-rollout: {e}");
-            ExitCode::from(match e {
-                RolloutError::NotFound { .. } | RolloutError::NoRevision(_) => 1,
-                RolloutError::Invalid(_) => 2,
-                RolloutError::Api { .. } | RolloutError::Timeout { .. } => 3,
-            })
+            let kind = match e {
+                RolloutError::NotFound { .. } | RolloutError::NoRevision(_) => ErrorKind::NotFound,
+                RolloutError::Invalid(_) => ErrorKind::BadInput,
+                RolloutError::Api { .. } => ErrorKind::Kubernetes,
+                RolloutError::Timeout { .. } => ErrorKind::Timeout,
+            };
+            ferry_cli::report::fail("ferry-rollout", json, kind, &e)
         }
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ferry_cli::Format;
+use ferry_cli::{ErrorKind, Format};
 use ferry_kustomize::{
     FileEditError, ImageEdit, ImageEntry, ImageSpec, WriteMode, set_images_in_file,
 };
@@ -13,12 +13,6 @@ use serde_json::json;
 
 /// Exit code: a --check run found that the file would change.
 const EXIT_WOULD_CHANGE: u8 = 1;
-/// Exit code: a refusal (a read-only file without --force).
-const EXIT_REFUSED: u8 = 1;
-/// Exit code: bad usage or bad input.
-const EXIT_BAD_INPUT: u8 = 2;
-/// Exit code: reading or writing failed (permissions, a full disk).
-const EXIT_IO: u8 = 3;
 
 /// Set image names, tags and digests in a kustomization without reformatting it.
 ///
@@ -56,8 +50,9 @@ struct Cli {
     format: Format,
 }
 
+/// A refused edit: its kind and, in the JSON report, the file, line and column it names.
 struct Failure {
-    code: u8,
+    kind: ErrorKind,
     message: String,
     file: Option<PathBuf>,
     line: Option<usize>,
@@ -67,12 +62,20 @@ struct Failure {
 impl Failure {
     fn usage(message: impl Into<String>) -> Failure {
         Failure {
-            code: EXIT_BAD_INPUT,
+            kind: ErrorKind::Usage,
             message: message.into(),
             file: None,
             line: None,
             column: None,
         }
+    }
+
+    /// The report every binary prints, with `file`, `line` and `column` (null when unknown).
+    fn report(self) -> ferry_cli::Failure {
+        ferry_cli::Failure::new(self.kind, self.message)
+            .with("file", self.file.map(|p| p.display().to_string()))
+            .with("line", self.line)
+            .with("column", self.column)
     }
 }
 
@@ -90,18 +93,18 @@ impl From<FileEditError> for Failure {
                 (Some(dir.clone()), None, None)
             }
         };
-        let code = match &error {
-            FileEditError::ReadOnly { .. } => EXIT_REFUSED,
+        let kind = match &error {
+            FileEditError::ReadOnly { .. } => ErrorKind::Refused,
             // A path that does not exist is the caller's mistake; anything else the system
             // refused (permissions, a full disk) is an I/O failure.
             FileEditError::Io { source, .. } if source.kind() != std::io::ErrorKind::NotFound => {
-                EXIT_IO
+                ErrorKind::Io
             }
-            _ => EXIT_BAD_INPUT,
+            _ => ErrorKind::BadInput,
         };
         Failure {
-            code,
-            message: error.to_string(),
+            kind,
+            message: ferry_cli::report::error_chain(&error),
             file,
             line,
             column,
@@ -267,28 +270,10 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
 }
 
 fn main() -> ExitCode {
-    ferry_cli::init_logging();
-    let cli = Cli::parse();
+    let cli: Cli = ferry_cli::start();
     match run(&cli) {
         Ok(code) => ExitCode::from(code),
-        Err(failure) => {
-            if cli.format == Format::Json {
-                let value = json!({
-                    "error": {
-                        "message": failure.message,
-                        "file": failure.file.map(|p| p.display().to_string()),
-                        "line": failure.line,
-                        "column": failure.column,
-                    }
-                });
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&value).unwrap_or_default()
-                );
-            }
-            eprintln!("error: {}", failure.message);
-            ExitCode::from(failure.code)
-        }
+        Err(failure) => failure.report().report("error", cli.format == Format::Json),
     }
 }
 
@@ -301,17 +286,19 @@ mod tests {
             path: PathBuf::from("kustomization.yaml"),
             source: std::io::Error::from(kind),
         })
-        .code
+        .kind
+        .exit_code()
     }
 
     #[test]
     fn io_failures_exit_3_and_a_missing_path_exits_2() {
-        assert_eq!(code(std::io::ErrorKind::PermissionDenied), EXIT_IO);
-        assert_eq!(code(std::io::ErrorKind::StorageFull), EXIT_IO);
-        assert_eq!(code(std::io::ErrorKind::NotFound), EXIT_BAD_INPUT);
+        assert_eq!(code(std::io::ErrorKind::PermissionDenied), 3);
+        assert_eq!(code(std::io::ErrorKind::StorageFull), 3);
+        assert_eq!(code(std::io::ErrorKind::NotFound), 2);
         let read_only = Failure::from(FileEditError::ReadOnly {
             path: PathBuf::from("kustomization.yaml"),
         });
-        assert_eq!(read_only.code, EXIT_REFUSED);
+        assert_eq!(read_only.kind, ErrorKind::Refused);
+        assert_eq!(read_only.kind.exit_code(), 1);
     }
 }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, anyhow};
 use clap::{Parser, ValueEnum};
-use ferry_cli::{Format, GithubOutput};
+use ferry_cli::{ErrorKind, Format, GithubOutput};
 use ferry_image::meta::{
     Context, Inputs, Meta, Options, RepoInfo, context_from_github, input_lines,
 };
@@ -28,8 +28,9 @@ use serde_json::{Value, json};
     version,
     about,
     long_about,
-    after_help = "Exit codes: 0 done; 1 runtime failure (writing outputs); 2 usage error or bad input \
-                  (tags, flavor, images, expressions, event payload, not a git repository)."
+    after_help = "Exit codes: 0 done; 2 usage error or bad input (tags, flavor, images, expressions, \
+                  event payload, not a git repository); 3 a file cannot be read or written (stdout, \
+                  GITHUB_OUTPUT, the event payload file)."
 )]
 struct Cli {
     /// Images to tag (one per value or per line; `name=IMG,enable=false` form allowed).
@@ -99,35 +100,43 @@ enum Source {
     Git,
 }
 
-/// An error with its exit code.
+/// An error with its kind (which fixes the exit code).
 struct Failure {
-    code: u8,
+    kind: ErrorKind,
     error: anyhow::Error,
 }
 
+/// A usage error or bad input (exit 2).
 fn usage(error: impl Into<anyhow::Error>) -> Failure {
     Failure {
-        code: 2,
+        kind: ErrorKind::Usage,
         error: error.into(),
     }
 }
 
+/// Bad input: an event payload that is not JSON, a `--repo` that is not a git repository
+/// (exit 2).
+fn bad_input(error: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        kind: ErrorKind::BadInput,
+        error: error.into(),
+    }
+}
+
+/// A file that cannot be read or written: stdout, `GITHUB_OUTPUT`, the event payload (exit 3).
 fn runtime(error: impl Into<anyhow::Error>) -> Failure {
     Failure {
-        code: 1,
+        kind: ErrorKind::Io,
         error: error.into(),
     }
 }
 
 fn main() -> ExitCode {
-    ferry_cli::init_logging();
-    let cli = Cli::parse();
+    let cli: Cli = ferry_cli::start();
+    let json = cli.format == Format::Json;
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
-            eprintln!("ferry-tag: error: {:#}", f.error);
-            ExitCode::from(f.code)
-        }
+        Err(f) => ferry_cli::report::fail("ferry-tag: error", json, f.kind, f.error.as_ref()),
     }
 }
 
@@ -158,7 +167,7 @@ fn gather(cli: &Cli, now: Timestamp) -> Result<Gathered, Failure> {
     if use_workflow {
         return workflow_context(now);
     }
-    let local = git::read(&cli.repo).map_err(usage)?;
+    let local = git::read(&cli.repo).map_err(bad_input)?;
     let git = json!({
         "dirty": local.dirty,
         "tags_at_head": local.tags_at_head,
@@ -182,7 +191,7 @@ fn workflow_context(now: Timestamp) -> Result<Gathered, Failure> {
                 .map_err(runtime)?;
             serde_json::from_str(&text)
                 .with_context(|| format!("the event payload {path} is not valid JSON"))
-                .map_err(usage)?
+                .map_err(bad_input)?
         }
         _ => json!({}),
     };

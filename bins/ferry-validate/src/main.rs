@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use ferry_cli::Format;
+use ferry_cli::{ErrorKind, Format};
 use ferry_config::Config;
 use ferry_kustomize::{
     Finding, LoadRestrictor, Resolution, ResolveOptions, Severity, Workload, validate_overlay_with,
@@ -26,7 +26,8 @@ struct Cli {
     /// Overlay directories to check (default: every environment in the config file).
     #[arg(value_name = "OVERLAY_DIR")]
     overlays: Vec<PathBuf>,
-    /// The Ferry config file (default: ./ferry.toml); overlay paths are relative to its directory.
+    /// The Ferry config file (default: the nearest ferry.toml in the current directory or above);
+    /// overlay paths are relative to its directory.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Repository root no resource may leave (default: the config file's directory, else the
@@ -77,14 +78,11 @@ struct Target {
 }
 
 fn main() -> ExitCode {
-    ferry_cli::init_logging();
-    let cli = Cli::parse();
+    let cli: Cli = ferry_cli::start();
+    let json = cli.format == Format::Json;
     let targets = match targets(&cli) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("ferry-validate: {e:#}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(json, ErrorKind::BadInput, &e),
     };
     let report = Report {
         overlays: targets.iter().map(check).collect(),
@@ -95,8 +93,7 @@ fn main() -> ExitCode {
         Format::Text => print_text(&report),
     };
     if let Err(e) = printed.and_then(|()| github_output(&report)) {
-        eprintln!("ferry-validate: {e:#}");
-        return ExitCode::from(2);
+        return fail(json, ErrorKind::Io, &e);
     }
     if valid {
         ExitCode::SUCCESS
@@ -105,11 +102,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// Reports `e` as a failure of `kind` (JSON on stdout with `--format json`).
+fn fail(json: bool, kind: ErrorKind, e: &anyhow::Error) -> ExitCode {
+    ferry_cli::report::fail("ferry-validate", json, kind, e.as_ref())
+}
+
 fn targets(cli: &Cli) -> Result<Vec<Target>> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let config = match (&cli.config, cli.overlays.is_empty()) {
         (Some(path), _) => Some(load_config(path)?),
-        (None, true) => Some(load_config(Path::new(ferry_config::FILE_NAME))?),
+        (None, true) => Some(load_config(&discover_config(&cwd)?)?),
         (None, false) => None,
     };
     let config_root = config.as_ref().map(|c| absolute(&cwd, &c.root));
@@ -167,6 +169,17 @@ fn targets(cli: &Cli) -> Result<Vec<Target>> {
             }
         })
         .collect())
+}
+
+/// The nearest `ferry.toml` in `cwd` or above, as the other binaries find it.
+fn discover_config(cwd: &Path) -> Result<PathBuf> {
+    Config::discover(cwd).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no {} in {} or above; pass --config FILE or OVERLAY_DIR arguments",
+            ferry_config::FILE_NAME,
+            cwd.display()
+        )
+    })
 }
 
 fn load_config(path: &Path) -> Result<Config> {

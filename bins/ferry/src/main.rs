@@ -2,13 +2,15 @@
 //! beside this executable, then on `PATH` (as `git` and `cargo` find their subcommands).
 //! `ferry --help` lists the steps it knows and those it finds.
 //!
-//! Exit codes: the step's own; 2 when the step is unknown or cannot be started.
+//! Exit codes: the step's own; 2 when the step is unknown, 3 when it cannot be started.
 
 use std::collections::BTreeMap;
 use std::env;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+
+use ferry_cli::{ErrorKind, Failure};
 
 /// The steps Ferry ships, in pipeline order, with a one-line summary.
 const STEPS: &[(&str, &str)] = &[
@@ -49,6 +51,7 @@ const STEPS: &[(&str, &str)] = &[
 ];
 
 fn main() -> ExitCode {
+    ferry_cli::report::quiet_on_broken_pipe();
     let mut args = env::args_os().skip(1);
     let Some(first) = args.next() else {
         eprint!("{}", help());
@@ -66,11 +69,12 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(flag) if flag.starts_with('-') => {
-            eprintln!(
-                "error: unexpected option `{flag}` before the step\n\n{}",
-                help()
+            let code = failure(
+                ErrorKind::Usage,
+                format!("unexpected option `{flag}` before the step"),
             );
-            ExitCode::from(2)
+            eprint!("\n{}", help());
+            code
         }
         _ => run_step(&first, &rest),
     }
@@ -83,14 +87,17 @@ fn run_step(step: &OsString, args: &[OsString]) -> ExitCode {
         n
     };
     let Some(program) = find(&name) else {
-        eprintln!(
-            "error: no step `{}`: `{}` is neither beside {} nor on PATH\n\n{}",
-            step.to_string_lossy(),
-            name.to_string_lossy(),
-            self_dir().map_or_else(|| "ferry".into(), |d| d.display().to_string()),
-            help()
+        let code = failure(
+            ErrorKind::Usage,
+            format!(
+                "no step `{}`: `{}` is neither beside {} nor on PATH",
+                step.to_string_lossy(),
+                name.to_string_lossy(),
+                self_dir().map_or_else(|| "ferry".into(), |d| d.display().to_string()),
+            ),
         );
-        return ExitCode::from(2);
+        eprint!("\n{}", help());
+        return code;
     };
     exec(&program, args)
 }
@@ -100,19 +107,26 @@ fn exec(program: &Path, args: &[OsString]) -> ExitCode {
     use std::os::unix::process::CommandExt;
     // Only returns on failure.
     let error = Command::new(program).args(args).exec();
-    eprintln!("error: cannot run {}: {error}", program.display());
-    ExitCode::from(2)
+    failure(
+        ErrorKind::Io,
+        format!("cannot run {}: {error}", program.display()),
+    )
 }
 
 #[cfg(not(unix))]
 fn exec(program: &Path, args: &[OsString]) -> ExitCode {
     match Command::new(program).args(args).status() {
         Ok(status) => ExitCode::from(status.code().map_or(2, |c| c as u8)),
-        Err(error) => {
-            eprintln!("error: cannot run {}: {error}", program.display());
-            ExitCode::from(2)
-        }
+        Err(error) => failure(
+            ErrorKind::Io,
+            format!("cannot run {}: {error}", program.display()),
+        ),
     }
+}
+
+/// Reports a failure of `ferry` itself (as JSON too when the step's arguments ask for it).
+fn failure(kind: ErrorKind, message: String) -> ExitCode {
+    Failure::new(kind, message).report("error", ferry_cli::report::json_requested())
 }
 
 fn self_dir() -> Option<PathBuf> {

@@ -16,6 +16,8 @@ use ferry_gitops::forge::{AnyForge, ForgeError};
 use ferry_gitops::github::{Credentials, GithubClient, GithubConfig, MergeMethod};
 use ferry_gitops::{Repo, Signature};
 
+use crate::report::{ErrorKind, Failure};
+
 /// The identity of Ferry's commits when neither `[forge] author` nor git configures one.
 const FALLBACK_AUTHOR: (&str, &str) = ("ferry", "ferry@localhost");
 
@@ -67,7 +69,7 @@ pub fn setup(args: &ForgeArgs) -> Result<Setup> {
             )
         })?,
     };
-    let mut config = Config::load(&path).map_err(|e| anyhow!("{e}"))?;
+    let mut config = Config::load(&path)?;
     if let Some(base) = &args.base {
         ferry_config::check_branch(base)
             .map_err(|reason| anyhow!("--base: invalid branch name {base:?}: {reason}"))?;
@@ -247,92 +249,99 @@ pub fn parse_identity(s: &str) -> Result<(String, String)> {
     parsed.ok_or_else(|| anyhow!("`{s}` is not `Name <email>`"))
 }
 
-/// How a run failed: exit code, a kind for JSON, the message.
-pub struct Failure {
-    /// Exit code.
-    pub code: u8,
-    /// A stable name (`downgrade`, `held`, `refused`, `bad-input`, `usage`, `forge`, …).
-    pub kind: &'static str,
-    /// The message (the error chain).
-    pub message: String,
+/// The [`Failure`] of an error of a forge binary, its kind from [`classify`].
+pub fn failure(e: &anyhow::Error) -> Failure {
+    Failure::from_error(classify(e), e.as_ref())
 }
 
-impl Failure {
-    /// Classifies an error: refusals 1, bad input 2, failures of the forge or network 3.
-    pub fn from_error(e: &anyhow::Error) -> Failure {
-        let message = ferry_redact::scrub(&format!("{e:#}"));
-        let (code, kind) = classify(e);
-        Failure {
-            code,
-            kind,
-            message,
-        }
-    }
-
-    /// Prints the failure: the message on stderr; with JSON, `{"error": {kind, message}}` on
-    /// stdout as well.
-    pub fn print(&self, program: &str, json: bool) {
-        eprintln!("{program}: {}", self.message);
-        if json {
-            let v = serde_json::json!({
-                "error": { "kind": self.kind, "exit_code": self.code, "message": self.message }
-            });
-            println!("{v}");
-        }
-    }
-}
-
-fn classify(e: &anyhow::Error) -> (u8, &'static str) {
+/// The kind of an error of the binaries that work through a forge (and of `ferry-ledger` and
+/// `ferry-monitor`): refusals 1, bad input and usage 2, failures of the forge, git or the network
+/// 3. An error of no known type is a usage error.
+pub fn classify(e: &anyhow::Error) -> ErrorKind {
+    use ferry_gitops::promote::PromoteError;
     for cause in e.chain() {
+        if cause.downcast_ref::<crate::GithubOutputError>().is_some() {
+            return ErrorKind::Io;
+        }
+        if cause.downcast_ref::<ferry_config::ConfigError>().is_some() {
+            return ErrorKind::BadInput;
+        }
         if let Some(d) = cause.downcast_ref::<ferry_gitops::deploy::DeployError>() {
-            return deploy_code(d);
+            return deploy_kind(d);
         }
         if cause
             .downcast_ref::<ferry_gitops::gates::Refused>()
             .is_some()
         {
-            return (1, "refused");
+            return ErrorKind::Refused;
         }
         if let Some(f) = cause.downcast_ref::<ForgeError>() {
-            return forge_code(f);
+            return forge_kind(f);
         }
         // Its `Forge` variant is transparent: the chain skips the forge error inside.
-        if let Some(p) = cause.downcast_ref::<ferry_gitops::promote::PromoteError>() {
-            use ferry_gitops::promote::PromoteError;
+        if let Some(p) = cause.downcast_ref::<PromoteError>() {
             return match p {
-                PromoteError::Forge(f) => forge_code(f),
-                _ => (2, "bad-input"),
+                PromoteError::Forge(f) => forge_kind(f),
+                PromoteError::UnknownEnvironment { .. } | PromoteError::SameEnvironment(_) => {
+                    ErrorKind::Usage
+                }
+                _ => ErrorKind::BadInput,
             };
+        }
+        if let Some(l) = cause.downcast_ref::<ferry_gitops::LoadError>() {
+            return match l {
+                ferry_gitops::LoadError::UnknownEnvironment { .. } => ErrorKind::Usage,
+                _ => ErrorKind::BadInput,
+            };
+        }
+        if let Some(ferry_gitops::LedgerError::UnknownEnvironment(_)) =
+            cause.downcast_ref::<ferry_gitops::LedgerError>()
+        {
+            return ErrorKind::Usage;
         }
         if cause
             .downcast_ref::<ferry_gitops::github::GithubError>()
             .is_some()
         {
-            return (3, "forge");
+            return ErrorKind::Forge;
         }
     }
-    (2, "usage")
+    ErrorKind::Usage
 }
 
-fn forge_code(f: &ForgeError) -> (u8, &'static str) {
+fn forge_kind(f: &ForgeError) -> ErrorKind {
     match f {
         ForgeError::Plan(inner) => {
             match inner.downcast_ref::<ferry_gitops::deploy::DeployError>() {
-                Some(d) => deploy_code(d),
-                None => (2, "bad-input"),
+                Some(d) => deploy_kind(d),
+                None => ErrorKind::BadInput,
             }
         }
-        ForgeError::UnknownChange(_) => (2, "unknown-change"),
-        ForgeError::InvalidRemote { .. } | ForgeError::NoRemote { .. } => (2, "usage"),
-        ForgeError::Contended { .. } => (3, "contended"),
-        ForgeError::Git(_) => (3, "git"),
-        _ => (3, "forge"),
+        ForgeError::UnknownChange(_) => ErrorKind::UnknownChange,
+        ForgeError::InvalidRemote { .. } | ForgeError::NoRemote { .. } => ErrorKind::Usage,
+        ForgeError::Contended { .. } => ErrorKind::Contended,
+        ForgeError::Git(_) => ErrorKind::Git,
+        _ => ErrorKind::Forge,
     }
 }
 
-fn deploy_code(d: &ferry_gitops::deploy::DeployError) -> (u8, &'static str) {
-    let kind = d.kind();
-    if d.is_refusal() { (1, kind) } else { (2, kind) }
+/// The kind `DeployError::kind` names; an unknown environment is a usage error.
+fn deploy_kind(d: &ferry_gitops::deploy::DeployError) -> ErrorKind {
+    use ferry_gitops::deploy::DeployError;
+    if let DeployError::Ledger(ferry_gitops::LedgerError::UnknownEnvironment(_)) = d {
+        return ErrorKind::Usage;
+    }
+    ErrorKind::from_name(d.kind()).unwrap_or(if d.is_refusal() {
+        ErrorKind::Refused
+    } else {
+        ErrorKind::BadInput
+    })
+}
+
+/// Ends a binary with the report of `e` ([`failure`]): quietly with 0 when stdout's reader went
+/// away, else the message (and JSON with `json`) and the kind's exit code.
+pub fn exit(program: &str, json: bool, e: &anyhow::Error) -> std::process::ExitCode {
+    crate::report::fail(program, json, classify(e), e.as_ref())
 }
 
 /// Runs `work` on a current-thread runtime (forge futures are not `Send`) and turns its result
@@ -349,17 +358,13 @@ pub fn block_on(
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("{program}: cannot start the runtime: {e}");
-            return ExitCode::from(2);
+            return Failure::new(ErrorKind::Io, format!("cannot start the runtime: {e}"))
+                .report(program, json);
         }
     };
     match runtime.block_on(work) {
         Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            let failure = Failure::from_error(&e);
-            failure.print(program, json);
-            ExitCode::from(failure.code)
-        }
+        Err(e) => exit(program, json, &e),
     }
 }
 
@@ -378,23 +383,54 @@ mod tests {
     #[test]
     fn forge_failures_exit_3_also_inside_a_promotion() {
         let direct = anyhow::Error::from(contended());
-        assert_eq!(classify(&direct), (3, "contended"));
+        assert_eq!(classify(&direct), ErrorKind::Contended);
         let promoted = anyhow::Error::from(PromoteError::Forge(contended()));
-        assert_eq!(classify(&promoted), (3, "contended"));
+        assert_eq!(classify(&promoted), ErrorKind::Contended);
         let context = promoted.context("promoting dev to staging");
-        assert_eq!(Failure::from_error(&context).code, 3);
+        assert_eq!(failure(&context).exit_code(), 3);
     }
 
     #[test]
     fn bad_input_and_unknown_changes_exit_2() {
-        let same = anyhow::Error::from(PromoteError::SameEnvironment("dev".into()));
-        assert_eq!(classify(&same), (2, "bad-input"));
+        let bare = anyhow::Error::from(PromoteError::Bare);
+        assert_eq!(classify(&bare), ErrorKind::BadInput);
         let unknown = anyhow::Error::from(ForgeError::UnknownChange("dev-1234".into()));
-        assert_eq!(classify(&unknown), (2, "unknown-change"));
+        assert_eq!(classify(&unknown), ErrorKind::UnknownChange);
         assert_eq!(
             classify(&anyhow::anyhow!("--env is required")),
-            (2, "usage")
+            ErrorKind::Usage
         );
+    }
+
+    /// An unknown environment is a usage error whichever binary and layer finds it.
+    #[test]
+    fn an_unknown_environment_is_a_usage_error_everywhere() {
+        let config = std::path::PathBuf::from("ferry.toml");
+        let known = vec!["dev".to_owned()];
+        let promote = PromoteError::UnknownEnvironment {
+            name: "qa".into(),
+            config: config.clone(),
+            known: known.clone(),
+        };
+        let load = ferry_gitops::LoadError::UnknownEnvironment {
+            name: "qa".into(),
+            config,
+            known,
+        };
+        let ledger = ferry_gitops::LedgerError::UnknownEnvironment("qa".into());
+        let deploy = ferry_gitops::deploy::DeployError::Ledger(
+            ferry_gitops::LedgerError::UnknownEnvironment("qa".into()),
+        );
+        for e in [
+            anyhow::Error::from(promote),
+            anyhow::Error::from(load),
+            anyhow::Error::from(ledger).context("reading the ledger"),
+            anyhow::Error::from(deploy),
+        ] {
+            assert_eq!(classify(&e), ErrorKind::Usage, "{e:#}");
+        }
+        let same = anyhow::Error::from(PromoteError::SameEnvironment("dev".into()));
+        assert_eq!(classify(&same), ErrorKind::Usage);
     }
 
     #[test]

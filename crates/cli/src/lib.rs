@@ -16,7 +16,7 @@
 //! - with `registry`: `DOCKER_CONFIG`, `HOME` and the variables `ferry.toml` names in
 //!   `[registries."HOST"]` (`username-env`, `password-env`, `token-env`).
 //!
-//! Logs go to stderr; the only printing is `forge::Failure::print`, the binaries' error report.
+//! Logs go to stderr; the only printing is the binaries' error report ([`report`]).
 
 #[cfg(feature = "forge")]
 pub mod forge;
@@ -25,9 +25,11 @@ pub mod github_output;
 pub mod kube;
 #[cfg(feature = "registry")]
 pub mod registry;
+pub mod report;
 
 pub use ferry_redact as redact;
 pub use github_output::{GithubOutput, GithubOutputError};
+pub use report::{ErrorKind, Failure, start};
 
 /// The environment variable holding the log filter, e.g. `FERRY_LOG=debug`.
 pub const LOG_VAR: &str = "FERRY_LOG";

@@ -36,6 +36,7 @@ mod names;
 mod probes;
 mod raw;
 mod registries;
+mod readable;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -46,6 +47,7 @@ pub use error::{ConfigError, Diagnostic};
 pub use limits::MAX_FILE_SIZE;
 pub use names::{check_branch, check_remote};
 pub use registries::{Registry, RegistryCredentials};
+pub use readable::{human_duration, human_seconds, human_time};
 
 /// The conventional file name, looked for by [`Config::discover`].
 pub const FILE_NAME: &str = "ferry.toml";

@@ -156,7 +156,7 @@ impl Hold {
             env: env.into(),
             images,
             reason: reason.into(),
-            created_at: created_at.to_string(),
+            created_at: whole_seconds(created_at),
             released: false,
         }
     }
@@ -547,11 +547,12 @@ pub fn soak_rule(source: &SourceState, soak: Duration, now: jiff::Timestamp) -> 
         if ran < needed {
             let left = needed - ran;
             problems.push(format!(
-                "{container}: {image} entered {} at {since}, {} ago; soak is {}, {} left",
+                "{container}: {image} entered {} at {}, {} ago; {} of the {} soak left",
                 source.env,
+                ferry_config::human_time(&since.to_string()),
                 human(ran),
-                human(needed),
-                human(left)
+                human(left),
+                human(needed)
             ));
         }
     }
@@ -576,7 +577,11 @@ pub fn hold_rule(
             } else {
                 format!("{target} is on hold for {}", blocked.join(", "))
             };
-            Some(format!("{what} since {}: {}", h.created_at, h.reason))
+            Some(format!(
+                "{what} since {}: {}",
+                ferry_config::human_time(&h.created_at),
+                h.reason
+            ))
         })
         .collect();
     (!problems.is_empty()).then(|| problems.join("; "))
@@ -586,19 +591,12 @@ fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
 }
 
-/// A duration as `1h 2m 3s` (whole seconds; negative durations as `0s`).
+/// A duration as every message prints it ([`ferry_config::human_duration`]); negative as `0s`.
 fn human(d: jiff::SignedDuration) -> String {
-    let total = d.as_secs().max(0);
-    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
-    let mut parts = Vec::new();
-    if h > 0 {
-        parts.push(format!("{h}h"));
-    }
-    if m > 0 {
-        parts.push(format!("{m}m"));
-    }
-    if s > 0 || parts.is_empty() {
-        parts.push(format!("{s}s"));
-    }
-    parts.join(" ")
+    ferry_config::human_seconds(d.as_secs())
+}
+
+/// `at` in RFC 3339 with whole seconds, as records store times (`2026-11-24T09:00:00Z`).
+pub fn whole_seconds(at: jiff::Timestamp) -> String {
+    jiff::Timestamp::from_second(at.as_second()).map_or_else(|_| at.to_string(), |t| t.to_string())
 }

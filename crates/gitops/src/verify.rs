@@ -51,7 +51,7 @@ impl VerificationRecord {
         VerificationRecord {
             version: RECORD_VERSION,
             env: env.into(),
-            verified_at: verified_at.to_string(),
+            verified_at: crate::gates::whole_seconds(verified_at),
             images,
             evidence,
         }

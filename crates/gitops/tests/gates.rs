@@ -358,7 +358,23 @@ fn soak_refuses_before_with_time_left() {
     assert_eq!(
         w.only_refusal(Rule::Soak),
         "backend/backend: registry.example.com/acme/backend:1.3.3 entered staging at \
-         2026-03-01T10:00:00Z, 40m ago; soak is 1h, 20m left"
+         2026-03-01T10:00:00Z, 40m ago; 20m of the 1h soak left"
+    );
+}
+
+/// Durations in the evidence read as people write them: `1m 19s`, never `1m, 19s`.
+#[test]
+fn soak_evidence_spells_compound_durations_unambiguously() {
+    let mut w = World::new();
+    w.soak = Duration::from_secs(2 * 60);
+    w.now = ts("2026-03-01T10:00:41Z");
+    w.source
+        .since
+        .insert("frontend/frontend".into(), ts("2026-03-01T09:00:00Z"));
+    assert_eq!(
+        w.only_refusal(Rule::Soak),
+        "backend/backend: registry.example.com/acme/backend:1.3.3 entered staging at \
+         2026-03-01T10:00:00Z, 41s ago; 1m 19s of the 2m soak left"
     );
 }
 
@@ -429,6 +445,33 @@ fn hold_without_images_holds_the_whole_environment() {
         "prod is on hold for every image since 2026-03-01T11:30:00Z: rollback of backend 1.3.3: \
          error rate 12%"
     );
+}
+
+/// A hold made now carries whole seconds, and one stored with nanoseconds reads without them.
+#[test]
+fn hold_times_are_whole_seconds() {
+    let imgs = staging_images();
+    let made_now = Hold::new(
+        "prod",
+        images(&[]),
+        "why",
+        ts("2026-03-01T11:30:00.123456789Z"),
+    );
+    assert_eq!(made_now.created_at, "2026-03-01T11:30:00Z");
+    let mut stored = hold("prod", &[], false);
+    stored.created_at = "2026-03-01T11:30:00.987654321Z".into();
+    assert_eq!(
+        hold_rule("prod", &imgs, &[stored]).unwrap(),
+        "prod is on hold for every image since 2026-03-01T11:30:00Z: rollback of backend 1.3.3: \
+         error rate 12%"
+    );
+    let record = VerificationRecord::new(
+        "staging",
+        ts("2026-03-01T10:30:00.5Z"),
+        imgs,
+        serde_json::json!({}),
+    );
+    assert_eq!(record.verified_at, "2026-03-01T10:30:00Z");
 }
 
 #[test]

@@ -278,7 +278,10 @@ pub async fn run(
                 return finish(state, Verdict::Unhealthy, reason, Some(signal), on_event);
             }
             Err(None) => {
-                let reason = format!("timed out after {} s", policy.timeout.as_secs());
+                let reason = format!(
+                    "timed out after {}",
+                    ferry_config::human_duration(policy.timeout)
+                );
                 return finish(state, Verdict::Inconclusive, reason, None, on_event);
             }
         };

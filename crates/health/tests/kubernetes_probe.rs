@@ -482,8 +482,7 @@ async fn the_application_probe_waits_for_the_revision_through_the_api() {
     .await;
     assert_eq!(obs.outcome, Outcome::Waiting);
     assert!(
-        obs.message
-            .starts_with("timed out after 60s: not synced to"),
+        obs.message.starts_with("timed out after 1m: not synced to"),
         "{}",
         obs.message
     );

@@ -380,10 +380,10 @@ pub fn decide(facts: &Facts<'_>, settings: &Settings) -> Decision {
         return continue_(
             Rule::Window,
             format!(
-                "{} of {} failed checks are within the last {} s (needs {threshold}); older failures are ignored",
+                "{} of {} failed checks are within the last {} (needs {threshold}); older failures are ignored",
                 recent.len(),
                 failed.len(),
-                settings.window.as_secs()
+                ferry_config::human_duration(settings.window)
             ),
         );
     }

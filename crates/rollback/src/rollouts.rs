@@ -68,7 +68,7 @@ pub enum RolloutError {
     #[error("{0}")]
     Invalid(String),
     /// Waiting ended without the Rollout settling.
-    #[error("timed out after {} s waiting for rollout {name}; last status: {last}", .waited.as_secs())]
+    #[error("timed out after {} waiting for rollout {name}; last status: {last}", ferry_config::human_duration(*.waited))]
     Timeout {
         /// Name.
         name: String,

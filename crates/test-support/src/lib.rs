@@ -14,6 +14,7 @@ pub mod faults;
 pub mod git;
 pub mod github;
 pub mod http;
+pub mod output;
 pub mod registry;
 pub mod rollouts;
 

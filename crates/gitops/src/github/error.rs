@@ -63,7 +63,7 @@ pub enum GithubError {
     /// GitHub kept answering with a rate limit and the retry budget ran out.
     #[error(
         "rate limited by GitHub on {method} {path} after {attempts} attempt(s){}",
-        retry_after.map(|d| format!("; GitHub asks to wait {}s", d.as_secs())).unwrap_or_default()
+        retry_after.map(|d| format!("; GitHub asks to wait {}", ferry_config::human_duration(d))).unwrap_or_default()
     )]
     RateLimited {
         /// HTTP method of the request.
@@ -122,7 +122,7 @@ pub enum GithubError {
     },
 
     /// Waiting for something (a merge) took longer than allowed.
-    #[error("timed out after {}s waiting for {what}", elapsed.as_secs())]
+    #[error("timed out after {} waiting for {what}", ferry_config::human_duration(*elapsed))]
     Timeout {
         /// What was awaited.
         what: String,

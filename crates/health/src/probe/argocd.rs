@@ -120,6 +120,10 @@ pub async fn wait_until_decided(
         }
         tokio::time::sleep_until(next).await;
     }
-    let message = format!("timed out after {}s: {}", timeout.as_secs(), last.message);
+    let message = format!(
+        "timed out after {}: {}",
+        ferry_config::human_duration(timeout),
+        last.message
+    );
     Observation { message, ..last }
 }
