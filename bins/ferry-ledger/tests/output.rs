@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use ferry_test_support::git::{copy_blueprint, init_commit};
+use ferry_test_support::git::{copy_blueprint, init_commit, without_user_git};
 use ferry_test_support::output::{
     assert_json_error, assert_quiet_broken_pipe, run_into_closed_pipe,
 };
@@ -13,10 +13,7 @@ const T0: i64 = 1_767_225_600;
 
 fn ledger(dir: &Path) -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ferry-ledger"));
-    cmd.current_dir(dir)
-        .env_remove("GITHUB_OUTPUT")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null");
+    without_user_git(&mut cmd, dir).env_remove("GITHUB_OUTPUT");
     cmd
 }
 

@@ -1,31 +1,16 @@
 //! `ferry-rollback`'s errors as JSON with the shared kinds.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use ferry_test_support::git::{bare_origin, clone, copy_blueprint, init_commit, use_git_forge};
+use ferry_test_support::git::{blueprint_checkout, without_user_git};
 use ferry_test_support::output::assert_json_error;
 
 const T0: i64 = 1_767_225_600;
 
-/// A clone of a bare origin holding the blueprint on the plain-git forge, or `None` without git.
-fn checkout(tmp: &Path) -> Option<PathBuf> {
-    ferry_test_support::require_tool("git")?;
-    let seed = tmp.join("seed");
-    copy_blueprint(&seed);
-    use_git_forge(&seed);
-    init_commit(&seed, "blueprint", T0);
-    let origin = tmp.join("origin.git");
-    bare_origin(&seed, &origin, T0);
-    Some(clone(&origin, &tmp.join("clone"), T0))
-}
-
 fn rollback(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ferry-rollback"));
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
+    without_user_git(&mut cmd, dir)
         .env_remove("GITHUB_OUTPUT")
         .env_remove("KUBECONFIG")
         .args(args)
@@ -54,7 +39,7 @@ fn errors_are_json_with_the_shared_kinds() {
     .output()
     .unwrap();
     assert_json_error(&out, "bad-input", 2);
-    let Some(dir) = checkout(tmp.path()) else {
+    let Some(dir) = blueprint_checkout(tmp.path(), T0) else {
         return;
     };
     let out = rollback(&dir, &["--env", "qa", "--to", "previous"])

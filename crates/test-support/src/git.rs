@@ -198,17 +198,11 @@ pub fn hostile_remotes(marker: &Path) -> Vec<String> {
 ///
 /// When a run does not exit 2 or the marker appears.
 pub fn assert_hostile_remotes_refused(bin: &Path, args: &[&str]) {
-    if crate::require_tool("git").is_none() {
-        return;
-    }
     let tmp = tempfile::tempdir().expect("a temporary directory");
-    let seed = tmp.path().join("seed");
-    copy_blueprint(&seed);
-    use_git_forge(&seed);
-    init_commit(&seed, "blueprint", 1_767_225_600);
+    let Some(dir) = blueprint_checkout(tmp.path(), 1_767_225_600) else {
+        return;
+    };
     let origin = tmp.path().join("origin.git");
-    bare_origin(&seed, &origin, 1_767_225_600);
-    let dir = clone(&origin, &tmp.path().join("clone"), 1_767_225_600);
     let marker = tmp.path().join("PWNED");
     for value in hostile_remotes(&marker) {
         let forms = [
@@ -260,4 +254,25 @@ pub fn assert_hostile_remotes_refused(bin: &Path, args: &[&str]) {
         "refs/heads/main\n",
         "the origin is unchanged"
     );
+}
+
+/// A clone (at `tmp/clone`) of a bare origin (`tmp/origin.git`) holding the blueprint on the
+/// plain-git forge, committed at `seconds`; `None` (skip notice) without `git`.
+pub fn blueprint_checkout(tmp: &Path, seconds: i64) -> Option<std::path::PathBuf> {
+    crate::require_tool("git")?;
+    let seed = tmp.join("seed");
+    copy_blueprint(&seed);
+    use_git_forge(&seed);
+    init_commit(&seed, "blueprint", seconds);
+    let origin = tmp.join("origin.git");
+    bare_origin(&seed, &origin, seconds);
+    Some(clone(&origin, &tmp.join("clone"), seconds))
+}
+
+/// `cmd` run in `dir` without the user's or the system's git configuration (`HOME` is `dir`).
+pub fn without_user_git<'c>(cmd: &'c mut Command, dir: &Path) -> &'c mut Command {
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
 }
