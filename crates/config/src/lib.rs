@@ -35,8 +35,8 @@ mod limits;
 mod names;
 mod probes;
 mod raw;
-mod registries;
 mod readable;
+mod registries;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -46,8 +46,8 @@ pub use duration::{DurationError, HumanDuration, format_duration, parse_duration
 pub use error::{ConfigError, Diagnostic};
 pub use limits::MAX_FILE_SIZE;
 pub use names::{check_branch, check_remote};
-pub use registries::{Registry, RegistryCredentials};
 pub use readable::{human_duration, human_seconds, human_time};
+pub use registries::{Registry, RegistryCredentials};
 
 /// The conventional file name, looked for by [`Config::discover`].
 pub const FILE_NAME: &str = "ferry.toml";
