@@ -54,7 +54,7 @@ fn env_takes_probes_and_policy_from_the_configuration() {
     let text = String::from_utf8(out).unwrap();
     assert!(
         text.starts_with(&format!(
-            "watching http GET {url}: warm-up 0s, 3 checks every 0.02s"
+            "watching http GET {url}: warm-up 0s, 3 checks every 20ms"
         )),
         "{text}"
     );
