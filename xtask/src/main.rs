@@ -3,18 +3,20 @@
 //! - `cargo xtask demo`: the main job on a fresh machine.
 //! - `cargo xtask ci`: what CI runs (fmt, clippy, tests).
 //! - `cargo xtask bench kustomize|monitor|ledger`: the speed targets.
+//! - `cargo xtask fuzz [--time 10m] [TARGET...]`: the fuzz targets of `fuzz/` (nightly).
 
 mod bench_kustomize;
 mod bench_ledger;
 mod bench_monitor;
 mod demo;
+mod fuzz;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <demo [--bin-dir DIR] | ci | bench kustomize | bench monitor | bench ledger>";
+const USAGE: &str = "usage: cargo xtask <demo [--bin-dir DIR] | ci | bench kustomize | bench monitor | bench ledger | fuzz [--time 10m] [TARGET...]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +28,7 @@ fn main() -> Result<()> {
         ["bench", "kustomize", rest @ ..] => bench_kustomize::run(rest),
         ["bench", "monitor", rest @ ..] => bench_monitor::run(rest),
         ["bench", "ledger", rest @ ..] => bench_ledger::run(rest),
+        ["fuzz", rest @ ..] => fuzz::run(rest),
         _ => bail!("{USAGE}"),
     }
 }

@@ -155,6 +155,40 @@ fn entries(doc: &Doc) -> Result<Vec<ImageEntry>, EditError> {
     Ok(images.entries.into_iter().map(|e| e.entry).collect())
 }
 
+/// Byte ranges of a kustomization's `images:` list (see [`image_spans`]).
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSpans {
+    /// From the `images` key to the end of its value; `None` when there is no `images` key.
+    pub list: Option<std::ops::Range<usize>>,
+    /// Each entry's `name` and byte range (from its first key, or its `{`), in file order.
+    pub entries: Vec<(String, std::ops::Range<usize>)>,
+}
+
+/// Where the `images:` list and its entries are in `text`, as the editor sees them: the
+/// fuzz target checks with it that an edit leaves every other byte alone.
+///
+/// # Errors
+/// As [`read_images`].
+#[doc(hidden)]
+pub fn image_spans(text: &str) -> Result<ImageSpans, EditError> {
+    let doc = parse_doc(text)?;
+    let images = images_of(&doc)?;
+    let list = images.key.zip(images.value).map(|(k, v)| k.start..v.end());
+    let entries = images
+        .entries
+        .iter()
+        .map(|e| {
+            let end = match (e.map.flow, e.map.items.last()) {
+                (true, _) | (false, None) => e.map.end,
+                (false, Some((_, v))) => v.end(),
+            };
+            (e.entry.name.clone(), e.map.start..end)
+        })
+        .collect();
+    Ok(ImageSpans { list, entries })
+}
+
 fn parse_value(text: &str, doc: &Doc) -> Result<Value, EditError> {
     if doc.root.is_none() {
         return Ok(Value::Null);

@@ -19,6 +19,7 @@ mod auth;
 mod body;
 mod deployments;
 mod error;
+mod fuzzing;
 mod graphql;
 mod rest;
 mod retry;
@@ -38,6 +39,8 @@ pub use deployments::{
     Deployment, DeploymentState, DeploymentStatus, NewDeployment, NewDeploymentStatus,
 };
 pub use error::{AutoMergeRefusal, GithubError};
+#[doc(hidden)]
+pub use fuzzing::read_reply;
 pub use graphql::{BranchCommit, CreatedCommit, FileAddition, MergeMethod, MergeOptions};
 pub use rest::{
     BranchRef, CommitStatus, Label, NewPullRequest, NewStatus, PullRequest, PullRequestUpdate,

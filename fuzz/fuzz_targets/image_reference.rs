@@ -1,0 +1,69 @@
+//! Image references: every parser either refuses or gives a reference whose text parses back
+//! to the same reference (parse → display → parse), in each of its forms.
+//!
+//! Input: one reference; an optional second line is a `familiar_match` pattern.
+#![no_main]
+
+use ferry_image::reference::{AnyReference, Digest, Reference, familiar_match, validate_tag};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(input) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (s, pattern) = ferry_fuzz::first_line(input);
+
+    if let Ok(r) = Reference::parse(s) {
+        let shown = r.to_string();
+        assert_eq!(shown, s, "Parse keeps the text as written");
+        assert_eq!(Reference::parse(&shown).as_ref(), Ok(&r));
+        assert_eq!(
+            r.name(),
+            Reference::from_name(&r.name()).expect("its name").name()
+        );
+        if let Some(tag) = r.tag() {
+            validate_tag(tag).expect("a parsed tag is valid");
+        }
+    }
+    if let Ok(r) = Reference::parse_normalized(s) {
+        assert!(
+            !r.domain().is_empty(),
+            "a normalised reference has a domain"
+        );
+        let canonical = r.to_string();
+        assert_eq!(
+            Reference::parse_named(&canonical).as_ref(),
+            Ok(&r),
+            "the canonical form {canonical:?} parses back"
+        );
+        let familiar = r.familiar_string();
+        assert_eq!(
+            Reference::parse_normalized(&familiar).as_ref(),
+            Ok(&r),
+            "the familiar form {familiar:?} parses back"
+        );
+        let docker = Reference::parse_docker_ref(s).expect("normalised, so a docker ref");
+        assert!(docker.tag().is_some() || docker.digest().is_some());
+        assert_eq!(docker.name(), r.name());
+    }
+    match Reference::parse_any(s) {
+        Ok(any) => {
+            let shown = any.to_string();
+            let again = Reference::parse_any(&shown).expect("its text parses again");
+            match (&any, &again) {
+                (AnyReference::Digest(a), AnyReference::Digest(b)) => assert_eq!(a, b),
+                (AnyReference::Named(a), AnyReference::Named(b)) => assert_eq!(a, b),
+                _ => panic!("{s:?} and {shown:?} parse to different kinds"),
+            }
+            if !pattern.is_empty() {
+                let _ = familiar_match(pattern, &any);
+            }
+        }
+        Err(error) => {
+            let _ = error.to_string();
+        }
+    }
+    if let Ok(d) = Digest::parse(s) {
+        assert_eq!(Digest::parse(&d.to_string()).as_ref(), Ok(&d));
+    }
+});
