@@ -272,19 +272,19 @@ fn run_target(dirs: &Dirs, target: &str, time: Duration) -> Result<Outcome> {
 /// A `stat::NAME: VALUE` line of libFuzzer's final statistics.
 fn final_stat(text: &str, name: &str) -> Option<u64> {
     text.lines()
-        .filter_map(|l| {
+        .rev()
+        .find_map(|l| {
             l.strip_prefix(name)?
                 .trim_start_matches(':')
                 .trim()
                 .parse()
                 .ok()
         })
-        .last()
         .or_else(|| {
             // Without final statistics (a crash), the last progress line: `#N ...`.
             text.lines()
-                .filter_map(|l| l.strip_prefix('#')?.split_whitespace().next()?.parse().ok())
-                .last()
+                .rev()
+                .find_map(|l| l.strip_prefix('#')?.split_whitespace().next()?.parse().ok())
         })
 }
 
