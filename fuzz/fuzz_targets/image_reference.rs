@@ -26,10 +26,8 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     if let Ok(r) = Reference::parse_normalized(s) {
-        assert!(
-            !r.domain().is_empty(),
-            "a normalised reference has a domain"
-        );
+        // As upstream, a first component with `.` or `:` that is no valid host is read as a
+        // path, so the domain may be empty; the forms below still parse back.
         let canonical = r.to_string();
         assert_eq!(
             Reference::parse_named(&canonical).as_ref(),

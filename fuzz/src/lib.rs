@@ -94,6 +94,7 @@ impl MemTree {
                         if let Some(parent) = path.parent() {
                             tree.add_dir(parent);
                         }
+                        tree.note_kustomization(&path);
                         tree.links.insert(path, PathBuf::from(target));
                     }
                 }
@@ -125,15 +126,20 @@ impl MemTree {
             return;
         }
         self.add_dir(parent);
+        self.note_kustomization(&path);
+        self.files.insert(path, content);
+    }
+
+    /// Remembers the first kustomization file (or link to one) below the root.
+    fn note_kustomization(&mut self, path: &Path) {
         let is_kustomization = path.file_name().is_some_and(|n| {
             ferry_kustomize::model::KUSTOMIZATION_FILE_NAMES
                 .iter()
                 .any(|k| n == *k)
         });
         if is_kustomization && path.starts_with(ROOT) && self.first_kustomization.is_none() {
-            self.first_kustomization = Some(path.clone());
+            self.first_kustomization = Some(path.to_path_buf());
         }
-        self.files.insert(path, content);
     }
 
     /// Whether `path` (canonical) names an entry.

@@ -192,7 +192,8 @@ impl Reference {
 
     /// Parses a reference with the Docker Hub rules (upstream `ParseNormalizedNamed`):
     /// `nginx` becomes `docker.io/library/nginx`, `index.docker.io/x/y` becomes `docker.io/x/y`.
-    /// The result always has a domain.
+    /// The result has a domain, except (as upstream) when the first component has a `.` or `:`
+    /// but is not a valid host: `my_host.io/app` is then read as a path without a domain.
     pub fn parse_normalized(s: &str) -> Result<Self, ReferenceError> {
         if grammar::anchored_identifier().is_match(s) {
             return Err(ReferenceError::NameIsIdentifier {
