@@ -438,3 +438,36 @@ pub fn set_images(text: &str, edits: &[ImageEdit]) -> Result<EditOutcome, EditEr
         after,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_cover_the_list_and_each_entry() {
+        let text =
+            "resources: [a]\nimages:\n- name: app\n  newTag: \"1\"\n- {name: web, newTag: x}\n";
+        let spans = image_spans(text).unwrap();
+        let list = spans.list.expect("an images key");
+        assert_eq!(
+            &text[list],
+            "images:\n- name: app\n  newTag: \"1\"\n- {name: web, newTag: x}"
+        );
+        let entries: Vec<(&str, &str)> = spans
+            .entries
+            .iter()
+            .map(|(n, r)| (n.as_str(), &text[r.clone()]))
+            .collect();
+        assert_eq!(
+            entries,
+            [
+                ("app", "name: app\n  newTag: \"1\""),
+                ("web", "{name: web, newTag: x}")
+            ]
+        );
+        let none = image_spans("resources: [a]\n").unwrap();
+        assert_eq!(none.list, None);
+        assert!(none.entries.is_empty());
+        assert!(image_spans("images: [a").is_err());
+    }
+}

@@ -70,3 +70,46 @@ pub fn read_reply(
     }
     seen
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_read_as_the_client_reads_it() {
+        let limited = read_reply(
+            429,
+            &[("retry-after", "30"), ("bad header", "x")],
+            "{}",
+            1,
+            0,
+        );
+        assert!(
+            limited[0].contains("30s") && limited[0].contains("RateLimit"),
+            "{limited:?}"
+        );
+        let failed = read_reply(
+            422,
+            &[],
+            r#"{"message":"Validation Failed","errors":[{"field":"color","code":"invalid"}]}"#,
+            1,
+            0,
+        );
+        assert!(
+            failed[1].contains("Validation Failed (color invalid)"),
+            "{failed:?}"
+        );
+        let graphql = read_reply(
+            200,
+            &[],
+            r#"{"errors":[{"type":"STALE_DATA","message":"m"}]}"#,
+            1,
+            0,
+        );
+        assert_eq!(
+            graphql.last().map(String::as_str),
+            Some("Some(\"STALE_DATA\")")
+        );
+        assert!(read_reply(1000, &[], "", 1, 0).is_empty());
+    }
+}
