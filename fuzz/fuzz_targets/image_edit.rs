@@ -35,7 +35,8 @@ fn check(text: &str, edits: &[ImageEdit]) {
         Err(error) => {
             // A refusal points into the input.
             if let Some(line) = error.line {
-                let lines = text.split('\n').count();
+                // YAML breaks lines at CR, LF and CRLF.
+                let lines = text.replace("\r\n", "\n").split(['\n', '\r']).count();
                 assert!(
                     line >= 1 && line <= lines,
                     "refusal at line {line} of a {lines}-line input: {error}"
