@@ -262,3 +262,21 @@ fn writes_are_atomic_and_keep_permissions() {
     let again = set_images_in_file(&dir, &edit(), WriteMode::Write).unwrap();
     assert!(!again.outcome.changed && !again.written);
 }
+
+/// Found by the `image_edit`/`kustomization` fuzz targets: `newTag: !x` is an empty value with a
+/// local tag, which the kustomization model reads as no tag and the editor read as `""`.
+#[test]
+fn tags_other_than_str_are_refused_in_entries() {
+    for text in [
+        "images: [{name: app, newTag: !.3.0}]\n",
+        "images:\n- name: app\n  newTag: !local 1.0\n",
+        "images:\n- name: !!int app\n",
+    ] {
+        let err = ferry_kustomize::read_images(text).expect_err(text);
+        assert_eq!(err.kind, EditErrorKind::Unsupported, "{text}: {err}");
+        assert!(err.message.contains("!!str"), "{text}: {err}");
+        assert!(err.line.is_some(), "{text}: {err}");
+    }
+    let ok = ferry_kustomize::read_images("images:\n- name: app\n  newTag: !!str 1.10\n").unwrap();
+    assert_eq!(ok[0].new_tag.as_deref(), Some("1.10"));
+}

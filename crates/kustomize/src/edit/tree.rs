@@ -11,6 +11,8 @@ pub(super) struct Scalar {
     pub(super) value: String,
     pub(super) style: ScalarStyle,
     pub(super) tagged: bool,
+    /// Tagged with something other than `!!str` (a local `!x` or another core tag).
+    pub(super) other_tag: bool,
     pub(super) start: usize,
     pub(super) end: usize,
     pub(super) line: usize,
@@ -152,6 +154,9 @@ impl<'a> Reader<'a> {
                     value: value.into_owned(),
                     style,
                     tagged: tag.is_some(),
+                    other_tag: tag
+                        .as_ref()
+                        .is_some_and(|t| t.handle() != "tag:yaml.org,2002:" || t.suffix() != "str"),
                     start,
                     end,
                     line,
@@ -414,6 +419,14 @@ pub(super) fn images_of(doc: &Doc) -> Result<Images<'_>, EditError> {
                     "a value spanning several lines is not supported here; write it on the key's line",
                 )
                 .at(k.line, k.col + 1)
+                .field(path));
+            }
+            if s.other_tag {
+                return Err(EditError::new(
+                    EditErrorKind::Unsupported,
+                    "a tag other than `!!str` is not supported here; remove it and quote the value",
+                )
+                .at(s.line, s.col + 1)
                 .field(path));
             }
             if s.is_null() {
