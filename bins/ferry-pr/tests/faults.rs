@@ -7,28 +7,17 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use ferry_test_support::faults::{GitFaults, Rng, half_changes, run_and_maybe_kill};
-use ferry_test_support::git::{
-    bare_origin, clone, copy_blueprint, git, init_commit, use_git_forge,
-};
+use ferry_test_support::faults::{GitFaults, Rng, Tally, base_seed, faulty_run, half_changes};
+use ferry_test_support::git::{binary_in, blueprint_origin, clone, git};
 
 const T0: i64 = 1_767_225_600;
 const DEV: &str = "infra/k8s/overlays/dev/kustomization.yaml";
 /// Runs with faults (each followed by a clean run that must converge).
 const RUNS: u64 = 60;
 
-fn ferry_pr(dir: &Path, path: Option<&std::ffi::OsStr>, args: &[&str]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ferry-pr"));
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("GITHUB_TOKEN")
-        .args(args);
-    if let Some(path) = path {
-        cmd.env("PATH", path);
-    }
+fn ferry_pr(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = binary_in(&assert_cmd::cargo::cargo_bin("ferry-pr"), dir);
+    cmd.args(args);
     cmd
 }
 
@@ -58,24 +47,12 @@ fn faults_and_kills_never_leave_half_a_change_and_a_rerun_converges() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let seed = tmp.path().join("seed");
-    copy_blueprint(&seed);
-    use_git_forge(&seed);
-    init_commit(&seed, "blueprint", T0);
-    let origin = tmp.path().join("origin.git");
-    bare_origin(&seed, &origin, T0);
+    let (origin, _) = blueprint_origin(tmp.path(), true, T0);
     let dir = clone(&origin, &tmp.path().join("runner"), T0);
     let faults = GitFaults::install(&tmp.path().join("faults"));
-    let path = faults.path();
-    let base_seed = std::env::var("FERRY_FAULT_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_261_207u64);
-
-    let mut killed = 0;
-    let mut failed = 0;
+    let mut tally = Tally::default();
     for run in 0..RUNS {
-        let seed = base_seed + run;
+        let seed = base_seed() + run;
         let mut rng = Rng::new(seed);
         let tag = format!("2.0.{run}");
         let image = format!("backend={tag}");
@@ -86,31 +63,20 @@ fn faults_and_kills_never_leave_half_a_change_and_a_rerun_converges() {
         } else {
             "--no-auto-merge"
         });
-        let plan = faults.plan(&mut rng, 4);
-        let kill = rng
-            .chance(50)
-            .then(|| Duration::from_millis(rng.below(600)));
-        let group = rng.chance(50);
-        let code = run_and_maybe_kill(
-            &mut ferry_pr(&dir, Some(&path), &args),
-            kill,
-            group,
-            Duration::from_secs(20),
+        let (code, line) = faulty_run(
+            &faults,
+            &mut rng,
+            &mut ferry_pr(&dir, &args),
+            4,
+            Duration::from_millis(600),
         );
-        match code {
-            None => killed += 1,
-            Some(0) => {}
-            Some(_) => failed += 1,
-        }
-        let context = format!(
-            "seed {seed} (run {run}): plan {plan:?}, kill {kill:?} group {group}, exit {code:?}"
-        );
+        tally.add(code);
+        let context = format!("seed {seed} (run {run}): {line}");
         let half = half_changes(&origin, "deploy/");
         assert!(half.is_empty(), "{context}: {half:?}");
 
         // A run without faults converges.
-        faults.clear();
-        let out = ferry_pr(&dir, None, &[&args[..], &["--format", "json"]].concat())
+        let out = ferry_pr(&dir, &[&args[..], &["--format", "json"]].concat())
             .output()
             .unwrap();
         assert_eq!(
@@ -144,6 +110,5 @@ fn faults_and_kills_never_leave_half_a_change_and_a_rerun_converges() {
             );
         }
     }
-    eprintln!("{RUNS} runs with faults: {killed} killed, {failed} failed, the rest succeeded");
-    assert!(killed > 0 && failed > 0, "the faults happened");
+    tally.assert_faults_happened();
 }

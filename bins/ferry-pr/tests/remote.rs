@@ -12,26 +12,16 @@ fn hostile_remotes_are_refused_and_never_run() {
 /// Issue 11: a clone without `origin` is told how to set a remote, not shown git's refspecs.
 #[test]
 fn a_missing_origin_says_add_a_remote_or_set_forge_git_remote() {
-    use ferry_test_support::git::{bare_origin, clone, copy_blueprint, git, init_commit};
+    use ferry_test_support::git::{binary_in, blueprint_origin, clone, git};
     if ferry_test_support::require_tool("git").is_none() {
         return;
     }
     const T0: i64 = 1_767_225_600;
     let tmp = tempfile::tempdir().unwrap();
-    let seed = tmp.path().join("seed");
-    copy_blueprint(&seed);
-    ferry_test_support::git::use_git_forge(&seed);
-    init_commit(&seed, "blueprint", T0);
-    let origin = tmp.path().join("origin.git");
-    bare_origin(&seed, &origin, T0);
+    let (origin, _) = blueprint_origin(tmp.path(), true, T0);
     let dir = clone(&origin, &tmp.path().join("clone"), T0);
     git(&dir, &["remote", "remove", "origin"], T0);
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry-pr"))
-        .current_dir(&dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", &dir)
-        .env_remove("GITHUB_OUTPUT")
+    let out = binary_in(&assert_cmd::cargo::cargo_bin("ferry-pr"), &dir)
         .args(["open", "--env", "dev", "--image", "backend=2.0.0"])
         .output()
         .unwrap();

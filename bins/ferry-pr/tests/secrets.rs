@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use ferry_test_support::git::{bare_origin, clone, copy_blueprint, init_commit};
+use ferry_test_support::git::{binary_in, blueprint_origin, clone};
 use ferry_test_support::http::{Answer, serve_answers};
 
 const T0: i64 = 1_767_225_600;
@@ -75,14 +75,8 @@ fn app_key() -> Option<String> {
 }
 
 fn run(dir: &Path, addr: SocketAddr, env: &[(&str, &str)], log: &str) -> String {
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry-pr"));
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("FERRY_GITHUB_TOKEN")
+    let mut cmd = binary_in(&assert_cmd::cargo::cargo_bin("ferry-pr"), dir);
+    cmd.env_remove("FERRY_GITHUB_TOKEN")
         .env_remove("GITHUB_REPOSITORY")
         .env_remove("FERRY_GITHUB_APP_PRIVATE_KEY")
         .env_remove("FERRY_GITHUB_APP_PRIVATE_KEY_PATH")
@@ -121,11 +115,7 @@ fn echoed_github_credentials_are_never_printed() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let seed = tmp.path().join("seed");
-    copy_blueprint(&seed);
-    init_commit(&seed, "blueprint", T0);
-    let origin = tmp.path().join("origin.git");
-    bare_origin(&seed, &origin, T0);
+    let (origin, _) = blueprint_origin(tmp.path(), false, T0);
     let dir = clone(&origin, &tmp.path().join("clone"), T0);
 
     let token: &[(&str, &str)] = &[("GITHUB_TOKEN", TOKEN)];

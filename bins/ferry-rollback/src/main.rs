@@ -346,6 +346,11 @@ fn decide_by_hand(
         .clone()
         .unwrap_or_else(|| "no reason given".into());
     if let Some(failed) = rollback_of
+        && let Some(unfinished) = unfinished_rollback(env, loaded, holds, failed, auto_merge)
+    {
+        return Ok(unfinished);
+    }
+    if let Some(failed) = rollback_of
         && !args.force
     {
         return escalate(
@@ -436,6 +441,49 @@ fn decide_by_hand(
             failed_images: current.images.clone(),
             changes,
         },
+        auto_merge,
+    })
+}
+
+/// The rollback still to finish when `env` runs a rollback of `failed` whose hold is missing
+/// (its run ended between the revert and the hold): the same decision again, whose revert is
+/// already on the base and whose hold is then written.
+fn unfinished_rollback(
+    env: &EnvLedger,
+    loaded: &Loaded,
+    holds: &[Hold],
+    failed: &str,
+    auto_merge: bool,
+) -> Option<Decision> {
+    let current = env.current()?;
+    let (failed_commit, _, failed_images) = explicit_target(loaded, &env.name, failed).ok()?;
+    let to = Target {
+        verified_commit: current.commit.clone(),
+        verified_at: current.time.clone(),
+        images: current.images.clone(),
+        changes: image_changes(&failed_images, &current.images),
+        failed_commit,
+        failed_images,
+    };
+    let missing = failed_only(&to);
+    let held = holds.iter().any(|h| {
+        h.blocked(&env.name, &missing).len()
+            == missing
+                .values()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+    });
+    if missing.is_empty() || held {
+        return None;
+    }
+    Some(Decision::RollBack {
+        reason: format!(
+            "{} runs {}, the rollback of {} whose hold is missing: holding its failed images",
+            env.name,
+            short(&current.commit),
+            short(failed)
+        ),
+        to,
         auto_merge,
     })
 }

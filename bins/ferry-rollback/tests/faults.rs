@@ -8,30 +8,19 @@ use std::process::Command;
 use std::time::Duration;
 
 use ferry_gitops::{LoadRequest, ObjectId, Signature, load_ledger, verify_deployment};
-use ferry_test_support::faults::{GitFaults, Rng, half_changes, run_and_maybe_kill};
-use ferry_test_support::git::{
-    bare_origin, clone, copy_blueprint, git, init_commit, use_git_forge,
-};
+use ferry_test_support::faults::{GitFaults, Rng, Tally, base_seed, faulty_run, half_changes};
+use ferry_test_support::git::{binary_in, blueprint_origin, clone, git};
 
 const T0: i64 = 1_767_225_600;
 const DEV: &str = "infra/k8s/overlays/dev/kustomization.yaml";
 /// Runs with faults (each followed by a clean run that must converge).
 const RUNS: u64 = 40;
 
-fn ferry_rollback(dir: &Path, path: Option<&std::ffi::OsStr>, args: &[&str]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ferry-rollback"));
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("FERRY_SLACK_WEBHOOK")
+fn ferry_rollback(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = binary_in(&assert_cmd::cargo::cargo_bin("ferry-rollback"), dir);
+    cmd.env_remove("FERRY_SLACK_WEBHOOK")
         .env_remove("KUBECONFIG")
         .args(args);
-    if let Some(path) = path {
-        cmd.env("PATH", path);
-    }
     cmd
 }
 
@@ -81,18 +70,11 @@ fn push_bad(pusher: &Path, tag: &str, at: i64) {
     git(pusher, &["push", "-q", "origin", "HEAD:main"], at);
 }
 
-#[test]
-fn faults_and_kills_never_leave_a_hold_without_its_revert_and_a_rerun_converges() {
-    if ferry_test_support::require_tool("git").is_none() {
-        return;
-    }
+/// A bare origin with the blueprint (plain-git forge) whose dev deployment is verified (the
+/// note pushed); the temporary directory, the origin and the verified commit.
+fn verified_world() -> (tempfile::TempDir, std::path::PathBuf, String) {
     let tmp = tempfile::tempdir().unwrap();
-    let seed = tmp.path().join("seed");
-    copy_blueprint(&seed);
-    use_git_forge(&seed);
-    let good = init_commit(&seed, "blueprint", T0);
-    let origin = tmp.path().join("origin.git");
-    bare_origin(&seed, &origin, T0);
+    let (origin, good) = blueprint_origin(tmp.path(), true, T0);
 
     // dev's blueprint deployment is verified (the note pushed).
     let verifier = clone(&origin, &tmp.path().join("verifier"), T0);
@@ -113,14 +95,63 @@ fn faults_and_kills_never_leave_a_hold_without_its_revert_and_a_rerun_converges(
     .unwrap();
     git(&verifier, &["push", "-q", "origin", "refs/notes/ferry"], T0);
 
+    (tmp, origin, good)
+}
+
+#[test]
+fn a_rollback_reverted_without_its_hold_is_finished_by_the_next_run() {
+    if ferry_test_support::require_tool("git").is_none() {
+        return;
+    }
+    let (tmp, origin, good) = verified_world();
+    let pusher = clone(&origin, &tmp.path().join("pusher"), T0);
+    let runner = clone(&origin, &tmp.path().join("runner"), T0);
+    push_bad(&pusher, "9.9.9", T0 + 100);
+    // The state a run killed between its two pushes leaves: the revert, no hold.
+    let first = ferry_rollback(&runner, &["--env", "dev", "--to", &good, "--no-hold"])
+        .output()
+        .unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(dev_backend(&origin), "1.3.3");
+    assert!(!holds(&origin).contains(":9.9.9\""));
+    // Running the rollback again (no --force) finishes it: the hold, nothing reverted twice.
+    let main = git(&origin, &["rev-parse", "main"], T0);
+    let again = ferry_rollback(&runner, &["--env", "dev", "--to", &good])
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&again.stdout),
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(holds(&origin).contains(":9.9.9\""), "{}", holds(&origin));
+    assert_eq!(git(&origin, &["rev-parse", "main"], T0), main);
+    // And a third run refuses to roll back the rollback, as before.
+    let third = ferry_rollback(&runner, &["--env", "dev", "--to", &good])
+        .output()
+        .unwrap();
+    assert_eq!(
+        third.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&third.stdout)
+    );
+}
+
+#[test]
+fn faults_and_kills_never_leave_a_hold_without_its_revert_and_a_rerun_converges() {
+    if ferry_test_support::require_tool("git").is_none() {
+        return;
+    }
+    let (tmp, origin, good) = verified_world();
     let pusher = clone(&origin, &tmp.path().join("pusher"), T0);
     let runner = clone(&origin, &tmp.path().join("runner"), T0);
     let faults = GitFaults::install(&tmp.path().join("faults"));
-    let path = faults.path();
-    let base_seed = std::env::var("FERRY_FAULT_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_261_207u64);
     let args = [
         "--env",
         "dev",
@@ -131,31 +162,21 @@ fn faults_and_kills_never_leave_a_hold_without_its_revert_and_a_rerun_converges(
         "faults",
     ];
 
-    let (mut killed, mut failed, mut unheld) = (0, 0, 0);
+    let mut tally = Tally::default();
     for run in 0..RUNS {
-        let seed = base_seed + 1000 + run;
+        let seed = base_seed() + 1000 + run;
         let mut rng = Rng::new(seed);
         let bad = format!("9.9.{run}");
         push_bad(&pusher, &bad, T0 + 100 + run as i64);
-        let plan = faults.plan(&mut rng, 5);
-        let kill = rng
-            .chance(50)
-            .then(|| Duration::from_millis(rng.below(700)));
-        let group = rng.chance(50);
-        let code = run_and_maybe_kill(
-            &mut ferry_rollback(&runner, Some(&path), &args),
-            kill,
-            group,
-            Duration::from_secs(20),
+        let (code, line) = faulty_run(
+            &faults,
+            &mut rng,
+            &mut ferry_rollback(&runner, &args),
+            5,
+            Duration::from_millis(700),
         );
-        match code {
-            None => killed += 1,
-            Some(0) => {}
-            Some(_) => failed += 1,
-        }
-        let context = format!(
-            "seed {seed} (run {run}): plan {plan:?}, kill {kill:?} group {group}, exit {code:?}"
-        );
+        tally.add(code);
+        let context = format!("seed {seed} (run {run}): {line}");
         let half = half_changes(&origin, "deploy/");
         assert!(half.is_empty(), "{context}: {half:?}");
         if holds(&origin).contains(&format!(":{bad}\"")) {
@@ -166,8 +187,7 @@ fn faults_and_kills_never_leave_a_hold_without_its_revert_and_a_rerun_converges(
             );
         }
 
-        faults.clear();
-        let out = ferry_rollback(&runner, None, &[&args[..], &["--format", "json"]].concat())
+        let out = ferry_rollback(&runner, &[&args[..], &["--format", "json"]].concat())
             .output()
             .unwrap();
         assert_eq!(
@@ -179,15 +199,11 @@ fn faults_and_kills_never_leave_a_hold_without_its_revert_and_a_rerun_converges(
         );
         assert!(half_changes(&origin, "deploy/").is_empty(), "{context}");
         assert_eq!(dev_backend(&origin), "1.3.3", "{context}: reverted");
-        // A run killed between its revert and its hold leaves the revert alone (the hold is a
-        // second push); the re-run finds nothing left to roll back. Count those.
-        if !holds(&origin).contains(&format!(":{bad}\"")) {
-            unheld += 1;
-        }
+        assert!(
+            holds(&origin).contains(&format!(":{bad}\"")),
+            "{context}: {bad} held: {}",
+            holds(&origin)
+        );
     }
-    eprintln!(
-        "{RUNS} runs with faults: {killed} killed, {failed} failed, the rest succeeded; \
-         {unheld} reverted without their hold"
-    );
-    assert!(killed > 0 && failed > 0, "the faults happened");
+    tally.assert_faults_happened();
 }

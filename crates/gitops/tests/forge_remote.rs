@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use ferry_gitops::forge::git::{GitForge, GitForgeOptions};
 use ferry_gitops::forge::{Forge, ForgeError};
 use ferry_gitops::{Repo, Signature};
-use ferry_test_support::git::{
-    bare_origin, clone, copy_blueprint, git, hostile_remotes, init_commit,
-};
+use ferry_test_support::git::{blueprint_origin, clone, git, hostile_remotes};
 use tempfile::TempDir;
 
 const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
@@ -26,11 +24,7 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 fn world() -> Option<(TempDir, PathBuf)> {
     ferry_test_support::require_tool("git")?;
     let dir = tempfile::tempdir().expect("temp dir");
-    let seed = dir.path().join("seed");
-    copy_blueprint(&seed);
-    init_commit(&seed, "blueprint", T0);
-    let origin = dir.path().join("origin.git");
-    bare_origin(&seed, &origin, T0);
+    let (origin, _) = blueprint_origin(dir.path(), false, T0);
     let runner = clone(&origin, &dir.path().join("runner"), T0);
     Some((dir, runner))
 }

@@ -211,3 +211,69 @@ pub fn half_changes(remote: &Path, prefix: &str) -> Vec<String> {
     );
     half
 }
+
+/// One run of `cmd` under faults: a plan of `steps` actions for the wrapper and, half of the
+/// time, SIGKILL after a random delay below `kill_below` (to the binary alone or its whole
+/// group). Returns the exit code (`None`: killed) and a line that replays the run in
+/// assertion messages.
+pub fn faulty_run(
+    faults: &GitFaults,
+    rng: &mut Rng,
+    cmd: &mut Command,
+    steps: usize,
+    kill_below: Duration,
+) -> (Option<i32>, String) {
+    let plan = faults.plan(rng, steps);
+    let kill = rng
+        .chance(50)
+        .then(|| Duration::from_millis(rng.below(kill_below.as_millis() as u64)));
+    let group = rng.chance(50);
+    cmd.env("PATH", faults.path());
+    let code = run_and_maybe_kill(cmd, kill, group, Duration::from_secs(20));
+    faults.clear();
+    let line = format!("plan {plan:?}, kill {kill:?} (group {group}), exit {code:?}");
+    (code, line)
+}
+
+/// How runs under faults ended.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Killed runs.
+    pub killed: u32,
+    /// Runs that exited non-zero.
+    pub failed: u32,
+    /// Runs that exited 0.
+    pub succeeded: u32,
+}
+
+impl Tally {
+    /// Counts one run's exit code (`None`: killed).
+    pub fn add(&mut self, code: Option<i32>) {
+        match code {
+            None => self.killed += 1,
+            Some(0) => self.succeeded += 1,
+            Some(_) => self.failed += 1,
+        }
+    }
+
+    /// Asserts that faults happened: some runs were killed and some failed.
+    ///
+    /// # Panics
+    ///
+    /// When no run was killed or none failed.
+    pub fn assert_faults_happened(&self) {
+        eprintln!("runs with faults: {self:?}");
+        assert!(
+            self.killed > 0 && self.failed > 0,
+            "the faults happened: {self:?}"
+        );
+    }
+}
+
+/// The seed of fault runs: `FERRY_FAULT_SEED` (to replay a failure), else a fixed one.
+pub fn base_seed() -> u64 {
+    std::env::var("FERRY_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_261_207)
+}

@@ -177,6 +177,31 @@ pub fn clone(origin: &Path, dir: &Path, seconds: i64) -> std::path::PathBuf {
     dir.to_path_buf()
 }
 
+/// A bare `origin.git` under `dir` holding the blueprint (with the plain-git forge when
+/// `git_forge`, see [`use_git_forge`]) on `main`, committed at `seconds`; returns its path and
+/// the commit.
+pub fn blueprint_origin(dir: &Path, git_forge: bool, seconds: i64) -> (std::path::PathBuf, String) {
+    let seed = dir.join("seed");
+    copy_blueprint(&seed);
+    if git_forge {
+        use_git_forge(&seed);
+    }
+    let commit = init_commit(&seed, "blueprint", seconds);
+    let origin = dir.join("origin.git");
+    bare_origin(&seed, &origin, seconds);
+    (origin, commit)
+}
+
+/// The binary `bin` run in `dir` with no user git configuration (`HOME` is `dir`) and without
+/// `GITHUB_OUTPUT` and `GITHUB_TOKEN`.
+pub fn binary_in(bin: &Path, dir: &Path) -> Command {
+    let mut cmd = Command::new(bin);
+    without_user_git(&mut cmd, dir)
+        .env_remove("GITHUB_OUTPUT")
+        .env_remove("GITHUB_TOKEN");
+    cmd
+}
+
 /// Values of `--remote` (or `--base`) that make git run `touch marker` if they reach it as an
 /// option or a transport: `--upload-pack=…`, `--receive-pack=…`, `--exec=…` and `ext::…`.
 pub fn hostile_remotes(marker: &Path) -> Vec<String> {
@@ -211,13 +236,7 @@ pub fn assert_hostile_remotes_refused(bin: &Path, args: &[&str]) {
             vec![format!("--base={value}")],
         ];
         for form in forms {
-            let out = Command::new(bin)
-                .current_dir(&dir)
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .env("HOME", &dir)
-                .env_remove("GITHUB_TOKEN")
-                .env_remove("GITHUB_OUTPUT")
+            let out = binary_in(bin, &dir)
                 .args(args)
                 .args(["--format", "json"])
                 .args(&form)
@@ -260,12 +279,7 @@ pub fn assert_hostile_remotes_refused(bin: &Path, args: &[&str]) {
 /// plain-git forge, committed at `seconds`; `None` (skip notice) without `git`.
 pub fn blueprint_checkout(tmp: &Path, seconds: i64) -> Option<std::path::PathBuf> {
     crate::require_tool("git")?;
-    let seed = tmp.join("seed");
-    copy_blueprint(&seed);
-    use_git_forge(&seed);
-    init_commit(&seed, "blueprint", seconds);
-    let origin = tmp.join("origin.git");
-    bare_origin(&seed, &origin, seconds);
+    let (origin, _) = blueprint_origin(tmp, true, seconds);
     Some(clone(&origin, &tmp.join("clone"), seconds))
 }
 
