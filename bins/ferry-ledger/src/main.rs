@@ -309,6 +309,15 @@ fn mark_verified(args: &MarkVerified) -> Result<()> {
     }
     let evidence = serde_json::from_str(&args.evidence)
         .unwrap_or_else(|_| serde_json::Value::String(args.evidence.clone()));
+    if let Some(remote) = &args.remote {
+        ferry_config::check_remote(remote).map_err(|reason| {
+            anyhow::anyhow!(
+                "--remote: invalid remote {:?}: {reason}; give a remote name (e.g. \"origin\") \
+                 or a URL or path git can push to",
+                ferry_cli::redact::redact_url(remote)
+            )
+        })?;
+    }
     let remote = args
         .remote
         .clone()
@@ -320,7 +329,8 @@ fn mark_verified(args: &MarkVerified) -> Result<()> {
         let why = if config.forge.kind == ForgeKind::Git {
             format!(
                 "kept in the local {NOTES_REF} only (--no-push): promotion gates read the \
-                 remote's records; publish it with `git push {remote} {NOTES_REF}`"
+                 remote's records; publish it with `git push {} {NOTES_REF}`",
+                ferry_cli::redact::redact_url(&remote)
             )
         } else {
             format!(

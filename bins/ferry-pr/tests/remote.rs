@@ -6,6 +6,7 @@ fn hostile_remotes_are_refused_and_never_run() {
     ferry_test_support::git::assert_hostile_remotes_refused(
         &assert_cmd::cargo::cargo_bin("ferry-pr"),
         &["open", "--env", "dev", "--image", "backend=2.0.0"],
+        &["--remote", "--base"],
     );
 }
 

@@ -6,5 +6,6 @@ fn hostile_remotes_are_refused_and_never_run() {
     ferry_test_support::git::assert_hostile_remotes_refused(
         &assert_cmd::cargo::cargo_bin("ferry-promote"),
         &["--from", "dev", "--to", "staging"],
+        &["--remote", "--base"],
     );
 }

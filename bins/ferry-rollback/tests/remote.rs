@@ -6,5 +6,6 @@ fn hostile_remotes_are_refused_and_never_run() {
     ferry_test_support::git::assert_hostile_remotes_refused(
         &assert_cmd::cargo::cargo_bin("ferry-rollback"),
         &["--env", "dev", "--to", "previous"],
+        &["--remote", "--base"],
     );
 }

@@ -215,14 +215,15 @@ pub fn hostile_remotes(marker: &Path) -> Vec<String> {
 }
 
 /// Runs the binary `bin` with `args` in a clone of a blueprint origin (plain-git forge) once
-/// per hostile value (`--remote=V`, `--remote V` and `--base=V`, [`hostile_remotes`]) and
+/// per hostile value ([`hostile_remotes`]) and flag of `flags` (`--remote`, `--base`), as
+/// `--FLAG=V` and `--FLAG V`, and
 /// asserts that each run exits 2 with a JSON error naming the flag, and that no command ran
 /// (the marker file never appears). Skips (with a notice) without git.
 ///
 /// # Panics
 ///
 /// When a run does not exit 2 or the marker appears.
-pub fn assert_hostile_remotes_refused(bin: &Path, args: &[&str]) {
+pub fn assert_hostile_remotes_refused(bin: &Path, args: &[&str], flags: &[&str]) {
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let Some(dir) = blueprint_checkout(tmp.path(), 1_767_225_600) else {
         return;
@@ -230,11 +231,12 @@ pub fn assert_hostile_remotes_refused(bin: &Path, args: &[&str]) {
     let origin = tmp.path().join("origin.git");
     let marker = tmp.path().join("PWNED");
     for value in hostile_remotes(&marker) {
-        let forms = [
-            vec![format!("--remote={value}")],
-            vec!["--remote".to_owned(), value.clone()],
-            vec![format!("--base={value}")],
-        ];
+        let forms = flags.iter().flat_map(|flag| {
+            [
+                vec![format!("{flag}={value}")],
+                vec![(*flag).to_owned(), value.clone()],
+            ]
+        });
         for form in forms {
             let out = binary_in(bin, &dir)
                 .args(args)
