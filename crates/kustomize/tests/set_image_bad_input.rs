@@ -280,3 +280,20 @@ fn tags_other_than_str_are_refused_in_entries() {
     let ok = ferry_kustomize::read_images("images:\n- name: app\n  newTag: !!str 1.10\n").unwrap();
     assert_eq!(ok[0].new_tag.as_deref(), Some("1.10"));
 }
+
+/// Found by the `image_edit` fuzz target: YAML breaks lines at a lone carriage return, so the
+/// parser's columns and the editor's (which counts lines by LF) disagreed, and appending an
+/// entry computed a negative indentation (a panic, or a huge allocation in release builds).
+#[test]
+fn lone_carriage_returns_are_refused() {
+    let text = "images:\r  - name: app\n    newTag: \"1\"\n";
+    let edits = [ImageEdit::Set(ImageSpec::parse("web:2.0").unwrap())];
+    let err = ferry_kustomize::set_images(text, &edits).expect_err("a lone CR");
+    assert_eq!(err.kind, EditErrorKind::Unsupported, "{err}");
+    assert_eq!((err.line, err.column), (Some(1), Some(8)), "{err}");
+    assert!(err.message.contains("carriage return"), "{err}");
+    // CRLF files stay editable.
+    let crlf = "images:\r\n  - name: app\r\n    newTag: \"1\"\r\n";
+    let out = ferry_kustomize::set_images(crlf, &edits).unwrap();
+    assert!(out.text.ends_with("newTag: \"2.0\"\r\n"), "{:?}", out.text);
+}

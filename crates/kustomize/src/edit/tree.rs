@@ -264,6 +264,24 @@ pub(super) fn parse_doc(text: &str) -> Result<Doc, EditError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(EditError::too_large(text.len()));
     }
+    // YAML also breaks lines at a lone CR; the editor places lines by LF, so it refuses them.
+    if let Some(at) = text
+        .bytes()
+        .enumerate()
+        .find(|&(i, b)| b == b'\r' && text.as_bytes().get(i + 1) != Some(&b'\n'))
+        .map(|(i, _)| i)
+    {
+        let before = &text[..at];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        return Err(EditError::new(
+            EditErrorKind::Unsupported,
+            "a carriage return (CR) without a line feed; write the file with LF or CRLF line endings",
+        )
+        .at(
+            before.matches('\n').count() + 1,
+            before[line_start..].chars().count() + 1,
+        ));
+    }
     // Comments are skipped: without their events, any number of them in a row is fine.
     let mut options = serde_saphyr::granit_parser::Options::default();
     options.set_emit_comments(false);
