@@ -177,10 +177,7 @@ async fn open<F: Forge>(args: &OpenArgs, format: Format, setup: &Setup, forge: &
     )
     .with_resolve_options(ferry_gitops::from_config::resolve_options(config));
     // Decide on the synced base first: a refused run touches nothing on the forge.
-    let preview = planner.compute(&Base {
-        commit: base,
-        repo: forge.repo(),
-    })?;
+    let preview = planner.compute(&Base::new(base, forge.repo()))?;
     let mut settings = ChangeSettings::from_config(config, &args.env);
     settings.max_attempts = args.max_attempts;
     if args.auto_merge {

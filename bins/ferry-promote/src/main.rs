@@ -292,10 +292,7 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
         None => &NoRepository,
     };
     let mut planner = gathered.planner(&plan, cli.allow_downgrade, order);
-    let preview = planner.compute(&Base {
-        commit: gathered.synced.base,
-        repo: forge.repo(),
-    })?;
+    let preview = planner.compute(&Base::new(gathered.synced.base, forge.repo()))?;
     let mut settings = gathered.settings(config);
     if cli.auto_merge {
         settings.auto_merge = true;

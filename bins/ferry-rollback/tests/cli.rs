@@ -233,10 +233,7 @@ fn pr_open(origin: &Path, dir: &Path, name: &str, image: &str) -> Result<(), Str
         holds,
         &ferry_gitops::plan::NoRepository,
     );
-    match planner.compute(&ferry_gitops::forge::Base {
-        commit: base,
-        repo: forge.repo(),
-    }) {
+    match planner.compute(&ferry_gitops::forge::Base::new(base, forge.repo())) {
         Ok(_) => Ok(()),
         Err(e) => Err(format!("{}: {e}", e.kind())),
     }

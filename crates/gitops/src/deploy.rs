@@ -26,6 +26,8 @@ use crate::git::GitError;
 use crate::github::{ImageChangeRow, render_body};
 use crate::image_ref::resolve_image_ref;
 use crate::ledger::{EnvironmentSpec, ImageChange, LedgerError, LedgerOptions, build_ledger_with};
+mod pending;
+
 use crate::plan::{
     CommitOrder, DowngradeCheck, Downgraded, ImageUpdate, OverlayError, check_downgrades,
     deploy_branch, overlay_update,
@@ -418,7 +420,18 @@ impl<'a> DeployPlanner<'a> {
             String::from_utf8(bytes).map_err(|_| DeployError::NotUtf8 { path: path.clone() })?;
         let running = runs_at(repo, base.commit, &self.env, &self.overlay, &self.resolve)?;
         let changes = changes_for(&self.env, &running, &self.requests)?;
-        let check = check_downgrades(&changes, self.order, self.allow_downgrade)?;
+        let mut check = check_downgrades(&changes, self.order, self.allow_downgrade)?;
+        let open = pending::check_open_changes(
+            base,
+            &self.env,
+            &self.overlay,
+            &running,
+            &changes,
+            self.order,
+            self.allow_downgrade,
+        )?;
+        check.allowed_downgrades.extend(open.allowed_downgrades);
+        check.warnings.extend(open.warnings);
         let new_images: BTreeMap<String, String> = changes
             .iter()
             .filter_map(|c| Some((c.container.clone(), c.to.clone()?)))

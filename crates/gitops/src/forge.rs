@@ -28,8 +28,10 @@ use crate::verify::{VerificationRecord, VerifyError};
 mod any;
 pub mod git;
 pub mod github;
+mod review;
 
 pub use any::AnyForge;
+pub use review::{ChangeInfo, ChangeState};
 
 /// Where the plain-git forge keeps holds: a ref to a commit whose tree holds `<env>.json`.
 pub const HOLDS_REF: &str = "refs/ferry/holds";
@@ -37,6 +39,10 @@ pub const HOLDS_REF: &str = "refs/ferry/holds";
 pub const HOLDS_BRANCH: &str = "ferry/holds";
 /// The prefix of the plain-git forge's change records.
 pub const CHANGES_REF_PREFIX: &str = "refs/ferry/changes/";
+/// The prefix of the plain-git forge's environment slots: `refs/ferry/slots/<env>` moves (by
+/// compare-and-swap) with every change opened, updated, merged or closed in the environment,
+/// so two runs that read the same open changes cannot both add one.
+pub const SLOTS_REF_PREFIX: &str = "refs/ferry/slots/";
 /// The default number of attempts when the base keeps moving.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 30;
 
@@ -54,6 +60,33 @@ pub struct Base<'r> {
     pub commit: ObjectId,
     /// The local repository holding `commit` (and its history).
     pub repo: &'r Repo,
+    /// The environment's other open changes when the attempt started: a change replaces them,
+    /// so a planner compares with what they would deploy (the no-downgrade guard).
+    pub open: &'r [PendingChange],
+}
+
+impl<'r> Base<'r> {
+    /// A base with no open change to compare with.
+    pub fn new(commit: ObjectId, repo: &'r Repo) -> Self {
+        Base {
+            commit,
+            repo,
+            open: &[],
+        }
+    }
+}
+
+/// An open change of the environment a new change would replace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PendingChange {
+    /// The forge's id (pull request number, change record name).
+    pub id: String,
+    /// Its deploy branch.
+    pub branch: String,
+    /// Its head commit, when it is in the local repository (`None`: it could not be fetched;
+    /// the planner cannot compare with it and says so).
+    #[serde(serialize_with = "crate::forge::review::oid_opt")]
+    pub head: Option<ObjectId>,
 }
 
 /// Computes a change's files from a base commit. Called once per attempt.
@@ -102,7 +135,8 @@ pub struct Opened {
     /// The forge's id of the change: the pull request number, or the change record's name
     /// (the part after [`CHANGES_REF_PREFIX`]). Empty when nothing was opened.
     pub id: String,
-    /// A link to the change (pull request URL; for plain git the remote and branch).
+    /// A link to the change (pull request URL; for plain git the remote and branch, `None`
+    /// when it was merged at once: no branch was pushed).
     pub url: Option<String>,
     /// The deploy branch.
     pub branch: String,
@@ -116,6 +150,9 @@ pub struct Opened {
     pub auto_merge: bool,
     /// The change is merged into the base branch already.
     pub merged: bool,
+    /// The commit on the base branch that carries it, when it was merged during the run (a
+    /// plain-git change merged at once never had a branch on the remote).
+    pub merge_commit: Option<String>,
     /// The change's head commit (hex); the base commit when nothing was opened.
     pub commit: String,
     /// The base commit the files were computed from (hex).
@@ -151,6 +188,9 @@ pub struct Cleanup {
     pub deleted_branches: Vec<String>,
     /// Change records removed or pull requests closed.
     pub closed: Vec<String>,
+    /// Of those, open changes closed because their environment had another, newer open
+    /// change (left by an older Ferry or by runs that raced).
+    pub superseded: Vec<String>,
 }
 
 /// Why a forge operation failed.
@@ -203,8 +243,41 @@ pub enum ForgeError {
         attempts: u32,
     },
     /// No such change.
-    #[error("no change `{0}` on the forge")]
+    #[error("no change `{0}` on the forge (`ferry pr list` lists them)")]
     UnknownChange(String),
+    /// The change is merged or closed already: it cannot be merged or closed again.
+    #[error("change {id} is {state} already")]
+    NotOpen {
+        /// The change.
+        id: String,
+        /// Its state.
+        state: ChangeState,
+    },
+    /// The change's head is not the commit the reviewer approved.
+    #[error("change {id} moved: its head is {actual}, not {expected}; review it again")]
+    HeadMoved {
+        /// The change.
+        id: String,
+        /// The head given.
+        expected: String,
+        /// The head now.
+        actual: String,
+    },
+    /// The base branch moved since the change was computed: merging it would deploy files
+    /// computed from an older base.
+    #[error(
+        "change {id} was computed from {from}, but the base branch is at {now} now; run the \
+         command that opened it again (it recomputes the change on the new base), review it, \
+         then merge"
+    )]
+    Stale {
+        /// The change.
+        id: String,
+        /// The base it was computed from.
+        from: String,
+        /// The base now.
+        now: String,
+    },
     /// A base commit the forge reported is not in the local repository.
     #[error(
         "the base commit {commit} is not in the local repository; fetch it (in GitHub Actions: actions/checkout with fetch-depth: 0)"
@@ -276,8 +349,29 @@ pub trait Forge {
     ) -> impl Future<Output = Result<Vec<OpenChangeInfo>, ForgeError>>;
 
     /// Deletes deploy branches and change records of merged or closed changes, and those a
-    /// failed run left behind; open changes are kept.
+    /// failed run left behind; open changes are kept (but for the newest, when an environment
+    /// has more than one).
     fn cleanup(&self) -> impl Future<Output = Result<Cleanup, ForgeError>>;
+
+    /// Ferry's changes on the forge (of `env`, or of every environment), oldest first: the
+    /// open ones, and (plain git) those whose branch was deleted by hand, as closed.
+    fn changes(&self, env: Option<&str>)
+    -> impl Future<Output = Result<Vec<ChangeInfo>, ForgeError>>;
+
+    /// One change, whatever its state.
+    fn change(&self, id: &str) -> impl Future<Output = Result<ChangeInfo, ForgeError>>;
+
+    /// Merges open change `id` now: a person's approval. Compare-and-swap: only when its head
+    /// is still `expected_head` (when given) and, in plain git, the base is still the commit
+    /// the change was computed from.
+    fn merge_change(
+        &self,
+        id: &str,
+        expected_head: Option<&str>,
+    ) -> impl Future<Output = Result<ChangeInfo, ForgeError>>;
+
+    /// Closes open change `id` without merging it and deletes its branch.
+    fn close_change(&self, id: &str) -> impl Future<Output = Result<ChangeInfo, ForgeError>>;
 
     /// Every hold (of every environment, released ones included).
     fn holds(&self) -> impl Future<Output = Result<Vec<Hold>, ForgeError>>;

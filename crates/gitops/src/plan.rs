@@ -76,7 +76,8 @@ pub fn parse_deploy_branch<'a>(prefix: &str, branch: &'a str) -> Option<(&'a str
     (is_id && !env.is_empty()).then_some((env, id))
 }
 
-fn ref_safe(env: &str) -> String {
+/// `env` with every character git refuses in a ref name replaced by `-`.
+pub(crate) fn ref_safe(env: &str) -> String {
     env.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {

@@ -158,10 +158,7 @@ fn planner(
 fn wanted_tree(repo: &TestRepo, base: ObjectId, tag: &str) -> String {
     let local = Repo::open(repo.path()).unwrap();
     let files = dev_files(
-        &Base {
-            commit: base,
-            repo: &local,
-        },
+        &Base::new(base, &local),
         tag,
     )
     .unwrap();

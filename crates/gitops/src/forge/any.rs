@@ -8,7 +8,8 @@ use gix::ObjectId;
 use super::git::GitForge;
 use super::github::GithubForge;
 use super::{
-    ChangeRequest, Cleanup, Forge, ForgeError, OpenChangeInfo, Opened, Planner, WaitOutcome,
+    ChangeInfo, ChangeRequest, Cleanup, Forge, ForgeError, OpenChangeInfo, Opened, Planner,
+    WaitOutcome,
 };
 use crate::gates::Hold;
 use crate::git::Repo;
@@ -88,6 +89,26 @@ impl Forge for AnyForge {
 
     async fn cleanup(&self) -> Result<Cleanup, ForgeError> {
         each!(self, f => f.cleanup().await)
+    }
+
+    async fn changes(&self, env: Option<&str>) -> Result<Vec<ChangeInfo>, ForgeError> {
+        each!(self, f => f.changes(env).await)
+    }
+
+    async fn change(&self, id: &str) -> Result<ChangeInfo, ForgeError> {
+        each!(self, f => f.change(id).await)
+    }
+
+    async fn merge_change(
+        &self,
+        id: &str,
+        expected_head: Option<&str>,
+    ) -> Result<ChangeInfo, ForgeError> {
+        each!(self, f => f.merge_change(id, expected_head).await)
+    }
+
+    async fn close_change(&self, id: &str) -> Result<ChangeInfo, ForgeError> {
+        each!(self, f => f.close_change(id).await)
     }
 
     async fn holds(&self) -> Result<Vec<Hold>, ForgeError> {

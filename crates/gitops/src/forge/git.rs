@@ -27,7 +27,8 @@ use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ChangeRequest, Cleanup, Forge, ForgeError, OpenChangeInfo, Opened, Planner, WaitOutcome,
+    ChangeInfo, ChangeRequest, Cleanup, Forge, ForgeError, OpenChangeInfo, Opened, Planner,
+    WaitOutcome,
 };
 use crate::gates::Hold;
 use crate::git::{Repo, Signature};
@@ -36,6 +37,7 @@ use crate::verify::VerificationRecord;
 mod change;
 mod cli;
 mod records;
+mod review;
 
 /// Where [`Forge::sync`] keeps the remote's refs in the local repository.
 pub const TRACKING_PREFIX: &str = "refs/ferry/remote/";
@@ -161,10 +163,12 @@ impl Forge for GitForge {
     }
 
     async fn open_changes(&self, env: &str) -> Result<Vec<OpenChangeInfo>, ForgeError> {
-        let base = self.fetch_state().await?.base;
+        let state = self.fetch_state().await?;
+        let base = state.base;
         let mut out = Vec::new();
         for (id, record) in self.change_records()? {
-            if record.env != env {
+            // A change whose branch was deleted by hand is closed, not in flight.
+            if record.env != env || !state.branches.contains_key(&record.branch) {
                 continue;
             }
             // A change merged by hand (its files on the base) whose record is still there is
@@ -202,6 +206,26 @@ impl Forge for GitForge {
 
     async fn cleanup(&self) -> Result<Cleanup, ForgeError> {
         self.clean().await
+    }
+
+    async fn changes(&self, env: Option<&str>) -> Result<Vec<ChangeInfo>, ForgeError> {
+        self.list(env).await
+    }
+
+    async fn change(&self, id: &str) -> Result<ChangeInfo, ForgeError> {
+        self.show(id).await
+    }
+
+    async fn merge_change(
+        &self,
+        id: &str,
+        expected_head: Option<&str>,
+    ) -> Result<ChangeInfo, ForgeError> {
+        self.merge(id, expected_head).await
+    }
+
+    async fn close_change(&self, id: &str) -> Result<ChangeInfo, ForgeError> {
+        self.close(id).await
     }
 
     async fn holds(&self) -> Result<Vec<Hold>, ForgeError> {

@@ -14,6 +14,7 @@
 //!   are commit statuses [`verified_context`] whose description names a digest of the image set.
 
 mod query;
+mod review;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -25,8 +26,8 @@ use sha2::{Digest as _, Sha256};
 use tokio::time::Instant;
 
 use super::{
-    Base, ChangeRequest, Cleanup, Files, Forge, ForgeError, HOLDS_BRANCH, OpenChangeInfo, Opened,
-    Planner, WaitOutcome,
+    Base, ChangeInfo, ChangeRequest, Cleanup, Files, Forge, ForgeError, HOLDS_BRANCH,
+    OpenChangeInfo, Opened, Planner, WaitOutcome,
 };
 use crate::gates::Hold;
 use crate::git::{CommitRequest, FileChange, Repo, Signature};
@@ -151,6 +152,19 @@ impl GithubForge {
         if self.repo.gix().has_object(commit) {
             return Ok(());
         }
+        self.fetch_branch(&self.options.base_branch).await?;
+        if self.repo.gix().has_object(commit) {
+            Ok(())
+        } else {
+            Err(ForgeError::MissingBase {
+                commit: commit.to_string(),
+            })
+        }
+    }
+
+    /// Fetches `branch` from the remote into the local repository's objects (no ref moved
+    /// but `FETCH_HEAD`).
+    async fn fetch_branch(&self, branch: &str) -> Result<(), ForgeError> {
         let dir = self
             .repo
             .workdir()
@@ -169,7 +183,7 @@ impl GithubForge {
             "--no-tags",
             "--",
             self.options.remote.as_str(),
-            self.options.base_branch.as_str(),
+            branch,
         ];
         let output = tokio::process::Command::new("git")
             .arg("-c")
@@ -191,13 +205,7 @@ impl GithubForge {
                 message: ferry_redact::scrub(String::from_utf8_lossy(&output.stderr).trim()),
             });
         }
-        if self.repo.gix().has_object(commit) {
-            Ok(())
-        } else {
-            Err(ForgeError::MissingBase {
-                commit: commit.to_string(),
-            })
-        }
+        Ok(())
     }
 
     /// The base head of a snapshot, present in the local repository.
@@ -307,17 +315,19 @@ impl GithubForge {
         };
         let base = self.local_base(&snapshot).await?;
         let base_hex = base.to_string();
-        let files = planner
-            .plan(&Base {
-                commit: base,
-                repo: &self.repo,
-            })
-            .map_err(ForgeError::Plan)?;
         let ours: Vec<&OpenPull> = snapshot
             .pulls
             .iter()
             .filter(|p| is_ferry_pull(p, &request.env))
             .collect();
+        let pending = self.pending(&ours, &request.env, &request.branch).await;
+        let files = planner
+            .plan(&Base {
+                commit: base,
+                repo: &self.repo,
+                open: &pending,
+            })
+            .map_err(ForgeError::Plan)?;
         let open: Vec<OpenChange> = ours
             .iter()
             .map(|p| OpenChange {
@@ -342,6 +352,7 @@ impl GithubForge {
             superseded: Vec::new(),
             auto_merge: false,
             merged: false,
+            merge_commit: None,
             commit: base_hex.clone(),
             base: base_hex.clone(),
             attempts: state.attempts,
@@ -554,9 +565,10 @@ impl GithubForge {
                 ..
             }) => {
                 match self.client.merge_pull(pull.number, &merge).await {
-                    Ok(_) => {
+                    Ok(sha) => {
                         opened.auto_merge = true;
                         opened.merged = true;
+                        opened.merge_commit = Some(sha);
                     }
                     Err(e @ (GithubError::NotMergeable { .. } | GithubError::Conflict { .. })) => {
                         opened.warnings.push(format!(
@@ -846,6 +858,26 @@ impl Forge for GithubForge {
             }
         }
         Ok(out)
+    }
+
+    async fn changes(&self, env: Option<&str>) -> Result<Vec<ChangeInfo>, ForgeError> {
+        self.list(env).await
+    }
+
+    async fn change(&self, id: &str) -> Result<ChangeInfo, ForgeError> {
+        self.show(id).await
+    }
+
+    async fn merge_change(
+        &self,
+        id: &str,
+        expected_head: Option<&str>,
+    ) -> Result<ChangeInfo, ForgeError> {
+        self.merge(id, expected_head).await
+    }
+
+    async fn close_change(&self, id: &str) -> Result<ChangeInfo, ForgeError> {
+        self.close(id).await
     }
 
     async fn holds(&self) -> Result<Vec<Hold>, ForgeError> {

@@ -11,10 +11,10 @@ use super::cli::{PushOutcome, RefUpdate, backoff};
 use super::{CHANGE_FILE, CHANGE_RECORD_VERSION, ChangeRecord, GitForge, TRACKING_PREFIX};
 use crate::forge::{
     Base, CHANGES_REF_PREFIX, ChangeRequest, Cleanup, Files, ForgeError, HOLDS_REF, Opened,
-    Planner, WaitOutcome,
+    PendingChange, Planner, SLOTS_REF_PREFIX, WaitOutcome,
 };
 use crate::git::{CommitRequest, FileChange, GitError};
-use crate::plan::{OpenChange, decide, parse_deploy_branch};
+use crate::plan::{OpenChange, decide, parse_deploy_branch, ref_safe};
 use crate::verify::{NOTES_REF, merge_notes_into};
 
 /// Attempts of [`GitForge::cleanup`](crate::forge::Forge::cleanup) when refs move meanwhile.
@@ -35,6 +35,13 @@ pub(super) struct RemoteState {
     pub holds: Option<ObjectId>,
     /// The notes commit.
     pub notes: Option<ObjectId>,
+    /// Environment slots ([`SLOTS_REF_PREFIX`]): environment (ref-safe) → commit.
+    pub slots: BTreeMap<String, ObjectId>,
+}
+
+/// The slot ref of `env`.
+pub(super) fn slot_ref(env: &str) -> String {
+    format!("{SLOTS_REF_PREFIX}{}", ref_safe(env))
 }
 
 fn tracking(remote_ref: &str) -> String {
@@ -59,7 +66,7 @@ fn gix_error(context: impl Into<String>, e: impl std::fmt::Display) -> ForgeErro
 }
 
 impl GitForge {
-    fn base_ref(&self) -> String {
+    pub(super) fn base_ref(&self) -> String {
         format!("refs/heads/{}", self.options.base_branch)
     }
 
@@ -70,7 +77,8 @@ impl GitForge {
         let changes = format!("{CHANGES_REF_PREFIX}*");
         let holds = format!("{HOLDS_REF}*");
         let notes = format!("{NOTES_REF}*");
-        [base, branches, changes, holds, notes]
+        let slots = format!("{SLOTS_REF_PREFIX}*");
+        [base, branches, changes, holds, notes, slots]
             .iter()
             .map(|r| format!("+{r}:{}", tracking(r)))
             .collect()
@@ -123,12 +131,14 @@ impl GitForge {
         let branch_prefix = tracking(&format!("refs/heads/{}", self.options.branch_prefix));
         let heads_prefix = tracking("refs/heads/");
         let changes_prefix = tracking(CHANGES_REF_PREFIX);
+        let slots_prefix = tracking(SLOTS_REF_PREFIX);
         let mut state = RemoteState {
             base,
             branches: BTreeMap::new(),
             records: BTreeMap::new(),
             holds: refs.get(&tracking(HOLDS_REF)).copied(),
             notes: refs.get(&tracking(NOTES_REF)).copied(),
+            slots: BTreeMap::new(),
         };
         for (name, id) in &refs {
             if name.starts_with(&branch_prefix) && *name != tracking(&base_ref) {
@@ -136,6 +146,8 @@ impl GitForge {
                 state.branches.insert(short.to_owned(), *id);
             } else if let Some(change) = name.strip_prefix(&changes_prefix) {
                 state.records.insert(change.to_owned(), *id);
+            } else if let Some(env) = name.strip_prefix(&slots_prefix) {
+                state.slots.insert(env.to_owned(), *id);
             }
         }
         Ok(state)
@@ -261,6 +273,32 @@ impl GitForge {
             })
     }
 
+    /// The open changes of `env` other than the one on `branch`, with their heads.
+    fn pending(
+        &self,
+        state: &RemoteState,
+        env: &str,
+        branch: &str,
+    ) -> Result<Vec<PendingChange>, ForgeError> {
+        let mut out = Vec::new();
+        for (id, commit) in &state.records {
+            let Ok(record) = self.read_record(*commit) else {
+                continue;
+            };
+            if record.env != env || record.branch == branch {
+                continue;
+            }
+            if let Some(head) = state.branches.get(&record.branch) {
+                out.push(PendingChange {
+                    id: id.clone(),
+                    branch: record.branch,
+                    head: Some(*head),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Opens, updates or merges the change (see [`crate::forge::Forge::open_change`]).
     pub(super) async fn open(
         &self,
@@ -311,22 +349,26 @@ impl GitForge {
     ) -> Result<Result<Opened, String>, ForgeError> {
         let state = self.fetch_state().await?;
         let base = state.base;
+        let pending = self.pending(&state, &request.env, &request.branch)?;
         let files = planner
             .plan(&Base {
                 commit: base,
                 repo: &self.repo,
+                open: &pending,
             })
             .map_err(ForgeError::Plan)?;
         let mut opened = Opened {
             number: None,
             id: String::new(),
-            url: Some(format!("{}#{}", self.git.display(), request.branch)),
+            url: (!request.auto_merge)
+                .then(|| format!("{}#{}", self.git.display(), request.branch)),
             branch: request.branch.clone(),
             created: false,
             updated: false,
             superseded: Vec::new(),
             auto_merge: false,
             merged: false,
+            merge_commit: None,
             commit: base.to_string(),
             base: base.to_string(),
             attempts: attempt,
@@ -363,6 +405,7 @@ impl GitForge {
         let base_ref = self.base_ref();
 
         let mut updates = Vec::new();
+        let mut record_commit = old_record;
         if request.auto_merge {
             // One atomic push: fast-forward the base (leased on the commit the change was
             // computed from) and drop this change's branch and record if an earlier run left
@@ -402,6 +445,7 @@ impl GitForge {
             if existing.as_ref() != Some(&record) {
                 let commit = self.record_commit(id, &record)?;
                 updates.push(RefUpdate::set(&record_ref, commit, old_record));
+                record_commit = Some(commit);
             }
         }
 
@@ -450,6 +494,16 @@ impl GitForge {
                 // The change must be computed from the base as it is when the push lands.
                 updates.insert(0, RefUpdate::set(&base_ref, base, Some(base)));
             }
+            // The environment's one slot: a run that read other open changes than the remote
+            // has now loses here, reads again and supersedes (or refuses) what it missed.
+            let slot = slot_ref(&request.env);
+            let current = state.slots.get(&ref_safe(&request.env)).copied();
+            let value = if request.auto_merge {
+                head
+            } else {
+                record_commit.unwrap_or(head)
+            };
+            updates.push(RefUpdate::set(slot, value, current));
             if let PushOutcome::Rejected(refs) = self.git.push(&updates).await? {
                 return Ok(Err(refs.into_iter().next().unwrap_or(base_ref)));
             }
@@ -461,6 +515,9 @@ impl GitForge {
         opened.auto_merge = request.auto_merge;
         opened.merged = request.auto_merge;
         opened.commit = head.to_string();
+        if request.auto_merge {
+            opened.merge_commit = Some(head.to_string());
+        }
         Ok(Ok(opened))
     }
 
@@ -476,7 +533,7 @@ impl GitForge {
 
     /// Whether the change of `record` (its branch at `head`) is on `base`: `head` is an
     /// ancestor of `base` (fast-forward or merge), or `base` has its files (squash).
-    async fn is_merged(
+    pub(super) async fn is_merged(
         &self,
         record: &ChangeRecord,
         head: Option<ObjectId>,
@@ -494,7 +551,7 @@ impl GitForge {
     /// The commit of the base's first-parent chain (from `tip`) that brought the change in:
     /// the head itself (fast-forward), the merge commit that merged it, or the oldest commit
     /// of the newest run holding its files (squash).
-    fn merging_commit(&self, record: &ChangeRecord, head: ObjectId, tip: ObjectId) -> ObjectId {
+    pub(super) fn merging_commit(&self, record: &ChangeRecord, head: ObjectId, tip: ObjectId) -> ObjectId {
         let stop = ObjectId::from_hex(record.base.as_bytes()).ok();
         let mut found = None;
         let mut current = Some(tip);
@@ -552,7 +609,8 @@ impl GitForge {
                     commit: Some(commit.to_string()),
                 });
             }
-            if !state.records.contains_key(id) {
+            // Gone, or its branch deleted by hand: closed without merging.
+            if !state.records.contains_key(id) || branch_head.is_none() {
                 return Ok(WaitOutcome::Closed);
             }
             let now = tokio::time::Instant::now();
@@ -573,29 +631,60 @@ impl GitForge {
             let state = self.fetch_state().await?;
             let mut out = Cleanup::default();
             let mut updates = Vec::new();
+            // Open changes by environment: more than one is a leftover of an older Ferry or
+            // of runs that raced; the slot's change (else the newest) is kept.
+            let mut open: BTreeMap<String, Vec<(String, ChangeRecord)>> = BTreeMap::new();
+            let mut finished = Vec::new();
             for (id, commit) in &state.records {
                 let branch = format!("{prefix}{id}");
                 let head = state.branches.get(&branch).copied();
-                let finished = match head {
+                let done = match head {
                     None => true,
                     Some(h) => match self.read_record(*commit) {
-                        Ok(record) => self.is_merged(&record, Some(h), state.base).await?,
+                        Ok(record) => {
+                            let merged = self.is_merged(&record, Some(h), state.base).await?;
+                            if !merged {
+                                open.entry(record.env.clone())
+                                    .or_default()
+                                    .push((id.clone(), record));
+                            }
+                            merged
+                        }
                         Err(e) => {
                             tracing::warn!(change = %id, error = %e, "keeping a change record that does not parse");
                             false
                         }
                     },
                 };
-                if !finished {
+                if done {
+                    finished.push(id.clone());
+                }
+            }
+            for (env, mut changes) in open {
+                if changes.len() < 2 {
                     continue;
                 }
+                let slot = state.slots.get(&ref_safe(&env)).copied();
+                changes.sort_by(|(a, ra), (b, rb)| {
+                    let in_slot = |id: &String| Some(state.records[id]) == slot;
+                    (in_slot(a), &ra.created_at, a).cmp(&(in_slot(b), &rb.created_at, b))
+                });
+                changes.pop();
+                for (id, _) in changes {
+                    out.superseded.push(id.clone());
+                    finished.push(id);
+                }
+            }
+            for id in finished {
+                let commit = state.records[&id];
+                let branch = format!("{prefix}{id}");
                 updates.push(RefUpdate::delete(
                     format!("{CHANGES_REF_PREFIX}{id}"),
-                    *commit,
+                    commit,
                 ));
                 out.closed.push(id.clone());
-                if let Some(h) = head {
-                    updates.push(RefUpdate::delete(format!("refs/heads/{branch}"), h));
+                if let Some(h) = state.branches.get(&branch) {
+                    updates.push(RefUpdate::delete(format!("refs/heads/{branch}"), *h));
                     out.deleted_branches.push(branch);
                 }
             }
