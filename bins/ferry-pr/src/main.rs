@@ -1,10 +1,14 @@
 //! `ferry-pr`: open (or update) the one GitOps change of an environment that sets its images,
-//! wait for a change to merge, and clean up after merged or closed changes.
+//! wait for a change to merge, list, show, merge (a person's approval) or close changes, and
+//! clean up after merged or closed changes.
 //!
 //! Exit codes: 0 success; 1 refused (a downgrade without --allow-downgrade, an image the
-//! environment is on hold for) or, for `wait`, the change was closed without merging; 2 usage,
-//! config or bad input (an invalid --image, an image no workload runs); 3 the forge, git or
-//! the network failed, the base kept moving, or `wait` timed out.
+//! environment is on hold for; `merge`/`close` of a change that is not open, whose head moved
+//! or that is stale) or, for `wait`, the change was closed without merging; 2 usage, config or
+//! bad input (an invalid --image, an image no workload runs, an unknown change); 3 the forge,
+//! git or the network failed, the base kept moving, or `wait` timed out.
+
+mod review;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -47,8 +51,17 @@ enum Command {
     Open(OpenArgs),
     /// Wait until a change is merged (exit 0) or closed (exit 1), at most --timeout (exit 3).
     Wait(WaitArgs),
+    /// List Ferry's open changes (and, in plain git, those whose branch was deleted by hand).
+    List(review::ListArgs),
+    /// Show one change: state, head commit, description.
+    Show(review::IdArgs),
+    /// Merge an open change now: a person's approval (compare-and-swap: refused when the
+    /// change moved, or in plain git when the files it edits changed on the base since).
+    Merge(review::MergeArgs),
+    /// Close an open change without merging it and delete its branch.
+    Close(review::IdArgs),
     /// Delete deploy branches and change records of merged or closed changes and of failed
-    /// runs; open changes are kept.
+    /// runs; open changes are kept (but for the newest, when an environment has several).
     Cleanup,
 }
 
@@ -113,6 +126,10 @@ async fn command<F: Forge>(cli: &Cli, setup: &Setup, forge: &F) -> Result<u8> {
     match &cli.command {
         Command::Open(args) => open(args, cli.format, setup, forge).await,
         Command::Wait(args) => wait(args, cli.format, forge).await,
+        Command::List(args) => review::list(args, cli.format, forge).await,
+        Command::Show(args) => review::show(args, cli.format, forge).await,
+        Command::Merge(args) => review::merge(args, cli.format, forge).await,
+        Command::Close(args) => review::close(args, cli.format, forge).await,
         Command::Cleanup => cleanup(cli.format, forge).await,
     }
 }
@@ -222,6 +239,10 @@ async fn open<F: Forge>(args: &OpenArgs, format: Format, setup: &Setup, forge: &
         ("created", bool_str(opened.created)),
         ("updated", bool_str(opened.updated)),
         ("merged", bool_str(opened.merged)),
+        (
+            "merge-commit",
+            opened.merge_commit.as_deref().unwrap_or_default(),
+        ),
         ("auto-merge", bool_str(opened.auto_merge)),
         ("up-to-date", bool_str(opened.up_to_date)),
         ("superseded", superseded.as_str()),
@@ -312,6 +333,14 @@ fn write_opened(out: &mut impl Write, report: &OpenReport<'_>) -> Result<()> {
             report.env,
             short(&o.base)
         )?;
+    } else if o.merged && o.number.is_none() {
+        // Merged at once (plain git): no branch was ever pushed.
+        writeln!(
+            out,
+            "merged the change for {} into the base branch as {}",
+            report.env,
+            short(o.merge_commit.as_deref().unwrap_or(&o.commit))
+        )?;
     } else {
         let what = match (o.created, o.updated) {
             (true, _) => "opened",
@@ -330,9 +359,16 @@ fn write_opened(out: &mut impl Write, report: &OpenReport<'_>) -> Result<()> {
             writeln!(out, "  {url}")?;
         }
         if o.merged {
-            writeln!(out, "  merged into the base branch")?;
+            let commit = o.merge_commit.as_deref().map(short).unwrap_or_default();
+            writeln!(out, "  merged into the base branch as {commit}")?;
         } else if o.auto_merge {
             writeln!(out, "  auto-merge enabled")?;
+        } else {
+            writeln!(
+                out,
+                "  open for review: approve with `ferry pr merge {}`",
+                o.id
+            )?;
         }
     }
     for c in report.changes {
@@ -407,7 +443,11 @@ async fn cleanup<F: Forge>(format: Format, forge: &F) -> Result<u8> {
                 writeln!(out, "deleted branch {b}")?;
             }
             for c in &done.closed {
-                writeln!(out, "removed change {c}")?;
+                if done.superseded.contains(c) {
+                    writeln!(out, "closed change {c}: its environment has a newer open change")?;
+                } else {
+                    writeln!(out, "removed change {c}")?;
+                }
             }
         }
     }

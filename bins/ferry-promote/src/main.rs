@@ -33,21 +33,11 @@ use serde::Serialize;
 #[derive(Debug, Parser)]
 #[command(name = "ferry-promote", version, about, long_about)]
 struct Cli {
-    /// The environment to promote from.
-    #[arg(
-        long,
-        value_name = "ENV",
-        required_unless_present = "mark_verified",
-        requires = "to"
-    )]
+    /// The environment to promote from (default: the upstream of --to in ferry.toml).
+    #[arg(long, value_name = "ENV", requires = "to")]
     from: Option<String>,
     /// The environment to promote to.
-    #[arg(
-        long,
-        value_name = "ENV",
-        required_unless_present = "mark_verified",
-        requires = "from"
-    )]
+    #[arg(long, value_name = "ENV", required_unless_present = "mark_verified")]
     to: Option<String>,
     /// How long the images must have run in --from (default: soak of --to in ferry.toml).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -216,7 +206,12 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
             marked: result,
         });
     }
-    let (Some(from), Some(to)) = (&cli.from, &cli.to) else {
+    let from = match (&cli.from, &cli.to) {
+        (Some(from), _) => Some(from.clone()),
+        (None, Some(to)) => Some(upstream_of(config, to)?),
+        (None, None) => None,
+    };
+    let (Some(from), Some(to)) = (&from, &cli.to) else {
         if cli.format == Format::Json {
             serde_json::to_writer_pretty(
                 &mut out,
@@ -370,6 +365,28 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
     Ok(0)
 }
 
+/// The upstream of `to` in ferry.toml: what `--from` defaults to.
+fn upstream_of(config: &ferry_config::Config, to: &str) -> Result<String> {
+    let Some(env) = config.environment(to) else {
+        let known: Vec<&str> = config
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        return Err(anyhow!(
+            "--to {to}: no environment {to} in {} (known: {})",
+            config.path.display(),
+            known.join(", ")
+        ));
+    };
+    env.upstream.clone().ok_or_else(|| {
+        anyhow!(
+            "--to {to}: {to} has no upstream in {}; pass --from ENV",
+            config.path.display()
+        )
+    })
+}
+
 fn write_plan(
     out: &mut impl Write,
     plan: &PromotionPlan,
@@ -387,6 +404,15 @@ fn write_plan(
             out,
             "would promote {} → {} (dry run, nothing changed):",
             plan.from, plan.to
+        )?;
+    } else if let Some(o) = opened.filter(|o| o.merged && o.number.is_none()) {
+        // Merged at once (plain git): no branch was ever pushed.
+        writeln!(
+            out,
+            "promoted {} → {}: merged into the base branch as {}",
+            plan.from,
+            plan.to,
+            short(o.merge_commit.as_deref().unwrap_or(&o.commit))
         )?;
     } else if let Some(o) = opened {
         let id = o.number.map_or_else(|| o.id.clone(), |n| format!("#{n}"));
@@ -407,6 +433,13 @@ fn write_plan(
         )?;
         if let Some(url) = &o.url {
             writeln!(out, "  {url}")?;
+        }
+        if !o.merged && !o.auto_merge {
+            writeln!(
+                out,
+                "  a person approves it with `ferry pr merge {}` (`ferry pr show {}` shows it)",
+                o.id, o.id
+            )?;
         }
     }
     for c in &plan.changes {

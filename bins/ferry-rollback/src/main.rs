@@ -1,10 +1,12 @@
 //! `ferry-rollback`: put an environment back on its last verified image set — Argo Rollouts
 //! aborted in the cluster at once, the overlay reverted in Git through the forge, the failed
-//! images held — and say what actually happened; `ferry-rollback release` lifts a hold.
+//! images held — and say what actually happened; `ferry-rollback holds` lists the holds and
+//! `ferry-rollback release` lifts one.
 //!
 //! Exit codes: 0 rolled back, or nothing to do (the policy continues, or the release is
 //! healthy); 1 escalated or refused (a rollback of a rollback, a change in flight, no verified
-//! target, a held target; `release`: no active hold matched); 2 usage, config or bad input;
+//! target, a held target; `release`: no active hold matched, the active ones are listed); 2
+//! usage, config or bad input;
 //! 3 a forge, cluster or network failure (the output says which actions did happen).
 
 use std::collections::BTreeMap;
@@ -26,13 +28,15 @@ use ferry_gitops::ledger::{EnvLedger, Ledger, VerifiedSet};
 use ferry_gitops::plan::deploy_branch;
 use ferry_gitops::{LoadRequest, Loaded, load_ledger};
 use ferry_health::monitor::Report;
-use ferry_rollback::actions::{RevertRequest, Reverted, hold, release, revert_in_git};
+use ferry_rollback::actions::{RevertRequest, Reverted, hold, revert_in_git};
 use ferry_rollback::facts::{rollback_of, verified_before_current_in};
 use ferry_rollback::notify::{Outcome, Sent, StepResult, notify};
 use ferry_rollback::policy::{Decision, Facts, InFlight, Rule, Settings, Target, image_changes};
 use ferry_rollback::rollouts::RolloutClient;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+
+mod holds;
 
 /// How many older deployments are asked for a verification in GitHub mode (commit statuses).
 const GITHUB_VERIFICATION_LOOKBACK: usize = 20;
@@ -68,8 +72,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Sub {
-    /// Release the active holds of ENV that name IMAGE (exit 1 when none does).
+    /// Release the held IMAGE in ENV (or every hold of ENV with --all); other images of the
+    /// same hold stay held. Exit 1, listing the active holds, when nothing matches.
     Release(ReleaseArgs),
+    /// List the active holds (with --all, released ones too).
+    Holds(HoldsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -77,10 +84,27 @@ struct ReleaseArgs {
     /// The environment.
     #[arg(long, value_name = "ENV")]
     env: String,
-    /// The held image, exactly as the hold names it (e.g.
-    /// registry.example.com/acme/backend:1.4.0).
-    #[arg(long, value_name = "REF")]
-    image: String,
+    /// The held image: an image name of ferry.toml with a tag or digest (`backend:1.5.0`,
+    /// `backend=1.5.0`; the name alone: every held tag), or a reference
+    /// (`registry.example.com/acme/backend:1.5.0`).
+    #[arg(long, value_name = "IMAGE", required_unless_present_any = ["all", "image_arg"])]
+    image: Option<String>,
+    /// The held image, as for --image.
+    #[arg(value_name = "IMAGE", conflicts_with_all = ["image", "all"])]
+    image_arg: Option<String>,
+    /// Release every active hold of ENV (a hold of the whole environment needs this).
+    #[arg(long, conflicts_with = "image")]
+    all: bool,
+}
+
+#[derive(Debug, Args)]
+struct HoldsArgs {
+    /// Only the holds of this environment.
+    #[arg(long, value_name = "ENV")]
+    env: Option<String>,
+    /// Released holds too.
+    #[arg(long)]
+    all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -158,7 +182,8 @@ async fn run(cli: Cli) -> Result<u8> {
     let setup = forge::setup(&cli.forge)?;
     let forge = setup.forge()?;
     match &cli.command {
-        Some(Sub::Release(args)) => release_holds(cli.format, &forge, args).await,
+        Some(Sub::Release(args)) => holds::release(cli.format, &setup, &forge, args).await,
+        Some(Sub::Holds(args)) => holds::list(cli.format, &forge, args).await,
         None => rollback(&cli, &setup, &forge, forge.github_client()).await,
     }
 }
@@ -1097,47 +1122,4 @@ fn print_rollback(format: Format, out: &RollbackOut, outcome: Option<&Outcome>) 
         }
     }
     Ok(())
-}
-
-async fn release_holds<F: Forge>(format: Format, forge: &F, args: &ReleaseArgs) -> Result<u8> {
-    let holds = forge.holds().await.map_err(anyhow::Error::from)?;
-    let matching = holds
-        .iter()
-        .any(|h| !h.released && h.env == args.env && h.images.values().any(|i| *i == args.image));
-    let released = if matching {
-        release(forge, &args.env, &args.image).await?
-    } else {
-        Vec::new()
-    };
-    let mut stdout = std::io::stdout().lock();
-    match format {
-        Format::Json => {
-            let v = json!({"env": args.env, "image": args.image, "released": released});
-            serde_json::to_writer_pretty(&mut stdout, &v)?;
-            writeln!(stdout)?;
-        }
-        Format::Text if released.is_empty() => {}
-        Format::Text => {
-            for h in &released {
-                writeln!(
-                    stdout,
-                    "released the hold of {} on {} (since {}: {})",
-                    h.env,
-                    image_list(&h.images),
-                    ferry_config::human_time(&h.created_at),
-                    h.reason
-                )?;
-            }
-        }
-    }
-    ferry_cli::github_output::write(&[("released", released.len().to_string())])
-        .context("cannot write the step outputs")?;
-    if released.is_empty() {
-        eprintln!(
-            "ferry-rollback: no active hold of {} names {}",
-            args.env, args.image
-        );
-        return Ok(1);
-    }
-    Ok(0)
 }

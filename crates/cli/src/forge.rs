@@ -319,6 +319,9 @@ fn forge_kind(f: &ForgeError) -> ErrorKind {
         }
         ForgeError::UnknownChange(_) => ErrorKind::UnknownChange,
         ForgeError::InvalidRemote { .. } | ForgeError::NoRemote { .. } => ErrorKind::Usage,
+        ForgeError::NotOpen { .. } => ErrorKind::NotOpen,
+        ForgeError::HeadMoved { .. } => ErrorKind::HeadMoved,
+        ForgeError::Stale { .. } => ErrorKind::Stale,
         ForgeError::Contended { .. } => ErrorKind::Contended,
         ForgeError::Git(_) => ErrorKind::Git,
         _ => ErrorKind::Forge,

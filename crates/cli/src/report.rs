@@ -30,6 +30,14 @@ pub enum ErrorKind {
     /// What was asked for does not exist: an image or tag in the registry, a Rollout, a
     /// revision to go back to. Exit 1.
     NotFound,
+    /// The change is merged or closed already (`ferry pr merge`, `close`). Exit 1.
+    NotOpen,
+    /// The change's head is not the commit the reviewer approved (`ferry pr merge --head`).
+    /// Exit 1.
+    HeadMoved,
+    /// A file the change edits changed on the base since it was computed (`ferry pr merge`,
+    /// plain git). Exit 1.
+    Stale,
     /// The forge (GitHub's API) failed. Exit 3.
     Forge,
     /// Git failed: a fetch, a push, reading the repository. Exit 3.
@@ -57,7 +65,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in the order `docs/cli.md` lists them.
-    pub const ALL: [ErrorKind; 18] = [
+    pub const ALL: [ErrorKind; 21] = [
         ErrorKind::Usage,
         ErrorKind::BadInput,
         ErrorKind::UnknownChange,
@@ -65,6 +73,9 @@ impl ErrorKind {
         ErrorKind::Downgrade,
         ErrorKind::Held,
         ErrorKind::NotFound,
+        ErrorKind::NotOpen,
+        ErrorKind::HeadMoved,
+        ErrorKind::Stale,
         ErrorKind::Forge,
         ErrorKind::Git,
         ErrorKind::Contended,
@@ -88,6 +99,9 @@ impl ErrorKind {
             ErrorKind::Downgrade => "downgrade",
             ErrorKind::Held => "held",
             ErrorKind::NotFound => "not-found",
+            ErrorKind::NotOpen => "not-open",
+            ErrorKind::HeadMoved => "head-moved",
+            ErrorKind::Stale => "stale",
             ErrorKind::Forge => "forge",
             ErrorKind::Git => "git",
             ErrorKind::Contended => "contended",
@@ -111,7 +125,13 @@ impl ErrorKind {
     /// system failed.
     pub fn exit_code(self) -> u8 {
         match self {
-            ErrorKind::Refused | ErrorKind::Downgrade | ErrorKind::Held | ErrorKind::NotFound => 1,
+            ErrorKind::Refused
+            | ErrorKind::Downgrade
+            | ErrorKind::Held
+            | ErrorKind::NotFound
+            | ErrorKind::NotOpen
+            | ErrorKind::HeadMoved
+            | ErrorKind::Stale => 1,
             ErrorKind::Usage | ErrorKind::BadInput | ErrorKind::UnknownChange => 2,
             ErrorKind::Forge
             | ErrorKind::Git

@@ -443,14 +443,15 @@ impl<'a> DeployPlanner<'a> {
                 let blocked = h.blocked(&self.env, &new_images);
                 (!blocked.is_empty()).then(|| {
                     format!(
-                        "{} held since {}: {}",
+                        "{} held since {}: {} (lift it with `{}`)",
                         if h.images.is_empty() {
                             "every image".to_owned()
                         } else {
                             blocked.join(", ")
                         },
                         h.created_at,
-                        h.reason
+                        h.reason,
+                        crate::holds::release_command(h, &blocked)
                     )
                 })
             })

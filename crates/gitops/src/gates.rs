@@ -578,9 +578,10 @@ pub fn hold_rule(
                 format!("{target} is on hold for {}", blocked.join(", "))
             };
             Some(format!(
-                "{what} since {}: {}",
+                "{what} since {}: {} (lift it with `{}`)",
                 ferry_config::human_time(&h.created_at),
-                h.reason
+                h.reason,
+                crate::holds::release_command(h, &blocked)
             ))
         })
         .collect();

@@ -17,6 +17,8 @@
 //!   typo never switches an image to another repository.
 //! - [`deploy`]: what `ferry-pr open` plans: the overlay edits of one environment, checked
 //!   against downgrades and holds.
+//! - [`holds`]: holds as a person names them (`backend:1.5.0`), partial releases, the command
+//!   that lifts a hold.
 //! - [`promote`]: what `ferry-promote` gathers and decides: the facts of the gates, read through
 //!   a forge.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -27,6 +29,7 @@ pub mod from_config;
 pub mod gates;
 pub mod git;
 pub mod github;
+pub mod holds;
 pub mod image_ref;
 pub mod ledger;
 pub mod plan;

@@ -15,6 +15,7 @@ use ferry_gitops::forge::{
     Base, ChangeRequest, DEFAULT_MAX_ATTEMPTS, Files, Forge, ForgeError, Opened, PlanError,
 };
 use ferry_gitops::gates::Hold;
+use ferry_gitops::holds::{ImageQuery, release_in};
 use ferry_gitops::ledger::ImageChange;
 use ferry_gitops::plan::{ImageUpdate, deploy_branch, overlay_update};
 use ferry_kustomize::model::KUSTOMIZATION_FILE_NAMES;
@@ -173,8 +174,8 @@ pub fn revert_body(
         }
     }
     body.push_str(&format!(
-        "\nThe failed image set is held for `{}` until released (`ferry-rollback release`).\n",
-        request.env
+        "\nThe failed image set is held for `{}` until released (`ferry rollback release --env {} --image IMAGE`; `ferry rollback holds` lists the holds).\n",
+        request.env, request.env
     ));
     body
 }
@@ -267,24 +268,30 @@ pub async fn hold<F: Forge>(
     Ok(forge.update_holds(env, &mut update, &message).await?)
 }
 
-/// Releases every active hold of `env` that names `image` (exact string). Returns the holds
-/// released (empty: none named it).
+/// Releases the active holds of `env` that name `image` (a full reference, as the hold names
+/// it); see [`release_matching`].
 pub async fn release<F: Forge>(
     forge: &F,
     env: &str,
     image: &str,
 ) -> Result<Vec<Hold>, ActionError> {
+    release_matching(forge, env, Some(&ImageQuery::exact(image))).await
+}
+
+/// Releases, among the active holds of `env`, the images `query` names (every hold of `env`
+/// when `query` is `None`): a hold whose other images are not named keeps them held (see
+/// [`ferry_gitops::holds::release_in`]). Returns what was released (empty: nothing matched).
+pub async fn release_matching<F: Forge>(
+    forge: &F,
+    env: &str,
+    query: Option<&ImageQuery>,
+) -> Result<Vec<Hold>, ActionError> {
     let mut released = Vec::new();
     let mut update = |holds: &mut Vec<Hold>| {
-        released.clear();
-        for h in holds.iter_mut() {
-            if !h.released && h.env == env && h.images.values().any(|i| i == image) {
-                h.released = true;
-                released.push(h.clone());
-            }
-        }
+        released = release_in(holds, env, query);
     };
-    let message = format!("ferry: release {image} in {env}");
+    let what = query.map_or("every image", |q| q.given.as_str());
+    let message = format!("ferry: release {what} in {env}");
     forge.update_holds(env, &mut update, &message).await?;
     Ok(released)
 }
