@@ -1,92 +1,13 @@
 //! `ferry-pr` with the plain-git forge on real repositories: a bare origin seeded from
 //! `fixtures/blueprint`, and one clone per run.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use ferry_test_support::git::{
-    self as support, bare_origin, copy_blueprint, git, init_commit, use_git_forge,
-};
-use serde_json::Value;
-
-const SEED_TIME: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
-const DEV: &str = "infra/k8s/overlays/dev/kustomization.yaml";
-
-/// A bare origin holding the blueprint (forge kind `git`, a fixed author) on `main`.
-fn origin(tmp: &Path) -> PathBuf {
-    let seed = tmp.join("seed");
-    copy_blueprint(&seed);
-    use_git_forge(&seed);
-    init_commit(&seed, "blueprint", SEED_TIME);
-    let origin = tmp.join("origin.git");
-    bare_origin(&seed, &origin, SEED_TIME);
-    origin
-}
-
-fn clone(origin: &Path, dir: &Path) -> PathBuf {
-    support::clone(origin, dir, SEED_TIME)
-}
-
-/// `ferry-pr ARGS` in `dir` with no user git configuration.
-fn ferry_pr(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ferry-pr"));
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("GITHUB_TOKEN")
-        .args(args);
-    cmd
-}
-
-fn run(dir: &Path, args: &[&str]) -> (i32, Value, String) {
-    let out = ferry_pr(dir, args).output().unwrap();
-    parse(&out)
-}
-
-fn parse(out: &Output) -> (i32, Value, String) {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let json = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e}): {stdout}\nstderr: {stderr}");
-    });
-    (out.status.code().unwrap_or(-1), json, stderr)
-}
-
-/// The backend tag of dev on the origin's main.
-fn dev_backend_tag(origin: &Path, rev: &str) -> String {
-    let text = git(origin, &["show", &format!("{rev}:{DEV}")], SEED_TIME);
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == "- name: registry.example.com/acme/backend" {
-            let tag = lines.next().unwrap().trim();
-            let tag = tag.strip_prefix("newTag:").unwrap().trim();
-            return tag.split_whitespace().next().unwrap().to_owned();
-        }
-    }
-    panic!("no backend entry in {rev}:{DEV}:\n{text}");
-}
-
-fn refs(origin: &Path, prefix: &str) -> Vec<String> {
-    git(
-        origin,
-        &["for-each-ref", "--format=%(refname)", prefix],
-        SEED_TIME,
-    )
-    .lines()
-    .map(str::to_owned)
-    .collect()
-}
-
-fn version(tag: &str) -> (u64, u64, u64) {
-    let mut parts = tag.split('.').map(|p| p.parse::<u64>().unwrap());
-    (
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-    )
-}
+use common::{DEV, SEED_TIME, clone, dev_backend_tag, ferry_pr, origin, parse, refs, run, version};
+use ferry_test_support::git::git;
 
 #[test]
 fn twenty_concurrent_auto_merged_runs_end_with_the_newest_tag() {
@@ -448,6 +369,12 @@ fn a_held_image_is_refused_and_others_pass() {
     assert!(
         message.contains("registry.example.com/acme/backend:2.2.0"),
         "{message}"
+    );
+    assert!(
+        message.contains(
+            "lift it with `ferry rollback release --env dev --image registry.example.com/acme/backend:2.2.0`"
+        ),
+        "the refusal names the command that lifts the hold: {message}"
     );
     assert_eq!(dev_backend_tag(&origin, "main"), "1.3.3");
 

@@ -1,0 +1,91 @@
+//! Shared by the `ferry-pr` tests: a bare origin seeded from `fixtures/blueprint`, one clone
+//! per run, and `ferry-pr` run with no user git configuration.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use ferry_test_support::git::{
+    self as support, bare_origin, copy_blueprint, git, init_commit, use_git_forge,
+};
+use serde_json::Value;
+
+pub const SEED_TIME: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+pub const DEV: &str = "infra/k8s/overlays/dev/kustomization.yaml";
+
+/// A bare origin holding the blueprint (forge kind `git`, a fixed author) on `main`.
+pub fn origin(tmp: &Path) -> PathBuf {
+    let seed = tmp.join("seed");
+    copy_blueprint(&seed);
+    use_git_forge(&seed);
+    init_commit(&seed, "blueprint", SEED_TIME);
+    let origin = tmp.join("origin.git");
+    bare_origin(&seed, &origin, SEED_TIME);
+    origin
+}
+
+pub fn clone(origin: &Path, dir: &Path) -> PathBuf {
+    support::clone(origin, dir, SEED_TIME)
+}
+
+/// `ferry-pr ARGS` in `dir` with no user git configuration.
+pub fn ferry_pr(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ferry-pr"));
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("HOME", dir)
+        .env_remove("GITHUB_OUTPUT")
+        .env_remove("GITHUB_TOKEN")
+        .args(args);
+    cmd
+}
+
+pub fn run(dir: &Path, args: &[&str]) -> (i32, Value, String) {
+    let out = ferry_pr(dir, args).output().unwrap();
+    parse(&out)
+}
+
+pub fn parse(out: &Output) -> (i32, Value, String) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!("stdout is not JSON ({e}): {stdout}\nstderr: {stderr}");
+    });
+    (out.status.code().unwrap_or(-1), json, stderr)
+}
+
+/// The backend tag of dev on the origin's main.
+pub fn dev_backend_tag(origin: &Path, rev: &str) -> String {
+    let text = git(origin, &["show", &format!("{rev}:{DEV}")], SEED_TIME);
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "- name: registry.example.com/acme/backend" {
+            let tag = lines.next().unwrap().trim();
+            let tag = tag.strip_prefix("newTag:").unwrap().trim();
+            return tag.split_whitespace().next().unwrap().to_owned();
+        }
+    }
+    panic!("no backend entry in {rev}:{DEV}:\n{text}");
+}
+
+pub fn refs(origin: &Path, prefix: &str) -> Vec<String> {
+    git(
+        origin,
+        &["for-each-ref", "--format=%(refname)", prefix],
+        SEED_TIME,
+    )
+    .lines()
+    .map(str::to_owned)
+    .collect()
+}
+
+pub fn version(tag: &str) -> (u64, u64, u64) {
+    let mut parts = tag.split('.').map(|p| p.parse::<u64>().unwrap());
+    (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    )
+}
+
