@@ -444,7 +444,10 @@ async fn cleanup<F: Forge>(format: Format, forge: &F) -> Result<u8> {
             }
             for c in &done.closed {
                 if done.superseded.contains(c) {
-                    writeln!(out, "closed change {c}: its environment has a newer open change")?;
+                    writeln!(
+                        out,
+                        "closed change {c}: its environment has a newer open change"
+                    )?;
                 } else {
                     writeln!(out, "removed change {c}")?;
                 }

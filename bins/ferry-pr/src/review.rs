@@ -144,7 +144,10 @@ fn outputs(c: &ChangeInfo) -> Result<()> {
         ("id", c.id.as_str()),
         ("state", &c.state.to_string()),
         ("head", c.head.as_deref().unwrap_or_default()),
-        ("merge-commit", c.merge_commit.as_deref().unwrap_or_default()),
+        (
+            "merge-commit",
+            c.merge_commit.as_deref().unwrap_or_default(),
+        ),
     ])
     .context("cannot write the step outputs")
 }

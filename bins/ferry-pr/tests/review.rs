@@ -87,8 +87,14 @@ fn concurrent_runs_left_for_review_leave_one_open_change() {
 /// leftover of an older Ferry.
 fn save_change(origin: &Path, id: &str) {
     for (from, to) in [
-        (format!("refs/ferry/changes/{id}"), format!("refs/saved/changes/{id}")),
-        (format!("refs/heads/deploy/{id}"), format!("refs/saved/heads/{id}")),
+        (
+            format!("refs/ferry/changes/{id}"),
+            format!("refs/saved/changes/{id}"),
+        ),
+        (
+            format!("refs/heads/deploy/{id}"),
+            format!("refs/saved/heads/{id}"),
+        ),
     ] {
         git(origin, &["update-ref", &to, &from], SEED_TIME);
     }
@@ -96,8 +102,14 @@ fn save_change(origin: &Path, id: &str) {
 
 fn restore_change(origin: &Path, id: &str) {
     for (from, to) in [
-        (format!("refs/saved/changes/{id}"), format!("refs/ferry/changes/{id}")),
-        (format!("refs/saved/heads/{id}"), format!("refs/heads/deploy/{id}")),
+        (
+            format!("refs/saved/changes/{id}"),
+            format!("refs/ferry/changes/{id}"),
+        ),
+        (
+            format!("refs/saved/heads/{id}"),
+            format!("refs/heads/deploy/{id}"),
+        ),
     ] {
         git(origin, &["update-ref", &to, &from], SEED_TIME);
     }
@@ -122,7 +134,10 @@ fn cleanup_closes_the_older_open_changes_of_an_environment() {
     assert_eq!(cleaned["superseded"], serde_json::json!([old]), "{cleaned}");
     assert_eq!(
         refs(&origin, "refs/ferry/changes/"),
-        [format!("refs/ferry/changes/{}", second["id"].as_str().unwrap())]
+        [format!(
+            "refs/ferry/changes/{}",
+            second["id"].as_str().unwrap()
+        )]
     );
     assert_eq!(
         refs(&origin, "refs/heads/deploy/"),
@@ -144,7 +159,10 @@ fn an_older_version_never_replaces_a_newer_open_change() {
     assert!(message.contains(newer["id"].as_str().unwrap()), "{message}");
     assert_eq!(
         refs(&origin, "refs/ferry/changes/"),
-        [format!("refs/ferry/changes/{}", newer["id"].as_str().unwrap())],
+        [format!(
+            "refs/ferry/changes/{}",
+            newer["id"].as_str().unwrap()
+        )],
         "the newer change stays open"
     );
     // Merged at once, an older version would supersede it just the same.
@@ -177,14 +195,24 @@ fn a_change_merged_at_once_is_reported_merged_without_a_branch_link() {
 
     let (code, stdout, stderr) = text(
         &dir,
-        &["open", "--env", "dev", "--image", "backend=2.3.1", "--auto-merge"],
+        &[
+            "open",
+            "--env",
+            "dev",
+            "--image",
+            "backend=2.3.1",
+            "--auto-merge",
+        ],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let main = git(&origin, &["rev-parse", "main"], SEED_TIME);
     assert!(!stdout.contains("opened"), "{stdout}");
     assert!(!stdout.contains("deploy/dev-"), "{stdout}");
     assert!(
-        stdout.contains(&format!("merged the change for dev into the base branch as {}", &main[..12])),
+        stdout.contains(&format!(
+            "merged the change for dev into the base branch as {}",
+            &main[..12]
+        )),
         "{stdout}"
     );
 }
@@ -196,13 +224,25 @@ fn a_person_lists_shows_and_merges_a_change_left_for_review() {
     let dir = clone(&origin, &tmp.path().join("clone"));
     let (code, stdout, stderr) = text(
         &dir,
-        &["open", "--env", "dev", "--image", "backend=2.4.0", "--no-auto-merge"],
+        &[
+            "open",
+            "--env",
+            "dev",
+            "--image",
+            "backend=2.4.0",
+            "--no-auto-merge",
+        ],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let records = refs(&origin, "refs/ferry/changes/");
-    let id = records[0].strip_prefix("refs/ferry/changes/").unwrap().to_owned();
+    let id = records[0]
+        .strip_prefix("refs/ferry/changes/")
+        .unwrap()
+        .to_owned();
     assert!(
-        stdout.contains(&format!("open for review: approve with `ferry pr merge {id}`")),
+        stdout.contains(&format!(
+            "open for review: approve with `ferry pr merge {id}`"
+        )),
         "{stdout}"
     );
 
@@ -222,7 +262,10 @@ fn a_person_lists_shows_and_merges_a_change_left_for_review() {
     assert_eq!(shown["title"], "dev: backend 2.4.0");
 
     // Approving another head than the change's is refused.
-    let (code, json, stderr) = run(&dir, &["merge", &id, "--head", "0123456789ab", "--format", "json"]);
+    let (code, json, stderr) = run(
+        &dir,
+        &["merge", &id, "--head", "0123456789ab", "--format", "json"],
+    );
     assert_eq!(code, 1, "{json}\n{stderr}");
     assert_eq!(json["error"]["kind"], "head-moved");
     assert_eq!(dev_backend_tag(&origin, "main"), "1.3.3");
@@ -231,10 +274,22 @@ fn a_person_lists_shows_and_merges_a_change_left_for_review() {
     // so the approval still lands.
     let (code, json, stderr) = run(
         &dir,
-        &["open", "--env", "staging", "--image", "frontend=1.9.0", "--auto-merge", "--format", "json"],
+        &[
+            "open",
+            "--env",
+            "staging",
+            "--image",
+            "frontend=1.9.0",
+            "--auto-merge",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(code, 0, "{json}\n{stderr}");
-    let (code, merged, stderr) = run(&dir, &["merge", &id, "--head", &head[..12], "--format", "json"]);
+    let (code, merged, stderr) = run(
+        &dir,
+        &["merge", &id, "--head", &head[..12], "--format", "json"],
+    );
     assert_eq!(code, 0, "{merged}\n{stderr}");
     assert_eq!(merged["state"], "merged");
     let main = git(&origin, &["rev-parse", "main"], SEED_TIME);
@@ -295,7 +350,10 @@ fn a_change_whose_branch_was_deleted_by_hand_is_closed() {
     assert_eq!(code, 0, "{listed}\n{stderr}");
     assert_eq!(listed["changes"][0]["state"], "closed", "{listed}");
     assert!(
-        listed["changes"][0]["note"].as_str().unwrap().contains("deleted"),
+        listed["changes"][0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("deleted"),
         "{listed}"
     );
     let (code, cleaned, stderr) = run(&dir, &["cleanup", "--format", "json"]);

@@ -355,8 +355,10 @@ pub trait Forge {
 
     /// Ferry's changes on the forge (of `env`, or of every environment), oldest first: the
     /// open ones, and (plain git) those whose branch was deleted by hand, as closed.
-    fn changes(&self, env: Option<&str>)
-    -> impl Future<Output = Result<Vec<ChangeInfo>, ForgeError>>;
+    fn changes(
+        &self,
+        env: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<ChangeInfo>, ForgeError>>;
 
     /// One change, whatever its state.
     fn change(&self, id: &str) -> impl Future<Output = Result<ChangeInfo, ForgeError>>;

@@ -191,12 +191,20 @@ mod tests {
             let q = ImageQuery::parse(given, &c).expect(given);
             assert!(q.matches(held), "{given}");
         }
-        for given in ["backend:1.5.1", "frontend:1.5.0", "registry.example.com/acme/backend:1.5"] {
+        for given in [
+            "backend:1.5.1",
+            "frontend:1.5.0",
+            "registry.example.com/acme/backend:1.5",
+        ] {
             let q = ImageQuery::parse(given, &c).expect(given);
             assert!(!q.matches(held), "{given}");
         }
         let pinned = format!("{held}@sha256:{}", "a".repeat(64));
-        assert!(ImageQuery::parse("backend:1.5.0", &c).expect("q").matches(&pinned));
+        assert!(
+            ImageQuery::parse("backend:1.5.0", &c)
+                .expect("q")
+                .matches(&pinned)
+        );
         assert!(ImageQuery::parse("", &c).is_err());
     }
 

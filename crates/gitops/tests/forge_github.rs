@@ -157,11 +157,7 @@ fn planner(
 /// The tree GitHub's commit of `tag` on `base` has (same entries, so the same id).
 fn wanted_tree(repo: &TestRepo, base: ObjectId, tag: &str) -> String {
     let local = Repo::open(repo.path()).unwrap();
-    let files = dev_files(
-        &Base::new(base, &local),
-        tag,
-    )
-    .unwrap();
+    let files = dev_files(&Base::new(base, &local), tag).unwrap();
     let commit = local
         .build_commit(&CommitRequest {
             parent: Some(base),

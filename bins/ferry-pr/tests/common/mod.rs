@@ -88,4 +88,3 @@ pub fn version(tag: &str) -> (u64, u64, u64) {
         parts.next().unwrap(),
     )
 }
-

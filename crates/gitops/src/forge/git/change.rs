@@ -551,7 +551,12 @@ impl GitForge {
     /// The commit of the base's first-parent chain (from `tip`) that brought the change in:
     /// the head itself (fast-forward), the merge commit that merged it, or the oldest commit
     /// of the newest run holding its files (squash).
-    pub(super) fn merging_commit(&self, record: &ChangeRecord, head: ObjectId, tip: ObjectId) -> ObjectId {
+    pub(super) fn merging_commit(
+        &self,
+        record: &ChangeRecord,
+        head: ObjectId,
+        tip: ObjectId,
+    ) -> ObjectId {
         let stop = ObjectId::from_hex(record.base.as_bytes()).ok();
         let mut found = None;
         let mut current = Some(tip);

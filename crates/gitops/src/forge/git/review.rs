@@ -133,10 +133,7 @@ impl GitForge {
             let updates = [
                 RefUpdate::set(self.base_ref(), merged, Some(state.base)),
                 RefUpdate::delete(format!("refs/heads/{}", record.branch), head),
-                RefUpdate::delete(
-                    format!("{CHANGES_REF_PREFIX}{id}"),
-                    state.records[id],
-                ),
+                RefUpdate::delete(format!("{CHANGES_REF_PREFIX}{id}"), state.records[id]),
             ];
             match self.git.push(&updates).await? {
                 PushOutcome::Pushed => {

@@ -127,8 +127,7 @@ impl GithubForge {
                 actual: pull.head.sha,
             });
         }
-        let merge =
-            MergeOptions::new(self.options.merge_method).with_expected_head(&pull.head.sha);
+        let merge = MergeOptions::new(self.options.merge_method).with_expected_head(&pull.head.sha);
         let sha = match self.client.merge_pull(pull.number, &merge).await {
             Ok(sha) => sha,
             Err(GithubError::Conflict { message, .. }) => {
