@@ -168,6 +168,18 @@ fn refuses_without_a_verification_record() {
         "{stderr}"
     );
     assert_eq!(all_refs(&s.origin), before, "a refusal changes nothing");
+
+    // Without --from: the upstream of --to in ferry.toml (staging's is dev).
+    let (code, json, stderr) = promote(&s, &["--to", "staging"]);
+    assert_eq!(code, 1, "{json}\n{stderr}");
+    assert_eq!(refused_rules(&json), ["verified"], "{json}");
+    assert_eq!(json["promotion"]["refused"]["from"], "dev", "{json}");
+    // An environment without an upstream needs --from.
+    let (code, json, stderr) = promote(&s, &["--to", "dev"]);
+    assert_eq!(code, 2, "{json}\n{stderr}");
+    assert!(stderr.contains("dev has no upstream"), "{stderr}");
+    assert!(stderr.contains("pass --from"), "{stderr}");
+    assert_eq!(all_refs(&s.origin), before);
 }
 
 /// A record only this clone has (`ferry-ledger mark-verified --no-push`) does not count: the

@@ -1022,3 +1022,37 @@ fn twenty_concurrent_auto_merges_end_with_the_newest_tag() {
         assert_eq!(parents.split_whitespace().count(), 2, "{parents}");
     }
 }
+
+/// A change whose deploy branch was deleted by hand is closed: `wait` says so, `changes` lists
+/// it as closed, and it is no longer in flight (what a rollback checks).
+#[test]
+fn a_change_whose_branch_was_deleted_by_hand_is_no_longer_in_flight() {
+    let world = World::new();
+    let forge = world.forge("runner", T0 + 100);
+    let open = block_on(forge.open_change(
+        &request("dev", "1.4.0", false),
+        &mut set_tag("dev", "1.4.0"),
+    ))
+    .unwrap();
+    let in_flight = block_on(forge.open_changes("dev")).unwrap();
+    assert_eq!(in_flight.len(), 1);
+    git(
+        &world.bare,
+        &["update-ref", "-d", &format!("refs/heads/{}", open.branch)],
+        T0,
+    );
+    assert!(block_on(forge.open_changes("dev")).unwrap().is_empty());
+    assert_eq!(
+        block_on(forge.wait(&open.id, Duration::from_secs(5))).unwrap(),
+        WaitOutcome::Closed
+    );
+    let listed = block_on(forge.changes(Some("dev"))).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].state, ferry_gitops::forge::ChangeState::Closed);
+    let merged = block_on(forge.merge_change(&open.id, None));
+    assert!(
+        matches!(merged, Err(ForgeError::NotOpen { .. })),
+        "{merged:?}"
+    );
+    assert_eq!(world.tag("main", "dev"), "1.3.3");
+}
