@@ -14,37 +14,7 @@ fn twenty_concurrent_auto_merged_runs_end_with_the_newest_tag() {
     let tmp = tempfile::tempdir().unwrap();
     let origin = origin(tmp.path());
     let runs = 20;
-    let clones: Vec<PathBuf> = (0..runs)
-        .map(|i| clone(&origin, &tmp.path().join(format!("clone-{i}"))))
-        .collect();
-    let children: Vec<_> = clones
-        .iter()
-        .enumerate()
-        .map(|(i, dir)| {
-            let image = format!("backend=2.0.{i}");
-            ferry_pr(
-                dir,
-                &[
-                    "open",
-                    "--env",
-                    "dev",
-                    "--image",
-                    &image,
-                    "--auto-merge",
-                    "--format",
-                    "json",
-                ],
-            )
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-        })
-        .collect();
-    let outputs: Vec<Output> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
+    let (_, outputs) = common::concurrent_opens(tmp.path(), &origin, runs, "--auto-merge");
 
     let mut merged = Vec::new();
     for (i, out) in outputs.iter().enumerate() {

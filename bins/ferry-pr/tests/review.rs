@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Output, Stdio};
 
 use common::{SEED_TIME, clone, dev_backend_tag, ferry_pr, origin, parse, refs, run};
 use ferry_test_support::git::git;
@@ -38,25 +37,7 @@ fn concurrent_runs_left_for_review_leave_one_open_change() {
     let tmp = tempfile::tempdir().unwrap();
     let origin = origin(tmp.path());
     let runs = 8;
-    let clones: Vec<_> = (0..runs)
-        .map(|i| clone(&origin, &tmp.path().join(format!("clone-{i}"))))
-        .collect();
-    let children: Vec<_> = clones
-        .iter()
-        .enumerate()
-        .map(|(i, dir)| {
-            let image = format!("backend=2.0.{i}");
-            ferry_pr(dir, &open_args(&image, &["--no-auto-merge"]))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    let outputs: Vec<Output> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().unwrap())
-        .collect();
+    let (clones, outputs) = common::concurrent_opens(tmp.path(), &origin, runs, "--no-auto-merge");
     for (i, out) in outputs.iter().enumerate() {
         let (code, json, stderr) = parse(out);
         assert!(
@@ -83,35 +64,21 @@ fn concurrent_runs_left_for_review_leave_one_open_change() {
     );
 }
 
-/// Copies the origin's refs of change `id` under `refs/saved/`, to put them back later as a
-/// leftover of an older Ferry.
-fn save_change(origin: &Path, id: &str) {
-    for (from, to) in [
-        (
-            format!("refs/ferry/changes/{id}"),
-            format!("refs/saved/changes/{id}"),
-        ),
-        (
-            format!("refs/heads/deploy/{id}"),
-            format!("refs/saved/heads/{id}"),
-        ),
-    ] {
-        git(origin, &["update-ref", &to, &from], SEED_TIME);
-    }
-}
-
-fn restore_change(origin: &Path, id: &str) {
-    for (from, to) in [
-        (
-            format!("refs/saved/changes/{id}"),
-            format!("refs/ferry/changes/{id}"),
-        ),
-        (
-            format!("refs/saved/heads/{id}"),
-            format!("refs/heads/deploy/{id}"),
-        ),
-    ] {
-        git(origin, &["update-ref", &to, &from], SEED_TIME);
+/// Copies the origin's refs of change `id` from `from` (`ferry`: where Ferry keeps them) to
+/// `to` (`saved`: out of its way, to put them back later as a leftover of an older Ferry).
+fn copy_change(origin: &Path, id: &str, from: &str, to: &str) {
+    let place = |root: &str, kind: &str| match (root, kind) {
+        ("ferry", "record") => format!("refs/ferry/changes/{id}"),
+        ("ferry", _) => format!("refs/heads/deploy/{id}"),
+        (_, "record") => format!("refs/saved/changes/{id}"),
+        (_, _) => format!("refs/saved/heads/{id}"),
+    };
+    for kind in ["record", "branch"] {
+        git(
+            origin,
+            &["update-ref", &place(to, kind), &place(from, kind)],
+            SEED_TIME,
+        );
     }
 }
 
@@ -122,11 +89,11 @@ fn cleanup_closes_the_older_open_changes_of_an_environment() {
     let dir = clone(&origin, &tmp.path().join("clone"));
     let first = open_for_review(&dir, "backend=2.1.0");
     let old = first["id"].as_str().unwrap().to_owned();
-    save_change(&origin, &old);
+    copy_change(&origin, &old, "ferry", "saved");
     let second = open_for_review(&dir, "backend=2.1.1");
     assert_eq!(second["superseded"], serde_json::json!([old]));
     // Two open changes of dev, as runs of an older Ferry left them.
-    restore_change(&origin, &old);
+    copy_change(&origin, &old, "saved", "ferry");
     assert_eq!(refs(&origin, "refs/ferry/changes/").len(), 2);
 
     let (code, cleaned, stderr) = run(&dir, &["cleanup", "--format", "json"]);

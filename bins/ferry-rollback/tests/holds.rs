@@ -46,13 +46,22 @@ fn world(dir: &Path) -> (PathBuf, PathBuf) {
     init_commit(&seed, "blueprint", T0);
     let origin = dir.join("origin.git");
     bare_origin(&seed, &origin, T0);
-    git(dir, &["clone", "-q", origin.to_str().unwrap(), "runner"], T0);
+    git(
+        dir,
+        &["clone", "-q", origin.to_str().unwrap(), "runner"],
+        T0,
+    );
     let runner = dir.join("runner");
     let images = BTreeMap::from([
         ("backend/backend".to_owned(), BACKEND.to_owned()),
         ("frontend/frontend".to_owned(), FRONTEND.to_owned()),
     ]);
-    let hold = Hold::new("prod", images, "rolled back: 5xx", jiff::Timestamp::UNIX_EPOCH);
+    let hold = Hold::new(
+        "prod",
+        images,
+        "rolled back: 5xx",
+        jiff::Timestamp::UNIX_EPOCH,
+    );
     block_on(forge(&runner).update_holds("prod", &mut |h| h.push(hold.clone()), "hold")).unwrap();
     (origin, runner)
 }
@@ -90,7 +99,10 @@ fn holds_are_listed_and_released_one_image_at_a_time_by_the_logical_name() {
 
     let (code, stdout, stderr) = rollback(&runner, &["holds"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains(BACKEND) && stdout.contains(FRONTEND), "{stdout}");
+    assert!(
+        stdout.contains(BACKEND) && stdout.contains(FRONTEND),
+        "{stdout}"
+    );
     assert!(stdout.contains("rolled back: 5xx"), "{stdout}");
     assert!(
         stdout.contains("lift it with `ferry rollback release --env prod --image"),
@@ -100,16 +112,33 @@ fn holds_are_listed_and_released_one_image_at_a_time_by_the_logical_name() {
     assert_eq!((code, stdout.trim()), (0, "no active hold for dev"));
 
     // A tag nothing holds: nothing released, the active holds listed.
-    let (code, stdout, stderr) = rollback(&runner, &["release", "--env", "prod", "--image", "backend:1.4.0"]);
+    let (code, stdout, stderr) = rollback(
+        &runner,
+        &["release", "--env", "prod", "--image", "backend:1.4.0"],
+    );
     assert_eq!(code, 1, "{stdout}\n{stderr}");
-    assert!(stderr.contains("no active hold of prod names backend:1.4.0"), "{stderr}");
-    assert!(stderr.contains(BACKEND), "the active holds are listed: {stderr}");
+    assert!(
+        stderr.contains("no active hold of prod names backend:1.4.0"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(BACKEND),
+        "the active holds are listed: {stderr}"
+    );
     assert_eq!(active(&runner).len(), 1);
 
     // The logical name and tag, as a person types them: only the backend is released.
     let (code, stdout, stderr) = rollback(
         &runner,
-        &["release", "--env", "prod", "--image", "backend:1.5.0", "--format", "json"],
+        &[
+            "release",
+            "--env",
+            "prod",
+            "--image",
+            "backend:1.5.0",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let out: Value = serde_json::from_str(stdout.trim()).unwrap();
@@ -130,7 +159,11 @@ fn holds_are_listed_and_released_one_image_at_a_time_by_the_logical_name() {
     let (code, stdout, _) = rollback(&runner, &["holds", "--all", "--format", "json"]);
     assert_eq!(code, 0);
     let all: Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(all["holds"].as_array().unwrap().len(), 2, "kept on record: {all}");
+    assert_eq!(
+        all["holds"].as_array().unwrap().len(),
+        2,
+        "kept on record: {all}"
+    );
 
     // Nothing active left: saying so.
     let (code, _, stderr) = rollback(&runner, &["release", "--env", "prod", "--all"]);

@@ -156,10 +156,7 @@ async fn a_merge_is_guarded_by_the_head_the_reviewer_saw() {
         "{refused:?}"
     );
     assert!(
-        !calls(&server)
-            .await
-            .iter()
-            .any(|c| c.starts_with("PUT")),
+        !calls(&server).await.iter().any(|c| c.starts_with("PUT")),
         "nothing merged"
     );
 
@@ -174,7 +171,11 @@ async fn a_merge_is_guarded_by_the_head_the_reviewer_saw() {
         .iter()
         .find(|r| r.method.as_str() == "PUT")
         .expect("a merge request");
-    assert_eq!(json_of(put)["sha"], head.as_str(), "merged only at that head");
+    assert_eq!(
+        json_of(put)["sha"],
+        head.as_str(),
+        "merged only at that head"
+    );
     assert_eq!(json_of(put)["merge_method"], "squash");
     let made = calls(&server).await;
     assert_eq!(
@@ -207,7 +208,10 @@ async fn a_moved_head_or_a_closed_pull_request_is_not_merged() {
         .await;
     let forge = forge(&server, &repo);
     let moved = forge.merge_change("1347", None).await;
-    assert!(matches!(moved, Err(ForgeError::HeadMoved { .. })), "{moved:?}");
+    assert!(
+        matches!(moved, Err(ForgeError::HeadMoved { .. })),
+        "{moved:?}"
+    );
     let not_open = forge.merge_change("7", None).await;
     assert!(
         matches!(

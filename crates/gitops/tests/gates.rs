@@ -413,7 +413,8 @@ fn hold_refuses_held_images() {
     assert_eq!(
         w.only_refusal(Rule::Hold),
         "prod is on hold for registry.example.com/acme/backend:1.3.3 since \
-         2026-03-01T11:30:00Z: rollback of backend 1.3.3: error rate 12%"
+         2026-03-01T11:30:00Z: rollback of backend 1.3.3: error rate 12% (lift it with \
+         `ferry rollback release --env prod --image registry.example.com/acme/backend:1.3.3`)"
     );
 }
 
@@ -443,7 +444,7 @@ fn hold_without_images_holds_the_whole_environment() {
     assert_eq!(
         hold_rule("prod", &imgs, &[hold("prod", &[], false)]).unwrap(),
         "prod is on hold for every image since 2026-03-01T11:30:00Z: rollback of backend 1.3.3: \
-         error rate 12%"
+         error rate 12% (lift it with `ferry rollback release --env prod --all`)"
     );
 }
 

@@ -88,3 +88,36 @@ pub fn version(tag: &str) -> (u64, u64, u64) {
         parts.next().unwrap(),
     )
 }
+
+/// `runs` clones of `origin` under `tmp`, each running `ferry-pr open --env dev --image
+/// backend=2.0.<i> MERGE --format json` at once; their outputs, in clone order.
+pub fn concurrent_opens(
+    tmp: &Path,
+    origin: &Path,
+    runs: usize,
+    merge: &str,
+) -> (Vec<PathBuf>, Vec<Output>) {
+    let clones: Vec<PathBuf> = (0..runs)
+        .map(|i| clone(origin, &tmp.join(format!("clone-{i}"))))
+        .collect();
+    let children: Vec<_> = clones
+        .iter()
+        .enumerate()
+        .map(|(i, dir)| {
+            let image = format!("backend=2.0.{i}");
+            let args = [
+                "open", "--env", "dev", "--image", &image, merge, "--format", "json",
+            ];
+            ferry_pr(dir, &args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    (clones, outputs)
+}
