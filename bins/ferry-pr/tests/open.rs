@@ -3,8 +3,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use common::{DEV, SEED_TIME, clone, dev_backend_tag, ferry_pr, origin, parse, refs, run, version};
 use ferry_test_support::git::git;
