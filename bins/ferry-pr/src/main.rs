@@ -128,7 +128,7 @@ async fn command<F: Forge>(cli: &Cli, setup: &Setup, forge: &F) -> Result<u8> {
         Command::Wait(args) => wait(args, cli.format, forge).await,
         Command::List(args) => review::list(args, cli.format, forge).await,
         Command::Show(args) => review::show(args, cli.format, forge).await,
-        Command::Merge(args) => review::merge(args, cli.format, forge).await,
+        Command::Merge(args) => review::merge(args, cli.format, setup, forge).await,
         Command::Close(args) => review::close(args, cli.format, forge).await,
         Command::Cleanup => cleanup(cli.format, forge).await,
     }

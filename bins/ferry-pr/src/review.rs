@@ -5,7 +5,11 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use clap::Args;
 use ferry_cli::Format;
+use ferry_cli::forge::Setup;
+use ferry_gitops::deploy::DeployError;
 use ferry_gitops::forge::{ChangeInfo, ChangeState, Forge};
+use ferry_gitops::gates::hold_rule;
+use ferry_gitops::{LedgerOptions, LoadRequest, load_ledger};
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -159,7 +163,64 @@ pub async fn show<F: Forge>(args: &IdArgs, format: Format, forge: &F) -> Result<
     Ok(0)
 }
 
-pub async fn merge<F: Forge>(args: &MergeArgs, format: Format, forge: &F) -> Result<u8> {
+/// Refuses to merge `change` when its images are held for its environment (a rollback held
+/// them after the change was opened). A head that is not in the local repository (GitHub) is
+/// not checked, with a warning.
+async fn check_holds<F: Forge>(setup: &Setup, forge: &F, change: &ChangeInfo) -> Result<()> {
+    let (Some(env), Some(head)) = (&change.env, &change.head) else {
+        return Ok(());
+    };
+    let workdir = forge
+        .repo()
+        .workdir()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| setup.repo_dir.clone());
+    let loaded = load_ledger(
+        &setup.config,
+        &LoadRequest {
+            repo: Some(workdir),
+            base: Some(head.clone()),
+            only: Some(env.clone()),
+            options: LedgerOptions::newest(1),
+        },
+    );
+    let images = match loaded.map_err(anyhow::Error::from).and_then(|l| {
+        Ok(l.ledger
+            .environment(env)?
+            .current()
+            .map(|d| d.images.clone()))
+    }) {
+        Ok(Some(images)) => images,
+        Ok(None) => return Ok(()),
+        Err(e) => {
+            eprintln!(
+                "ferry-pr: warning: the holds of {env} are not checked for change {}: {e:#}",
+                change.id
+            );
+            return Ok(());
+        }
+    };
+    let holds = forge.holds().await.context("cannot read holds")?;
+    match hold_rule(env, &images, &holds) {
+        Some(held) => Err(DeployError::Held {
+            env: env.clone(),
+            holds: vec![held],
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+pub async fn merge<F: Forge>(
+    args: &MergeArgs,
+    format: Format,
+    setup: &Setup,
+    forge: &F,
+) -> Result<u8> {
+    let open = forge.change(&args.id).await?;
+    if open.state == ChangeState::Open {
+        check_holds(setup, forge, &open).await?;
+    }
     let change = forge.merge_change(&args.id, args.head.as_deref()).await?;
     match format {
         Format::Json => print_json(&change)?,

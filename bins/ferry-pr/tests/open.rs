@@ -3,10 +3,11 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
-use common::{DEV, SEED_TIME, clone, dev_backend_tag, ferry_pr, origin, parse, refs, run, version};
+use common::{
+    DEV, SEED_TIME, clone, dev_backend_tag, ferry_pr, hold, origin, parse, refs, run, version,
+};
 use ferry_test_support::git::git;
 
 #[test]
@@ -270,43 +271,6 @@ fn a_downgrade_is_refused_unless_allowed() {
         "{json}"
     );
     assert_eq!(dev_backend_tag(&origin, "main"), "1.2.0");
-}
-
-/// Writes `holds` (a JSON array) as the origin's holds of `env` (`refs/ferry/holds`).
-fn hold(origin: &Path, env: &str, holds: &str) {
-    let blob_file = origin.join("hold.json");
-    std::fs::write(&blob_file, holds).unwrap();
-    let blob = git(
-        origin,
-        &["hash-object", "-w", blob_file.to_str().unwrap()],
-        SEED_TIME,
-    );
-    std::fs::remove_file(&blob_file).unwrap();
-    let mut mktree = Command::new("git")
-        .current_dir(origin)
-        .arg("mktree")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write as _;
-    writeln!(
-        mktree.stdin.take().unwrap(),
-        "100644 blob {}\t{env}.json",
-        blob.trim()
-    )
-    .unwrap();
-    let tree = String::from_utf8(mktree.wait_with_output().unwrap().stdout).unwrap();
-    let commit = git(
-        origin,
-        &["commit-tree", tree.trim(), "-m", "hold"],
-        SEED_TIME,
-    );
-    git(
-        origin,
-        &["update-ref", "refs/ferry/holds", commit.trim()],
-        SEED_TIME,
-    );
 }
 
 #[test]

@@ -327,3 +327,27 @@ fn a_change_whose_branch_was_deleted_by_hand_is_closed() {
     assert_eq!(code, 0, "{cleaned}\n{stderr}");
     assert!(refs(&origin, "refs/ferry/changes/").is_empty());
 }
+
+#[test]
+fn an_image_held_after_the_change_was_opened_is_not_merged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = origin(tmp.path());
+    let dir = clone(&origin, &tmp.path().join("clone"));
+    let opened = open_for_review(&dir, "backend=2.7.0");
+    common::hold(
+        &origin,
+        "dev",
+        r#"[{"env":"dev","images":{"backend/backend":"registry.example.com/acme/backend:2.7.0"},"reason":"rolled back in prod","created_at":"2026-01-02T00:00:00Z"}]"#,
+    );
+    let id = opened["id"].as_str().unwrap();
+    let (code, json, stderr) = run(&dir, &["merge", id, "--format", "json"]);
+    assert_eq!(code, 1, "{json}\n{stderr}");
+    assert_eq!(json["error"]["kind"], "held", "{json}");
+    let message = json["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("ferry rollback release --env dev"),
+        "{message}"
+    );
+    assert_eq!(dev_backend_tag(&origin, "main"), "1.3.3");
+    assert_eq!(refs(&origin, "refs/ferry/changes/").len(), 1, "still open");
+}

@@ -245,11 +245,27 @@ fn a_bad_release_is_reverted_in_git_held_and_never_rolled_back_twice() {
         Rule::RollbackOfRollback
     );
 
-    // Released by image: the hold stays on record, released.
-    let released = block_on(release(&forge, "prod", &format!("{BACKEND}:1.4.0"))).unwrap();
+    // Released by image: that image's part of the hold stays on record, released; the other
+    // images of the failed set stay held.
+    let backend = format!("{BACKEND}:1.4.0");
+    let released = block_on(release(&forge, "prod", &backend)).unwrap();
     assert_eq!(released.len(), 1);
+    assert!(released[0].images.values().all(|i| *i == backend));
     let all = block_on(forge.holds()).unwrap();
-    assert!(all.iter().all(|h| h.released));
+    let others: Vec<&String> = to
+        .failed_images
+        .values()
+        .filter(|i| **i != backend)
+        .collect();
+    for h in &all {
+        let names_backend = h.images.values().any(|i| *i == backend);
+        assert_eq!(h.released, names_backend, "{all:?}");
+    }
+    assert_eq!(
+        all.iter().filter(|h| !h.released).count(),
+        usize::from(!others.is_empty()),
+        "{all:?}"
+    );
     // Nothing left to release.
     let none = block_on(release(&forge, "prod", &format!("{BACKEND}:1.4.0"))).unwrap();
     assert!(none.is_empty());

@@ -121,3 +121,40 @@ pub fn concurrent_opens(
         .collect();
     (clones, outputs)
 }
+
+/// Writes `holds` (a JSON array) as the origin's holds of `env` (`refs/ferry/holds`).
+pub fn hold(origin: &Path, env: &str, holds: &str) {
+    let blob_file = origin.join("hold.json");
+    std::fs::write(&blob_file, holds).unwrap();
+    let blob = git(
+        origin,
+        &["hash-object", "-w", blob_file.to_str().unwrap()],
+        SEED_TIME,
+    );
+    std::fs::remove_file(&blob_file).unwrap();
+    let mut mktree = Command::new("git")
+        .current_dir(origin)
+        .arg("mktree")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    writeln!(
+        mktree.stdin.take().unwrap(),
+        "100644 blob {}\t{env}.json",
+        blob.trim()
+    )
+    .unwrap();
+    let tree = String::from_utf8(mktree.wait_with_output().unwrap().stdout).unwrap();
+    let commit = git(
+        origin,
+        &["commit-tree", tree.trim(), "-m", "hold"],
+        SEED_TIME,
+    );
+    git(
+        origin,
+        &["update-ref", "refs/ferry/holds", commit.trim()],
+        SEED_TIME,
+    );
+}
