@@ -1003,9 +1003,9 @@ fn revert_step(r: &Reverted) -> StepResult {
                 "change {what} on {} {}",
                 o.branch,
                 if o.auto_merge {
-                    "waits for auto-merge"
+                    "waits for auto-merge".to_owned()
                 } else {
-                    "waits for review"
+                    format!("waits for review (approve with `ferry pr merge {}`)", o.id)
                 }
             ),
         }
