@@ -425,6 +425,7 @@ impl<'a> DeployPlanner<'a> {
             base,
             &self.env,
             &self.overlay,
+            &self.resolve,
             &running,
             &changes,
             self.order,

@@ -40,6 +40,7 @@ fn forge(server: &MockServer, repo: &TestRepo) -> GithubForge {
         ),
         merge_method: MergeMethod::Squash,
         overlays: BTreeMap::from([("dev".to_owned(), "infra/k8s/overlays/dev".to_owned())]),
+        resolve: Default::default(),
     };
     GithubForge::new(
         GithubClient::new(config).unwrap(),

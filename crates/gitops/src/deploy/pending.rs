@@ -14,10 +14,12 @@ use super::runs_at;
 /// each open change of `base.open` would make the environment run, for the containers that
 /// open change sets. A downgrade is refused unless `allow_downgrade`; an open change that
 /// cannot be read is a warning.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn check_open_changes(
     base: &Base<'_>,
     env: &str,
     overlay: &str,
+    resolve: &ferry_kustomize::ResolveOptions,
     running: &BTreeMap<String, String>,
     changes: &[ImageChange],
     order: &dyn CommitOrder,
@@ -28,7 +30,7 @@ pub(super) fn check_open_changes(
     for pending in base.open {
         let theirs = match pending
             .head
-            .map(|head| runs_at(base.repo, head, env, overlay))
+            .map(|head| runs_at(base.repo, head, env, overlay, resolve))
         {
             Some(Ok(images)) => images,
             Some(Err(e)) => {
