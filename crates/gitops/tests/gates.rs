@@ -464,7 +464,7 @@ fn hold_times_are_whole_seconds() {
     assert_eq!(
         hold_rule("prod", &imgs, &[stored]).unwrap(),
         "prod is on hold for every image since 2026-03-01T11:30:00Z: rollback of backend 1.3.3: \
-         error rate 12%"
+         error rate 12% (lift it with `ferry rollback release --env prod --all`)"
     );
     let record = VerificationRecord::new(
         "staging",
