@@ -38,9 +38,13 @@ fuzz_target!(|data: &[u8]| {
         // As upstream, `docker.io/a.b/c` is familiar `a.b/c`, which names the registry `a.b`:
         // the familiar form parses back only when its first component cannot be a host.
         let first = familiar.split('/').next().unwrap_or_default();
-        let ambiguous = r.domain() == "docker.io"
-            && familiar.contains('/')
-            && (first.contains(['.', ':']) || first == "localhost");
+        // And as upstream, `docker.io/<64 hex>` is a name while its familiar form, 64 hex
+        // digits alone, is refused as an image id ("cannot specify 64-byte hexadecimal strings").
+        let image_id = familiar.len() == 64 && familiar.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        let ambiguous = image_id
+            || (r.domain() == "docker.io"
+                && familiar.contains('/')
+                && (first.contains(['.', ':']) || first == "localhost"));
         assert!(
             ambiguous || Reference::parse_normalized(&familiar).as_ref() == Ok(&r),
             "the familiar form {familiar:?} of {r:?} parses back"

@@ -240,6 +240,22 @@ fn normalisation_and_familiar_form() {
     assert_eq!(r.with_default_tag().to_string(), "ghcr.io/acme/api:latest");
 }
 
+/// Found by the `image_reference` fuzz target: upstream refuses 64 hex digits only as the whole
+/// input, so `docker.io/<64 hex>` is a name whose familiar form does not parse back.
+#[test]
+fn a_docker_io_name_of_64_hex_digits_is_a_name_but_its_familiar_form_is_an_id() {
+    let hex = "dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9c";
+    let r = Reference::parse_normalized(&format!("docker.io/{hex}"))
+        .expect("upstream checks only the whole input for an image id");
+    assert_eq!(r.to_string(), format!("docker.io/library/{hex}"));
+    assert_eq!(r.familiar_string(), hex);
+    assert!(matches!(
+        Reference::parse_normalized(hex),
+        Err(ReferenceError::NameIsIdentifier { .. })
+    ));
+    assert!(matches!(Reference::parse_any(hex), Ok(AnyReference::Digest(_))));
+}
+
 #[test]
 fn tag_and_digest_edits() {
     let r = Reference::parse_normalized("acme/api:old").unwrap();
