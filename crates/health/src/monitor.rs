@@ -95,6 +95,15 @@ impl Policy {
                 self.failures
             ));
         }
+        let last_due = self.due(checks);
+        if last_due >= self.timeout {
+            return Err(format!(
+                "the last of {checks} checks is due {} after the start, at or after the timeout \
+                 of {}: every run would end inconclusive; raise the timeout or ask for fewer checks",
+                ferry_config::human_duration(last_due),
+                ferry_config::human_duration(self.timeout)
+            ));
+        }
         Ok(())
     }
 

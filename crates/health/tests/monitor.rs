@@ -310,9 +310,13 @@ fn verdict_of(script: &[Outcome], failures: u32) -> Verdict {
         .start_paused(true)
         .build()
         .expect("runtime");
+    let checks = u32::try_from(script.len()).expect("short script");
     let policy = Policy {
-        span: Span::Checks(u32::try_from(script.len()).expect("short script")),
+        span: Span::Checks(checks),
         failures,
+        // Long enough for every check: a proptest run of 29 checks once met the default
+        // 15-minute timeout and ended inconclusive (now refused by `Policy::validate`).
+        timeout: Duration::from_secs(3600),
         ..policy()
     };
     runtime.block_on(async {
@@ -377,6 +381,28 @@ fn more_failures_than_checks_is_refused() {
     assert!(
         over.validate().is_err(),
         "a 30 s span at 30 s gives 2 checks"
+    );
+}
+
+#[test]
+fn a_span_that_outlasts_the_timeout_is_refused() {
+    let refused = Policy {
+        span: Span::Checks(29),
+        ..policy()
+    }
+    .validate()
+    .expect_err("60 s + 28 × 30 s reaches the 15-minute timeout");
+    assert!(
+        refused.contains("every run would end inconclusive"),
+        "{refused}"
+    );
+    assert!(
+        Policy {
+            span: Span::Checks(28),
+            ..policy()
+        }
+        .validate()
+        .is_ok()
     );
 }
 

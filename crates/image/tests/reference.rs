@@ -253,7 +253,10 @@ fn a_docker_io_name_of_64_hex_digits_is_a_name_but_its_familiar_form_is_an_id() 
         Reference::parse_normalized(hex),
         Err(ReferenceError::NameIsIdentifier { .. })
     ));
-    assert!(matches!(Reference::parse_any(hex), Ok(AnyReference::Digest(_))));
+    assert!(matches!(
+        Reference::parse_any(hex),
+        Ok(AnyReference::Digest(_))
+    ));
 }
 
 #[test]
