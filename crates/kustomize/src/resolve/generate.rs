@@ -9,7 +9,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::{Builder, Origin, Res};
+use super::builder::{Builder, Origin};
+use super::resource::{Res, norm_ns, registered_id};
 use crate::model::{GeneratorArgs, Kustomization};
 
 impl Builder<'_> {
@@ -58,7 +59,7 @@ impl Builder<'_> {
             match behavior {
                 "" | "create" => {
                     let r = generated(kind, name, k, &g.value);
-                    let mut seen = acc.iter().map(super::registered_id).collect();
+                    let mut seen = acc.iter().map(registered_id).collect();
                     self.add(acc, &mut seen, vec![r], &at);
                 }
                 "merge" | "replace" => {
@@ -67,7 +68,7 @@ impl Builder<'_> {
                         r.kind() == kind
                             && r.history
                                 .iter()
-                                .any(|(n_s, n)| n == name && n_s == super::norm_ns(ns))
+                                .any(|(n_s, n)| n == name && n_s == norm_ns(ns))
                     });
                     if !found {
                         self.error(

@@ -2,10 +2,10 @@
 //! the order of accumulation (`sortOptions: {order: fifo}`), set by the overlay's own
 //! kustomization only.
 
-use std::path::Path;
-
-use super::{Builder, Origin, Res};
-use crate::model::{Kustomization, SortOptions};
+use super::resolution::Resolution;
+use super::resource::Res;
+use crate::model::SortOptions;
+use crate::validate::Finding;
 
 /// Kinds placed first, in this order, by the legacy order.
 const ORDER_FIRST: [&str; 22] = [
@@ -39,25 +39,18 @@ const ORDER_LAST: [&str; 2] = [
     "ValidatingWebhookConfiguration",
 ];
 
-impl Builder<'_> {
-    /// The overlay's `sortOptions`, checked as kustomize checks them.
-    pub(super) fn sort_options(&mut self, file: &Path, k: &Kustomization) -> Option<SortOptions> {
-        let options = k.sort_options.clone()?;
-        let at = Origin {
-            file: file.to_path_buf(),
-            line: 0,
-            column: 0,
-        };
-        match options.order.as_deref() {
-            Some("legacy") => {}
-            Some("fifo") if options.legacy_sort_options.is_none() => {}
-            Some("fifo") => self.error(
-                &at,
-                "`sortOptions.legacySortOptions` is set but the order is `fifo`; remove one".into(),
-            ),
-            _ => self.error(&at, "`sortOptions.order` must be `fifo` or `legacy`".into()),
-        }
-        Some(options)
+/// The result, with the resources in the output order of the overlay's `sortOptions`
+/// (kustomize's legacy order by default).
+pub(super) fn resolution(
+    mut resources: Vec<Res>,
+    findings: Vec<Finding>,
+    options: Option<&SortOptions>,
+) -> Resolution {
+    sort(&mut resources, options);
+    Resolution {
+        workloads: resources.iter().filter_map(Res::workload).collect(),
+        findings,
+        resources: resources.into_iter().map(|r| r.doc).collect(),
     }
 }
 

@@ -1,0 +1,49 @@
+//! The `images` step of a kustomization, the last one of its build: what an image bump redoes.
+
+use super::resource::Res;
+use crate::images::ImageEntry;
+use crate::model::Kustomization;
+use crate::source::ParseCache;
+use crate::transform;
+
+/// The `images` step of a kustomization: its `images` entries, then `ImageTagTransformer`
+/// configurations of `transformers:`.
+pub(super) fn apply_images(
+    cache: &ParseCache,
+    k: &Kustomization,
+    acc: &mut [Res],
+    image_paths: &[(Option<String>, String)],
+    plugin_images: &[(ImageEntry, Vec<String>)],
+) {
+    for entry in k.images.iter().flatten() {
+        let matcher = cache.image_matcher(&entry.value.name);
+        let Ok(matcher) = matcher.as_ref() else {
+            continue; // reported by validate::check_fields
+        };
+        for r in acc.iter_mut() {
+            // kustomize's default field specs, then those of `configurations:`.
+            let mut paths: Vec<&str> = transform::DEFAULT_IMAGE_PATHS.to_vec();
+            let configured = image_paths
+                .iter()
+                .filter(|(kind, _)| kind.as_deref().is_none_or(|k| k == r.kind()))
+                .map(|(_, p)| p.as_str());
+            for p in configured {
+                if !paths.contains(&p) {
+                    paths.push(p);
+                }
+            }
+            transform::apply_image_entry(&mut r.doc, &entry.value, matcher, true, &paths);
+        }
+    }
+    // `transformers:` run after the built-in ones.
+    for (entry, paths) in plugin_images {
+        let matcher = cache.image_matcher(&entry.name);
+        let Ok(matcher) = matcher.as_ref() else {
+            continue;
+        };
+        let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+        for r in acc.iter_mut() {
+            transform::apply_image_entry(&mut r.doc, entry, matcher, true, &paths);
+        }
+    }
+}
