@@ -9,6 +9,9 @@ use std::process::{Command, Output};
 /// Set in the child runs: the tool the child test asks for.
 const CHILD_TOOL: &str = "FERRY_TEST_SUPPORT_CHILD_TOOL";
 
+/// The child test's name in this test binary (its module path, as libtest names it).
+const CHILD: &str = "skip_notice::child_asks_for_a_missing_tool";
+
 /// The child: asks for a tool that does not exist. Outside a child run it has nothing to do.
 #[test]
 fn child_asks_for_a_missing_tool() {
@@ -20,7 +23,7 @@ fn child_asks_for_a_missing_tool() {
 
 fn run_child(ci: Option<&str>) -> Output {
     let mut cmd = Command::new(std::env::current_exe().expect("test binary"));
-    cmd.args(["--exact", "child_asks_for_a_missing_tool"])
+    cmd.args(["--exact", CHILD])
         .env(CHILD_TOOL, "ferry-no-such-tool-3f9c")
         .env_remove("CI");
     if let Some(ci) = ci {
@@ -35,15 +38,11 @@ fn a_skip_for_a_missing_tool_shows_in_captured_test_output() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("test {CHILD} ... ok")), "{stdout}");
     assert!(
-        stdout.contains("test child_asks_for_a_missing_tool ... ok"),
-        "{stdout}"
-    );
-    assert!(
-        stderr.contains(
-            "notice: SKIPPED child_asks_for_a_missing_tool: the program \
-             `ferry-no-such-tool-3f9c` is not available"
-        ),
+        stderr.contains(&format!(
+            "notice: SKIPPED {CHILD}: the program `ferry-no-such-tool-3f9c` is not available"
+        )),
         "the skip notice must reach the terminal: stdout:\n{stdout}\nstderr:\n{stderr}"
     );
 }
