@@ -34,6 +34,19 @@ pub enum DocumentsError {
         /// The parser's message, with the position.
         message: String,
     },
+    /// The document is not valid YAML, or not of the shape its reader expects (a missing or
+    /// unknown field, a wrong type); the position is 1-based, 0 when unknown.
+    #[error("{origin}:{line}:{column}: {message}")]
+    Invalid {
+        /// The file name, or the origin given by the caller.
+        origin: String,
+        /// The line.
+        line: u64,
+        /// The column.
+        column: u64,
+        /// What is wrong, naming the field.
+        message: String,
+    },
 }
 
 /// Parses every document of a YAML stream (JSON is YAML too); empty documents are skipped.
@@ -44,6 +57,42 @@ pub fn parse_documents(text: &str, origin: &str) -> Result<Vec<serde_json::Value
         origin: origin.to_string(),
         message: e.to_string(),
     })
+}
+
+/// Parses one YAML document into a typed value, for crates that keep small YAML files of their
+/// own (`ferry-scan`'s ignore file); `None` when the text holds no document (empty or only
+/// comments). Errors name the line, the column and the field
+/// ([`DocumentsError::Invalid`]); texts larger than [`crate::model::MAX_YAML_BYTES`] are refused.
+pub fn parse_document<T: serde::de::DeserializeOwned>(
+    text: &str,
+    origin: &str,
+) -> Result<Option<T>, DocumentsError> {
+    let invalid = |e: crate::model::YamlError| DocumentsError::Invalid {
+        origin: origin.to_string(),
+        line: e.line,
+        column: e.column,
+        message: e.message,
+    };
+    if text.len() > crate::model::MAX_YAML_BYTES {
+        return Err(invalid(crate::model::YamlError {
+            line: 0,
+            column: 0,
+            message: format!(
+                "larger than the {} MiB limit",
+                crate::model::MAX_YAML_BYTES / (1024 * 1024)
+            ),
+        }));
+    }
+    let blank = text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---"
+    });
+    if blank {
+        return Ok(None);
+    }
+    serde_saphyr::from_str_with_options(text, crate::model::options(false))
+        .map(Some)
+        .map_err(|e| invalid(crate::model::YamlError::from_saphyr(&e)))
 }
 
 /// Reads a regular file of at most [`MAX_DOCUMENTS_SIZE`] bytes and parses every YAML document
@@ -101,6 +150,33 @@ mod tests {
             docs,
             vec![serde_json::json!({"kind": "Pod", "spec": {"n": 1.5}})]
         );
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Entry {
+        id: String,
+        #[allow(dead_code)]
+        reason: String,
+    }
+
+    #[test]
+    fn parses_one_typed_document_with_positions_in_errors() {
+        let entry: Entry = parse_document("id: CVE-1\nreason: r\n", "i.yaml")
+            .unwrap()
+            .unwrap();
+        assert_eq!(entry.id, "CVE-1");
+        assert!(
+            parse_document::<Entry>("# nothing\n\n", "i.yaml")
+                .unwrap()
+                .is_none()
+        );
+        let err = parse_document::<Entry>("id: CVE-1\nreasn: r\n", "i.yaml").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("i.yaml:2:"), "{text}");
+        assert!(text.contains("reasn"), "{text}");
+        let err = parse_document::<Entry>("id: [1\n", "i.yaml").unwrap_err();
+        assert!(err.to_string().starts_with("i.yaml:"), "{err}");
     }
 
     #[test]

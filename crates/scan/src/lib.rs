@@ -1,0 +1,27 @@
+//! Trivy's JSON reports and the vulnerability gate of `ferry scan`.
+//!
+//! - [`report`]: a typed model of Trivy's JSON report (vulnerabilities, configuration checks,
+//!   secrets), tolerant of unknown fields, strict about types, bounded in size.
+//! - [`finding`]: the findings of a report as one list.
+//! - [`ignore`]: the ignore file (`.ferry/scan-ignore.yaml`), entries that expire.
+//! - [`gate`]: the verdict, pure (`today` is a parameter).
+//! - [`sarif`]: SARIF 2.1.0 for GitHub code scanning.
+//! - [`summary`]: the markdown summary for `$GITHUB_STEP_SUMMARY`.
+//! - [`trivy`]: running `trivy image` / `trivy config` for a report.
+//!
+//! Nothing here prints or reads environment variables.
+
+pub mod finding;
+pub mod gate;
+pub mod ignore;
+pub mod report;
+pub mod sarif;
+pub mod severity;
+pub mod summary;
+pub mod trivy;
+
+pub use finding::{Finding, Kind};
+pub use gate::{Counts, Judged, Outcome, Policy, Verdict, evaluate};
+pub use ignore::{IgnoreEntry, IgnoreError, IgnoreFile};
+pub use report::{Report, ReportError, parse_report, read_report};
+pub use severity::{Severity, UnknownSeverity, parse_severities};
