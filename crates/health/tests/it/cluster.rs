@@ -1,7 +1,7 @@
 //! Opt-in suite against a real cluster from `KUBECONFIG` (kind, minikube, k3s...):
 //!
 //! ```sh
-//! KUBECONFIG=~/.kube/config cargo test -p ferry-health --test cluster -- --ignored --test-threads=1
+//! KUBECONFIG=~/.kube/config cargo test -p ferry-health --test it cluster:: -- --ignored --test-threads=1
 //! ```
 //!
 //! It creates (and deletes) namespaces named `ferry-health-test-*`; it needs rights to create
