@@ -23,7 +23,7 @@ use ferry_gitops::{
 };
 use ferry_health::monitor::{Report, Verdict};
 use ferry_health::probe::Outcome;
-use ferry_rollback::notify::{Outcome as Notice, Sent, notify};
+use ferry_notify::{Outcome as Notice, Sent, notify};
 
 /// The identity the notes commit is made with when the repository has no git committer
 /// identity (CI checkouts often have none).

@@ -21,7 +21,8 @@ use ferry_cli::Format;
 use ferry_cli::forge::{self, ForgeArgs, Setup};
 use ferry_config::parse_duration;
 use ferry_gitops::deploy::{ChangeSettings, DeployPlan, DeployPlanner, parse_image_requests};
-use ferry_gitops::forge::{Base, ChangeRequest, Forge, Opened, WaitOutcome};
+use ferry_gitops::flow::deploy;
+use ferry_gitops::forge::{ChangeRequest, Forge, Opened, WaitOutcome};
 use ferry_gitops::ledger::ImageChange;
 use ferry_gitops::plan::{AppRepository, CommitOrder, Downgrade, NoRepository};
 use ferry_gitops::{LedgerOptions, LoadRequest, Repo, load_ledger};
@@ -193,8 +194,6 @@ async fn open<F: Forge>(args: &OpenArgs, format: Format, setup: &Setup, forge: &
         order,
     )
     .with_resolve_options(ferry_gitops::from_config::resolve_options(config));
-    // Decide on the synced base first: a refused run touches nothing on the forge.
-    let preview = planner.compute(&Base::new(base, forge.repo()))?;
     let mut settings = ChangeSettings::from_config(config, &args.env);
     settings.max_attempts = args.max_attempts;
     if args.auto_merge {
@@ -203,12 +202,12 @@ async fn open<F: Forge>(args: &OpenArgs, format: Format, setup: &Setup, forge: &
     if args.no_auto_merge {
         settings.auto_merge = false;
     }
-    let request = planner.change_request(&preview, &settings);
-    if args.dry_run {
-        return print_dry_run(format, &request, &preview);
-    }
-    let mut opened = forge.open_change(&request, &mut planner).await?;
-    let last = planner.last().unwrap_or(&preview);
+    // Decided on the synced base first: a refused run touches nothing on the forge.
+    let done = deploy(forge, &mut planner, base, &settings, !args.dry_run).await?;
+    let Some(mut opened) = done.opened else {
+        return print_dry_run(format, &done.request, &done.preview);
+    };
+    let last = &done.last;
     opened.warnings.extend(last.check.warnings.iter().cloned());
     let report = OpenReport {
         env: &args.env,

@@ -18,12 +18,13 @@ use ferry_cli::Format;
 use ferry_cli::forge::{self, ForgeArgs, Setup};
 use ferry_config::parse_duration;
 use ferry_gitops::Repo;
-use ferry_gitops::forge::{AnyForge, Base, Forge};
+use ferry_gitops::flow::deploy;
+use ferry_gitops::forge::AnyForge;
 use ferry_gitops::gates::PromotionPlan;
 use ferry_gitops::plan::{AppRepository, CommitOrder, NoRepository};
 use ferry_gitops::promote::{self, Marked, PromoteRequest};
 use ferry_image::registry::{Credentials, RegistryClient};
-use ferry_rollback::notify::{Outcome, notify};
+use ferry_notify::{Outcome, notify};
 use serde::Serialize;
 
 /// Promote what --from runs to --to, only when every gate allows it: --to's upstream is
@@ -287,7 +288,6 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
         None => &NoRepository,
     };
     let mut planner = gathered.planner(&plan, cli.allow_downgrade, order);
-    let preview = planner.compute(&Base::new(gathered.synced.base, forge.repo()))?;
     let mut settings = gathered.settings(config);
     if cli.auto_merge {
         settings.auto_merge = true;
@@ -295,12 +295,10 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
     if cli.no_auto_merge {
         settings.auto_merge = false;
     }
-    let opened = if plan.is_noop() || cli.dry_run {
-        None
-    } else {
-        let change = planner.change_request(&preview, &settings);
-        Some(forge.open_change(&change, &mut planner).await?)
-    };
+    let open = !(plan.is_noop() || cli.dry_run);
+    let base = gathered.synced.base;
+    let done = deploy(forge, &mut planner, base, &settings, open).await?;
+    let (preview, opened) = (done.preview, done.opened);
     let promoted = opened.as_ref().is_some_and(|o| !o.up_to_date);
     // Tell people once the promotion is on the base branch (a change left for review or for
     // auto-merge is announced by the change itself).

@@ -3,15 +3,43 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
+use clap::Args;
 use ferry_cli::Format;
 use ferry_cli::forge::Setup;
 use ferry_gitops::forge::Forge;
 use ferry_gitops::gates::Hold;
 use ferry_gitops::holds::{ImageQuery, release_command};
 use ferry_rollback::actions::release_matching;
+use ferry_rollback::flow::image_list;
 use serde_json::json;
 
-use super::{HoldsArgs, ReleaseArgs, image_list};
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The environment.
+    #[arg(long, value_name = "ENV")]
+    env: String,
+    /// The held image: an image name of ferry.toml with a tag or digest (`backend:1.5.0`,
+    /// `backend=1.5.0`; the name alone: every held tag), or a reference
+    /// (`registry.example.com/acme/backend:1.5.0`).
+    #[arg(long, value_name = "IMAGE", required_unless_present_any = ["all", "image_arg"])]
+    image: Option<String>,
+    /// The held image, as for --image.
+    #[arg(value_name = "IMAGE", conflicts_with_all = ["image", "all"])]
+    image_arg: Option<String>,
+    /// Release every active hold of ENV (a hold of the whole environment needs this).
+    #[arg(long, conflicts_with = "image")]
+    all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HoldsArgs {
+    /// Only the holds of this environment.
+    #[arg(long, value_name = "ENV")]
+    env: Option<String>,
+    /// Released holds too.
+    #[arg(long)]
+    all: bool,
+}
 
 /// One hold in a line: environment, images, since when, why.
 fn line(h: &Hold) -> String {

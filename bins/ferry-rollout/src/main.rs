@@ -13,7 +13,7 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use ferry_cli::{ErrorKind, Format};
 use ferry_config::parse_duration;
-use ferry_rollback::rollouts::{
+use ferry_rollouts::{
     Command as RolloutCommand, Outcome, RolloutClient, RolloutError, RolloutStatus, Settled,
 };
 
@@ -157,7 +157,7 @@ async fn run(command: Command) -> Result<u8, Failure> {
     let (mut outcome, before) = match &command {
         Command::Status(_) => {
             let obj = rollouts.get(name).await?;
-            let status = ferry_rollback::rollouts::status(&obj);
+            let status = ferry_rollouts::status(&obj);
             (
                 Outcome {
                     command: RolloutCommand::Status,

@@ -17,6 +17,8 @@
 //!   typo never switches an image to another repository.
 //! - [`deploy`]: what `ferry-pr open` plans: the overlay edits of one environment, checked
 //!   against downgrades and holds.
+//! - [`flow`]: the deploy flow `ferry-pr open` and `ferry-promote` share: preview on the synced
+//!   base, change request, the change opened through the forge.
 //! - [`holds`]: holds as a person names them (`backend:1.5.0`), partial releases, the command
 //!   that lifts a hold.
 //! - [`promote`]: what `ferry-promote` gathers and decides: the facts of the gates, read through
@@ -24,6 +26,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod deploy;
+pub mod flow;
 pub mod forge;
 pub mod from_config;
 pub mod gates;

@@ -4,17 +4,20 @@
 //!   roll back to the last verified image set, or escalate; every decision names its rule.
 //! - [`facts`]: gathers what the policy needs from the local repository (the last verified set
 //!   before the current deployment, whether the current deployment is a rollback).
-//! - [`rollouts`]: Argo Rollouts promote, abort, retry, undo and status through the Kubernetes
-//!   API, as `kubectl argo rollouts` does it, and Argo CD's Rollout resource actions.
 //! - [`actions`]: the Git revert (a GitOps change through a [`ferry_gitops::forge::Forge`]) and
 //!   holds.
-//! - [`notify`]: Slack and GitHub deployment statuses built from what actually happened.
+//! - [`flow`]: the whole rollback of `ferry-rollback` as plain functions: gather the facts
+//!   through a forge and decide, then carry the decision out (Rollouts, revert, hold,
+//!   notifications) and say what happened.
+//! - [`steps`]: what each step did, as the notifications (`ferry-notify`) tell it.
+//!
+//! The Argo Rollouts client is `ferry-rollouts`; the notifications are `ferry-notify`.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod actions;
 pub mod facts;
-pub mod notify;
+pub mod flow;
 pub mod policy;
-pub mod rollouts;
+pub mod steps;
 
 pub use policy::{Decision, Facts, Rule, Settings, Target, decide};

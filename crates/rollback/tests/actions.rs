@@ -11,10 +11,11 @@ use ferry_gitops::ledger::{EnvironmentSpec, build_ledger};
 use ferry_gitops::{ObjectId, Repo, verify_deployment};
 use ferry_health::monitor::{Check, Policy, Report, Verdict};
 use ferry_health::probe::{Observation, Outcome};
+use ferry_notify::{Outcome as NotifyOutcome, StepResult};
 use ferry_rollback::actions::{RevertRequest, hold, release, revert_in_git};
 use ferry_rollback::facts::{rollback_of, verified_before_current};
-use ferry_rollback::notify::{Outcome as NotifyOutcome, StepResult};
 use ferry_rollback::policy::{Decision, Facts, Rule, Settings, decide};
+use ferry_rollback::steps::StepResults as _;
 use ferry_test_support::git::git;
 
 mod common;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ferry_gitops::github::{Credentials, GithubClient, GithubConfig};
-use ferry_rollback::notify::{Outcome, Slack, StepResult, github_deployment};
+use ferry_notify::{Outcome, Slack, StepResult, github_deployment};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -263,46 +263,4 @@ async fn verified_is_a_success_and_long_descriptions_are_cut() {
     assert!(description.ends_with('…'));
     assert_eq!(second["state"], "success");
     assert!(second.get("log_url").is_none());
-}
-
-#[test]
-fn step_results_follow_the_rollouts_outcome() {
-    use ferry_rollback::rollouts::{Command, RolloutError, status};
-    let err: Result<ferry_rollback::rollouts::Outcome, RolloutError> =
-        Err(RolloutError::NotFound {
-            namespace: "acme".into(),
-            name: "backend".into(),
-        });
-    assert_eq!(
-        StepResult::from_rollout(&err),
-        StepResult::Failed {
-            error: "rollout acme/backend not found".into()
-        }
-    );
-    let obj = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
-        "metadata": {"name": "backend", "namespace": "acme"}, "spec": {}, "status": {}});
-    let outcome = ferry_rollback::rollouts::Outcome {
-        command: Command::Abort,
-        name: "backend".into(),
-        namespace: "acme".into(),
-        requests: vec![],
-        skipped: None,
-        status: status(&obj),
-        settled: Some(ferry_rollback::rollouts::Settled::Aborted),
-    };
-    assert_eq!(
-        StepResult::from_rollout(&Ok(outcome.clone())),
-        StepResult::Done {
-            detail: "abort (aborted, stable version serving)".into()
-        }
-    );
-    let degraded = ferry_rollback::rollouts::Outcome {
-        settled: Some(ferry_rollback::rollouts::Settled::Degraded),
-        command: Command::Undo,
-        ..outcome
-    };
-    assert!(matches!(
-        StepResult::from_rollout(&Ok(degraded)),
-        StepResult::Failed { .. }
-    ));
 }

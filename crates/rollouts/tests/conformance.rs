@@ -5,7 +5,7 @@
 //! whole object after removing `ignore_paths` from both sides, a key with a `null` value counting
 //! as absent.
 
-use ferry_rollback::rollouts::{apply_action, discover_actions};
+use ferry_rollouts::{apply_action, discover_actions};
 use serde_json::{Map, Value};
 
 fn cases() -> Vec<Value> {

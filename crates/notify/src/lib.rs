@@ -5,19 +5,19 @@
 //! the revert is on the base branch, "revert opened" while it waits for a merge, and "revert
 //! FAILED" with the error otherwise; each cluster action and the hold are listed with their own
 //! result.
+//!
+//! The results of a rollback's steps ([`StepResult`]) come from `ferry-rollback`, which builds
+//! them from its actions and the Rollouts client.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ferry_gitops::gates::Hold;
 use ferry_gitops::github::{
     DeploymentState, GithubClient, GithubError, NewDeployment, NewDeploymentStatus,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
-
-use crate::actions::{ActionError, Reverted};
-use crate::rollouts::{Outcome as RolloutOutcome, RolloutError, Settled};
 
 /// What happened to one step of a rollback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,81 +58,6 @@ impl StepResult {
     /// Whether the step is done.
     pub fn is_done(&self) -> bool {
         matches!(self, StepResult::Done { .. })
-    }
-
-    /// The result of a Git revert, from what [`crate::actions::revert_in_git`] returned: done
-    /// only when the revert is on the base branch.
-    pub fn from_revert(result: &Result<Reverted, ActionError>) -> Self {
-        match result {
-            Ok(r) if r.opened.up_to_date => StepResult::Done {
-                detail: format!(
-                    "the base branch already had the target images (at {})",
-                    short(&r.opened.commit)
-                ),
-            },
-            Ok(r) if r.opened.merged => StepResult::Done {
-                detail: format!("merged as {}", short(&r.opened.commit)),
-            },
-            Ok(r) => StepResult::Pending {
-                detail: format!(
-                    "change {} opened{}, not merged yet",
-                    r.opened.url.as_deref().unwrap_or(&r.opened.id),
-                    if r.opened.auto_merge {
-                        " with auto-merge"
-                    } else {
-                        ""
-                    }
-                ),
-            },
-            Err(e) => StepResult::Failed {
-                error: e.to_string(),
-            },
-        }
-    }
-
-    /// The result of a Rollouts command, from what [`crate::rollouts::RolloutClient`] returned.
-    pub fn from_rollout(result: &Result<RolloutOutcome, RolloutError>) -> Self {
-        match result {
-            Ok(o) => match (&o.skipped, o.settled) {
-                (Some(why), _) => StepResult::Skipped { why: why.clone() },
-                (None, Some(Settled::Degraded)) => StepResult::Failed {
-                    error: format!("{} sent, but the Rollout is degraded", o.command.as_str()),
-                },
-                (None, settled) => StepResult::Done {
-                    detail: match settled {
-                        Some(s) => format!("{} ({})", o.command.as_str(), settled_word(s)),
-                        None => format!("{} sent", o.command.as_str()),
-                    },
-                },
-            },
-            Err(e) => StepResult::Failed {
-                error: e.to_string(),
-            },
-        }
-    }
-
-    /// The result of a hold, from what [`crate::actions::hold`] returned.
-    pub fn from_hold(result: &Result<Vec<Hold>, ActionError>) -> Self {
-        match result {
-            Ok(holds) => StepResult::Done {
-                detail: format!(
-                    "{} active hold(s) for the environment",
-                    holds.iter().filter(|h| !h.released).count()
-                ),
-            },
-            Err(e) => StepResult::Failed {
-                error: e.to_string(),
-            },
-        }
-    }
-}
-
-fn settled_word(s: Settled) -> &'static str {
-    match s {
-        Settled::Healthy => "healthy",
-        Settled::Paused => "paused",
-        Settled::Aborted => "aborted, stable version serving",
-        Settled::Degraded => "degraded",
     }
 }
 

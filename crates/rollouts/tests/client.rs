@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ferry_rollback::rollouts::{Command, RolloutClient, RolloutError, Settled};
+use ferry_rollouts::{Command, RolloutClient, RolloutError, Settled};
 use ferry_test_support::rollouts::{ROLLOUT_PATH, ROLLOUT_STATUS_PATH, paused_blue_green};
 use http::{Request, Response};
 use kube::client::Body;

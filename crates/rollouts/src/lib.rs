@@ -22,6 +22,7 @@
 //! `promote-full`, `skip-current-step`, `pause`) and their discovery are pure functions on the
 //! object too ([`apply_action`], [`discover_actions`]); they follow the conformance cases in
 //! `fixtures/conformance/rollouts/actions.jsonl`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::time::Duration;
 
