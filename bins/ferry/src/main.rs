@@ -20,6 +20,10 @@ const STEPS: &[(&str, &str)] = &[
     ),
     ("image", "check, inspect and copy images in a registry"),
     (
+        "scan",
+        "gate Trivy reports: severities, expiring ignores, SARIF for code scanning",
+    ),
+    (
         "set-image",
         "set an image in a kustomization, editing one entry in place",
     ),

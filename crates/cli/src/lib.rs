@@ -7,6 +7,7 @@
 //!
 //! - `FERRY_LOG` (else `RUST_LOG`): the log filter of [`init_logging`];
 //! - `GITHUB_OUTPUT`: the step output file of [`github_output`];
+//! - `GITHUB_STEP_SUMMARY`: the job summary file of [`step_summary`];
 //! - `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`, `GITHUB_RUN_ID`: the run's page
 //!   ([`github_run_url`]);
 //! - variables whose names say they hold a secret (`*TOKEN*`, `*PASSWORD*`, `*SECRET*`, …):
@@ -26,6 +27,7 @@ pub mod kube;
 #[cfg(feature = "registry")]
 pub mod registry;
 pub mod report;
+pub mod step_summary;
 
 pub use ferry_redact as redact;
 pub use github_output::{GithubOutput, GithubOutputError};
