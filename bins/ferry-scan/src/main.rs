@@ -48,11 +48,19 @@ enum Command {
         #[command(flatten)]
         gate: GateArgs,
     },
-    /// Run `trivy image` on an image and gate its report.
+    /// Run `trivy image` on an image (a reference, or an archive with --input) and gate its
+    /// report.
     Image {
-        /// The image reference (or, with `-- --input FILE`, a name for the archive).
-        #[arg(value_name = "REF")]
-        reference: String,
+        /// The image reference.
+        #[arg(
+            value_name = "REF",
+            required_unless_present = "input",
+            conflicts_with = "input"
+        )]
+        reference: Option<String>,
+        /// An image archive (`docker save`, OCI layout) instead of a reference.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
         #[command(flatten)]
         trivy: TrivyArgs,
         #[command(flatten)]
@@ -142,11 +150,25 @@ fn run(cli: Cli) -> Result<bool, Failure> {
         }
         Command::Image {
             reference,
+            input,
             trivy,
             gate,
         } => {
             let policy = policy(&gate)?;
-            let report = scan(&trivy, &Target::Image(reference))?;
+            let target = match (reference, input) {
+                (_, Some(archive)) => {
+                    if !archive.is_file() {
+                        return Err(fail(
+                            ErrorKind::Usage,
+                            anyhow::anyhow!("{} is not a file", archive.display()),
+                        ));
+                    }
+                    Target::ImageArchive(archive)
+                }
+                (Some(reference), None) => Target::Image(reference),
+                (None, None) => unreachable!("clap requires REF or --input"),
+            };
+            let report = scan(&trivy, &target)?;
             finish(&report, &gate, policy)
         }
         Command::Config { dir, trivy, gate } => {

@@ -17,6 +17,8 @@ pub const INSTALL_HINT: &str = "install it from https://trivy.dev (a release bin
 pub enum Target {
     /// An image reference (`trivy image REF`).
     Image(String),
+    /// An image archive, `docker save` or OCI layout (`trivy image --input FILE`).
+    ImageArchive(PathBuf),
     /// A directory of configuration files (`trivy config DIR`).
     Config(PathBuf),
 }
@@ -51,20 +53,28 @@ pub enum TrivyError {
     Report(#[source] ReportError),
 }
 
-/// The arguments of the Trivy run for `target`: the subcommand, `--format json --quiet`, the
-/// `extra` arguments, then `--` and the target (so a target is never read as an option).
+/// The arguments of the Trivy run for `target`: the subcommand, `--format json --quiet`
+/// (`--input FILE` for an archive), the `extra` arguments, then `--` and the target (so a
+/// target is never read as an option).
 pub fn arguments(target: &Target, extra: &[OsString]) -> Vec<OsString> {
-    let (subcommand, what) = match target {
-        Target::Image(reference) => ("image", OsString::from(reference)),
-        Target::Config(dir) => ("config", dir.clone().into_os_string()),
+    let subcommand = match target {
+        Target::Image(_) | Target::ImageArchive(_) => "image",
+        Target::Config(_) => "config",
     };
     let mut args: Vec<OsString> = [subcommand, "--format", "json", "--quiet"]
         .into_iter()
         .map(OsString::from)
         .collect();
+    if let Target::ImageArchive(archive) = target {
+        args.push("--input".into());
+        args.push(archive.clone().into_os_string());
+    }
     args.extend(extra.iter().cloned());
-    args.push("--".into());
-    args.push(what);
+    match target {
+        Target::Image(reference) => args.extend(["--".into(), reference.into()]),
+        Target::Config(dir) => args.extend(["--".into(), dir.clone().into_os_string()]),
+        Target::ImageArchive(_) => {}
+    }
     args
 }
 

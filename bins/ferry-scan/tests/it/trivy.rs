@@ -45,6 +45,14 @@ fn image_runs_trivy_with_the_reference_after_the_options_and_gates_its_report() 
         args,
         "image\n--format\njson\n--quiet\n--scanners\nvuln\n--\nalpine:3.9\n"
     );
+    std::fs::write(dir.path().join("image.tar"), b"archive").unwrap();
+    ferry_scan(dir.path())
+        .args(["image", "--input", "image.tar", "--trivy"])
+        .arg(&trivy)
+        .assert()
+        .code(1);
+    let args = std::fs::read_to_string(dir.path().join("args")).unwrap();
+    assert_eq!(args, "image\n--format\njson\n--quiet\n--input\nimage.tar\n");
 }
 
 #[test]
@@ -95,6 +103,19 @@ fn without_trivy_it_says_how_to_get_it() {
         .assert()
         .code(2)
         .stderr(contains("no-such-dir is not a directory"));
+    ferry_scan(dir.path())
+        .args(["image", "--input", "no-such.tar"])
+        .assert()
+        .code(2)
+        .stderr(contains("no-such.tar is not a file"));
+    ferry_scan(dir.path())
+        .args(["image"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "the following required arguments were not provided",
+        ))
+        .stderr(contains("<REF>"));
 }
 
 /// Real Trivy on the blueprint's base manifests: the configuration checks run offline (no
@@ -206,4 +227,109 @@ fn real_trivy_secrets_gated() {
         .arg(crate::TODAY)
         .assert()
         .success();
+}
+
+/// One file of a ustar archive: header, content, padding to 512 bytes.
+fn tar_entry(out: &mut Vec<u8>, name: &str, data: &[u8]) {
+    let mut header = [0u8; 512];
+    header[..name.len()].copy_from_slice(name.as_bytes());
+    let octal = |field: &mut [u8], value: u64| {
+        let text = format!("{value:0width$o}\0", width = field.len() - 1);
+        field.copy_from_slice(text.as_bytes());
+    };
+    octal(&mut header[100..108], 0o644);
+    octal(&mut header[108..116], 0);
+    octal(&mut header[116..124], 0);
+    octal(&mut header[124..136], data.len() as u64);
+    octal(&mut header[136..148], 0);
+    header[156] = b'0';
+    header[257..263].copy_from_slice(b"ustar\0");
+    header[263..265].copy_from_slice(b"00");
+    header[148..156].copy_from_slice(b"        ");
+    let sum: u64 = header.iter().map(|b| u64::from(*b)).sum();
+    let text = format!("{sum:06o}\0 ");
+    header[148..156].copy_from_slice(text.as_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(512) * 512, 0);
+}
+
+fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, data) in files {
+        tar_entry(&mut out, name, data);
+    }
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
+/// A `docker save` archive of a one-layer image holding `files`.
+fn image_archive(files: &[(&str, &[u8])]) -> Vec<u8> {
+    use sha2::Digest as _;
+    let layer = tar(files);
+    let digest: String = sha2::Sha256::digest(&layer)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let diff_id = format!("sha256:{digest}");
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+    })
+    .to_string();
+    let manifest = serde_json::json!([{
+        "Config": "config.json", "RepoTags": ["ferry/scan-test:1"], "Layers": ["layer.tar"],
+    }])
+    .to_string();
+    tar(&[
+        ("manifest.json", manifest.as_bytes()),
+        ("config.json", config.as_bytes()),
+        ("layer.tar", &layer),
+    ])
+}
+
+/// Real Trivy on an image archive (no registry, no database): its secret scanner finds the
+/// made-up token in the image's layer, and the gate fails on it.
+#[test]
+fn real_trivy_image_archive_secrets_gated() {
+    let Some(_) = require_tool("trivy") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let token = format!("ghp_{}", "0123456789abcdefghijklmnopqrstuvwxyZ12");
+    let env = format!("github_token: {token}\n");
+    let archive = dir.path().join("image.tar");
+    std::fs::write(
+        &archive,
+        image_archive(&[("app/app.env", env.as_bytes()), ("app/README", b"hello\n")]),
+    )
+    .unwrap();
+    let out = ferry_scan(dir.path())
+        .args([
+            "image",
+            "--input",
+            "image.tar",
+            "--format",
+            "json",
+            "--sarif",
+            "image.sarif",
+        ])
+        .args(["--", "--scanners", "secret", "--cache-dir"])
+        .arg(dir.path().join("cache"))
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let verdict: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(verdict["artifact"], "image.tar");
+    let failing = verdict["failing"].as_array().unwrap();
+    assert_eq!(failing.len(), 1, "{verdict:#}");
+    assert_eq!(failing[0]["id"], "github-pat");
+    assert_eq!(failing[0]["kind"], "secret");
+    assert_eq!(failing[0]["target"], "/app/app.env");
+    assert!(!String::from_utf8_lossy(&out).contains(&token));
+    let sarif = std::fs::read_to_string(dir.path().join("image.sarif")).unwrap();
+    assert!(!sarif.contains(&token));
+    assert!(sarif.contains("\"imageName\": \"image.tar\""), "{sarif}");
 }
