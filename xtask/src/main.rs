@@ -1,7 +1,7 @@
 //! `cargo xtask`: developer tasks for Ferry.
 //!
 //! - `cargo xtask demo`: the main job on a fresh machine.
-//! - `cargo xtask ci`: what CI runs (fmt, clippy, tests).
+//! - `cargo xtask ci`: fmt, clippy, `cargo doc` without warnings, tests.
 //! - `cargo xtask bench kustomize|monitor|ledger`: the speed targets.
 //! - `cargo xtask fuzz [--time 10m] [TARGET...]`: the fuzz targets of `fuzz/` (nightly).
 
@@ -133,7 +133,8 @@ pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// What CI checks, in order: formatting, lints, tests.
+/// What CI checks, in order: formatting, lints, documentation without warnings, tests (which
+/// run every crate's examples).
 fn ci() -> Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
@@ -145,6 +146,9 @@ fn ci() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
+    run(cargo()
+        .args(["doc", "--workspace", "--no-deps", "--locked"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
     run(cargo().args(["test", "--workspace", "--locked"]))
 }
 

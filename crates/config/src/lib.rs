@@ -28,6 +28,15 @@
 //! assert_eq!(config.overlay_dir(prod), std::path::Path::new("/repo/infra/k8s/overlays/prod"));
 //! assert_eq!(prod.soak, std::time::Duration::from_secs(3600));
 //! ```
+//!
+//! # Example
+//!
+//! Loading a file, and the error a mistake in it gives (`examples/load.rs`; `cargo run -p
+//! ferry-config --example load`, and `cargo test` runs it):
+//!
+//! ```rust,ignore
+#![doc = include_str!("../examples/load.rs")]
+//! ```
 
 mod duration;
 mod error;

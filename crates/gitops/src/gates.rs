@@ -183,6 +183,20 @@ impl Hold {
         out.dedup();
         out
     }
+
+    /// The command that lifts this hold: `ferry rollback release --env ENV --image IMAGE`, with
+    /// the first of `blocked` (or of the held images); `--all` for a hold of every image.
+    pub fn release_command(&self, blocked: &[&str]) -> String {
+        let image = blocked
+            .first()
+            .copied()
+            .or_else(|| self.images.values().next().map(String::as_str));
+        let target = match image {
+            Some(image) if !self.images.is_empty() => format!("--image {image}"),
+            _ => "--all".to_owned(),
+        };
+        format!("ferry rollback release --env {} {target}", self.env)
+    }
 }
 
 /// What the source environment runs, and since when each image has run there.
@@ -581,7 +595,7 @@ pub fn hold_rule(
                 "{what} since {}: {} (lift it with `{}`)",
                 ferry_config::human_time(&h.created_at),
                 h.reason,
-                crate::holds::release_command(h, &blocked)
+                h.release_command(&blocked)
             ))
         })
         .collect();

@@ -143,17 +143,9 @@ pub fn release_in(holds: &mut Vec<Hold>, env: &str, query: Option<&ImageQuery>) 
 }
 
 /// The command that lifts `hold`: `ferry rollback release --env ENV --image IMAGE` (every
-/// image of a hold of the whole environment: `--all`).
+/// image of a hold of the whole environment: `--all`). See [`Hold::release_command`].
 pub fn release_command(hold: &Hold, blocked: &[&str]) -> String {
-    let image = blocked
-        .first()
-        .copied()
-        .or_else(|| hold.images.values().next().map(String::as_str));
-    let target = match image {
-        Some(image) if !hold.images.is_empty() => format!("--image {image}"),
-        _ => "--all".to_owned(),
-    };
-    format!("ferry rollback release --env {} {target}", hold.env)
+    hold.release_command(blocked)
 }
 
 #[cfg(test)]

@@ -1,4 +1,19 @@
-//! Health of Kubernetes and Argo objects after a deploy.
+//! Health of Kubernetes and Argo objects after a deploy: is what was just deployed running?
+//!
+//! - [`assess`]: Argo CD's health rules, pure: a Kubernetes object as JSON in, a [`Health`]
+//!   out, `None` for a kind without a built-in check (never read as healthy).
+//! - [`probe`]: the [`probe::Probe`] trait and its HTTP, Kubernetes and Argo CD probes.
+//! - [`monitor`]: the monitor loop over probes, its [`monitor::Policy`] (warm-up, interval,
+//!   failures, error budget, timeout) and the final [`monitor::Report`].
+//!
+//! # Example
+//!
+//! Assessing a Deployment halfway through a rollout, rolled out, and stuck (`examples/assess.rs`;
+//! `cargo run -p ferry-health --example assess`, and `cargo test` runs it):
+//!
+//! ```rust,ignore
+#![doc = include_str!("../examples/assess.rs")]
+//! ```
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod monitor;

@@ -14,8 +14,6 @@ use serde::Serialize;
 use crate::model::{Kustomization, Spanned};
 use crate::transform::ImageMatcher;
 
-pub use crate::resolve::validate_overlay;
-
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

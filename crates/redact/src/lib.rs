@@ -15,6 +15,15 @@
 //! Scrubbing happens where an error is built from a server's answer and again where a binary
 //! prints (errors and logs), so a server that echoes a request's `Authorization` header cannot
 //! make Ferry print it.
+//!
+//! # Example
+//!
+//! Scrubbing a server answer, showing a remote, redacting URLs in git's stderr
+//! (`examples/scrub.rs`; `cargo run -p ferry-redact --example scrub`, and `cargo test` runs it):
+//!
+//! ```rust,ignore
+#![doc = include_str!("../examples/scrub.rs")]
+//! ```
 
 mod patterns;
 mod secrets;

@@ -7,7 +7,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
 use crate::MASK;
-use crate::patterns::{is_secret_param, scrub_patterns};
+use crate::patterns::scrub_patterns;
+use crate::url::is_secret_param;
 use crate::url::{percent_decode, percent_encode, userinfo};
 
 /// Secrets shorter than this are not registered: replacing every `ab` of a text would make it

@@ -6,9 +6,38 @@
 //! better than showing a password.
 
 use std::fmt;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use crate::MASK;
-use crate::patterns::scrub_query;
+
+/// Names of query and form parameters whose values are secrets.
+const SECRET_PARAMS: &str = "access_token|refresh_token|id_token|private_token|auth_token|token|\
+password|passwd|secret|client_secret|api_key|apikey|x-amz-signature|x-amz-credential|\
+x-amz-security-token|sig";
+
+/// `?name=value` / `&name=value` (also at the start of a text or after whitespace or a quote).
+static QUERY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r#"(?i)(^|[?&;\s"'])((?:{SECRET_PARAMS})=)([^&\s#'"<>]+)"#
+    ))
+    .expect("the query parameter pattern is valid")
+});
+
+/// Whether a query or form parameter named `name` holds a secret (`access_token`, `password`, …).
+pub(crate) fn is_secret_param(name: &str) -> bool {
+    SECRET_PARAMS
+        .split('|')
+        .any(|p| p.eq_ignore_ascii_case(name))
+}
+
+/// `text` without the secret query parameter values (`?access_token=…`).
+pub(crate) fn scrub_query(text: &str) -> String {
+    QUERY
+        .replace_all(text, format!("${{1}}${{2}}{MASK}"))
+        .into_owned()
+}
 
 /// A remote as given (a remote name, a path or a URL) whose `Display` and `Debug` hide its user
 /// information and secret query parameters, like gix-url's redacted display.
