@@ -26,8 +26,8 @@ fn setimage_cases() {
         if case["expected_error"].as_bool().unwrap() {
             match case["error_kind"].as_str().unwrap() {
                 // No SPEC at all: the binary refuses it ("no image specified", exit 2); tested in
-                // bins/ferry-set-image/tests/set_image_cli.rs. At the library level an empty edit
-                // list is a no-op.
+                // bins/ferry-set-image/tests/it/set_image_cli.rs. At the library level an empty
+                // edit list is a no-op.
                 "no_args" => {
                     assert!(args.is_empty(), "{id}");
                     let outcome = set_images(input, &[]).unwrap();
