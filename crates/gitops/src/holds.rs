@@ -9,6 +9,7 @@ use ferry_image::reference::Reference;
 use serde::Serialize;
 
 use crate::gates::Hold;
+use crate::image_ref::resolve_image_ref;
 
 /// Which held images a release names: a repository, and optionally a tag and a digest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,17 +47,29 @@ impl ImageQuery {
         if text.is_empty() {
             return Err(bad("empty; name an image, e.g. backend:1.5.0".into()));
         }
-        let split = text.find([':', '@', '=']).unwrap_or(text.len());
+        // `NAME=REF`, as every image argument: the one rule of `resolve_image_ref`.
+        if let Some((name, reference)) = text.split_once('=') {
+            let resolved = resolve_image_ref(config, name, reference, false)
+                .map_err(|e| bad(e.to_string()))?;
+            return Self::from_reference(given, &resolved.image).map_err(|e| {
+                bad(format!(
+                    "`{}` is not an image reference: {e}",
+                    resolved.image
+                ))
+            });
+        }
+        let split = text.find([':', '@']).unwrap_or(text.len());
         let (name, rest) = text.split_at(split);
         if let Some(image) = config.image(name) {
-            let rest = rest.strip_prefix('=').map_or(rest.to_owned(), |r| {
-                if r.starts_with("sha256:") {
-                    format!("@{r}")
-                } else {
-                    format!(":{r}")
-                }
-            });
-            let full = format!("{}{rest}", image.repository);
+            // `backend:1.5.0`, `backend@sha256:…`: the same rule, REF the version.
+            let full = if rest.is_empty() {
+                image.repository.clone()
+            } else {
+                let version = rest.strip_prefix(':').unwrap_or(rest);
+                resolve_image_ref(config, name, version, false)
+                    .map_err(|e| bad(e.to_string()))?
+                    .image
+            };
             return Self::from_reference(given, &full)
                 .map_err(|e| bad(format!("`{full}` is not an image reference: {e}")));
         }
@@ -198,6 +211,47 @@ mod tests {
                 .matches(&pinned)
         );
         assert!(ImageQuery::parse("", &c).is_err());
+    }
+
+    #[test]
+    fn name_equals_ref_goes_through_the_image_argument_rule() {
+        let c = config();
+        let held = "registry.example.com/acme/backend:1.5.0";
+        // A full reference of the image's own repository, as `ferry-pr open --image` takes it.
+        for given in [
+            "backend=registry.example.com/acme/backend:1.5.0",
+            "registry.example.com/acme/backend=1.5.0",
+            "backend=@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+        ] {
+            let q = ImageQuery::parse(given, &c).expect(given);
+            assert_eq!(q.repository, "registry.example.com/acme/backend", "{given}");
+            if given.contains("1.5.0") {
+                assert!(q.matches(held), "{given}");
+            }
+        }
+        // A typo never names another repository: the refusal names the configured one.
+        for (given, says) in [
+            (
+                "backend=1.4.0:bad",
+                "names the repository 1.4.0, but backend is registry.example.com/acme/backend in ferry.toml",
+            ),
+            (
+                "backend=ghcr.io/acme/backend:1.5.0",
+                "names the repository ghcr.io/acme/backend, but backend is registry.example.com/acme/backend",
+            ),
+            (
+                "backend=1.5.0 bad",
+                "is not a tag, a digest, TAG@DIGEST or a full reference of registry.example.com/acme/backend",
+            ),
+            (
+                "frontend=1.5.0",
+                "is neither an image name of /repo/ferry.toml (known: backend)",
+            ),
+        ] {
+            let e = ImageQuery::parse(given, &c).expect_err(given).to_string();
+            assert!(e.starts_with(&format!("--image {given}: ")), "{e}");
+            assert!(e.contains(says), "{given}: {e}");
+        }
     }
 
     #[test]
