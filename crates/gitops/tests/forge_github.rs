@@ -7,6 +7,8 @@
 //! Every test asserts the requests made, in order.
 
 mod common;
+#[path = "forge_github/slots.rs"]
+mod slots;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -28,8 +30,8 @@ use ferry_gitops::{
 };
 use ferry_test_support::github::{
     FIRST_CHANGE, GRAPHQL_PATH, PullNode, calls, commit_answer, example, graphql, graphql_error,
-    holds_file_answer, json_of, mount_first_change, other_pull, recorded, snapshot_answer,
-    stale_answer,
+    holds_file_answer, json_of, mount_first_change, mount_slot, other_pull, recorded, slot_commit,
+    snapshot_answer, stale_answer, with_slot,
 };
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, body_partial_json, method, path};
@@ -198,10 +200,10 @@ fn seen() -> Arc<Mutex<Vec<ObjectId>>> {
 // ---------------------------------------------------------------------------------------------
 // Opening changes.
 
-/// Acceptance: `ferry-pr open --auto-merge` for dev (sync, holds, open) takes six requests,
-/// at most seven; the base's files are read locally.
+/// Acceptance: `ferry-pr open --auto-merge` for dev (sync, holds, open) takes eight requests
+/// (six, and two that take the environment's slot); the base's files are read locally.
 #[tokio::test]
-async fn a_first_dev_change_with_auto_merge_takes_six_requests() {
+async fn a_first_dev_change_with_auto_merge_takes_eight_requests() {
     logs();
     let (repo, base) = TestRepo::blueprint();
     let base_hex = base.to_string();
@@ -222,7 +224,6 @@ async fn a_first_dev_change_with_auto_merge_takes_six_requests() {
         .unwrap();
 
     let made = calls(&server).await;
-    assert!(made.len() <= 7, "{made:#?}");
     assert_eq!(made, FIRST_CHANGE);
     assert_eq!(*bases.lock().unwrap(), [base]);
     let created = example("pulls-create");
@@ -268,11 +269,29 @@ async fn a_first_dev_change_with_auto_merge_takes_six_requests() {
             "body": render_body("dev", "main", &[]), "draft": false
         })
     );
-    assert_eq!(json_of(&seen[4]), json!({ "labels": ["ferry", "deploy"] }));
+    // The environment's slot: a new commit on the base's tree naming the pull request, and
+    // the slot ref created at it (it did not exist).
+    let base_tree = Repo::open(repo.path()).unwrap().commit(base).unwrap().tree;
+    assert_eq!(
+        json_of(&seen[4]),
+        json!({
+            "message": format!(
+                "ferry: #1347 is the open change of dev\n\nFerry-Slot: dev\nFerry-Change: 1347\nFerry-Branch: {}\n",
+                branch("1.4.0")
+            ),
+            "tree": base_tree.to_string(),
+            "parents": []
+        })
+    );
+    assert_eq!(
+        json_of(&seen[5]),
+        json!({ "ref": "refs/ferry/slots/dev", "sha": slot_commit() })
+    );
+    assert_eq!(json_of(&seen[6]), json!({ "labels": ["ferry", "deploy"] }));
     // Auto-merge lands the change's own message (its trailers reach the base) and only for
     // the commit just made.
     assert_eq!(
-        json_of(&seen[5])["variables"]["input"],
+        json_of(&seen[7])["variables"]["input"],
         json!({
             "pullRequestId": created["node_id"], "mergeMethod": "SQUASH",
             "commitHeadline": "ferry: deploy backend 1.4.0 to dev", "commitBody": "Opened by Ferry.",
@@ -311,13 +330,11 @@ async fn re_runs_are_idempotent_and_follow_a_moved_base() {
     pull["title"] = json!("ferry: deploy backend 1.4.0 to dev");
     mount(
         &server,
-        graphql("FerrySnapshot").respond_with(
-            ResponseTemplate::new(200).set_body_json(snapshot_answer(
-                &base_hex,
-                vec![pull],
-                Value::Null,
-            )),
-        ),
+        graphql("FerrySnapshot").respond_with(ResponseTemplate::new(200).set_body_json(with_slot(
+            snapshot_answer(&base_hex, vec![pull], Value::Null),
+            "dev",
+            1347,
+        ))),
     )
     .await;
     let forge = forge(&server, &repo);
@@ -345,15 +362,14 @@ async fn re_runs_are_idempotent_and_follow_a_moved_base() {
     let rebuilt = "d".repeat(40);
     mount(
         &server,
-        graphql("FerrySnapshot").respond_with(
-            ResponseTemplate::new(200).set_body_json(snapshot_answer(
-                &moved_hex,
-                vec![pull],
-                Value::Null,
-            )),
-        ),
+        graphql("FerrySnapshot").respond_with(ResponseTemplate::new(200).set_body_json(with_slot(
+            snapshot_answer(&moved_hex, vec![pull], Value::Null),
+            "dev",
+            1347,
+        ))),
     )
     .await;
+    mount_slot(&server).await;
     mount(
         &server,
         Mock::given(method("POST"))
@@ -400,7 +416,15 @@ async fn re_runs_are_idempotent_and_follow_a_moved_base() {
             "graphql FerryCreateCommit".to_owned(),
             format!("PATCH /repos/o/r/git/refs/heads/{branch}"),
             format!("DELETE /repos/o/r/git/refs/heads/{scratch}"),
+            // A moved change moves the slot (fast-forward only: a compare-and-swap).
+            "POST /repos/o/r/git/commits".to_owned(),
+            "PATCH /repos/o/r/git/refs/ferry/slots/dev".to_owned(),
         ]
+    );
+    let slot = requests(&server).await.pop().unwrap();
+    assert_eq!(
+        json_of(&slot),
+        json!({ "sha": slot_commit(), "force": false })
     );
     assert!(!opened.created && opened.updated);
     assert_eq!(opened.commit, rebuilt);
@@ -479,6 +503,8 @@ async fn a_new_change_supersedes_the_older_ones_of_its_environment() {
             "POST /repos/o/r/git/refs".to_owned(),
             "graphql FerryCreateCommit".to_owned(),
             "POST /repos/o/r/pulls".to_owned(),
+            "POST /repos/o/r/git/commits".to_owned(),
+            "POST /repos/o/r/git/refs".to_owned(),
             "POST /repos/o/r/issues/1347/labels".to_owned(),
             "POST /repos/o/r/issues/11/comments".to_owned(),
             "PATCH /repos/o/r/pulls/11".to_owned(),
@@ -622,6 +648,8 @@ async fn a_moved_base_is_recomputed_and_retried() {
             format!("PATCH /repos/o/r/git/refs/heads/{branch}"),
             "graphql FerryCreateCommit".to_owned(),
             "POST /repos/o/r/pulls".to_owned(),
+            "POST /repos/o/r/git/commits".to_owned(),
+            "POST /repos/o/r/git/refs".to_owned(),
             "POST /repos/o/r/issues/1347/labels".to_owned(),
             "graphql FerryEnableAutoMerge".to_owned(),
         ]
@@ -818,6 +846,8 @@ async fn a_secondary_rate_limit_waits_for_retry_after() {
             "graphql FerryCreateCommit",
             "POST /repos/o/r/pulls",
             "POST /repos/o/r/pulls",
+            "POST /repos/o/r/git/commits",
+            "POST /repos/o/r/git/refs",
             "POST /repos/o/r/issues/1347/labels",
             "graphql FerryEnableAutoMerge",
         ]
@@ -1115,9 +1145,21 @@ async fn waits_until_merged_closed_or_timed_out() {
 
 #[tokio::test]
 async fn cleanup_deletes_branches_of_finished_changes_only() {
-    let (repo, _) = TestRepo::blueprint();
+    let (repo, base) = TestRepo::blueprint();
     logs();
     let server = MockServer::start().await;
+    // One open change per environment: nothing to close here.
+    mount(
+        &server,
+        graphql("FerrySnapshot").respond_with(
+            ResponseTemplate::new(200).set_body_json(snapshot_answer(
+                &base.to_string(),
+                vec![],
+                Value::Null,
+            )),
+        ),
+    )
+    .await;
     let old = "2020-01-01T00:00:00Z";
     let now = jiff::Timestamp::now().to_string();
     let node = |name: &str, date: &str, open: u64, all: u64| {
@@ -1182,6 +1224,7 @@ async fn cleanup_deletes_branches_of_finished_changes_only() {
     assert_eq!(
         calls(&server).await,
         [
+            "graphql FerrySnapshot".to_owned(),
             "graphql FerryBranches".to_owned(),
             "graphql FerryBranches".to_owned(),
             format!("DELETE /repos/o/r/git/refs/heads/deploy/{merged}"),

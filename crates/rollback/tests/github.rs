@@ -134,7 +134,7 @@ fn a_revert_is_a_pull_request_that_lands_with_its_trailer_and_the_hold_a_commit(
         );
         // Auto-merge lands the revert's own message, so the trailer reaches the base branch
         // whatever the repository's squash message default is.
-        let merge = &json_of(&seen[5])["variables"]["input"];
+        let merge = &json_of(&seen[FIRST_CHANGE.len() - 1])["variables"]["input"];
         assert!(
             merge["commitBody"].as_str().unwrap().contains(&trailer),
             "{merge}"

@@ -7,6 +7,8 @@
 
 use std::path::PathBuf;
 
+pub mod standin;
+
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockBuilder, MockServer, Request, ResponseTemplate};
@@ -16,14 +18,64 @@ pub const GRAPHQL_PATH: &str = "/api/graphql";
 
 /// The requests of a first change with auto-merge ([`mount_first_change`]), as [`calls`]
 /// describes them.
-pub const FIRST_CHANGE: [&str; 6] = [
+pub const FIRST_CHANGE: [&str; 8] = [
     "graphql FerrySnapshot",
     "POST /repos/o/r/git/refs",
     "graphql FerryCreateCommit",
     "POST /repos/o/r/pulls",
+    "POST /repos/o/r/git/commits",
+    "POST /repos/o/r/git/refs",
     "POST /repos/o/r/issues/1347/labels",
     "graphql FerryEnableAutoMerge",
 ];
+
+/// The two requests that take an environment's slot when it has none yet: the slot commit,
+/// then the ref `refs/ferry/slots/<env>` ([`mount_slot`]).
+pub const NEW_SLOT: [&str; 2] = ["POST /repos/o/r/git/commits", "POST /repos/o/r/git/refs"];
+
+/// The commit id of the documented `POST /git/commits` example: the slot commit of
+/// [`mount_slot`].
+pub fn slot_commit() -> String {
+    example("git-create-commit")["sha"]
+        .as_str()
+        .expect("the example has a sha")
+        .to_owned()
+}
+
+/// Mounts the answers that take an environment's slot: `POST /git/commits` (the documented
+/// example), creating `refs/ferry/slots/…` and fast-forwarding it.
+pub async fn mount_slot(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(path("/repos/o/r/git/commits"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(example("git-create-commit")))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/o/r/git/refs"))
+        .and(body_string_contains("refs/ferry/slots/"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(example("git-create-ref")))
+        .mount(server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(wiremock::matchers::path_regex(
+            "^/repos/o/r/git/refs/ferry/slots/",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(example("git-update-ref")))
+        .mount(server)
+        .await;
+}
+
+/// A snapshot answer ([`snapshot_answer`]) in which `env`'s slot names pull request `number`.
+pub fn with_slot(mut answer: Value, env: &str, number: u64) -> Value {
+    answer["data"]["repository"]["slots"] = json!({ "nodes": [{
+        "name": env,
+        "target": {
+            "oid": "5".repeat(40),
+            "message": format!("ferry: #{number} is the open change of {env}\n\nFerry-Slot: {env}\nFerry-Change: {number}\n")
+        }
+    }] });
+    answer
+}
 
 /// `fixtures/conformance/github` (panics when the conformance data is missing).
 pub fn conformance() -> PathBuf {
@@ -221,9 +273,9 @@ pub fn auto_merge_answer(number: u64) -> Value {
     } } } })
 }
 
-/// Mounts the answers of a first change ([`FIRST_CHANGE`]): snapshot with no pull requests and
-/// no holds at `base`, the branch ref, the commit `commit`, the pull request (1347), labels,
-/// auto-merge.
+/// Mounts the answers of a first change ([`FIRST_CHANGE`]): snapshot with no pull requests,
+/// no holds and no slots at `base`, the branch ref, the commit `commit`, the pull request
+/// (1347), the slot ([`mount_slot`]), labels, auto-merge.
 pub async fn mount_first_change(server: &MockServer, base: &str, commit: &str) {
     graphql("FerrySnapshot")
         .respond_with(ResponseTemplate::new(200).set_body_json(snapshot_answer(
@@ -247,6 +299,7 @@ pub async fn mount_first_change(server: &MockServer, base: &str, commit: &str) {
         .respond_with(ResponseTemplate::new(201).set_body_json(example("pulls-create")))
         .mount(server)
         .await;
+    mount_slot(server).await;
     Mock::given(method("POST"))
         .and(path("/repos/o/r/issues/1347/labels"))
         .respond_with(ResponseTemplate::new(200).set_body_json(example("issues-add-labels")))

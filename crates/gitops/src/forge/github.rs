@@ -15,6 +15,7 @@
 
 mod query;
 mod review;
+mod slot;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -431,9 +432,15 @@ impl GithubForge {
                 }
             }
             ChangeAction::Create { branch } => {
-                if state.branch_exists {
-                    self.client.update_branch(branch, &base_hex, true).await?;
-                } else {
+                // A branch seen (or made) before is moved; one deleted meanwhile (its pull
+                // request superseded by another run) is made again.
+                let moved = state.branch_exists
+                    && match self.client.update_branch(branch, &base_hex, true).await {
+                        Ok(()) => true,
+                        Err(e) if e.status() == Some(422) || e.is_not_found() => false,
+                        Err(e) => return Err(e.into()),
+                    };
+                if !moved {
                     match self.client.create_branch(branch, &base_hex).await {
                         Ok(()) => {}
                         Err(GithubError::RefExists { .. }) => {
@@ -471,12 +478,9 @@ impl GithubForge {
                     Err(e) => return Err(e.into()),
                 };
                 state.made_branch = None;
+                state.made_pull = Some((created.number, branch.clone()));
                 opened.created = true;
                 opened.commit = oid;
-                if !request.labels.is_empty() {
-                    let labels: Vec<&str> = request.labels.iter().map(String::as_str).collect();
-                    self.client.add_labels(created.number, &labels).await?;
-                }
                 Pulled {
                     number: created.number,
                     node_id: created.node_id,
@@ -485,6 +489,24 @@ impl GithubForge {
                 }
             }
         };
+        // The environment's one slot: a run that adds a change, moves one or supersedes
+        // others holds it by compare-and-swap first; the loser reads again and re-plans
+        // against the winner's change (see `slot`).
+        let slot = snapshot.slots.get(&crate::plan::ref_safe(&request.env));
+        let holds_slot = slot.and_then(slot::slot_holder) == Some(pull.number);
+        if opened.created || opened.updated || !decision.supersede.is_empty() || !holds_slot {
+            let taken = self
+                .take_slot(&request.env, slot, base, pull.number, &request.branch)
+                .await?;
+            if !taken {
+                return Ok(Step::Moved);
+            }
+        }
+        state.made_pull = None;
+        if opened.created && !request.labels.is_empty() {
+            let labels: Vec<&str> = request.labels.iter().map(String::as_str).collect();
+            self.client.add_labels(pull.number, &labels).await?;
+        }
         opened.number = Some(pull.number);
         opened.id = pull.number.to_string();
         opened.url = Some(pull.url.clone());
@@ -629,6 +651,9 @@ struct RunState {
     made_branch: Option<String>,
     /// A scratch branch this run made.
     scratch: Option<String>,
+    /// A pull request this run opened (number, branch) that does not hold the environment's
+    /// slot yet: closed when the run fails.
+    made_pull: Option<(u64, String)>,
 }
 
 enum Step {
@@ -768,6 +793,14 @@ impl Forge for GithubForge {
         };
         self.cached.borrow_mut().take();
         if result.is_err() {
+            if let Some((number, branch)) = state.made_pull.take() {
+                let note = "Closed: the run that opened it did not finish (another change of \
+                            the environment holds its slot, or it failed); see the run's log.";
+                if let Err(e) = self.client.close_pull(number, Some(note)).await {
+                    tracing::warn!(number, error = %e, "cannot close a pull request this run opened");
+                }
+                state.made_branch = Some(branch);
+            }
             if let Some(scratch) = state.scratch.take() {
                 self.discard_branch(&scratch).await;
             }
@@ -824,6 +857,7 @@ impl Forge for GithubForge {
         };
         let now = jiff::Timestamp::now();
         let mut out = Cleanup::default();
+        self.close_extra_pulls(&mut out).await?;
         let mut candidates = Vec::new();
         for info in
             query::branches(&self.client, &owner, &name, &format!("refs/heads/{dir}")).await?

@@ -231,7 +231,15 @@ impl GithubClient {
     ///
     /// Fails with [`GithubError::RefExists`] when the branch exists.
     pub async fn create_branch(&self, branch: &str, sha: &str) -> Result<(), GithubError> {
-        let name = format!("refs/heads/{branch}");
+        self.create_ref(&format!("refs/heads/{branch}"), sha).await
+    }
+
+    /// Creates the ref `name` (full, e.g. `refs/ferry/slots/dev`) at `sha` (REST `POST
+    /// /git/refs`): a compare-and-swap from "absent".
+    ///
+    /// Fails with [`GithubError::RefExists`] when the ref exists.
+    pub async fn create_ref(&self, name: &str, sha: &str) -> Result<(), GithubError> {
+        let name = name.to_owned();
         let path = self.repo_path("/git/refs");
         let body = json!({ "ref": name, "sha": sha });
         let reply = self.rest_raw(Method::POST, &path, Some(&body)).await?;
@@ -251,6 +259,44 @@ impl GithubClient {
         let path = self.repo_path(&format!("/git/refs/heads/{}", encode(branch, true)));
         let body = json!({ "sha": sha, "force": force });
         self.rest(Method::PATCH, &path, Some(&body)).await.map(drop)
+    }
+
+    /// Moves the ref `name` (full, e.g. `refs/ferry/slots/dev`) to `sha` only when that is a
+    /// fast-forward (REST `PATCH /git/refs/{ref}` with `force: false`). With `sha` a new commit
+    /// whose parent is the value the caller read, this is a compare-and-swap: it fails with
+    /// [`GithubError::Conflict`] (GitHub's 422 "Update is not a fast forward") when the ref
+    /// moved meanwhile, or was deleted.
+    pub async fn fast_forward_ref(&self, name: &str, sha: &str) -> Result<(), GithubError> {
+        let short = name.strip_prefix("refs/").unwrap_or(name);
+        let path = self.repo_path(&format!("/git/refs/{}", encode(short, true)));
+        let body = json!({ "sha": sha, "force": false });
+        let reply = self.rest_raw(Method::PATCH, &path, Some(&body)).await?;
+        if reply.status.as_u16() == 422 {
+            return Err(GithubError::Conflict {
+                branch: name.to_owned(),
+                expected: format!("an ancestor of {sha}"),
+                message: error_message(&reply.body),
+            });
+        }
+        super::ok(reply, &Method::PATCH, &path).map(drop)
+    }
+
+    /// Creates a commit object (REST `POST /git/commits`) with `tree` and `parents`; no ref
+    /// moves. Returns its id.
+    pub async fn create_commit(
+        &self,
+        message: &str,
+        tree: &str,
+        parents: &[String],
+    ) -> Result<String, GithubError> {
+        #[derive(Deserialize)]
+        struct Created {
+            sha: String,
+        }
+        let path = self.repo_path("/git/commits");
+        let body = json!({ "message": message, "tree": tree, "parents": parents });
+        let reply = self.rest(Method::POST, &path, Some(&body)).await?;
+        Ok(decode::<Created>(reply, &path)?.sha)
     }
 
     /// Deletes `branch`; `false` when it did not exist.

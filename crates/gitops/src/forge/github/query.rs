@@ -10,9 +10,10 @@ pub(super) const HOLDS_DIR: &str = ".ferry/holds";
 
 /// Base head, open pull requests into the base and the holds, in one request (more only when
 /// more than 100 pull requests are open).
-const SNAPSHOT: &str = "query FerrySnapshot($owner: String!, $name: String!, $base: String!, $baseRef: String!, $holdsRef: String!, $holdsDir: String!, $after: String) {
+const SNAPSHOT: &str = "query FerrySnapshot($owner: String!, $name: String!, $base: String!, $baseRef: String!, $holdsRef: String!, $holdsDir: String!, $slotsPrefix: String!, $after: String) {
   repository(owner: $owner, name: $name) {
     base: ref(qualifiedName: $baseRef) { target { oid } }
+    slots: refs(refPrefix: $slotsPrefix, first: 100) { nodes { name target { oid ... on Commit { message } } } }
     holds: ref(qualifiedName: $holdsRef) {
       target { oid ... on Commit { file(path: $holdsDir) { object { ... on Tree { entries { name object { ... on Blob { text isTruncated } } } } } } } }
     }
@@ -83,6 +84,18 @@ pub(super) struct Snapshot {
     pub holds_head: Option<String>,
     /// Holds files by name (`<env>.json`) → text.
     pub holds_files: Vec<(String, Result<String, String>)>,
+    /// The environment slots ([`crate::forge::SLOTS_REF_PREFIX`]): name below the prefix →
+    /// the slot's commit.
+    pub slots: std::collections::BTreeMap<String, SlotCommit>,
+}
+
+/// The commit an environment slot points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct SlotCommit {
+    /// Its id (hex).
+    pub oid: String,
+    /// Its message (trailers name the change that holds the slot).
+    pub message: String,
 }
 
 /// The holds branch and one holds file.
@@ -193,8 +206,25 @@ pub(super) async fn snapshot(
     struct Repository {
         base: Option<RefNode<Oid>>,
         holds: Option<RefNode<HoldsCommit>>,
+        #[serde(default)]
+        slots: Option<Slots>,
         #[serde(rename = "pullRequests")]
         pull_requests: Pulls,
+    }
+    #[derive(Deserialize)]
+    struct Slots {
+        nodes: Vec<SlotNode>,
+    }
+    #[derive(Deserialize)]
+    struct SlotNode {
+        name: String,
+        target: Option<SlotTarget>,
+    }
+    #[derive(Deserialize)]
+    struct SlotTarget {
+        oid: String,
+        #[serde(default)]
+        message: Option<String>,
     }
     #[derive(Deserialize)]
     struct HoldsCommit {
@@ -269,6 +299,7 @@ pub(super) async fn snapshot(
             "baseRef": format!("refs/heads/{base}"),
             "holdsRef": format!("refs/heads/{}", crate::forge::HOLDS_BRANCH),
             "holdsDir": HOLDS_DIR,
+            "slotsPrefix": crate::forge::SLOTS_REF_PREFIX,
             "after": after,
         });
         let repository: Repository = decode(
@@ -300,11 +331,29 @@ pub(super) async fn snapshot(
                     (Some(commit.oid), files)
                 }
             };
+            // `refs(refPrefix:)` names refs relative to the prefix.
+            let slots = repository
+                .slots
+                .map(|s| s.nodes)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|n| {
+                    let target = n.target?;
+                    Some((
+                        n.name,
+                        SlotCommit {
+                            oid: target.oid,
+                            message: target.message.unwrap_or_default(),
+                        },
+                    ))
+                })
+                .collect();
             out = Some(Snapshot {
                 base: base_head,
                 pulls: Vec::new(),
                 holds_head,
                 holds_files,
+                slots,
             });
         }
         let snapshot = out.as_mut().expect("set above");
