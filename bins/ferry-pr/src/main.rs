@@ -8,6 +8,7 @@
 //! bad input (an invalid --image, an image no workload runs, an unknown change); 3 the forge,
 //! git or the network failed, the base kept moving, or `wait` timed out.
 
+mod print;
 mod review;
 
 use std::io::Write;
@@ -20,13 +21,9 @@ use clap::{Args, Parser, Subcommand};
 use ferry_cli::Format;
 use ferry_cli::forge::{self, ForgeArgs, Setup};
 use ferry_config::parse_duration;
-use ferry_gitops::deploy::{ChangeSettings, DeployPlan, DeployPlanner, parse_image_requests};
-use ferry_gitops::flow::deploy;
-use ferry_gitops::forge::{ChangeRequest, Forge, Opened, WaitOutcome};
-use ferry_gitops::ledger::ImageChange;
-use ferry_gitops::plan::{AppRepository, CommitOrder, Downgrade, NoRepository};
-use ferry_gitops::{LedgerOptions, LoadRequest, Repo, load_ledger};
-use serde::Serialize;
+use ferry_gitops::deploy::parse_image_requests;
+use ferry_gitops::flow::{Proposal, open_deploy};
+use ferry_gitops::forge::{Forge, WaitOutcome};
 
 /// Open GitOps changes that set an environment's images: exactly one open change per
 /// environment, idempotent re-runs, no lost update when runs race, no downgrade by accident.
@@ -135,82 +132,38 @@ async fn command<F: Forge>(cli: &Cli, setup: &Setup, forge: &F) -> Result<u8> {
     }
 }
 
-/// What `open --format json` prints.
-#[derive(Debug, Serialize)]
-struct OpenReport<'a> {
-    env: &'a str,
-    #[serde(flatten)]
-    opened: &'a Opened,
-    changes: &'a [ImageChange],
-    allowed_downgrades: &'a [Downgrade],
-}
-
 async fn open<F: Forge>(args: &OpenArgs, format: Format, setup: &Setup, forge: &F) -> Result<u8> {
     let config = &setup.config;
     let requests = parse_image_requests(&args.images, config, args.allow_repository_change)?;
-    if config.environment(&args.env).is_none() {
-        // load_ledger names the known environments.
-        load_ledger(
-            config,
-            &LoadRequest {
-                only: Some(args.env.clone()),
-                ..LoadRequest::default()
-            },
-        )?;
-    }
-    let app_repo = args
-        .app_repo
-        .as_deref()
-        .map(|p| Repo::open(p).with_context(|| format!("--app-repo {}", p.display())))
-        .transpose()?;
-    let app_order = app_repo.as_ref().map(AppRepository::new);
-    let order: &dyn CommitOrder = match &app_order {
-        Some(o) => o,
-        None => &NoRepository,
-    };
-    let base = forge.sync().await.context("cannot sync with the forge")?;
-    let workdir = forge
-        .repo()
-        .workdir()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_else(|| setup.repo_dir.clone());
-    let loaded = load_ledger(
-        config,
-        &LoadRequest {
-            repo: Some(workdir),
-            base: Some(base.to_string()),
-            only: Some(args.env.clone()),
-            options: LedgerOptions::newest(1),
+    let proposal = Proposal {
+        allow_downgrade: args.allow_downgrade,
+        app_repo: args.app_repo.clone(),
+        auto_merge: match (args.auto_merge, args.no_auto_merge) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
         },
-    )?;
-    let overlay = loaded.ledger.environment(&args.env)?.overlay.clone();
-    let holds = forge.holds().await.context("cannot read holds")?;
-    let mut planner = DeployPlanner::new(
-        args.env.clone(),
-        overlay,
-        requests,
-        args.allow_downgrade,
-        holds,
-        order,
-    )
-    .with_resolve_options(ferry_gitops::from_config::resolve_options(config));
-    let mut settings = ChangeSettings::from_config(config, &args.env);
-    settings.max_attempts = args.max_attempts;
-    if args.auto_merge {
-        settings.auto_merge = true;
-    }
-    if args.no_auto_merge {
-        settings.auto_merge = false;
-    }
+        dry_run: args.dry_run,
+    };
+    let (env, attempts) = (&args.env, args.max_attempts);
     // Decided on the synced base first: a refused run touches nothing on the forge.
-    let done = deploy(forge, &mut planner, base, &settings, !args.dry_run).await?;
+    let done = open_deploy(
+        forge,
+        config,
+        env,
+        requests,
+        &proposal,
+        attempts,
+        &setup.repo_dir,
+    )
+    .await?;
     let Some(mut opened) = done.opened else {
-        return print_dry_run(format, &done.request, &done.preview);
+        return print::dry_run(format, &done.request, &done.preview);
     };
     let last = &done.last;
     opened.warnings.extend(last.check.warnings.iter().cloned());
-    let report = OpenReport {
-        env: &args.env,
+    let report = print::OpenReport {
+        env,
         opened: &opened,
         changes: &last.changes,
         allowed_downgrades: &last.check.allowed_downgrades,
@@ -221,7 +174,7 @@ async fn open<F: Forge>(args: &OpenArgs, format: Format, setup: &Setup, forge: &
             serde_json::to_writer_pretty(&mut out, &report)?;
             writeln!(out)?;
         }
-        Format::Text => write_opened(&mut out, &report)?,
+        Format::Text => print::write_opened(&mut out, &report)?,
     }
     for w in &opened.warnings {
         eprintln!("ferry-pr: warning: {w}");
@@ -248,145 +201,6 @@ async fn open<F: Forge>(args: &OpenArgs, format: Format, setup: &Setup, forge: &
     ])
     .context("cannot write the step outputs")?;
     Ok(0)
-}
-
-/// What `open --dry-run` prints: the change it would open on the synced base.
-#[derive(Debug, Serialize)]
-struct DryRunReport<'a> {
-    dry_run: bool,
-    env: &'a str,
-    branch: &'a str,
-    title: &'a str,
-    base: &'a str,
-    auto_merge: bool,
-    up_to_date: bool,
-    files: Vec<&'a str>,
-    changes: &'a [ImageChange],
-    allowed_downgrades: &'a [Downgrade],
-    warnings: &'a [String],
-}
-
-fn print_dry_run(format: Format, request: &ChangeRequest, plan: &DeployPlan) -> Result<u8> {
-    let report = DryRunReport {
-        dry_run: true,
-        env: &request.env,
-        branch: &request.branch,
-        title: &request.title,
-        base: &plan.base,
-        auto_merge: request.auto_merge,
-        up_to_date: plan.is_noop(),
-        files: plan.files.keys().map(String::as_str).collect(),
-        changes: &plan.changes,
-        allowed_downgrades: &plan.check.allowed_downgrades,
-        warnings: &plan.check.warnings,
-    };
-    let mut out = std::io::stdout().lock();
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
-            writeln!(out)?;
-        }
-        Format::Text => {
-            if report.up_to_date {
-                writeln!(
-                    out,
-                    "dry run: {} already runs these images at {}; nothing would be opened",
-                    report.env,
-                    short(report.base)
-                )?;
-            } else {
-                let merge = if report.auto_merge {
-                    ", auto-merged"
-                } else {
-                    ", left for review"
-                };
-                writeln!(
-                    out,
-                    "dry run: would open {} on {} from {}{merge}: {}",
-                    report.branch,
-                    report.env,
-                    short(report.base),
-                    report.title
-                )?;
-                for file in &report.files {
-                    writeln!(out, "  edits {file}")?;
-                }
-            }
-            for c in report.changes {
-                writeln!(out, "  {c}")?;
-            }
-        }
-    }
-    for w in report.warnings {
-        eprintln!("ferry-pr: warning: {w}");
-    }
-    Ok(0)
-}
-
-fn write_opened(out: &mut impl Write, report: &OpenReport<'_>) -> Result<()> {
-    let o = report.opened;
-    if o.up_to_date {
-        writeln!(
-            out,
-            "{} already runs these images at {}; nothing to open",
-            report.env,
-            short(&o.base)
-        )?;
-    } else if o.merged && o.number.is_none() {
-        // Merged at once (plain git): no branch was ever pushed.
-        writeln!(
-            out,
-            "merged the change for {} into the base branch as {}",
-            report.env,
-            short(o.merge_commit.as_deref().unwrap_or(&o.commit))
-        )?;
-    } else {
-        let what = match (o.created, o.updated) {
-            (true, _) => "opened",
-            (false, true) => "updated",
-            (false, false) => "unchanged",
-        };
-        let id = o.number.map_or_else(|| o.id.clone(), |n| format!("#{n}"));
-        writeln!(
-            out,
-            "{what} change {id} for {} on {} ({})",
-            report.env,
-            o.branch,
-            short(&o.commit)
-        )?;
-        if let Some(url) = &o.url {
-            writeln!(out, "  {url}")?;
-        }
-        if o.merged {
-            let commit = o.merge_commit.as_deref().map(short).unwrap_or_default();
-            writeln!(out, "  merged into the base branch as {commit}")?;
-        } else if o.auto_merge {
-            writeln!(out, "  auto-merge enabled")?;
-        } else {
-            writeln!(
-                out,
-                "  open for review: approve with `ferry pr merge {}`",
-                o.id
-            )?;
-        }
-    }
-    for c in report.changes {
-        writeln!(out, "  {c}")?;
-    }
-    for d in report.allowed_downgrades {
-        writeln!(
-            out,
-            "  downgrade allowed: {}: {} -> {} ({})",
-            d.container, d.from, d.to, d.reason
-        )?;
-    }
-    if !o.superseded.is_empty() {
-        writeln!(out, "  superseded: {}", o.superseded.join(", "))?;
-    }
-    if o.attempts > 1 {
-        writeln!(out, "  the base moved; recomputed {} times", o.attempts - 1)?;
-    }
-    Ok(())
 }
 
 async fn wait<F: Forge>(args: &WaitArgs, format: Format, forge: &F) -> Result<u8> {

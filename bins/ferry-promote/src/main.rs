@@ -17,15 +17,14 @@ use clap::{Args, Parser};
 use ferry_cli::Format;
 use ferry_cli::forge::{self, ForgeArgs, Setup};
 use ferry_config::parse_duration;
-use ferry_gitops::Repo;
-use ferry_gitops::flow::deploy;
+use ferry_gitops::flow::{self, Promotion, Proposal};
 use ferry_gitops::forge::AnyForge;
-use ferry_gitops::gates::PromotionPlan;
-use ferry_gitops::plan::{AppRepository, CommitOrder, NoRepository};
-use ferry_gitops::promote::{self, Marked, PromoteRequest};
+use ferry_gitops::promote::{Marked, PromoteRequest};
 use ferry_image::registry::{Credentials, RegistryClient};
 use ferry_notify::{Outcome, notify};
 use serde::Serialize;
+
+mod print;
 
 /// Promote what --from runs to --to, only when every gate allows it: --to's upstream is
 /// --from, --from has a verification record for exactly what it runs, every image exists in
@@ -166,38 +165,10 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
     let mut out = std::io::stdout().lock();
     let mut marked = None;
     if let Some(env) = &cli.mark_verified {
-        let synced = promote::sync_ledger(forge, config).await?;
-        let evidence = serde_json::from_str(&cli.evidence)
-            .unwrap_or_else(|_| serde_json::Value::String(cli.evidence.clone()));
-        let result = if cli.dry_run {
-            let d = ferry_gitops::deployment_to_verify(&synced.loaded.ledger, env, None)?;
-            Marked {
-                commit: d.commit.clone(),
-                record: ferry_gitops::VerificationRecord::new(
-                    env.clone(),
-                    now,
-                    d.images.clone(),
-                    evidence,
-                ),
-            }
-        } else {
-            promote::mark_verified(forge, &synced.loaded.ledger, env, evidence, now).await?
-        };
+        let result =
+            flow::mark_verified(forge, config, env, &cli.evidence, now, cli.dry_run).await?;
         if cli.format == Format::Text {
-            writeln!(
-                out,
-                "{} {env} at {} ({}):",
-                if cli.dry_run {
-                    "would verify"
-                } else {
-                    "verified"
-                },
-                short(&result.commit),
-                ferry_config::human_time(&result.record.verified_at)
-            )?;
-            for (k, v) in &result.record.images {
-                writeln!(out, "  {k}  {v}")?;
-            }
+            print::marked(&mut out, env, &result, cli.dry_run)?;
         }
         ferry_cli::github_output::write(&[("verified-commit", result.commit.as_str())])
             .context("cannot write the step outputs")?;
@@ -212,15 +183,13 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
         (None, Some(to)) => Some(upstream_of(config, to)?),
         (None, None) => None,
     };
+    let report = |promotion| Report {
+        marked: marked.as_ref(),
+        promotion,
+    };
     let (Some(from), Some(to)) = (&from, &cli.to) else {
         if cli.format == Format::Json {
-            serde_json::to_writer_pretty(
-                &mut out,
-                &Report {
-                    marked: marked.as_ref(),
-                    promotion: None,
-                },
-            )?;
+            serde_json::to_writer_pretty(&mut out, &report(None))?;
             writeln!(out)?;
         }
         return Ok(0);
@@ -232,73 +201,43 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
         soak: cli.soak,
         now,
     };
-    let gathered = promote::gather(forge, config, &request, &registry).await?;
-    let plan = match gathered.check() {
-        Ok(plan) => plan,
-        Err(refused) => {
-            // An unreachable registry is an outage, not a bad image: exit 3, not 1.
-            let inconclusive = gathered.registry_inconclusive(&refused);
-            match cli.format {
-                Format::Json => {
-                    let v = serde_json::json!({
-                        "promoted": false,
-                        "inconclusive": inconclusive,
-                        "refused": refused,
-                    });
-                    serde_json::to_writer_pretty(
-                        &mut out,
-                        &Report {
-                            marked: marked.as_ref(),
-                            promotion: Some(v),
-                        },
-                    )?;
-                    writeln!(out)?;
-                }
-                Format::Text if inconclusive => {
-                    writeln!(
-                        out,
-                        "promotion {} → {} inconclusive: the registry could not be asked:",
-                        refused.from, refused.to
-                    )?;
-                    for r in &refused.refusals {
-                        writeln!(out, "  {} (inconclusive): {}", r.rule, r.evidence)?;
+    let proposal = Proposal {
+        allow_downgrade: cli.allow_downgrade,
+        app_repo: cli.app_repo.clone(),
+        auto_merge: match (cli.auto_merge, cli.no_auto_merge) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        dry_run: cli.dry_run,
+    };
+    let (plan, deployed) =
+        match flow::promote(forge, config, &request, &registry, &proposal).await? {
+            Promotion::Allowed { plan, deployed } => (plan, deployed),
+            Promotion::Refused {
+                refused,
+                inconclusive,
+            } => {
+                match cli.format {
+                    Format::Json => {
+                        let v = serde_json::json!({
+                            "promoted": false,
+                            "inconclusive": inconclusive,
+                            "refused": refused,
+                        });
+                        serde_json::to_writer_pretty(&mut out, &report(Some(v)))?;
+                        writeln!(out)?;
                     }
+                    Format::Text => print::refused(&mut out, &refused, inconclusive)?,
                 }
-                Format::Text => {
-                    writeln!(out, "promotion {} → {} refused:", refused.from, refused.to)?;
-                    for r in &refused.refusals {
-                        writeln!(out, "  {}: {}", r.rule, r.evidence)?;
-                    }
-                }
+                eprintln!("ferry-promote: {refused}");
+                ferry_cli::github_output::write(&[("promoted", "false")])
+                    .context("cannot write the step outputs")?;
+                // An unreachable registry is an outage, not a bad image: exit 3, not 1.
+                return Ok(if inconclusive { 3 } else { 1 });
             }
-            eprintln!("ferry-promote: {refused}");
-            ferry_cli::github_output::write(&[("promoted", "false")])
-                .context("cannot write the step outputs")?;
-            return Ok(if inconclusive { 3 } else { 1 });
-        }
-    };
-    let app_repo = cli
-        .app_repo
-        .as_deref()
-        .map(|p| Repo::open(p).with_context(|| format!("--app-repo {}", p.display())))
-        .transpose()?;
-    let app_order = app_repo.as_ref().map(AppRepository::new);
-    let order: &dyn CommitOrder = match &app_order {
-        Some(o) => o,
-        None => &NoRepository,
-    };
-    let mut planner = gathered.planner(&plan, cli.allow_downgrade, order);
-    let mut settings = gathered.settings(config);
-    if cli.auto_merge {
-        settings.auto_merge = true;
-    }
-    if cli.no_auto_merge {
-        settings.auto_merge = false;
-    }
-    let open = !(plan.is_noop() || cli.dry_run);
-    let base = gathered.synced.base;
-    let done = deploy(forge, &mut planner, base, &settings, open).await?;
-    let (preview, opened) = (done.preview, done.opened);
+        };
+    let (preview, opened) = (deployed.preview, deployed.opened);
     let promoted = opened.as_ref().is_some_and(|o| !o.up_to_date);
     // Tell people once the promotion is on the base branch (a change left for review or for
     // auto-merge is announced by the change itself).
@@ -326,16 +265,10 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
                 "change": opened,
                 "notifications": notifications,
             });
-            serde_json::to_writer_pretty(
-                &mut out,
-                &Report {
-                    marked: marked.as_ref(),
-                    promotion: Some(v),
-                },
-            )?;
+            serde_json::to_writer_pretty(&mut out, &report(Some(v)))?;
             writeln!(out)?;
         }
-        Format::Text => write_plan(&mut out, &plan, cli.dry_run, opened.as_ref())?,
+        Format::Text => print::plan(&mut out, &plan, cli.dry_run, opened.as_ref())?,
     }
     for w in &preview.check.warnings {
         eprintln!("ferry-promote: warning: {w}");
@@ -383,80 +316,6 @@ fn upstream_of(config: &ferry_config::Config, to: &str) -> Result<String> {
             config.path.display()
         )
     })
-}
-
-fn write_plan(
-    out: &mut impl Write,
-    plan: &PromotionPlan,
-    dry_run: bool,
-    opened: Option<&ferry_gitops::forge::Opened>,
-) -> Result<()> {
-    if plan.is_noop() {
-        writeln!(
-            out,
-            "{} already runs what {} runs; nothing to promote",
-            plan.to, plan.from
-        )?;
-    } else if dry_run {
-        writeln!(
-            out,
-            "would promote {} → {} (dry run, nothing changed):",
-            plan.from, plan.to
-        )?;
-    } else if let Some(o) = opened.filter(|o| o.merged && o.number.is_none()) {
-        // Merged at once (plain git): no branch was ever pushed.
-        writeln!(
-            out,
-            "promoted {} → {}: merged into the base branch as {}",
-            plan.from,
-            plan.to,
-            short(o.merge_commit.as_deref().unwrap_or(&o.commit))
-        )?;
-    } else if let Some(o) = opened {
-        let id = o.number.map_or_else(|| o.id.clone(), |n| format!("#{n}"));
-        let state = if o.merged {
-            "merged"
-        } else if o.auto_merge {
-            "auto-merge enabled"
-        } else {
-            "open for review"
-        };
-        writeln!(
-            out,
-            "promoted {} → {}: change {id} on {} ({state}, {})",
-            plan.from,
-            plan.to,
-            o.branch,
-            short(&o.commit)
-        )?;
-        if let Some(url) = &o.url {
-            writeln!(out, "  {url}")?;
-        }
-        if !o.merged && !o.auto_merge {
-            writeln!(
-                out,
-                "  a person approves it with `ferry pr merge {}` (`ferry pr show {}` shows it)",
-                o.id, o.id
-            )?;
-        }
-    }
-    for c in &plan.changes {
-        writeln!(out, "  {c}")?;
-    }
-    for c in &plan.not_in_target {
-        writeln!(out, "  {c}: not in {} (not promoted)", plan.to)?;
-    }
-    if let Some(v) = &plan.verification {
-        writeln!(
-            out,
-            "  verified: {} at {} (record on {}, read from {})",
-            plan.from,
-            v.verified_at,
-            short(&v.commit),
-            v.source
-        )?;
-    }
-    Ok(())
 }
 
 fn short(commit: &str) -> &str {
