@@ -180,7 +180,7 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
     }
     let from = match (&cli.from, &cli.to) {
         (Some(from), _) => Some(from.clone()),
-        (None, Some(to)) => Some(upstream_of(config, to)?),
+        (None, Some(to)) => Some(flow::upstream_of(config, to)?),
         (None, None) => None,
     };
     let report = |promotion| Report {
@@ -294,28 +294,6 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
     ])
     .context("cannot write the step outputs")?;
     Ok(0)
-}
-
-/// The upstream of `to` in ferry.toml: what `--from` defaults to.
-fn upstream_of(config: &ferry_config::Config, to: &str) -> Result<String> {
-    let Some(env) = config.environment(to) else {
-        let known: Vec<&str> = config
-            .environments
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect();
-        return Err(anyhow!(
-            "--to {to}: no environment {to} in {} (known: {})",
-            config.path.display(),
-            known.join(", ")
-        ));
-    };
-    env.upstream.clone().ok_or_else(|| {
-        anyhow!(
-            "--to {to}: {to} has no upstream in {}; pass --from ENV",
-            config.path.display()
-        )
-    })
 }
 
 fn short(commit: &str) -> &str {

@@ -60,6 +60,24 @@ pub enum FlowError {
     /// The environment cannot be verified.
     #[error("{0}")]
     Verify(#[from] VerifyError),
+    /// The target of a promotion is not configured.
+    #[error("--to {name}: no environment {name} in {} (known: {})", config.display(), known.join(", "))]
+    UnknownTarget {
+        /// The name asked for.
+        name: String,
+        /// The config file.
+        config: PathBuf,
+        /// The configured environments.
+        known: Vec<String>,
+    },
+    /// The target of a promotion has no upstream to promote from.
+    #[error("--to {name}: {name} has no upstream in {}; pass --from ENV", config.display())]
+    NoUpstream {
+        /// The target.
+        name: String,
+        /// The config file.
+        config: PathBuf,
+    },
 }
 
 /// What a deploy planned and did.
@@ -213,6 +231,21 @@ pub enum Promotion {
         /// The deploy that carries it out.
         deployed: Deployed,
     },
+}
+
+/// The upstream of `to` in the config: where a promotion to `to` comes from by default.
+pub fn upstream_of(config: &Config, to: &str) -> Result<String, FlowError> {
+    let Some(env) = config.environment(to) else {
+        return Err(FlowError::UnknownTarget {
+            name: to.to_owned(),
+            config: config.path.clone(),
+            known: config.environments.iter().map(|e| e.name.clone()).collect(),
+        });
+    };
+    env.upstream.clone().ok_or_else(|| FlowError::NoUpstream {
+        name: to.to_owned(),
+        config: config.path.clone(),
+    })
 }
 
 /// `ferry-promote`: gathers the facts of the promotion gates through `forge` and `registry`,
