@@ -47,7 +47,7 @@ struct Global {
     #[arg(
         long,
         value_name = "REGISTRY",
-        env = "FERRY_PLAIN_HTTP",
+        env = ferry_cli::env::FERRY_PLAIN_HTTP,
         value_delimiter = ',',
         global = true
     )]
@@ -56,7 +56,7 @@ struct Global {
     #[arg(long, global = true)]
     insecure: bool,
     /// Registry username (with --password-stdin or FERRY_REGISTRY_PASSWORD).
-    #[arg(long, env = "FERRY_REGISTRY_USERNAME", global = true)]
+    #[arg(long, env = ferry_cli::env::FERRY_REGISTRY_USERNAME, global = true)]
     username: Option<String>,
     /// Read the registry password from standard input.
     #[arg(long, global = true)]
@@ -64,7 +64,7 @@ struct Global {
     /// Registry password; prefer --password-stdin or the environment variable.
     #[arg(
         long,
-        env = "FERRY_REGISTRY_PASSWORD",
+        env = ferry_cli::env::FERRY_REGISTRY_PASSWORD,
         hide_env_values = true,
         global = true
     )]
@@ -72,7 +72,7 @@ struct Global {
     /// A registry bearer token.
     #[arg(
         long,
-        env = "FERRY_REGISTRY_TOKEN",
+        env = ferry_cli::env::FERRY_REGISTRY_TOKEN,
         hide_env_values = true,
         global = true
     )]

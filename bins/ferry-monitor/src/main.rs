@@ -191,6 +191,7 @@ async fn kube_client(cluster: &ClusterArgs) -> Result<(kube::Client, String)> {
         cluster.namespace.as_deref(),
     )
     .await
+    .map_err(anyhow::Error::from)
 }
 
 async fn watch(args: WatchArgs) -> Result<u8> {

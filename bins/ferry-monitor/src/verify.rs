@@ -58,7 +58,7 @@ pub struct VerifyArgs {
     #[arg(
         long,
         value_name = "URL",
-        env = "FERRY_SLACK_WEBHOOK",
+        env = ferry_cli::env::FERRY_SLACK_WEBHOOK,
         hide_env_values = true,
         requires = "verify"
     )]

@@ -9,12 +9,11 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
-use ferry_cli::{ErrorKind, Format};
+use ferry_cli::{Format, Result, Runtime};
 use ferry_config::parse_duration;
 use ferry_rollouts::{
-    Command as RolloutCommand, Outcome, RolloutClient, RolloutError, RolloutStatus, Settled,
+    Command as RolloutCommand, Outcome, RolloutClient, RolloutStatus, Settled,
 };
 
 /// Control Argo Rollouts: status, promote, abort, retry, undo.
@@ -83,50 +82,9 @@ struct Common {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = ferry_cli::start();
-    let json = ferry_cli::report::json_requested();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            let message = format!("cannot start the runtime: {e}");
-            return ferry_cli::Failure::new(ErrorKind::Io, message).report("ferry-rollout", json);
-        }
-    };
-    match runtime.block_on(run(cli.command)) {
-        Ok(code) => ExitCode::from(code),
-        Err(Failure::Usage(e)) => {
-            ferry_cli::report::fail("ferry-rollout", json, ErrorKind::Usage, e.as_ref())
-        }
-        Err(Failure::Rollout(e)) => {
-            let kind = match e {
-                RolloutError::NotFound { .. } | RolloutError::NoRevision(_) => ErrorKind::NotFound,
-                RolloutError::Invalid(_) => ErrorKind::BadInput,
-                RolloutError::Api { .. } => ErrorKind::Kubernetes,
-                RolloutError::Timeout { .. } => ErrorKind::Timeout,
-            };
-            ferry_cli::report::fail("ferry-rollout", json, kind, &e)
-        }
-    }
-}
-
-enum Failure {
-    Usage(anyhow::Error),
-    Rollout(RolloutError),
-}
-
-impl From<RolloutError> for Failure {
-    fn from(e: RolloutError) -> Self {
-        Failure::Rollout(e)
-    }
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(e: anyhow::Error) -> Self {
-        Failure::Usage(e)
-    }
+    ferry_cli::main_async("ferry-rollout", Runtime::CurrentThread, |cli: Cli| {
+        run(cli.command)
+    })
 }
 
 async fn client(common: &Common) -> Result<RolloutClient> {
@@ -139,7 +97,7 @@ async fn client(common: &Common) -> Result<RolloutClient> {
     Ok(RolloutClient::new(client, namespace))
 }
 
-async fn run(command: Command) -> Result<u8, Failure> {
+async fn run(command: Command) -> Result<u8> {
     let (common, action) = match &command {
         Command::Status(c) => (c, RolloutCommand::Status),
         Command::Promote { common, .. } => (common, RolloutCommand::Promote),
@@ -201,7 +159,7 @@ async fn run(command: Command) -> Result<u8, Failure> {
 fn print_status(format: Format, status: &RolloutStatus) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
-        Format::Json => writeln!(out, "{}", serde_json::to_string(status)?)?,
+        Format::Json => writeln!(out, "{}", json(status))?,
         Format::Text => {
             for line in status_lines(status) {
                 writeln!(out, "{line}")?;
@@ -252,7 +210,7 @@ fn status_lines(s: &RolloutStatus) -> Vec<String> {
 fn print_outcome(format: Format, outcome: &Outcome) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if format == Format::Json {
-        writeln!(out, "{}", serde_json::to_string(outcome)?)?;
+        writeln!(out, "{}", json(outcome))?;
         return Ok(());
     }
     let verb = match outcome.command {
@@ -282,4 +240,9 @@ fn print_outcome(format: Format, outcome: &Outcome) -> Result<()> {
         writeln!(out, "{line}")?;
     }
     Ok(())
+}
+
+/// The JSON line of a result.
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("a status serializes")
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ferry_cli::{ErrorKind, Format};
+use ferry_cli::{Error, Format, Result};
 use ferry_kustomize::{
     FileEditError, ImageEdit, ImageEntry, ImageSpec, WriteMode, set_images_in_file,
 };
@@ -50,70 +50,8 @@ struct Cli {
     format: Format,
 }
 
-/// A refused edit: its kind and, in the JSON report, the file, line and column it names.
-struct Failure {
-    kind: ErrorKind,
-    message: String,
-    file: Option<PathBuf>,
-    line: Option<usize>,
-    column: Option<usize>,
-}
-
-impl Failure {
-    fn usage(message: impl Into<String>) -> Failure {
-        Failure {
-            kind: ErrorKind::Usage,
-            message: message.into(),
-            file: None,
-            line: None,
-            column: None,
-        }
-    }
-
-    /// The report every binary prints, with `file`, `line` and `column` (null when unknown).
-    fn report(self) -> ferry_cli::Failure {
-        ferry_cli::Failure::new(self.kind, self.message)
-            .with("file", self.file.map(|p| p.display().to_string()))
-            .with("line", self.line)
-            .with("column", self.column)
-    }
-}
-
-impl From<FileEditError> for Failure {
-    fn from(error: FileEditError) -> Failure {
-        let (file, line, column) = match &error {
-            FileEditError::Edit { path, source } => {
-                (Some(path.clone()), source.line, source.column)
-            }
-            FileEditError::Io { path, .. }
-            | FileEditError::NotUtf8 { path }
-            | FileEditError::NotRegular { path }
-            | FileEditError::ReadOnly { path } => (Some(path.clone()), None, None),
-            FileEditError::NotFound { dir } | FileEditError::Ambiguous { dir, .. } => {
-                (Some(dir.clone()), None, None)
-            }
-        };
-        let kind = match &error {
-            FileEditError::ReadOnly { .. } => ErrorKind::Refused,
-            // A path that does not exist is the caller's mistake; anything else the system
-            // refused (permissions, a full disk) is an I/O failure.
-            FileEditError::Io { source, .. } if source.kind() != std::io::ErrorKind::NotFound => {
-                ErrorKind::Io
-            }
-            _ => ErrorKind::BadInput,
-        };
-        Failure {
-            kind,
-            message: ferry_cli::report::error_chain(&error),
-            file,
-            line,
-            column,
-        }
-    }
-}
-
 /// Splits the positional arguments into the target path and the edits.
-fn plan(cli: &Cli) -> Result<(PathBuf, Vec<ImageEdit>), Failure> {
+fn plan(cli: &Cli) -> Result<(PathBuf, Vec<ImageEdit>)> {
     let mut args = cli.args.as_slice();
     let mut target = PathBuf::from(".");
     if let Some(first) = args.first()
@@ -127,21 +65,21 @@ fn plan(cli: &Cli) -> Result<(PathBuf, Vec<ImageEdit>), Failure> {
         match ImageSpec::parse(arg) {
             Ok(spec) => edits.push(ImageEdit::Set(spec)),
             Err(e) if i == 0 && target == Path::new(".") && cli.args.len() > 1 => {
-                return Err(Failure::usage(format!(
+                return Err(Error::usage(format!(
                     "{e}\n(`{arg}` is not an existing file or directory either)"
                 )));
             }
-            Err(e) => return Err(Failure::usage(e.to_string())),
+            Err(e) => return Err(Error::usage(e.to_string())),
         }
     }
     for name in &cli.remove {
         if let Err(reason) = ferry_kustomize::spec::check_name(name, "image name") {
-            return Err(Failure::usage(format!("--remove {name}: {reason}")));
+            return Err(Error::usage(format!("--remove {name}: {reason}")));
         }
         edits.push(ImageEdit::Remove(name.clone()));
     }
     if edits.is_empty() {
-        return Err(Failure::usage(
+        return Err(Error::usage(
             "no image specified: give at least one SPEC or --remove NAME (see --help)",
         ));
     }
@@ -198,7 +136,7 @@ fn github_output(changed: bool) {
     }
 }
 
-fn run(cli: &Cli) -> Result<u8, Failure> {
+fn run(cli: &Cli) -> Result<u8> {
     let (target, edits) = plan(cli)?;
     let mode = if cli.check {
         WriteMode::Check
@@ -270,35 +208,20 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = ferry_cli::start();
-    match run(&cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(failure) => failure.report().report("error", cli.format == Format::Json),
-    }
+    ferry_cli::main("error", |cli: Cli| run(&cli).map_err(located))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn code(kind: std::io::ErrorKind) -> u8 {
-        Failure::from(FileEditError::Io {
-            path: PathBuf::from("kustomization.yaml"),
-            source: std::io::Error::from(kind),
-        })
-        .kind
-        .exit_code()
-    }
-
-    #[test]
-    fn io_failures_exit_3_and_a_missing_path_exits_2() {
-        assert_eq!(code(std::io::ErrorKind::PermissionDenied), 3);
-        assert_eq!(code(std::io::ErrorKind::StorageFull), 3);
-        assert_eq!(code(std::io::ErrorKind::NotFound), 2);
-        let read_only = Failure::from(FileEditError::ReadOnly {
-            path: PathBuf::from("kustomization.yaml"),
-        });
-        assert_eq!(read_only.kind, ErrorKind::Refused);
-        assert_eq!(read_only.kind.exit_code(), 1);
-    }
+/// The error with the `file`, `line` and `column` of the JSON report (null when unknown).
+fn located(error: Error) -> Error {
+    let (file, line, column) =
+        error
+            .downcast_ref::<FileEditError>()
+            .map_or((None, None, None), |e| {
+                let (path, line, column) = e.location();
+                (Some(path.display().to_string()), line, column)
+            });
+    error
+        .with("file", file)
+        .with("line", line)
+        .with("column", column)
 }

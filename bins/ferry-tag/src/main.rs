@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, anyhow};
 use clap::{Parser, ValueEnum};
+use ferry_cli::env as names;
 use ferry_cli::{ErrorKind, Format, GithubOutput};
 use ferry_image::meta::{
     Context, Inputs, Meta, Options, RepoInfo, context_from_github, input_lines,
@@ -141,7 +142,7 @@ fn main() -> ExitCode {
 }
 
 fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+    ferry_cli::env::var(name)
 }
 
 fn lines(values: &[String]) -> Vec<String> {
@@ -157,8 +158,8 @@ struct Gathered {
 }
 
 fn gather(cli: &Cli, now: Timestamp) -> Result<Gathered, Failure> {
-    let github = env("GITHUB_ACTIONS").as_deref() == Some("true")
-        || env("GITHUB_EVENT_NAME").is_some_and(|e| !e.is_empty());
+    let github = env(names::GITHUB_ACTIONS).as_deref() == Some("true")
+        || env(names::GITHUB_EVENT_NAME).is_some_and(|e| !e.is_empty());
     let use_workflow = match cli.context {
         Source::Auto => github,
         Source::Workflow => true,
@@ -181,10 +182,8 @@ fn gather(cli: &Cli, now: Timestamp) -> Result<Gathered, Failure> {
 }
 
 fn workflow_context(now: Timestamp) -> Result<Gathered, Failure> {
-    let vars: BTreeMap<String, String> = std::env::vars()
-        .filter(|(k, _)| k.starts_with("GITHUB_"))
-        .collect();
-    let payload = match vars.get("GITHUB_EVENT_PATH").filter(|p| !p.is_empty()) {
+    let vars: BTreeMap<String, String> = ferry_cli::env::github_workflow();
+    let payload = match vars.get(names::GITHUB_EVENT_PATH).filter(|p| !p.is_empty()) {
         Some(path) if std::path::Path::new(path).exists() => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read the event payload {path}"))
@@ -196,7 +195,7 @@ fn workflow_context(now: Timestamp) -> Result<Gathered, Failure> {
         _ => json!({}),
     };
     let pr_head_sha =
-        env("DOCKER_METADATA_PR_HEAD_SHA").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        env(names::DOCKER_METADATA_PR_HEAD_SHA).is_some_and(|v| v.eq_ignore_ascii_case("true"));
     // Like metadata-action: the payload's commit date first; then (instead of the GitHub API)
     // the commit in the checked-out repository; then the current time.
     let workspace = vars
@@ -211,16 +210,12 @@ fn workflow_context(now: Timestamp) -> Result<Gathered, Failure> {
         .get("repository")
         .map(RepoInfo::from_github_json)
         .unwrap_or_default();
-    if let Some(full) = vars.get("GITHUB_REPOSITORY").filter(|r| !r.is_empty()) {
+    if let Some(full) = vars.get(names::GITHUB_REPOSITORY).filter(|r| !r.is_empty()) {
         if repo.name.is_empty() {
             repo.name = full.rsplit('/').next().unwrap_or(full).to_string();
         }
         if repo.html_url.is_empty() {
-            let server = vars
-                .get("GITHUB_SERVER_URL")
-                .filter(|s| !s.is_empty())
-                .map_or("https://github.com", String::as_str);
-            repo.html_url = format!("{}/{full}", server.trim_end_matches('/'));
+            repo.html_url = format!("{}/{full}", ferry_cli::env::github_server_url());
         }
     }
     Ok(Gathered {
@@ -233,14 +228,15 @@ fn workflow_context(now: Timestamp) -> Result<Gathered, Failure> {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     let now = cli.now.unwrap_or_else(Timestamp::now);
-    let short_sha_length = match env("DOCKER_METADATA_SHORT_SHA_LENGTH").filter(|v| !v.is_empty()) {
-        Some(v) => v.trim().parse().map_err(|_| {
-            usage(anyhow!(
-                "DOCKER_METADATA_SHORT_SHA_LENGTH is not a valid number: {v:?}"
-            ))
-        })?,
-        None => 7,
-    };
+    let short_sha_length =
+        match env(names::DOCKER_METADATA_SHORT_SHA_LENGTH).filter(|v| !v.is_empty()) {
+            Some(v) => v.trim().parse().map_err(|_| {
+                usage(anyhow!(
+                    "DOCKER_METADATA_SHORT_SHA_LENGTH is not a valid number: {v:?}"
+                ))
+            })?,
+            None => 7,
+        };
     let levels: Vec<String> = cli
         .annotation_levels
         .clone()

@@ -3,18 +3,19 @@
 //! Exit codes: 0 when every overlay is valid, 1 when any is invalid, 2 on usage errors (bad
 //! arguments, unreadable `ferry.toml`).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use ferry_cli::{ErrorKind, Format};
+use ferry_cli::{ErrorKind, Format, WithKind as _};
 use ferry_config::Config;
 use ferry_kustomize::{
     Finding, LoadRestrictor, Resolution, ResolveOptions, Severity, Workload, validate_overlay_with,
 };
 use serde::Serialize;
+
+mod print;
 
 /// Check Kustomize overlays without kustomize and list the workloads and images they render.
 ///
@@ -78,33 +79,20 @@ struct Target {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = ferry_cli::start();
-    let json = cli.format == Format::Json;
-    let targets = match targets(&cli) {
-        Ok(t) => t,
-        Err(e) => return fail(json, ErrorKind::BadInput, &e),
-    };
-    let report = Report {
-        overlays: targets.iter().map(check).collect(),
-    };
-    let valid = report.overlays.iter().all(|o| o.valid);
-    let printed = match cli.format {
-        Format::Json => print_json(&report),
-        Format::Text => print_text(&report),
-    };
-    if let Err(e) = printed.and_then(|()| github_output(&report)) {
-        return fail(json, ErrorKind::Io, &e);
-    }
-    if valid {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
-}
-
-/// Reports `e` as a failure of `kind` (JSON on stdout with `--format json`).
-fn fail(json: bool, kind: ErrorKind, e: &anyhow::Error) -> ExitCode {
-    ferry_cli::report::fail("ferry-validate", json, kind, e.as_ref())
+    ferry_cli::main("ferry-validate", |cli: Cli| {
+        let targets = targets(&cli).with_kind(ErrorKind::BadInput)?;
+        let report = Report {
+            overlays: targets.iter().map(check).collect(),
+        };
+        match cli.format {
+            Format::Json => print::json(&report),
+            Format::Text => print::text(&report),
+        }
+        .with_kind(ErrorKind::Io)?;
+        let valid = report.overlays.iter().all(|o| o.valid);
+        ferry_cli::github_output::write(&[("valid", valid.to_string())])?;
+        Ok(if valid { 0 } else { 1 })
+    })
 }
 
 fn targets(cli: &Cli) -> Result<Vec<Target>> {
@@ -242,65 +230,4 @@ fn shown_path(base: &Path, file: &Path) -> String {
         .unwrap_or(file)
         .to_string_lossy()
         .replace('\\', "/")
-}
-
-fn print_json(report: &Report) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, report)?;
-    writeln!(out)?;
-    Ok(())
-}
-
-fn print_text(report: &Report) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    let annotate = std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true");
-    for o in &report.overlays {
-        let name = match &o.environment {
-            Some(env) => format!("{env} ({})", o.path),
-            None => o.path.clone(),
-        };
-        let status = if o.valid { "valid" } else { "INVALID" };
-        writeln!(
-            out,
-            "{name}: {status}, {} workload(s), {} error(s), {} warning(s)",
-            o.workloads.len(),
-            o.errors.len(),
-            o.warnings.len()
-        )?;
-        for (kind, list) in [("error", &o.errors), ("warning", &o.warnings)] {
-            for l in list {
-                writeln!(
-                    out,
-                    "  {}:{}:{}: {kind}: {}",
-                    l.file, l.line, l.column, l.message
-                )?;
-                if annotate {
-                    writeln!(
-                        out,
-                        "::{kind} file={},line={},col={}::{}",
-                        l.file,
-                        l.line.max(1),
-                        l.column.max(1),
-                        l.message.replace('%', "%25").replace('\n', "%0A")
-                    )?;
-                }
-            }
-        }
-        for w in &o.workloads {
-            let ns = w.namespace.as_deref().unwrap_or("(no namespace)");
-            writeln!(out, "  {} {ns}/{} ({})", w.kind, w.name, w.api_version)?;
-            for c in &w.containers {
-                let init = if c.init { " (init)" } else { "" };
-                writeln!(out, "    {}{init}: {}", c.name, c.image)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Writes `valid=true|false` to `$GITHUB_OUTPUT` when running in GitHub Actions.
-fn github_output(report: &Report) -> Result<()> {
-    let valid = report.overlays.iter().all(|o| o.valid);
-    ferry_cli::github_output::write(&[("valid", valid.to_string())])?;
-    Ok(())
 }

@@ -140,7 +140,7 @@ fn self_dir() -> Option<PathBuf> {
 /// Directories searched for steps, in order: this executable's directory, then `PATH`.
 fn search_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = self_dir().into_iter().collect();
-    if let Some(path) = env::var_os("PATH") {
+    if let Some(path) = ferry_cli::env::var_os(ferry_cli::env::PATH) {
         dirs.extend(env::split_paths(&path));
     }
     dirs

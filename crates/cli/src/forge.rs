@@ -146,12 +146,12 @@ impl Setup {
     /// `FERRY_GITHUB_APP_PRIVATE_KEY_PATH`; app id from `FERRY_GITHUB_APP_ID`, else
     /// `[forge.github] app-id`), else `FERRY_GITHUB_TOKEN`, else `GITHUB_TOKEN`.
     pub fn github_forge(&self) -> Result<GithubForge> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        use crate::env::{self, non_empty as var};
         let github = self.config.forge.github.as_ref();
         let (owner, name) = match github {
             Some(g) => (g.owner.clone(), g.repo.clone()),
             None => {
-                let full = var("GITHUB_REPOSITORY").ok_or_else(|| {
+                let full = var(env::GITHUB_REPOSITORY).ok_or_else(|| {
                     anyhow!(
                         "--forge github needs [forge.github] owner and repo in {} (or \
                          GITHUB_REPOSITORY=owner/repo)",
@@ -164,15 +164,15 @@ impl Setup {
                 (o.to_owned(), r.to_owned())
             }
         };
-        let api_url = var("GITHUB_API_URL")
+        let api_url = var(env::GITHUB_API_URL)
             .or_else(|| github.map(|g| g.api_url.clone()))
             .unwrap_or_else(|| ferry_gitops::github::DEFAULT_API_URL.to_owned());
-        let graphql_url = var("GITHUB_GRAPHQL_URL")
+        let graphql_url = var(env::GITHUB_GRAPHQL_URL)
             .or_else(|| github.map(|g| g.graphql_url.clone()))
             .unwrap_or_else(|| ferry_gitops::github::DEFAULT_GRAPHQL_URL.to_owned());
         let key = match (
-            var("FERRY_GITHUB_APP_PRIVATE_KEY"),
-            var("FERRY_GITHUB_APP_PRIVATE_KEY_PATH"),
+            var(env::FERRY_GITHUB_APP_PRIVATE_KEY),
+            var(env::FERRY_GITHUB_APP_PRIVATE_KEY_PATH),
         ) {
             (Some(key), _) => Some(key.into_bytes()),
             (None, Some(path)) => Some(std::fs::read(&path).with_context(|| {
@@ -182,7 +182,7 @@ impl Setup {
         };
         let credentials = match key {
             Some(key) => {
-                let app_id = match var("FERRY_GITHUB_APP_ID") {
+                let app_id = match var(env::FERRY_GITHUB_APP_ID) {
                     Some(id) => id
                         .trim()
                         .parse::<u64>()
@@ -196,7 +196,7 @@ impl Setup {
                 };
                 Credentials::app(app_id, &key)?
             }
-            None => match var("FERRY_GITHUB_TOKEN").or_else(|| var("GITHUB_TOKEN")) {
+            None => match var(env::FERRY_GITHUB_TOKEN).or_else(|| var(env::GITHUB_TOKEN)) {
                 Some(token) => Credentials::token(token),
                 None => bail!(
                     "--forge github needs credentials: GITHUB_TOKEN (or FERRY_GITHUB_TOKEN), or \

@@ -43,6 +43,13 @@ pub enum GithubOutputError {
     },
 }
 
+/// Step outputs that cannot be written are an I/O failure (exit 3).
+impl ferry_error::Classify for GithubOutputError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        ferry_error::ErrorKind::Io
+    }
+}
+
 /// Where step outputs go: a file, or nowhere outside GitHub Actions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GithubOutput {
@@ -53,7 +60,7 @@ pub struct GithubOutput {
 impl GithubOutput {
     /// The file `$GITHUB_OUTPUT` names; unset or empty means outputs are dropped.
     pub fn from_env() -> Self {
-        Self::from_var(std::env::var_os(VAR))
+        Self::from_var(crate::env::var_os(VAR))
     }
 
     /// Like [`GithubOutput::from_env`], from the variable's value.

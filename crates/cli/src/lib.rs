@@ -2,23 +2,17 @@
 //! step outputs and (feature `forge`) the forge setup and exit codes of the binaries that work
 //! through a forge.
 //!
-//! This is the one Ferry library crate that reads environment variables; every other crate takes
-//! its values as arguments. It reads:
+//! Every binary runs through [`main`] (or [`main_async`]): the command line parsed, the work
+//! run, the error reported the one way with the kind its type declares ([`Error`],
+//! [`ferry_error::Classify`]) and the exit code that kind fixes.
 //!
-//! - `FERRY_LOG` (else `RUST_LOG`): the log filter of [`init_logging`];
-//! - `GITHUB_OUTPUT`: the step output file of [`github_output`];
-//! - `GITHUB_STEP_SUMMARY`: the job summary file of [`step_summary`];
-//! - `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY`, `GITHUB_RUN_ID`: the run's page
-//!   ([`github_run_url`]);
-//! - variables whose names say they hold a secret (`*TOKEN*`, `*PASSWORD*`, `*SECRET*`, …):
-//!   their values are scrubbed from every log line and error ([`register_env_secrets`]);
-//! - with `forge`: `GITHUB_REPOSITORY`, `GITHUB_API_URL`, `GITHUB_GRAPHQL_URL`, `GITHUB_TOKEN`,
-//!   `FERRY_GITHUB_TOKEN`, `FERRY_GITHUB_APP_ID`, `FERRY_GITHUB_APP_PRIVATE_KEY(_PATH)`;
-//! - with `registry`: `DOCKER_CONFIG`, `HOME` and the variables `ferry.toml` names in
-//!   `[registries."HOST"]` (`username-env`, `password-env`, `token-env`).
+//! This is the one Ferry crate that reads environment variables; every other crate takes its
+//! values as arguments. [`env`] lists every variable Ferry reads.
 //!
 //! Logs go to stderr; the only printing is the binaries' error report ([`report`]).
 
+pub mod env;
+pub mod error;
 #[cfg(feature = "forge")]
 pub mod forge;
 pub mod github_output;
@@ -27,14 +21,20 @@ pub mod kube;
 #[cfg(feature = "registry")]
 pub mod registry;
 pub mod report;
+pub mod run;
 pub mod step_summary;
 
+pub use error::{Context, Error, Result, WithKind};
+pub use ferry_error::Classify;
 pub use ferry_redact as redact;
 pub use github_output::{GithubOutput, GithubOutputError};
 pub use report::{ErrorKind, Failure, start};
+pub use run::{Outcome, finish, main};
+#[cfg(feature = "runtime")]
+pub use run::{Runtime, block_on, main_async};
 
 /// The environment variable holding the log filter, e.g. `FERRY_LOG=debug`.
-pub const LOG_VAR: &str = "FERRY_LOG";
+pub const LOG_VAR: &str = env::FERRY_LOG;
 
 /// The log filter when none is set.
 pub const DEFAULT_LOG: &str = "warn";
@@ -48,8 +48,7 @@ pub const DEFAULT_LOG: &str = "warn";
 /// ([`register_env_secrets`]) are registered first, at every log level.
 pub fn init_logging() {
     register_env_secrets();
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let directives = var(LOG_VAR).or_else(|| var(tracing_subscriber::EnvFilter::DEFAULT_ENV));
+    let directives = env::non_empty(env::FERRY_LOG).or_else(|| env::non_empty(env::RUST_LOG));
     let _ = tracing_subscriber::fmt()
         .with_writer(|| Scrubbed(std::io::stderr()))
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -78,7 +77,7 @@ fn is_secret_var(name: &str) -> bool {
 /// `TOKEN`, `PASSWORD`, `PASSWD`, `SECRET`, `PRIVATE_KEY`, `WEBHOOK` or `CREDENTIAL`) with
 /// [`redact`], so no message or log line shows them whatever echoes them.
 pub fn register_env_secrets() {
-    for (name, value) in std::env::vars_os() {
+    for (name, value) in env::vars_os() {
         if let (Some(name), Some(value)) = (name.to_str(), value.to_str())
             && is_secret_var(name)
         {
@@ -109,12 +108,12 @@ impl<W: std::io::Write> std::io::Write for Scrubbed<W> {
 /// The page of this GitHub Actions run (`$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/
 /// $GITHUB_RUN_ID`), outside Actions `None`.
 pub fn github_run_url() -> Option<String> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let var = |name: &str| env::var(name).filter(|v| !v.is_empty());
     Some(format!(
         "{}/{}/actions/runs/{}",
-        var("GITHUB_SERVER_URL")?.trim_end_matches('/'),
-        var("GITHUB_REPOSITORY")?,
-        var("GITHUB_RUN_ID")?
+        var(env::GITHUB_SERVER_URL)?.trim_end_matches('/'),
+        var(env::GITHUB_REPOSITORY)?,
+        var(env::GITHUB_RUN_ID)?
     ))
 }
 

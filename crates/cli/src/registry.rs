@@ -69,10 +69,10 @@ pub enum RegistrySetupError {
 
 /// `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`.
 pub fn default_docker_config() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
+    if let Some(dir) = crate::env::var_os(crate::env::DOCKER_CONFIG).filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(dir).join("config.json"));
     }
-    std::env::var_os("HOME")
+    crate::env::var_os(crate::env::HOME)
         .filter(|h| !h.is_empty())
         .map(|home| PathBuf::from(home).join(".docker").join("config.json"))
 }
@@ -118,8 +118,7 @@ pub fn client(
             .map(|c| c.path.display().to_string())
             .unwrap_or_default();
         let var = |var: &str, what: &'static str| {
-            std::env::var(var)
-                .ok()
+            crate::env::var(var)
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| RegistrySetupError::MissingVariable {
                     file: file.clone(),

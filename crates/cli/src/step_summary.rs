@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 /// The environment variable that names the step summary file.
-pub const VAR: &str = "GITHUB_STEP_SUMMARY";
+pub const VAR: &str = crate::env::GITHUB_STEP_SUMMARY;
 
 /// The step summary could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +22,7 @@ pub struct StepSummaryError {
 /// `$GITHUB_STEP_SUMMARY` names, in one write; does nothing when it is unset or empty.
 /// Returns whether a summary was written.
 pub fn append(markdown: &str) -> Result<bool, StepSummaryError> {
-    append_to(std::env::var_os(VAR), markdown)
+    append_to(crate::env::var_os(VAR), markdown)
 }
 
 /// Like [`append`], to the file `value` names (the variable's value).

@@ -79,6 +79,38 @@ pub enum FileEditError {
     },
 }
 
+impl ferry_error::Classify for FileEditError {
+    /// A read-only file refuses the edit (exit 1); a path that does not exist and a bad file
+    /// are the caller's mistake (exit 2); anything else the system refused (permissions, a
+    /// full disk) is an I/O failure (exit 3).
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        match self {
+            FileEditError::ReadOnly { .. } => ErrorKind::Refused,
+            FileEditError::Io { source, .. } if source.kind() != io::ErrorKind::NotFound => {
+                ErrorKind::Io
+            }
+            _ => ErrorKind::BadInput,
+        }
+    }
+}
+
+impl FileEditError {
+    /// The file (or directory) the error is about, and the line and column when known.
+    pub fn location(&self) -> (&Path, Option<usize>, Option<usize>) {
+        match self {
+            FileEditError::Edit { path, source } => (path, source.line, source.column),
+            FileEditError::Io { path, .. }
+            | FileEditError::NotUtf8 { path }
+            | FileEditError::NotRegular { path }
+            | FileEditError::ReadOnly { path } => (path, None, None),
+            FileEditError::NotFound { dir } | FileEditError::Ambiguous { dir, .. } => {
+                (dir, None, None)
+            }
+        }
+    }
+}
+
 fn located(path: &Path, error: &EditError) -> String {
     match (error.line, error.column) {
         (Some(line), Some(column)) => {
@@ -346,6 +378,28 @@ fn keep_owner(file: &fs::File, original: &fs::Metadata) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn code(kind: io::ErrorKind) -> u8 {
+        use ferry_error::Classify as _;
+        FileEditError::Io {
+            path: PathBuf::from("kustomization.yaml"),
+            source: io::Error::from(kind),
+        }
+        .exit_code()
+    }
+
+    #[test]
+    fn io_failures_exit_3_and_a_missing_path_exits_2() {
+        use ferry_error::{Classify as _, ErrorKind};
+        assert_eq!(code(io::ErrorKind::PermissionDenied), 3);
+        assert_eq!(code(io::ErrorKind::StorageFull), 3);
+        assert_eq!(code(io::ErrorKind::NotFound), 2);
+        let read_only = FileEditError::ReadOnly {
+            path: PathBuf::from("kustomization.yaml"),
+        };
+        assert_eq!(read_only.error_kind(), ErrorKind::Refused);
+        assert_eq!(read_only.exit_code(), 1);
+    }
 
     #[test]
     fn temp_file_names_of_both_forms_are_recognised() {

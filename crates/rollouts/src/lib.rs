@@ -80,6 +80,18 @@ pub enum RolloutError {
     },
 }
 
+impl ferry_error::Classify for RolloutError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        match self {
+            RolloutError::NotFound { .. } | RolloutError::NoRevision(_) => ErrorKind::NotFound,
+            RolloutError::Invalid(_) => ErrorKind::BadInput,
+            RolloutError::Api { .. } => ErrorKind::Kubernetes,
+            RolloutError::Timeout { .. } => ErrorKind::Timeout,
+        }
+    }
+}
+
 /// The kubectl plugin's actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
