@@ -12,9 +12,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use ferry_cli::{Format, Result, Runtime};
 use ferry_config::parse_duration;
-use ferry_rollouts::{
-    Command as RolloutCommand, Outcome, RolloutClient, RolloutStatus, Settled,
-};
+use ferry_rollouts::{Command as RolloutCommand, Outcome, RolloutClient, RolloutStatus, Settled};
 
 /// Control Argo Rollouts: status, promote, abort, retry, undo.
 ///
