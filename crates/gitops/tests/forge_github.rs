@@ -7,6 +7,8 @@
 //! Every test asserts the requests made, in order.
 
 mod common;
+#[path = "forge_github/faults.rs"]
+mod faults;
 #[path = "forge_github/slots.rs"]
 mod slots;
 

@@ -10,8 +10,11 @@
 //! published schema's shapes (GitHub documents no examples for them), as [`super`] does.
 //!
 //! [`StandIn::set_faults`] makes it fail at seeded random calls: a 502 before acting, a 502
-//! after acting (the call happened, the client is told it did not), a stall (beyond the
-//! client's read timeout: a transport error after acting).
+//! after acting (the call happened, the client is told it did not), a connection that never
+//! answers in time, before or after acting (the answer comes after [`Faults`]' stall, beyond
+//! the client's read timeout: the client sees a transport error; wiremock cannot reset a
+//! connection, so a dropped connection is this timeout), and a slow answer (within the
+//! timeout).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -64,8 +67,12 @@ pub enum Fault {
     ErrorBefore,
     /// The call acts, then answers 502.
     ErrorAfter,
-    /// The call acts, then answers after this long.
-    Stall(Duration),
+    /// No answer in time, nothing done (the connection is lost before the server acts).
+    DropBefore(Duration),
+    /// The call acts, but its answer comes too late (lost after the server acted).
+    DropAfter(Duration),
+    /// The call acts and answers slowly (within the client's timeout).
+    Slow(Duration),
 }
 
 /// Seeded faults: each call fails with probability `percent` %.
@@ -77,7 +84,8 @@ pub struct Faults {
 }
 
 impl Faults {
-    /// Faults from `seed` at `percent` % of the calls; a stall lasts `stall`.
+    /// Faults from `seed` at `percent` % of the calls; a lost answer comes after `stall` (make
+    /// it longer than the client's read timeout), a slow one after a fifth of it.
     pub fn new(seed: u64, percent: u64, stall: Duration) -> Faults {
         Faults {
             rng: Rng::new(seed),
@@ -90,10 +98,12 @@ impl Faults {
         if !self.rng.chance(self.percent) {
             return None;
         }
-        Some(match self.rng.below(3) {
+        Some(match self.rng.below(5) {
             0 => Fault::ErrorBefore,
             1 => Fault::ErrorAfter,
-            _ => Fault::Stall(self.stall),
+            2 => Fault::DropBefore(self.stall),
+            3 => Fault::DropAfter(self.stall),
+            _ => Fault::Slow(self.stall / 5),
         })
     }
 }
@@ -263,8 +273,17 @@ impl Respond for Handler {
             Some(f) => format!("{call} [{f:?}]"),
             None => call,
         });
-        if fault == Some(Fault::ErrorBefore) {
-            return ResponseTemplate::new(502).set_body_json(json!({ "message": "Server Error" }));
+        match fault {
+            Some(Fault::ErrorBefore) => {
+                return ResponseTemplate::new(502)
+                    .set_body_json(json!({ "message": "Server Error" }));
+            }
+            Some(Fault::DropBefore(d)) => {
+                return ResponseTemplate::new(502)
+                    .set_body_json(json!({ "message": "Server Error" }))
+                    .set_delay(d);
+            }
+            _ => {}
         }
         let (status, body) = self.answer(&mut state, request);
         drop(state);
@@ -277,7 +296,7 @@ impl Respond for Handler {
             Some(Fault::ErrorAfter) => {
                 ResponseTemplate::new(502).set_body_json(json!({ "message": "Server Error" }))
             }
-            Some(Fault::Stall(d)) => template.set_delay(d),
+            Some(Fault::DropAfter(d) | Fault::Slow(d)) => template.set_delay(d),
             _ => template,
         }
     }
