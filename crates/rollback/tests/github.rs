@@ -21,6 +21,8 @@ use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 mod common;
+#[path = "github/faults.rs"]
+mod faults;
 
 use common::{BACKEND, PROD, T0, block_on, clone, signature, world};
 

@@ -224,6 +224,14 @@ impl StandIn {
         number
     }
 
+    /// Closes every open pull request (as a person would), without touching a branch.
+    pub fn close_all(&self) {
+        for pull in self.lock().pulls.iter_mut().filter(|p| p.state == "open") {
+            pull.state = "closed".to_owned();
+            pull.auto_merge = false;
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
