@@ -226,8 +226,8 @@ fn pr_open(origin: &Path, dir: &Path, name: &str, image: &str) -> Result<(), Str
         "infra/k8s/overlays/dev",
         vec![ferry_gitops::deploy::ImageRequest {
             name: "backend".into(),
-            repository: BACKEND.into(),
-            image: image.into(),
+            repository: BACKEND.parse().unwrap(),
+            image: image.parse().unwrap(),
         }],
         true,
         holds,

@@ -33,17 +33,10 @@ use crate::plan::{
     deploy_branch, overlay_update,
 };
 
-/// One image a deploy sets: `NAME=REF` as given on the command line, resolved.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImageRequest {
-    /// The key of the image in branch names and titles: the logical name from `[images]` of
-    /// `ferry.toml`, or the repository when it has none.
-    pub name: String,
-    /// The repository the environment runs it under now (what the overlay addresses).
-    pub repository: String,
-    /// The new image: a full reference with a tag, a digest or both.
-    pub image: String,
-}
+/// One image a deploy sets: `NAME=REF` as given on the command line, resolved by
+/// [`resolve_image_ref`] (or built from typed values with [`ImageRequest::new`]): its key,
+/// the repository the overlay addresses and the new image, parsed.
+pub type ImageRequest = crate::image_ref::ResolvedImage;
 
 impl ImageRequest {
     /// The overlay update carrying out this request.
@@ -53,17 +46,12 @@ impl ImageRequest {
             image: self.image.clone(),
         }
     }
+}
 
-    /// The tag and/or digest of the new image, as shown in titles (`2.0.1`, `2.0.1@sha256:…`).
-    pub fn version(&self) -> &str {
-        let slash = self.image.rfind('/').map_or(0, |i| i + 1);
-        let tail = &self.image[slash..];
-        match (tail.find(':'), tail.find('@')) {
-            (Some(colon), Some(at)) if colon < at => &tail[colon + 1..],
-            (_, Some(at)) => &tail[at..],
-            (Some(colon), None) => &tail[colon + 1..],
-            (None, None) => tail,
-        }
+impl From<ImageUpdate> for ImageRequest {
+    /// The request carrying out `update`, keyed by its repository.
+    fn from(update: ImageUpdate) -> Self {
+        ImageRequest::new(update.repository, update.image)
     }
 }
 
@@ -115,6 +103,9 @@ pub enum DeployError {
         #[source]
         source: OverlayError,
     },
+    /// An image to set is not a reference with a tag or digest.
+    #[error(transparent)]
+    Image(OverlayError),
     /// No container of the environment runs a requested image's repository.
     #[error(
         "no workload of {env} runs {repository}; it runs: {}",
@@ -158,6 +149,7 @@ impl DeployError {
             | DeployError::NoKustomization { .. }
             | DeployError::NotUtf8 { .. }
             | DeployError::Overlay { .. }
+            | DeployError::Image(_)
             | DeployError::NotRunning { .. } => "bad-input",
             DeployError::Downgraded(_) => "downgrade",
             DeployError::Held { .. } => "held",
@@ -193,13 +185,8 @@ pub fn parse_image_request(
     if name.is_empty() || reference.is_empty() {
         return Err(bad("expected NAME=REF, e.g. backend=1.4.0".into()));
     }
-    let resolved = resolve_image_ref(config, name, reference, allow_repository_change)
-        .map_err(|e| bad(e.to_string()))?;
-    Ok(ImageRequest {
-        name: resolved.name,
-        repository: resolved.repository,
-        image: resolved.image,
-    })
+    resolve_image_ref(config, name, reference, allow_repository_change)
+        .map_err(|e| bad(e.to_string()))
 }
 
 /// Parses every `--image` argument and refuses the same image asked twice differently.
@@ -219,8 +206,8 @@ pub fn parse_image_requests(
             Some(r) => {
                 return Err(DeployError::Duplicate {
                     name: request.name.clone(),
-                    first: r.image.clone(),
-                    second: request.image,
+                    first: r.image.to_string(),
+                    second: request.image.to_string(),
                 });
             }
             None => out.push(request),
@@ -293,7 +280,7 @@ impl<'a> DeployPlanner<'a> {
     ) -> Self {
         let branch_images = requests
             .iter()
-            .map(|r| (r.name.clone(), r.image.clone()))
+            .map(|r| (r.name.clone(), r.image.to_string()))
             .collect();
         let mut unique: Vec<ImageRequest> = Vec::new();
         for r in requests {
@@ -584,7 +571,8 @@ pub fn runs_at(
         .unwrap_or_default())
 }
 
-/// The repository of an image as written (no normalisation; `None` when it does not parse).
+/// The repository of an image as written, after the Docker Hub rules (`None` when it does not
+/// parse).
 fn repository_of(image: &str) -> Option<String> {
     Reference::parse_normalized(image).ok().map(|r| r.name())
 }
@@ -598,16 +586,17 @@ fn changes_for(
 ) -> Result<Vec<ImageChange>, DeployError> {
     let mut changes = Vec::new();
     for request in requests {
-        let wanted = repository_of(&request.repository);
+        let wanted = request.repository.normalized_name();
+        let image = request.image.to_string();
         let mut matched = false;
-        for (container, image) in running {
-            if repository_of(image).is_some_and(|r| Some(&r) == wanted.as_ref()) {
+        for (container, current) in running {
+            if repository_of(current).is_some_and(|r| Some(&r) == wanted.as_ref()) {
                 matched = true;
-                if *image != request.image {
+                if *current != image {
                     changes.push(ImageChange {
                         container: container.clone(),
-                        from: Some(image.clone()),
-                        to: Some(request.image.clone()),
+                        from: Some(current.clone()),
+                        to: Some(image.clone()),
                     });
                 }
             }
@@ -625,7 +614,7 @@ fn changes_for(
             repos.dedup();
             return Err(DeployError::NotRunning {
                 env: env.to_owned(),
-                repository: request.repository.clone(),
+                repository: request.repository.to_string(),
                 running: repos,
             });
         }
@@ -719,13 +708,13 @@ mod tests {
         ];
         for (arg, name, image) in &cases {
             let r = parse_image_request(arg, &c, true).unwrap();
-            assert_eq!((r.name.as_str(), &r.image), (*name, image), "{arg}");
+            assert_eq!((r.name.as_str(), &r.image.to_string()), (*name, image), "{arg}");
         }
         let e = parse_image_request("ghcr.io/acme/worker=ghcr.io/acme/worker2:1.0", &c, false)
             .unwrap_err();
         assert!(e.to_string().contains("--allow-repository-change"), "{e}");
         let r = parse_image_request("backend=2.0.1", &c, false).unwrap();
-        assert_eq!(r.repository, "registry.example.com/acme/backend");
+        assert_eq!(r.repository.to_string(), "registry.example.com/acme/backend");
         assert_eq!(r.version(), "2.0.1");
     }
 
@@ -771,14 +760,14 @@ mod tests {
         ]);
         let request = ImageRequest {
             name: "backend".into(),
-            repository: "registry.example.com/acme/backend".into(),
-            image: "registry.example.com/acme/backend:1.1.0".into(),
+            repository: "registry.example.com/acme/backend".parse().unwrap(),
+            image: "registry.example.com/acme/backend:1.1.0".parse().unwrap(),
         };
         let changes = changes_for("dev", &running, std::slice::from_ref(&request)).unwrap();
         let containers: Vec<&str> = changes.iter().map(|c| c.container.as_str()).collect();
         assert_eq!(containers, ["api/api", "api/migrate"]);
         let missing = ImageRequest {
-            repository: "registry.example.com/acme/worker".into(),
+            repository: "registry.example.com/acme/worker".parse().unwrap(),
             ..request
         };
         let e = changes_for("dev", &running, &[missing]).unwrap_err();
@@ -790,8 +779,10 @@ mod tests {
         let order = crate::plan::NoRepository;
         let request = |tag: &str| ImageRequest {
             name: "backend".into(),
-            repository: "registry.example.com/acme/backend".into(),
-            image: format!("registry.example.com/acme/backend:{tag}"),
+            repository: "registry.example.com/acme/backend".parse().unwrap(),
+            image: format!("registry.example.com/acme/backend:{tag}")
+                .parse()
+                .unwrap(),
         };
         let a = DeployPlanner::new(
             "dev",

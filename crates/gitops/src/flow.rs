@@ -275,7 +275,7 @@ pub async fn promote<F: Forge>(
         Some(o) => o,
         None => &NoRepository,
     };
-    let mut planner = gathered.planner(&plan, proposal.allow_downgrade, order);
+    let mut planner = gathered.planner(&plan, proposal.allow_downgrade, order)?;
     let settings = proposal.settings(gathered.settings(config));
     let open = !(plan.is_noop() || proposal.dry_run);
     let deployed = deploy(forge, &mut planner, gathered.synced.base, &settings, open).await?;

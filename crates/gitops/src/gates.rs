@@ -340,12 +340,14 @@ pub struct PlanVerification {
 
 impl PromotionPlan {
     /// The overlay updates that carry out [`PromotionPlan::changes`] (for
-    /// [`crate::plan::overlay_update`]).
-    pub fn updates(&self) -> Vec<crate::plan::ImageUpdate> {
-        self.changes
-            .iter()
-            .filter_map(crate::plan::ImageUpdate::from_change)
-            .collect()
+    /// [`crate::plan::overlay_update`]); an image that is not a reference is
+    /// [`crate::plan::OverlayError::BadImage`].
+    pub fn updates(&self) -> Result<Vec<crate::plan::ImageUpdate>, crate::plan::OverlayError> {
+        let mut updates = Vec::new();
+        for change in &self.changes {
+            updates.extend(crate::plan::ImageUpdate::from_change(change)?);
+        }
+        Ok(updates)
     }
 
     /// Whether the target already runs the promoted images (nothing to change).

@@ -16,18 +16,39 @@
 //! `ferry-rollback` go through it.
 
 use ferry_config::Config;
-use ferry_image::reference::{Digest, Reference, validate_tag};
+use ferry_image::reference::{Digest, Reference, Repository, validate_tag};
+use serde::Serialize;
 
-/// An image argument, resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An image argument, resolved: what a deploy sets (`ferry_gitops::deploy::ImageRequest`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResolvedImage {
-    /// The logical name from `[images]`, or the repository when it has none.
+    /// The logical name from `[images]`, or the repository when it has none: the key of the
+    /// image in branch names and titles.
     pub name: String,
-    /// The repository the image is configured with (or named by), as written there.
-    pub repository: String,
+    /// The repository the image is configured with (or named by), as written there: what
+    /// the overlay addresses.
+    pub repository: Repository,
     /// The full reference: the repository (the new one after an allowed change) with a tag,
     /// a digest or both.
-    pub image: String,
+    pub image: Reference,
+}
+
+impl ResolvedImage {
+    /// The request for `image` keyed by its own repository (no logical name), e.g. a
+    /// promoted image addressed by the repository the target runs (`repository`).
+    pub fn new(repository: Repository, image: Reference) -> Self {
+        ResolvedImage {
+            name: repository.to_string(),
+            repository,
+            image,
+        }
+    }
+
+    /// The tag and/or digest of the new image, as shown in titles (`2.0.1`,
+    /// `2.0.1@sha256:…`, `@sha256:…`).
+    pub fn version(&self) -> String {
+        self.image.version()
+    }
 }
 
 /// Why an image argument is refused. Every variant is bad input (exit 2).
@@ -114,30 +135,22 @@ fn image_of(config: &Config, name: &str) -> Result<(String, String, bool), Image
     })
 }
 
-/// Whether two repositories are the same once Docker Hub names are normalised
-/// (`nginx` = `docker.io/library/nginx`).
-fn same_repository(a: &str, b: &str) -> bool {
-    let norm = |r: &str| Reference::parse_normalized(r).map(|r| r.name()).ok();
-    a == b || norm(a).is_some_and(|x| Some(x) == norm(b))
-}
-
-/// The version part of REF when it is one: `:TAG`, `@DIGEST` or `:TAG@DIGEST`, ready to
-/// append to a repository.
-fn version_suffix(reference: &str) -> Option<String> {
+/// The version part of REF when it is one: `TAG`, `DIGEST`, `@DIGEST` or `TAG@DIGEST`, as
+/// (tag, digest).
+fn version_of(reference: &str) -> Option<(Option<&str>, Option<&str>)> {
     let digest_ok = |d: &str| Digest::parse(d).is_ok();
     if let Some(digest) = reference.strip_prefix('@') {
-        return digest_ok(digest).then(|| format!("@{digest}"));
+        return digest_ok(digest).then_some((None, Some(digest)));
     }
     if digest_ok(reference) {
-        return Some(format!("@{reference}"));
+        return Some((None, Some(reference)));
     }
     match reference.split_once('@') {
-        Some((tag, digest)) => {
-            (validate_tag(tag).is_ok() && digest_ok(digest)).then(|| format!(":{tag}@{digest}"))
-        }
+        Some((tag, digest)) => (validate_tag(tag).is_ok() && digest_ok(digest))
+            .then_some((Some(tag), Some(digest))),
         None => validate_tag(reference)
             .is_ok()
-            .then(|| format!(":{reference}")),
+            .then_some((Some(reference), None)),
     }
 }
 
@@ -152,21 +165,25 @@ pub fn resolve_image_ref(
     allow_repository_change: bool,
 ) -> Result<ResolvedImage, ImageRefError> {
     let (key, repository, configured) = image_of(config, name)?;
-    if let Some(suffix) = version_suffix(reference) {
-        return Ok(ResolvedImage {
-            name: key,
-            image: format!("{repository}{suffix}"),
-            repository,
-        });
-    }
     let invalid = |reason: String| ImageRefError::Invalid {
         name: name.to_owned(),
         repository: repository.clone(),
         reference: reference.to_owned(),
         reason,
     };
+    let own = Repository::parse(&repository).map_err(|e| invalid(e.to_string()))?;
+    if let Some((tag, digest)) = version_of(reference) {
+        return Ok(ResolvedImage {
+            name: key,
+            image: own
+                .with_version(tag, digest)
+                .map_err(|e| invalid(e.to_string()))?,
+            repository: own,
+        });
+    }
     let parsed = Reference::parse(reference).map_err(|e| invalid(e.to_string()))?;
-    if !same_repository(&parsed.name(), &repository) && !allow_repository_change {
+    let same = parsed.repository().same_as(&own);
+    if !same && !allow_repository_change {
         return Err(ImageRefError::RepositoryChange {
             name: name.to_owned(),
             repository,
@@ -175,27 +192,23 @@ pub fn resolve_image_ref(
             given: parsed.name(),
         });
     }
-    let suffix = match (parsed.tag(), parsed.digest()) {
-        (None, None) => {
-            return Err(ImageRefError::NoVersion {
-                name: name.to_owned(),
-                reference: reference.to_owned(),
-            });
-        }
-        (Some(t), None) => format!(":{t}"),
-        (None, Some(d)) => format!("@{d}"),
-        (Some(t), Some(d)) => format!(":{t}@{d}"),
-    };
+    if parsed.tag().is_none() && parsed.digest().is_none() {
+        return Err(ImageRefError::NoVersion {
+            name: name.to_owned(),
+            reference: reference.to_owned(),
+        });
+    }
     // The same repository keeps the spelling the overlay addresses it by.
-    let target = if same_repository(&parsed.name(), &repository) {
-        repository.clone()
+    let image = if same {
+        own.with_version(parsed.tag(), parsed.digest())
+            .map_err(|e| invalid(e.to_string()))?
     } else {
-        parsed.name()
+        parsed
     };
     Ok(ResolvedImage {
         name: key,
-        image: format!("{target}{suffix}"),
-        repository,
+        image,
+        repository: own,
     })
 }
 
@@ -216,7 +229,7 @@ mod tests {
     const BACKEND: &str = "registry.example.com/acme/backend";
 
     fn image(name: &str, reference: &str, allow: bool) -> Result<String, ImageRefError> {
-        resolve_image_ref(&config(), name, reference, allow).map(|r| r.image)
+        resolve_image_ref(&config(), name, reference, allow).map(|r| r.image.to_string())
     }
 
     #[test]

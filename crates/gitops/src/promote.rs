@@ -18,7 +18,7 @@ use ferry_image::registry::{ImageRef, RegistryClient, RegistryError};
 use gix::ObjectId;
 use serde::Serialize;
 
-use crate::deploy::{ChangeSettings, DeployPlanner, ImageRequest};
+use crate::deploy::{ChangeSettings, DeployError, DeployPlanner, ImageRequest};
 use crate::forge::git::REMOTE_NOTES_REF;
 use crate::forge::{Forge, ForgeError};
 use crate::from_config::{LoadError, LoadRequest, Loaded, load_ledger};
@@ -195,27 +195,25 @@ impl Gathered {
 
     /// The planner that sets the target's overlay to `plan`'s images on any base (with the
     /// no-downgrade guard against what the target runs there, and the holds), its deploy
-    /// branch keyed by `workload/container`.
+    /// branch keyed by `workload/container`. An image of the plan that is not a reference is
+    /// [`DeployError::Image`].
     pub fn planner<'a>(
         &self,
         plan: &PromotionPlan,
         allow_downgrade: bool,
         order: &'a dyn CommitOrder,
-    ) -> DeployPlanner<'a> {
+    ) -> Result<DeployPlanner<'a>, DeployError> {
         let requests = plan
             .updates()
+            .map_err(DeployError::Image)?
             .into_iter()
-            .map(|u| ImageRequest {
-                name: u.repository.clone(),
-                repository: u.repository,
-                image: u.image,
-            })
+            .map(ImageRequest::from)
             .collect();
         let source = self
             .source
             .as_ref()
             .map_or(String::new(), |s| s.commit.chars().take(12).collect());
-        DeployPlanner::new(
+        Ok(DeployPlanner::new(
             plan.to.clone(),
             self.target_overlay.clone(),
             requests,
@@ -225,7 +223,7 @@ impl Gathered {
         )
         .with_branch_key(plan.images.clone())
         .with_title(promotion_title(plan, &source))
-        .with_resolve_options(self.resolve.clone())
+        .with_resolve_options(self.resolve.clone()))
     }
 
     /// The change settings for the target (its `auto-merge`, the `[forge]` table).

@@ -178,8 +178,8 @@ fn files_for(base: &Base<'_>, env: &str, tag: &str) -> Result<Files, PlanError> 
     let outcome = overlay_update(
         &text,
         &[ImageUpdate {
-            repository: BACKEND.to_owned(),
-            image: image(tag),
+            repository: BACKEND.parse()?,
+            image: image(tag).parse()?,
         }],
     )?;
     Ok(Files::from([(path, outcome.text)]))

@@ -140,8 +140,8 @@ fn request(tag: &str, auto_merge: bool) -> ChangeRequest {
 fn dev_files(base: &Base<'_>, tag: &str) -> Result<Files, PlanError> {
     let text = base.repo.read_file(base.commit, DEV)?.expect("dev overlay");
     let update = ImageUpdate {
-        repository: BACKEND.into(),
-        image: format!("{BACKEND}:{tag}"),
+        repository: BACKEND.parse()?,
+        image: format!("{BACKEND}:{tag}").parse()?,
     };
     let out = overlay_update(std::str::from_utf8(&text)?, &[update])?;
     Ok(Files::from([(DEV.to_owned(), out.text)]))

@@ -268,8 +268,8 @@ async fn closing_comments_closes_and_deletes_the_branch() {
 fn head_with(repo: &Repo, base: ObjectId, tag: &str) -> ObjectId {
     let text = repo.read_file(base, DEV).unwrap().unwrap();
     let update = ImageUpdate {
-        repository: BACKEND.into(),
-        image: format!("{BACKEND}:{tag}"),
+        repository: BACKEND.parse().unwrap(),
+        image: format!("{BACKEND}:{tag}").parse().unwrap(),
     };
     let out = overlay_update(std::str::from_utf8(&text).unwrap(), &[update]).unwrap();
     let signature = Signature::new(
@@ -324,8 +324,8 @@ async fn an_older_version_never_supersedes_a_newer_open_pull_request() {
     let forge = forge(&server, &repo);
     let requests = vec![ImageRequest {
         name: "backend".into(),
-        repository: BACKEND.into(),
-        image: format!("{BACKEND}:3.0.5"),
+        repository: BACKEND.parse().unwrap(),
+        image: format!("{BACKEND}:3.0.5").parse().unwrap(),
     }];
     let mut planner = DeployPlanner::new(
         "dev",

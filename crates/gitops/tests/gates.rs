@@ -157,7 +157,7 @@ fn every_rule_allows_and_the_plan_lists_the_changes() {
     let verification = plan.verification.as_ref().unwrap();
     assert_eq!(verification.source, SOURCE);
     assert_eq!(verification.verified_at, "2026-03-01T10:30:00Z");
-    let updates = plan.updates();
+    let updates = plan.updates().unwrap();
     assert_eq!(updates.len(), 1);
     assert_eq!(updates[0].repository, "registry.example.com/acme/backend");
     assert_eq!(updates[0].image, "registry.example.com/acme/backend:1.3.3");

@@ -177,8 +177,8 @@ images:
 
 fn update(repository: &str, image: &str) -> ImageUpdate {
     ImageUpdate {
-        repository: repository.into(),
-        image: image.into(),
+        repository: repository.parse().unwrap(),
+        image: image.parse().unwrap(),
     }
 }
 
@@ -324,7 +324,7 @@ fn image_update_from_a_ledger_change() {
         to: Some("localhost:5000/acme/backend:1.3.3".into()),
     };
     assert_eq!(
-        ImageUpdate::from_change(&c),
+        ImageUpdate::from_change(&c).unwrap(),
         Some(update(
             "localhost:5000/acme/backend",
             "localhost:5000/acme/backend:1.3.3"

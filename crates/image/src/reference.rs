@@ -26,11 +26,13 @@
 mod digest;
 pub(crate) mod glob;
 pub mod grammar;
+mod repository;
 
 use std::fmt;
 use std::str::FromStr;
 
 pub use digest::{ALGORITHMS, Digest, validate_digest};
+pub use repository::Repository;
 
 /// The maximum length of a repository path (the name without its domain).
 pub const NAME_MAX_LEN: usize = 255;
@@ -148,7 +150,7 @@ pub enum ReferenceError {
 /// from [`Reference::parse_normalized`] (`docker.io/library/nginx:1.27`), the text as written for
 /// one from [`Reference::parse`]. [`Reference::familiar_string`] gives the short form people type
 /// (`nginx:1.27`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Reference {
     domain: String,
     path: String,

@@ -177,26 +177,16 @@ fn field(value: Option<&str>) -> FieldEdit {
     }
 }
 
-/// Splits `name[:tag][@digest]`; a `:` followed by text containing `/` is a registry port.
+/// Splits `name[:tag][@digest]` ([`crate::transform::split_reference`]: a registry port is
+/// part of the name) and checks the tag and digest (`*` keeps the existing value).
 fn split_reference(text: &str) -> Result<(&str, Option<&str>, Option<&str>), String> {
-    let (rest, digest) = match text.split_once('@') {
-        Some((rest, digest)) => {
-            if digest != "*" {
-                check_digest(digest)?;
-            }
-            (rest, Some(digest))
-        }
-        None => (text, None),
-    };
-    let (name, tag) = match rest.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => {
-            if tag != "*" {
-                check_tag(tag)?;
-            }
-            (name, Some(tag))
-        }
-        _ => (rest, None),
-    };
+    let (name, tag, digest) = crate::transform::split_reference(text);
+    if let Some(digest) = digest.filter(|d| *d != "*") {
+        check_digest(digest)?;
+    }
+    if let Some(tag) = tag.filter(|t| *t != "*") {
+        check_tag(tag)?;
+    }
     if name.is_empty() {
         return Err("the image name is empty".into());
     }

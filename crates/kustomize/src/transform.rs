@@ -6,18 +6,27 @@ use serde_json::{Map, Value};
 
 use crate::images::ImageEntry;
 
-/// Splits an image reference into name, tag and digest (tag and digest without `:`/`@`; empty when
-/// absent). A registry port (`host:5000/app`) is part of the name.
-pub fn split_image(image: &str) -> (&str, &str, &str) {
-    let (rest, digest) = match image.find('@') {
-        Some(i) => (&image[..i], &image[i + 1..]),
-        None => (image, ""),
+/// Splits an image as kustomize does (`image.Split`), without validating it: name, tag and
+/// digest (without `:`/`@`; `None` when absent). The first `@` starts the digest; the first `:`
+/// after the last `/` before it starts the tag, so a registry port (`host:5000/app`) is part of
+/// the name. The one place this crate splits an image; strict parsing is
+/// `ferry_image::reference`.
+pub fn split_reference(image: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (rest, digest) = match image.split_once('@') {
+        Some((rest, digest)) => (rest, Some(digest)),
+        None => (image, None),
     };
     let last = rest.rfind('/').map_or(0, |i| i + 1);
     match rest[last..].find(':') {
-        Some(i) => (&rest[..last + i], &rest[last + i + 1..], digest),
-        None => (rest, "", digest),
+        Some(i) => (&rest[..last + i], Some(&rest[last + i + 1..]), digest),
+        None => (rest, None, digest),
     }
+}
+
+/// [`split_reference`] with absent parts empty: name, tag and digest.
+pub fn split_image(image: &str) -> (&str, &str, &str) {
+    let (name, tag, digest) = split_reference(image);
+    (name, tag.unwrap_or_default(), digest.unwrap_or_default())
 }
 
 /// A compiled `images:` entry name, matched the way kustomize v5.5 does: the entry name is a
@@ -565,6 +574,21 @@ fn strip_directives(v: &mut Value) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn split_keeps_registry_ports() {
+        assert_eq!(
+            split_reference("localhost:5000/app:1.2@sha256:ab"),
+            ("localhost:5000/app", Some("1.2"), Some("sha256:ab"))
+        );
+        assert_eq!(
+            split_reference("localhost:5000/app"),
+            ("localhost:5000/app", None, None)
+        );
+        assert_eq!(split_reference("nginx:1.27"), ("nginx", Some("1.27"), None));
+        assert_eq!(split_reference("app:"), ("app", Some(""), None));
+        assert_eq!(split_image("app@"), ("app", "", ""));
+    }
 
     fn entry(
         name: &str,

@@ -17,7 +17,7 @@ use ferry_gitops::forge::{
 use ferry_gitops::gates::Hold;
 use ferry_gitops::holds::{ImageQuery, release_in};
 use ferry_gitops::ledger::ImageChange;
-use ferry_gitops::plan::{ImageUpdate, deploy_branch, overlay_update};
+use ferry_gitops::plan::{ImageUpdate, OverlayError, deploy_branch, overlay_update};
 use ferry_kustomize::model::KUSTOMIZATION_FILE_NAMES;
 use serde::Serialize;
 
@@ -86,15 +86,17 @@ fn short(commit: &str) -> &str {
     &commit[..commit.len().min(12)]
 }
 
-/// The overlay updates that undo `changes`, and the changes they cannot undo.
-fn split_changes(
-    changes: &[ImageChange],
-) -> (Vec<ImageUpdate>, Vec<ImageChange>, Vec<ImageChange>) {
+/// The overlay updates that undo some changes, those changes, and the ones they cannot undo.
+type Split = (Vec<ImageUpdate>, Vec<ImageChange>, Vec<ImageChange>);
+
+/// The overlay updates that undo `changes`, and the changes they cannot undo; an image that
+/// is not a reference is an error.
+fn split_changes(changes: &[ImageChange]) -> Result<Split, OverlayError> {
     let mut updates: Vec<ImageUpdate> = Vec::new();
     let mut done = Vec::new();
     let mut left = Vec::new();
     for change in changes {
-        match ImageUpdate::from_change(change) {
+        match ImageUpdate::from_change(change)? {
             Some(update) => {
                 if !updates.contains(&update) {
                     updates.push(update);
@@ -104,7 +106,7 @@ fn split_changes(
             None => left.push(change.clone()),
         }
     }
-    (updates, done, left)
+    Ok((updates, done, left))
 }
 
 fn row(c: &ImageChange) -> String {
@@ -203,7 +205,9 @@ pub async fn revert_in_git<F: Forge>(
     forge: &F,
     request: &RevertRequest<'_>,
 ) -> Result<Reverted, ActionError> {
-    let (updates, reverted, not_reverted) = split_changes(&request.target.changes);
+    // An image that is not a reference fails as the planner would (a planning error).
+    let (updates, reverted, not_reverted) = split_changes(&request.target.changes)
+        .map_err(|e| ForgeError::Plan(Box::new(e)))?;
     if updates.is_empty() {
         return Err(ActionError::NothingToRevert {
             env: request.env.to_string(),
@@ -369,12 +373,12 @@ mod tests {
     #[test]
     fn the_body_links_the_failed_change_and_evidence_and_names_what_is_not_reverted() {
         let t = target();
-        let (updates, done, left) = split_changes(&t.changes);
+        let (updates, done, left) = split_changes(&t.changes).unwrap();
         assert_eq!(
             updates,
             vec![ImageUpdate {
-                repository: "r.example/backend".into(),
-                image: "r.example/backend:1.3.1".into()
+                repository: "r.example/backend".parse().unwrap(),
+                image: "r.example/backend:1.3.1".parse().unwrap()
             }]
         );
         let body = revert_body(&request(&t), &done, &left);

@@ -8,7 +8,7 @@
 //! changes); when no entry matches, one is added with `name` set to the repository, which is
 //! what kustomize matches against the image the bases emit.
 
-use ferry_image::reference::Reference;
+use ferry_image::reference::{Reference, Repository};
 use ferry_kustomize::{EditError, EditOutcome, FieldEdit, ImageEdit, ImageEntry, ImageSpec};
 use serde::Serialize;
 
@@ -19,19 +19,28 @@ use crate::ledger::ImageChange;
 pub struct ImageUpdate {
     /// The repository the environment runs now, without tag or digest, e.g.
     /// `registry.example.com/acme/backend`.
-    pub repository: String,
+    pub repository: Repository,
     /// The new image: a reference with a tag, a digest or both.
-    pub image: String,
+    pub image: Reference,
 }
 
 impl ImageUpdate {
-    /// The update for a ledger change (`from` → `to`); `None` unless it has both images.
-    pub fn from_change(change: &ImageChange) -> Option<ImageUpdate> {
-        let (from, to) = (change.from.as_deref()?, change.to.as_deref()?);
-        Some(ImageUpdate {
-            repository: split_image(from).0.to_owned(),
-            image: to.to_owned(),
-        })
+    /// The update for a ledger change (`from` → `to`): `Ok(None)` unless it has both images;
+    /// [`OverlayError::BadImage`] when one is not an image reference.
+    pub fn from_change(change: &ImageChange) -> Result<Option<ImageUpdate>, OverlayError> {
+        let (Some(from), Some(to)) = (change.from.as_deref(), change.to.as_deref()) else {
+            return Ok(None);
+        };
+        let parse = |image: &str| {
+            Reference::parse(image).map_err(|e| OverlayError::BadImage {
+                image: image.to_owned(),
+                reason: e.to_string(),
+            })
+        };
+        Ok(Some(ImageUpdate {
+            repository: parse(from)?.repository(),
+            image: parse(to)?,
+        }))
     }
 }
 
@@ -61,33 +70,6 @@ pub enum OverlayError {
     Edit(#[from] EditError),
 }
 
-/// Splits an image as written into repository, tag and digest (no normalisation).
-fn split_image(image: &str) -> (&str, Option<&str>, Option<&str>) {
-    let (rest, digest) = match image.split_once('@') {
-        Some((r, d)) => (r, Some(d)),
-        None => (image, None),
-    };
-    let slash = rest.rfind('/').map_or(0, |i| i + 1);
-    match rest[slash..].rfind(':') {
-        Some(i) => (&rest[..slash + i], Some(&rest[slash + i + 1..]), digest),
-        None => (rest, None, digest),
-    }
-}
-
-/// Whether two repository names are the same (literally, or after Docker Hub normalisation).
-fn same_repository(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    match (
-        Reference::parse_normalized(a),
-        Reference::parse_normalized(b),
-    ) {
-        (Ok(a), Ok(b)) => a.name() == b.name(),
-        _ => false,
-    }
-}
-
 fn field(value: Option<&str>) -> FieldEdit {
     value.map_or(FieldEdit::Unset, |v| FieldEdit::Set(v.to_owned()))
 }
@@ -99,14 +81,14 @@ pub fn overlay_update(text: &str, updates: &[ImageUpdate]) -> Result<EditOutcome
     for update in updates {
         match wanted
             .iter()
-            .find(|w| same_repository(&w.repository, &update.repository))
+            .find(|w| w.repository.same_as(&update.repository))
         {
             Some(w) if w.image == update.image => {}
             Some(w) => {
                 return Err(OverlayError::Conflict {
-                    repository: update.repository.clone(),
-                    first: w.image.clone(),
-                    second: update.image.clone(),
+                    repository: update.repository.to_string(),
+                    first: w.image.to_string(),
+                    second: update.image.to_string(),
                 });
             }
             None => wanted.push(update),
@@ -115,29 +97,26 @@ pub fn overlay_update(text: &str, updates: &[ImageUpdate]) -> Result<EditOutcome
     let entries = ferry_kustomize::read_images(text)?;
     let mut edits = Vec::new();
     for update in wanted {
-        Reference::parse(&update.image).map_err(|e| OverlayError::BadImage {
-            image: update.image.clone(),
-            reason: e.to_string(),
-        })?;
-        let (new_repo, tag, digest) = split_image(&update.image);
+        let (tag, digest) = (update.image.tag(), update.image.digest());
         if tag.is_none() && digest.is_none() {
             return Err(OverlayError::BadImage {
-                image: update.image.clone(),
+                image: update.image.to_string(),
                 reason: "give a tag (`:1.2.3`) or a digest (`@sha256:…`)".into(),
             });
         }
+        let new_repo = update.image.repository();
         let output = |e: &ImageEntry| e.new_name.clone().unwrap_or_else(|| e.name.clone());
         let matching: Vec<&ImageEntry> = entries
             .iter()
-            .filter(|e| same_repository(&output(e), &update.repository))
+            .filter(|e| update.repository.is_named(&output(e)))
             .collect();
         if matching.is_empty() {
             edits.push(ImageEdit::Set(ImageSpec {
-                name: update.repository.clone(),
-                new_name: if same_repository(new_repo, &update.repository) {
+                name: update.repository.to_string(),
+                new_name: if new_repo.same_as(&update.repository) {
                     FieldEdit::Unset
                 } else {
-                    FieldEdit::Set(new_repo.to_owned())
+                    FieldEdit::Set(new_repo.to_string())
                 },
                 new_tag: field(tag),
                 digest: field(digest),
@@ -146,10 +125,10 @@ pub fn overlay_update(text: &str, updates: &[ImageUpdate]) -> Result<EditOutcome
         for entry in matching {
             edits.push(ImageEdit::Set(ImageSpec {
                 name: entry.name.clone(),
-                new_name: if same_repository(new_repo, &output(entry)) {
+                new_name: if new_repo.is_named(&output(entry)) {
                     field(entry.new_name.as_deref())
                 } else {
-                    FieldEdit::Set(new_repo.to_owned())
+                    FieldEdit::Set(new_repo.to_string())
                 },
                 new_tag: field(tag),
                 digest: field(digest),
@@ -157,22 +136,4 @@ pub fn overlay_update(text: &str, updates: &[ImageUpdate]) -> Result<EditOutcome
         }
     }
     Ok(ferry_kustomize::set_images(text, &edits)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn split_keeps_registry_ports() {
-        assert_eq!(
-            split_image("localhost:5000/app:1.2@sha256:ab"),
-            ("localhost:5000/app", Some("1.2"), Some("sha256:ab"))
-        );
-        assert_eq!(
-            split_image("localhost:5000/app"),
-            ("localhost:5000/app", None, None)
-        );
-        assert_eq!(split_image("nginx:1.27"), ("nginx", Some("1.27"), None));
-    }
 }

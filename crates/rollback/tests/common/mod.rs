@@ -35,8 +35,8 @@ pub fn world() -> Option<(TempDir, PathBuf, String, String)> {
     let bumped = overlay_update(
         &text,
         &[ImageUpdate {
-            repository: BACKEND.into(),
-            image: format!("{BACKEND}:1.4.0"),
+            repository: BACKEND.parse().unwrap(),
+            image: format!("{BACKEND}:1.4.0").parse().unwrap(),
         }],
     )
     .unwrap();
