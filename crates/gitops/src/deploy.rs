@@ -708,13 +708,20 @@ mod tests {
         ];
         for (arg, name, image) in &cases {
             let r = parse_image_request(arg, &c, true).unwrap();
-            assert_eq!((r.name.as_str(), &r.image.to_string()), (*name, image), "{arg}");
+            assert_eq!(
+                (r.name.as_str(), &r.image.to_string()),
+                (*name, image),
+                "{arg}"
+            );
         }
         let e = parse_image_request("ghcr.io/acme/worker=ghcr.io/acme/worker2:1.0", &c, false)
             .unwrap_err();
         assert!(e.to_string().contains("--allow-repository-change"), "{e}");
         let r = parse_image_request("backend=2.0.1", &c, false).unwrap();
-        assert_eq!(r.repository.to_string(), "registry.example.com/acme/backend");
+        assert_eq!(
+            r.repository.to_string(),
+            "registry.example.com/acme/backend"
+        );
         assert_eq!(r.version(), "2.0.1");
     }
 

@@ -146,8 +146,9 @@ fn version_of(reference: &str) -> Option<(Option<&str>, Option<&str>)> {
         return Some((None, Some(reference)));
     }
     match reference.split_once('@') {
-        Some((tag, digest)) => (validate_tag(tag).is_ok() && digest_ok(digest))
-            .then_some((Some(tag), Some(digest))),
+        Some((tag, digest)) => {
+            (validate_tag(tag).is_ok() && digest_ok(digest)).then_some((Some(tag), Some(digest)))
+        }
         None => validate_tag(reference)
             .is_ok()
             .then_some((Some(reference), None)),

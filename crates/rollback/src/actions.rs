@@ -206,8 +206,8 @@ pub async fn revert_in_git<F: Forge>(
     request: &RevertRequest<'_>,
 ) -> Result<Reverted, ActionError> {
     // An image that is not a reference fails as the planner would (a planning error).
-    let (updates, reverted, not_reverted) = split_changes(&request.target.changes)
-        .map_err(|e| ForgeError::Plan(Box::new(e)))?;
+    let (updates, reverted, not_reverted) =
+        split_changes(&request.target.changes).map_err(|e| ForgeError::Plan(Box::new(e)))?;
     if updates.is_empty() {
         return Err(ActionError::NothingToRevert {
             env: request.env.to_string(),
