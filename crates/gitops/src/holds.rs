@@ -51,7 +51,7 @@ impl ImageQuery {
         if let Some((name, reference)) = text.split_once('=') {
             let resolved = resolve_image_ref(config, name, reference, false)
                 .map_err(|e| bad(e.to_string()))?;
-            return Self::from_reference(given, &resolved.image).map_err(|e| {
+            return Self::from_reference(given, &resolved.image.to_string()).map_err(|e| {
                 bad(format!(
                     "`{}` is not an image reference: {e}",
                     resolved.image
@@ -69,6 +69,7 @@ impl ImageQuery {
                 resolve_image_ref(config, name, version, false)
                     .map_err(|e| bad(e.to_string()))?
                     .image
+                    .to_string()
             };
             return Self::from_reference(given, &full)
                 .map_err(|e| bad(format!("`{full}` is not an image reference: {e}")));
