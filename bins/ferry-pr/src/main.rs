@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use ferry_cli::Format;
 use ferry_cli::forge::{self, ForgeArgs, Setup};
+use ferry_cli::{Format, Runtime};
 use ferry_config::parse_duration;
 use ferry_gitops::deploy::parse_image_requests;
 use ferry_gitops::flow::{Proposal, open_deploy};
@@ -109,9 +109,9 @@ struct WaitArgs {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = ferry_cli::start();
-    let json = cli.format == Format::Json;
-    forge::block_on("ferry-pr", json, run(cli))
+    ferry_cli::main_async("ferry-pr", Runtime::CurrentThread, |cli: Cli| async move {
+        run(cli).await.map_err(forge::classified)
+    })
 }
 
 async fn run(cli: Cli) -> Result<u8> {

@@ -12,15 +12,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 use clap::{Args, Parser};
-use ferry_cli::Format;
 use ferry_cli::forge::{self, ForgeArgs, Setup};
+use ferry_cli::{Format, Runtime};
 use ferry_config::parse_duration;
 use ferry_gitops::flow::{self, Promotion, Proposal};
 use ferry_gitops::forge::AnyForge;
 use ferry_gitops::promote::{Marked, PromoteRequest};
-use ferry_image::registry::{Credentials, RegistryClient};
+use ferry_image::registry::RegistryClient;
 use ferry_notify::{Outcome, notify};
 use serde::Serialize;
 
@@ -68,7 +68,7 @@ struct Cli {
     #[arg(
         long,
         value_name = "URL",
-        env = "FERRY_SLACK_WEBHOOK",
+        env = ferry_cli::env::FERRY_SLACK_WEBHOOK,
         hide_env_values = true
     )]
     slack_webhook: Option<String>,
@@ -94,7 +94,7 @@ struct RegistryArgs {
     #[arg(
         long,
         value_name = "REGISTRY",
-        env = "FERRY_PLAIN_HTTP",
+        env = ferry_cli::env::FERRY_PLAIN_HTTP,
         value_delimiter = ','
     )]
     plain_http: Vec<String>,
@@ -109,9 +109,11 @@ struct RegistryArgs {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = ferry_cli::start();
-    let json = cli.format == Format::Json;
-    forge::block_on("ferry-promote", json, run(cli))
+    ferry_cli::main_async(
+        "ferry-promote",
+        Runtime::CurrentThread,
+        |cli: Cli| async move { run(cli).await.map_err(forge::classified) },
+    )
 }
 
 async fn run(cli: Cli) -> Result<u8> {
@@ -122,16 +124,7 @@ async fn run(cli: Cli) -> Result<u8> {
 
 /// The registry client: the flags, `FERRY_REGISTRY_*`, and `[registries."HOST"]` of ferry.toml.
 fn registry_client(args: &RegistryArgs, config: &ferry_config::Config) -> Result<RegistryClient> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let explicit = if let Some(token) = var("FERRY_REGISTRY_TOKEN") {
-        Some(Credentials::token(token))
-    } else if let Some(user) = var("FERRY_REGISTRY_USERNAME") {
-        let password = var("FERRY_REGISTRY_PASSWORD")
-            .ok_or_else(|| anyhow!("FERRY_REGISTRY_USERNAME needs FERRY_REGISTRY_PASSWORD"))?;
-        Some(Credentials::basic(user, password))
-    } else {
-        None
-    };
+    let explicit = ferry_cli::registry::env_credentials()?;
     let flags = ferry_cli::registry::RegistryFlags {
         plain_http: args.plain_http.clone(),
         insecure: args.insecure,

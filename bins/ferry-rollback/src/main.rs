@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use ferry_cli::Format;
 use ferry_cli::forge::{self, ForgeArgs, Setup};
+use ferry_cli::{Format, Runtime};
 use ferry_config::parse_duration;
 use ferry_gitops::forge::AnyForge;
 use ferry_rollback::flow::{self, Actions, FailedChange, Request};
@@ -122,16 +122,18 @@ struct RollbackArgs {
     #[arg(
         long,
         value_name = "URL",
-        env = "FERRY_SLACK_WEBHOOK",
+        env = ferry_cli::env::FERRY_SLACK_WEBHOOK,
         hide_env_values = true
     )]
     slack_webhook: Option<String>,
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = ferry_cli::start();
-    let json = cli.format == Format::Json;
-    forge::block_on("ferry-rollback", json, run(cli))
+    ferry_cli::main_async(
+        "ferry-rollback",
+        Runtime::CurrentThread,
+        |cli: Cli| async move { run(cli).await.map_err(forge::classified) },
+    )
 }
 
 async fn run(cli: Cli) -> Result<u8> {
@@ -173,10 +175,7 @@ fn request(args: &RollbackArgs) -> Result<Request> {
 fn failed_change(setup: &Setup, forge: &AnyForge) -> FailedChange {
     match forge.github_client() {
         Some(client) => FailedChange::Github {
-            server_url: std::env::var("GITHUB_SERVER_URL")
-                .ok()
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| "https://github.com".to_owned()),
+            server_url: ferry_cli::env::github_server_url(),
             repository: client.repository().to_owned(),
         },
         None => FailedChange::Remote(ferry_redact::redact_url(&setup.remote)),

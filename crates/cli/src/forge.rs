@@ -260,6 +260,10 @@ pub fn failure(e: &anyhow::Error) -> Failure {
 pub fn classify(e: &anyhow::Error) -> ErrorKind {
     use ferry_gitops::promote::PromoteError;
     for cause in e.chain() {
+        // An error the binary gave a kind.
+        if let Some(e) = cause.downcast_ref::<crate::Error>() {
+            return e.kind();
+        }
         if cause.downcast_ref::<crate::GithubOutputError>().is_some() {
             return ErrorKind::Io;
         }
@@ -345,6 +349,13 @@ fn deploy_kind(d: &ferry_gitops::deploy::DeployError) -> ErrorKind {
 /// away, else the message (and JSON with `json`) and the kind's exit code.
 pub fn exit(program: &str, json: bool, e: &anyhow::Error) -> std::process::ExitCode {
     crate::report::fail(program, json, classify(e), e.as_ref())
+}
+
+/// The error of a forge binary's work as the front end reports it ([`crate::Error`]), its kind
+/// from [`classify`]: the bridge for the error types on the forge path that do not implement
+/// [`crate::Classify`] yet.
+pub fn classified(e: anyhow::Error) -> crate::Error {
+    crate::Error::new(classify(&e), e)
 }
 
 /// Runs `work` on a current-thread runtime (forge futures are not `Send`) and turns its result

@@ -77,6 +77,24 @@ pub fn default_docker_config() -> Option<PathBuf> {
         .map(|home| PathBuf::from(home).join(".docker").join("config.json"))
 }
 
+/// Credentials for every registry from the environment: `FERRY_REGISTRY_TOKEN`, else
+/// `FERRY_REGISTRY_USERNAME` with `FERRY_REGISTRY_PASSWORD` (a username without a password is a
+/// usage error); `None` when neither is set.
+pub fn env_credentials() -> crate::Result<Option<Credentials>> {
+    use crate::env::{FERRY_REGISTRY_PASSWORD, FERRY_REGISTRY_TOKEN, FERRY_REGISTRY_USERNAME};
+    let var = |name: &str| crate::env::var(name).filter(|v| !v.is_empty());
+    if let Some(token) = var(FERRY_REGISTRY_TOKEN) {
+        return Ok(Some(Credentials::token(token)));
+    }
+    let Some(user) = var(FERRY_REGISTRY_USERNAME) else {
+        return Ok(None);
+    };
+    let password = var(FERRY_REGISTRY_PASSWORD).ok_or_else(|| {
+        crate::Error::usage("FERRY_REGISTRY_USERNAME needs FERRY_REGISTRY_PASSWORD")
+    })?;
+    Ok(Some(Credentials::basic(user, password)))
+}
+
 /// The registry client for these flags and, when there is one, this configuration.
 pub fn client(
     flags: &RegistryFlags,
