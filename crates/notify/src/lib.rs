@@ -8,6 +8,16 @@
 //!
 //! The results of a rollback's steps ([`StepResult`]) come from `ferry-rollback`, which builds
 //! them from its actions and the Rollouts client.
+//!
+//! # Example
+//!
+//! A rollback whose revert waits for review, told to a local Slack stand-in
+//! (`examples/rolled_back.rs`; `cargo run -p ferry-notify --example rolled_back`, and `cargo test`
+//! runs it):
+//!
+//! ```rust,ignore
+#![doc = include_str!("../examples/rolled_back.rs")]
+//! ```
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::BTreeMap;

@@ -12,6 +12,16 @@
 //! - [`steps`]: what each step did, as the notifications (`ferry-notify`) tell it.
 //!
 //! The Argo Rollouts client is `ferry-rollouts`; the notifications are `ferry-notify`.
+//!
+//! # Example
+//!
+//! Rolling back a failing deployment to the last verified image set, and escalating instead when
+//! the deployment is itself a rollback or nothing was verified (`examples/decide.rs`; `cargo run -p
+//! ferry-rollback --example decide`, and `cargo test` runs it):
+//!
+//! ```rust,ignore
+#![doc = include_str!("../examples/decide.rs")]
+//! ```
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod actions;

@@ -22,6 +22,16 @@
 //! `promote-full`, `skip-current-step`, `pause`) and their discovery are pure functions on the
 //! object too ([`apply_action`], [`discover_actions`]); they follow the conformance cases in
 //! `fixtures/conformance/rollouts/actions.jsonl`.
+//!
+//! # Example
+//!
+//! Promoting a blue-green Rollout that waits for promotion, with the pure functions
+//! (`examples/promote.rs`; `cargo run -p ferry-rollouts --example promote`, and `cargo test` runs
+//! it):
+//!
+//! ```rust,ignore
+#![doc = include_str!("../examples/promote.rs")]
+//! ```
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::time::Duration;

@@ -10,6 +10,15 @@
 //! - [`trivy`]: running `trivy image` / `trivy config` for a report.
 //!
 //! Nothing here prints or reads environment variables.
+//!
+//! # Example
+//!
+//! The gate on a small report, an ignore entry before and after it expires (`examples/gate.rs`;
+//! `cargo run -p ferry-scan --example gate`, and `cargo test` runs it):
+//!
+//! ```rust,ignore
+#![doc = include_str!("../examples/gate.rs")]
+//! ```
 
 pub mod finding;
 pub mod gate;
