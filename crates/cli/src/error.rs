@@ -2,7 +2,7 @@
 //! causes) and its [`ErrorKind`], which fixes the exit code and the JSON report's `kind`.
 //!
 //! A library error converts into it with `?` only when its type implements
-//! [`Classify`](ferry_error::Classify): the kind is declared by the type, not guessed from a list.
+//! [`Classify`]: the kind is declared by the type, not guessed from a list.
 //! An error of no declared kind (a message of the binary's own, a foreign error) is given its kind
 //! explicitly: [`Error::new`], [`Error::usage`], [`WithKind::with_kind`]. Context added with
 //! [`Context`] keeps the kind of the error it wraps.

@@ -22,6 +22,8 @@ use crate::report::{ErrorKind, Failure};
 const FALLBACK_AUTHOR: (&str, &str) = ("ferry", "ferry@localhost");
 
 /// Where the forge is and how to reach it.
+// The field docs are `--help` text, where `[forge]` names a table of ferry.toml, not a link.
+#[allow(rustdoc::broken_intra_doc_links)]
 #[derive(Debug, Args)]
 pub struct ForgeArgs {
     /// The Ferry config file (default: the nearest ferry.toml in --repo or the current

@@ -7,7 +7,7 @@
 //! [`ferry_error::Classify`]) and the exit code that kind fixes.
 //!
 //! This is the one Ferry crate that reads environment variables; every other crate takes its
-//! values as arguments. [`env`] lists every variable Ferry reads.
+//! values as arguments. [`env`](mod@env) lists every variable Ferry reads.
 //!
 //! Logs go to stderr; the only printing is the binaries' error report ([`report`]).
 

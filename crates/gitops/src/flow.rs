@@ -5,7 +5,7 @@
 //!
 //! [`deploy`] is that flow for any [`DeployPlanner`]; [`open_deploy`] is `ferry-pr open`
 //! (sync, ledger, holds, the planner of the requested images, then [`deploy`]);
-//! [`promote`] is `ferry-promote` (the gates' facts gathered and checked, then [`deploy`] of
+//! [`promote()`] is `ferry-promote` (the gates' facts gathered and checked, then [`deploy`] of
 //! the allowed plan); [`mark_verified`] records a verification by hand.
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! Container image references, tags and registries.
 //!
-//! - [`reference`]: the strict distribution/reference grammar, Docker Hub normalisation and
+//! - [`reference`](mod@reference): the strict distribution/reference grammar, Docker Hub normalisation and
 //!   digests; every image name Ferry checks goes through it.
 //! - [`meta`]: docker/metadata-action compatible tags, labels and annotations, computed from
 //!   values the caller passes in.

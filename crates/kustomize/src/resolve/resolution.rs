@@ -101,5 +101,5 @@ fn first_error(findings: &[Finding]) -> String {
     }
 }
 
-/// What a resolution gives: the result an [`OverlayResolver`] summarises.
+/// What a resolution gives: the result an [`OverlayResolver`](crate::OverlayResolver) summarises.
 pub type Resolved = Result<Resolution, ResolveError>;

@@ -17,7 +17,7 @@ type Job = (Box<dyn FileSource + Send>, PathBuf, PathBuf);
 type Summary<T> = Arc<dyn Fn(Resolved) -> T + Send + Sync>;
 
 /// Resolves many overlays in a row on one thread with a deep stack (the YAML parser needs it),
-/// sharing a [`ParseCache`]: cheaper than [`validate_overlay_in`]'s thread per resolution.
+/// sharing a [`ParseCache`]: cheaper than [`validate_overlay_in`](crate::validate_overlay_in)'s thread per resolution.
 ///
 /// It remembers the last resolution of each overlay: when the next source answers every
 /// question the resolver asks as the previous one did, except that the overlay's own
@@ -110,7 +110,7 @@ impl<T: Send + 'static> OverlayResolver<T> {
         })
     }
 
-    /// Like [`validate_overlay_in`], on the resolver's thread and cache, summarised. Results
+    /// Like [`validate_overlay_in`](crate::validate_overlay_in), on the resolver's thread and cache, summarised. Results
     /// of earlier [`submit`](Self::submit)s not taken yet are dropped.
     pub fn validate(
         &mut self,

@@ -3,8 +3,10 @@
 //! - library crates never print (`println!`, `eprintln!`, `print!`, `eprint!`, `dbg!`,
 //!   `std::io::stdout`/`stderr`), outside their `#[cfg(test)]` code;
 //! - no module of a crate imports a module that imports it back, directly or through others;
+//! - binaries are left out of `cargo doc` (`doc = false`);
 //! - every example under `crates/*/examples` runs under `cargo test` (an `[[example]]` entry
-//!   with `test = true` and `harness = false`, so its `main` is the test).
+//!   with `test = true` and `harness = false`, so its `main` is the test), or is run by a test
+//!   of its own when it takes arguments ([`RUN_BY_A_TEST`]).
 //!
 //! That only `ferry-cli` reads the environment is checked by `crates/cli/tests/environment.rs`.
 //!
@@ -614,17 +616,31 @@ fn examples() -> Vec<Example> {
     out
 }
 
+/// Examples that take arguments, run by a test of their own instead: `(package, example, the
+/// test file that runs it)`. The test file must name the example.
+const RUN_BY_A_TEST: &[(&str, &str, &str)] =
+    &[("crates/cli", "front_end", "crates/cli/tests/front_end.rs")];
+
 #[test]
 fn every_example_runs_under_cargo_test() {
     let examples = examples();
     assert!(
-        examples.len() >= 6,
+        examples.len() >= 10,
         "expected an example per library crate, found {}",
         examples.len()
     );
+    let run_by_a_test = |e: &Example| {
+        RUN_BY_A_TEST.iter().any(|(package, name, test)| {
+            *package == e.package && *name == e.name && {
+                let text = std::fs::read_to_string(workspace_root().join(test))
+                    .unwrap_or_else(|err| panic!("{test}: {err}"));
+                text.contains(&format!("\"{name}"))
+            }
+        })
+    };
     let not_run: Vec<String> = examples
         .iter()
-        .filter(|e| !e.test || e.harness)
+        .filter(|e| (!e.test || e.harness) && !run_by_a_test(e))
         .map(ToString::to_string)
         .collect();
     assert!(
@@ -632,5 +648,43 @@ fn every_example_runs_under_cargo_test() {
         "examples `cargo test` does not run; declare each in its Cargo.toml as\n\
          [[example]]\nname = \"NAME\"\ntest = true\nharness = false\n\n{}",
         not_run.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binaries stay out of rustdoc
+
+/// `cargo doc --workspace` documents the libraries: a binary's docs are its `--help` text,
+/// which rustdoc would read as broken links (`[forge] kind`), and `ferry-image`,
+/// `ferry-rollback` and `ferry-scan` would collide with their libraries' pages.
+#[test]
+fn binaries_are_left_out_of_rustdoc() {
+    let root = workspace_root();
+    let mut documented = Vec::new();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root.join("bins")).expect("reads bins/") {
+        let dir = entry.expect("a bin directory").path();
+        let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        let manifest: toml::Table = manifest.parse().expect("Cargo.toml parses");
+        let bins = manifest
+            .get("bin")
+            .and_then(|b| b.as_array())
+            .cloned()
+            .unwrap_or_default();
+        checked += 1;
+        if bins.is_empty()
+            || bins
+                .iter()
+                .any(|b| b.get("doc").and_then(|d| d.as_bool()) != Some(false))
+        {
+            documented.push(relative(&dir));
+        }
+    }
+    assert!(checked >= 10, "checked only {checked} binaries");
+    assert!(
+        documented.is_empty(),
+        "declare each binary with `doc = false` under [[bin]]: {documented:?}"
     );
 }
