@@ -32,6 +32,15 @@
 //! assert_eq!(error.error_kind().name(), "not-found");
 //! assert_eq!(error.exit_code(), 1);
 //! ```
+//!
+//! # Example
+//!
+//! A library error whose variants are of different kinds (`examples/classify.rs`; `cargo run -p
+//! ferry-error --example classify`, and `cargo test` runs it):
+//!
+//! ```rust,ignore
+#![doc = include_str!("../examples/classify.rs")]
+//! ```
 
 use std::error::Error;
 

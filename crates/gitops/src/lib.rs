@@ -23,6 +23,16 @@
 //!   that lifts a hold.
 //! - [`promote`]: what `ferry-promote` gathers and decides: the facts of the gates, read through
 //!   a forge.
+//!
+//! # Example
+//!
+//! Opening a change through the plain-git forge against a bare repository made in a temporary
+//! directory, as `ferry-pr open --forge git` does (`examples/open_change.rs`; `cargo run -p
+//! ferry-gitops --example open_change`, and `cargo test` runs it):
+//!
+//! ```rust,ignore
+#![doc = include_str!("../examples/open_change.rs")]
+//! ```
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod deploy;
