@@ -122,7 +122,8 @@ fn verify_env_watches_what_the_environment_configures() {
             "--checks",
             "1",
         ])
-        .args(["--timeout", "1s"])
+        // Past the 5 s warm-up: a timeout before the only check is refused as a usage error.
+        .args(["--timeout", "6s"])
         .assert()
         .stdout(predicate::str::contains("warm-up 5s"));
 }
