@@ -531,3 +531,39 @@ fn github_mode_needs_credentials_and_never_prints_the_token() {
     );
     assert!(refs(&origin, "refs/heads/deploy/").is_empty());
 }
+
+/// `ferry-pr open` builds the ledger once per commit it reads: once for the synced base
+/// (which it plans on twice, the preview and the change), once for each open change's head.
+#[test]
+fn open_builds_the_ledger_once_per_commit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let origin = origin(tmp.path());
+    let dir = clone(&origin, &tmp.path().join("clone"));
+    let builds = |image: &str| {
+        let out = ferry_pr(
+            &dir,
+            &[
+                "open",
+                "--env",
+                "dev",
+                "--image",
+                image,
+                "--no-auto-merge",
+                "--format",
+                "json",
+            ],
+        )
+        .env("FERRY_LOG", "debug")
+        .output()
+        .unwrap();
+        let (code, json, stderr) = parse(&out);
+        assert_eq!(code, 0, "{json}\n{stderr}");
+        stderr
+            .lines()
+            .filter(|l| l.contains("ledger built"))
+            .count()
+    };
+    assert_eq!(builds("backend=2.1.0"), 1, "the base only");
+    // The first change is open now: its head is read too, once.
+    assert_eq!(builds("backend=2.1.1"), 2, "the base and one open change");
+}

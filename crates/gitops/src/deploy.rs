@@ -14,6 +14,7 @@
 //! Nothing here does network I/O: the forge syncs the repository, the caller passes the holds.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use ferry_config::Config;
 use ferry_image::reference::Reference;
@@ -25,7 +26,9 @@ use crate::gates::Hold;
 use crate::git::GitError;
 use crate::github::{ImageChangeRow, render_body};
 use crate::image_ref::resolve_image_ref;
-use crate::ledger::{EnvironmentSpec, ImageChange, LedgerError, LedgerOptions, build_ledger_with};
+use crate::ledger::{
+    EnvironmentSpec, ImageChange, Ledger, LedgerError, LedgerOptions, build_ledger_with,
+};
 mod pending;
 
 use crate::plan::{
@@ -252,6 +255,9 @@ pub struct DeployPlanner<'a> {
     title: Option<String>,
     last: Option<DeployPlan>,
     resolve: ferry_kustomize::ResolveOptions,
+    /// What the environment runs at each commit looked at so far: the ledger is built once
+    /// per commit per run, however often the forge asks for a plan.
+    runs: Mutex<BTreeMap<gix::ObjectId, BTreeMap<String, String>>>,
 }
 
 impl std::fmt::Debug for DeployPlanner<'_> {
@@ -302,7 +308,52 @@ impl<'a> DeployPlanner<'a> {
             title: None,
             last: None,
             resolve: ferry_kustomize::ResolveOptions::default(),
+            runs: Mutex::default(),
         }
+    }
+
+    /// Takes what the environment runs at `ledger`'s base from `ledger` (built by the caller
+    /// on that base with the same overlay, e.g. to find the overlay or to check gates), so
+    /// planning on that base does not build the ledger again. A ledger without the
+    /// environment, or with another overlay for it, is not used.
+    pub fn with_ledger(self, ledger: &Ledger) -> Self {
+        let Ok(env) = ledger.environment(&self.env) else {
+            return self;
+        };
+        let Ok(base) = gix::ObjectId::from_hex(ledger.base.as_bytes()) else {
+            return self;
+        };
+        if env.overlay.trim_matches('/') == self.overlay {
+            let images = env.current().map(|d| d.images.clone()).unwrap_or_default();
+            self.runs
+                .lock()
+                .expect("the cache lock is never poisoned")
+                .insert(base, images);
+        }
+        self
+    }
+
+    /// What the environment runs at `commit` ([`runs_at`]), built once per commit.
+    fn running_at(
+        &self,
+        repo: &crate::git::Repo,
+        commit: gix::ObjectId,
+    ) -> Result<BTreeMap<String, String>, LedgerError> {
+        let cached = self
+            .runs
+            .lock()
+            .expect("the cache lock is never poisoned")
+            .get(&commit)
+            .cloned();
+        if let Some(images) = cached {
+            return Ok(images);
+        }
+        let images = runs_at(repo, commit, &self.env, &self.overlay, &self.resolve)?;
+        self.runs
+            .lock()
+            .expect("the cache lock is never poisoned")
+            .insert(commit, images.clone());
+        Ok(images)
     }
 
     /// Resolves the overlay with `options` (`ferry.toml`'s `[kustomize]`, see
@@ -405,14 +456,12 @@ impl<'a> DeployPlanner<'a> {
         })?;
         let text =
             String::from_utf8(bytes).map_err(|_| DeployError::NotUtf8 { path: path.clone() })?;
-        let running = runs_at(repo, base.commit, &self.env, &self.overlay, &self.resolve)?;
+        let running = self.running_at(repo, base.commit)?;
         let changes = changes_for(&self.env, &running, &self.requests)?;
         let mut check = check_downgrades(&changes, self.order, self.allow_downgrade)?;
         let open = pending::check_open_changes(
             base,
-            &self.env,
-            &self.overlay,
-            &self.resolve,
+            &|head| self.running_at(repo, head),
             &running,
             &changes,
             self.order,

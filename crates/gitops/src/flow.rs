@@ -207,7 +207,9 @@ pub async fn open_deploy<F: Forge>(
         holds,
         order,
     )
-    .with_resolve_options(crate::from_config::resolve_options(config));
+    .with_resolve_options(crate::from_config::resolve_options(config))
+    // The ledger just built on the synced base: planning there does not build it again.
+    .with_ledger(&loaded.ledger);
     let mut settings = proposal.settings(ChangeSettings::from_config(config, env));
     settings.max_attempts = max_attempts;
     deploy(forge, &mut planner, base, &settings, !proposal.dry_run).await

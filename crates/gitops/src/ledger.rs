@@ -422,6 +422,12 @@ pub fn build_ledger_with(
     for env in environments {
         envs.push(builder.environment(env, &chain, options.max_deployments)?);
     }
+    tracing::debug!(
+        %base,
+        environments = environments.len(),
+        max_deployments = ?options.max_deployments,
+        "ledger built"
+    );
     Ok(Ledger {
         base: base.to_string(),
         environments: envs,

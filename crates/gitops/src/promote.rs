@@ -223,7 +223,9 @@ impl Gathered {
         )
         .with_branch_key(plan.images.clone())
         .with_title(promotion_title(plan, &source))
-        .with_resolve_options(self.resolve.clone()))
+        .with_resolve_options(self.resolve.clone())
+        // The gates' ledger of the synced base: planning there does not build it again.
+        .with_ledger(&self.synced.loaded.ledger))
     }
 
     /// The change settings for the target (its `auto-merge`, the `[forge]` table).

@@ -5,21 +5,20 @@
 use std::collections::BTreeMap;
 
 use crate::forge::{Base, PendingChange};
-use crate::ledger::ImageChange;
+use crate::ledger::{ImageChange, LedgerError};
 use crate::plan::{CommitOrder, DowngradeCheck, Downgraded, check_downgrades};
 
-use super::runs_at;
+/// What the environment runs at a commit ([`super::runs_at`], through the planner's cache).
+pub(super) type RunningAt<'a> =
+    dyn Fn(gix::ObjectId) -> Result<BTreeMap<String, String>, LedgerError> + 'a;
 
 /// Compares `changes` (computed on `base`, where the environment runs `running`) with what
-/// each open change of `base.open` would make the environment run, for the containers that
-/// open change sets. A downgrade is refused unless `allow_downgrade`; an open change that
-/// cannot be read is a warning.
-#[allow(clippy::too_many_arguments)]
+/// each open change of `base.open` would make the environment run (`running_at` its head),
+/// for the containers that open change sets. A downgrade is refused unless
+/// `allow_downgrade`; an open change that cannot be read is a warning.
 pub(super) fn check_open_changes(
     base: &Base<'_>,
-    env: &str,
-    overlay: &str,
-    resolve: &ferry_kustomize::ResolveOptions,
+    running_at: &RunningAt<'_>,
     running: &BTreeMap<String, String>,
     changes: &[ImageChange],
     order: &dyn CommitOrder,
@@ -28,10 +27,7 @@ pub(super) fn check_open_changes(
     let mut out = DowngradeCheck::default();
     let mut refused = Vec::new();
     for pending in base.open {
-        let theirs = match pending
-            .head
-            .map(|head| runs_at(base.repo, head, env, overlay, resolve))
-        {
+        let theirs = match pending.head.map(running_at) {
             Some(Ok(images)) => images,
             Some(Err(e)) => {
                 out.warnings.push(unread(pending, &e.to_string()));
