@@ -132,7 +132,7 @@ async fn open_under_faults_never_leaves_half_a_change_and_a_rerun_converges() {
     let pusher = clone(&origin, &tmp.path().join("pusher"), common::T0);
     let mut rng = Rng::new(seed);
     let mut tally = Tally::default();
-    let mut faults_seen = 0usize;
+    let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
     for run in 0..RUNS {
         if rng.chance(15) {
             move_base(&pusher, run);
@@ -161,7 +161,9 @@ async fn open_under_faults_never_leaves_half_a_change_and_a_rerun_converges() {
         // A request a cut-off run had sent lands before GitHub is read.
         tokio::time::sleep(Duration::from_millis(if cut.is_some() { 30 } else { 0 })).await;
         let log = standin.log();
-        faults_seen += log.iter().filter(|c| c.contains('[')).count();
+        for (kind, n) in standin.fault_counts() {
+            *kinds.entry(kind).or_insert(0) += n;
+        }
         tally.add(match &result {
             None => None,
             Some(Ok(_)) => Some(0),
@@ -237,9 +239,23 @@ async fn open_under_faults_never_leaves_half_a_change_and_a_rerun_converges() {
         .collect();
     assert!(left.is_empty(), "branches left after cleanup: {left:?}");
     tally.assert_faults_happened();
+    for kind in [
+        "ErrorBefore",
+        "ErrorAfter",
+        "ResetBefore",
+        "ResetAfter",
+        "DropBefore",
+        "DropAfter",
+        "Slow",
+    ] {
+        assert!(
+            kinds.get(kind).is_some_and(|n| *n > 0),
+            "no {kind} fault: {kinds:?}"
+        );
+    }
     assert!(tally.succeeded > 0, "{tally:?}");
     eprintln!(
-        "{RUNS} runs under faults ({faults_seen} faults injected), each re-run converged, in {:?}",
+        "{RUNS} runs under faults (faults injected: {kinds:?}), each re-run converged, in {:?}",
         started.elapsed()
     );
 }

@@ -28,7 +28,7 @@ use super::common::{BACKEND, PROD, T0, block_on, clone, signature, world};
 
 /// Rollbacks with faults, each followed by one without faults that must converge.
 const RUNS: u64 = 50;
-const FAULT_PERCENT: u64 = 20;
+const FAULT_PERCENT: u64 = 12;
 const READ_TIMEOUT: Duration = Duration::from_millis(250);
 const LOST_AFTER: Duration = Duration::from_millis(400);
 const PATIENT: Duration = Duration::from_secs(30);
@@ -140,7 +140,7 @@ fn rollback_under_faults_never_holds_without_its_revert_and_a_rerun_converges() 
         let standin = StandIn::start(&bare).await;
         let mut rng = Rng::new(seed);
         let mut tally = Tally::default();
-        let mut faults_seen = 0usize;
+        let mut kinds: std::collections::BTreeMap<String, usize> = Default::default();
         for run in 0..RUNS {
             // A fresh rollback: earlier reverts closed, their branches and the holds gone.
             standin.close_all();
@@ -190,7 +190,9 @@ fn rollback_under_faults_never_holds_without_its_revert_and_a_rerun_converges() 
             standin.set_faults(None);
             tokio::time::sleep(Duration::from_millis(if cut.is_some() { 30 } else { 0 })).await;
             let log = standin.log();
-            faults_seen += log.iter().filter(|c| c.contains('[')).count();
+            for (kind, n) in standin.fault_counts() {
+                *kinds.entry(kind).or_insert(0) += n;
+            }
             tally.add(match &result {
                 None => None,
                 Some(Ok(_)) => Some(0),
@@ -244,9 +246,23 @@ fn rollback_under_faults_never_holds_without_its_revert_and_a_rerun_converges() 
             assert_eq!(holds[0]["images"], serde_json::json!(held), "{line}");
         }
         tally.assert_faults_happened();
+        for kind in [
+            "ErrorBefore",
+            "ErrorAfter",
+            "ResetBefore",
+            "ResetAfter",
+            "DropBefore",
+            "DropAfter",
+            "Slow",
+        ] {
+            assert!(
+                kinds.get(kind).is_some_and(|n| *n > 0),
+                "no {kind} fault: {kinds:?}"
+            );
+        }
         assert!(tally.succeeded > 0, "{tally:?}");
         eprintln!(
-            "{RUNS} rollbacks under faults ({faults_seen} faults injected), each re-run converged, in {:?}",
+            "{RUNS} rollbacks under faults (faults injected: {kinds:?}), each re-run converged, in {:?}",
             started.elapsed()
         );
     });

@@ -10,11 +10,10 @@
 //! published schema's shapes (GitHub documents no examples for them), as [`super`] does.
 //!
 //! [`StandIn::set_faults`] makes it fail at seeded random calls: a 502 before acting, a 502
-//! after acting (the call happened, the client is told it did not), a connection that never
-//! answers in time, before or after acting (the answer comes after [`Faults`]' stall, beyond
-//! the client's read timeout: the client sees a transport error; wiremock cannot reset a
-//! connection, so a dropped connection is this timeout), and a slow answer (within the
-//! timeout).
+//! after acting (the call happened, the client is told it did not), a connection reset (TCP
+//! RST, by a front in `proxy.rs`) before the request reaches the server or after it acted, an
+//! answer that never comes in time, before or after acting (it comes after [`Faults`]' stall,
+//! beyond the client's read timeout), and a slow answer (within the timeout).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +28,7 @@ use crate::faults::Rng;
 
 mod git;
 mod graphql;
+mod proxy;
 
 use git::Git;
 
@@ -73,6 +73,10 @@ pub enum Fault {
     DropAfter(Duration),
     /// The call acts and answers slowly (within the client's timeout).
     Slow(Duration),
+    /// The connection is reset (TCP RST) before the request reaches the server.
+    ResetBefore,
+    /// The server acts, then the connection is reset before the answer reaches the client.
+    ResetAfter,
 }
 
 /// Seeded faults: each call fails with probability `percent` %.
@@ -92,6 +96,19 @@ impl Faults {
             percent,
             stall,
         }
+    }
+
+    /// Whether the front resets the connection of the next request (half the rate of the
+    /// other faults).
+    fn next_reset(&mut self) -> Option<Fault> {
+        if !self.rng.chance(self.percent / 2) {
+            return None;
+        }
+        Some(if self.rng.chance(50) {
+            Fault::ResetBefore
+        } else {
+            Fault::ResetAfter
+        })
     }
 
     fn next(&mut self) -> Option<Fault> {
@@ -118,7 +135,10 @@ struct State {
 
 /// The stand-in: a wiremock server in front of a bare repository.
 pub struct StandIn {
-    server: MockServer,
+    /// Kept alive: the server stops when dropped.
+    _server: MockServer,
+    /// The front clients talk to (it resets connections).
+    front: std::net::SocketAddr,
     state: Arc<Mutex<State>>,
     repo: PathBuf,
 }
@@ -148,21 +168,23 @@ impl StandIn {
             .respond_with(handler)
             .mount(&server)
             .await;
+        let front = proxy::start(*server.address(), state.clone());
         StandIn {
-            server,
+            _server: server,
+            front,
             state,
             repo: repo.to_path_buf(),
         }
     }
 
-    /// The REST base URL.
+    /// The REST base URL (the front that can reset connections).
     pub fn api_url(&self) -> String {
-        self.server.uri()
+        format!("http://{}", self.front)
     }
 
     /// The GraphQL URL.
     pub fn graphql_url(&self) -> String {
-        format!("{}{GRAPHQL_PATH}", self.server.uri())
+        format!("{}{GRAPHQL_PATH}", self.api_url())
     }
 
     /// The bare repository.
@@ -191,6 +213,19 @@ impl StandIn {
     /// Every call so far (`METHOD path` or `graphql Operation`, with the fault injected).
     pub fn log(&self) -> Vec<String> {
         self.lock().log.clone()
+    }
+
+    /// How many faults of each kind (`ErrorBefore`, `ResetAfter`, …) the log shows.
+    pub fn fault_counts(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for line in self.lock().log.iter() {
+            if let Some(kind) = line.rsplit_once('[').map(|(_, k)| k) {
+                let kind = kind.trim_end_matches(']');
+                let kind = kind.split('(').next().unwrap_or(kind).to_owned();
+                *out.entry(kind).or_insert(0) += 1;
+            }
+        }
+        out
     }
 
     /// Forgets the calls logged so far.
