@@ -529,3 +529,25 @@ fn the_registry_gate_follows_the_registries_of_ferry_toml() {
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("plain-http = true"), "{out}");
 }
+
+/// A promotion builds the ledger of the synced base once: the gates' ledger is the one the
+/// planner plans on (the preview and the change).
+#[test]
+fn a_promotion_builds_the_ledger_once() {
+    let Some(s) = setup() else { return };
+    let (code, json, stderr) = promote(&s, &["--mark-verified", "dev"]);
+    assert_eq!(code, 0, "{json}\n{stderr}");
+    let out = promote_command(&s)
+        .env("FERRY_PLAIN_HTTP", &s.host)
+        .env("FERRY_LOG", "debug")
+        .args(["--from", "dev", "--to", "staging", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let builds = stderr
+        .lines()
+        .filter(|l| l.contains("ledger built"))
+        .count();
+    assert_eq!(builds, 1, "{stderr}");
+}
