@@ -170,3 +170,40 @@ fn holds_are_listed_and_released_one_image_at_a_time_by_the_logical_name() {
     assert_eq!(code, 1);
     assert!(stderr.contains("prod has no active hold"), "{stderr}");
 }
+
+#[test]
+fn name_equals_ref_follows_the_rule_of_every_image_argument() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, runner) = world(tmp.path());
+
+    // REF naming another repository: refused with the configured one; nothing released.
+    let (code, stdout, stderr) = rollback(
+        &runner,
+        &[
+            "release",
+            "--env",
+            "prod",
+            "--image",
+            "backend=ghcr.io/acme/backend:1.5.0",
+        ],
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("names the repository ghcr.io/acme/backend, but backend is registry.example.com/acme/backend"),
+        "{stderr}"
+    );
+    assert_eq!(active(&runner).len(), 1);
+
+    // A full reference of backend's own repository after `backend=`, as `ferry-pr open
+    // --image` takes it: released.
+    let given = format!("backend={BACKEND}");
+    let (code, stdout, stderr) =
+        rollback(&runner, &["release", "--env", "prod", "--image", &given]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let still = active(&runner);
+    assert_eq!(
+        still[0].images,
+        BTreeMap::from([("frontend/frontend".to_owned(), FRONTEND.to_owned())]),
+        "only the backend is released"
+    );
+}
