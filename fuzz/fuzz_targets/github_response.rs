@@ -1,6 +1,6 @@
 //! GitHub answers as the client reads them: the retry decision (rate limits, `Retry-After`,
 //! `x-ratelimit-*`), the error message of a failed answer, and the REST and GraphQL bodies Ferry
-//! decodes, never panic.
+//! decodes, and the marker of a Ferry pull request body, never panic.
 //!
 //! Input, like an HTTP answer: a first line `STATUS [ATTEMPT [NOW]]`, header lines
 //! `name: value`, an empty line, then the body.
@@ -27,6 +27,8 @@ fuzz_target!(|data: &[u8]| {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim(), v.trim()))
         .collect();
-    let seen = ferry_gitops::github::read_reply(status, &headers, body, attempt, now);
+    let seen = ferry_github::read_reply(status, &headers, body, attempt, now);
     let _ = seen;
+    // The marker of a Ferry pull request body, read from any text.
+    let _ = ferry_gitops::deploy::body_env(body);
 });

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use ferry_config::{Config, ForgeKind};
+use ferry_github::{Credentials, GithubClient, GithubConfig};
 use ferry_gitops::forge::git::{GitForge, GitForgeOptions};
 use ferry_gitops::forge::github::{GithubForge, GithubForgeOptions};
 use ferry_gitops::forge::{AnyForge, ForgeError};
-use ferry_gitops::github::{Credentials, GithubClient, GithubConfig, MergeMethod};
 use ferry_gitops::{Repo, Signature};
 
 use crate::report::{ErrorKind, Failure};
@@ -168,10 +168,10 @@ impl Setup {
         };
         let api_url = var(env::GITHUB_API_URL)
             .or_else(|| github.map(|g| g.api_url.clone()))
-            .unwrap_or_else(|| ferry_gitops::github::DEFAULT_API_URL.to_owned());
+            .unwrap_or_else(|| ferry_github::DEFAULT_API_URL.to_owned());
         let graphql_url = var(env::GITHUB_GRAPHQL_URL)
             .or_else(|| github.map(|g| g.graphql_url.clone()))
-            .unwrap_or_else(|| ferry_gitops::github::DEFAULT_GRAPHQL_URL.to_owned());
+            .unwrap_or_else(|| ferry_github::DEFAULT_GRAPHQL_URL.to_owned());
         let key = match (
             var(env::FERRY_GITHUB_APP_PRIVATE_KEY),
             var(env::FERRY_GITHUB_APP_PRIVATE_KEY_PATH),
@@ -214,11 +214,7 @@ impl Setup {
         let repo = self.open_repo()?;
         let signature = self.signature(&repo)?;
         let overlays = self.overlays(&repo)?;
-        let merge_method = match github.map(|g| g.merge_method) {
-            Some(ferry_config::MergeMethod::Merge) => MergeMethod::Merge,
-            Some(ferry_config::MergeMethod::Rebase) => MergeMethod::Rebase,
-            _ => MergeMethod::Squash,
-        };
+        let merge_method = github.map(|g| g.merge_method).unwrap_or_default();
         Ok(GithubForge::new(
             client,
             repo,
@@ -305,10 +301,7 @@ pub fn classify(e: &anyhow::Error) -> ErrorKind {
         {
             return ErrorKind::Usage;
         }
-        if cause
-            .downcast_ref::<ferry_gitops::github::GithubError>()
-            .is_some()
-        {
+        if cause.downcast_ref::<ferry_github::GithubError>().is_some() {
             return ErrorKind::Forge;
         }
     }

@@ -24,12 +24,14 @@ use serde::Serialize;
 use crate::forge::{Base, ChangeRequest, DEFAULT_MAX_ATTEMPTS, Files, PlanError, Planner};
 use crate::gates::Hold;
 use crate::git::GitError;
-use crate::github::{ImageChangeRow, render_body};
 use crate::image_ref::resolve_image_ref;
 use crate::ledger::{
     EnvironmentSpec, ImageChange, Ledger, LedgerError, LedgerOptions, build_ledger_with,
 };
+mod body;
 mod pending;
+
+pub use body::{BODY_MARKER, ImageChangeRow, body_env, compare_url, render_body};
 
 use crate::plan::{
     CommitOrder, DowngradeCheck, Downgraded, ImageUpdate, OverlayError, check_downgrades,

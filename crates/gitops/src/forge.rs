@@ -4,7 +4,7 @@
 //!   `--force-with-lease`; auto-merge is a compare-and-swap push of the base branch; the change
 //!   record lives under `refs/ferry/changes/`; verification records are notes under
 //!   [`crate::NOTES_REF`]; holds live under [`HOLDS_REF`].
-//! - [`github`]: pull requests through the GitHub API ([`crate::github::GithubClient`]);
+//! - [`github`]: pull requests through the GitHub API ([`ferry_github::GithubClient`]);
 //!   verification records are commit statuses `ferry/verified/<env>`; holds live on the branch
 //!   [`HOLDS_BRANCH`].
 //!
@@ -22,8 +22,8 @@ use serde::Serialize;
 
 use crate::gates::Hold;
 use crate::git::{GitError, Repo};
-use crate::github::GithubError;
 use crate::verify::{VerificationRecord, VerifyError};
+use ferry_github::GithubError;
 
 mod any;
 pub mod git;

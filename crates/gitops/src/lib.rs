@@ -11,12 +11,12 @@
 //! - [`gates`]: promotion gates, pure functions over the facts the caller gathered.
 //! - [`plan`]: change planning, pure: deploy branch names, reuse and supersede, overlay text,
 //!   the no-downgrade guard, the bounded retry on a moved base.
-//! - [`forge`]: the [`forge::Forge`] trait and its plain-git and GitHub implementations.
-//! - [`github`]: the GitHub client (REST and GraphQL, token or App, retries).
+//! - [`forge`]: the [`forge::Forge`] trait and its plain-git and GitHub implementations (the
+//!   GitHub client is the crate `ferry-github`).
 //! - [`image_ref`]: image arguments as users type them (`backend=1.4.0`), and the rule that a
 //!   typo never switches an image to another repository.
 //! - [`deploy`]: what `ferry-pr open` plans: the overlay edits of one environment, checked
-//!   against downgrades and holds.
+//!   against downgrades and holds, and the pull request body ([`deploy::render_body`]).
 //! - [`flow`]: the deploy flow `ferry-pr open` and `ferry-promote` share: preview on the synced
 //!   base, change request, the change opened through the forge.
 //! - [`holds`]: holds as a person names them (`backend:1.5.0`), partial releases, the command
@@ -41,7 +41,6 @@ pub mod forge;
 pub mod from_config;
 pub mod gates;
 pub mod git;
-pub mod github;
 pub mod holds;
 pub mod image_ref;
 pub mod ledger;

@@ -18,14 +18,15 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::{BACKEND, TestRepo};
+use ferry_github::{Credentials, GithubClient, GithubConfig, MergeMethod};
 use ferry_gitops::ObjectId;
+use ferry_gitops::deploy::render_body;
 use ferry_gitops::forge::github::{GithubForge, GithubForgeOptions, image_set_digest};
 use ferry_gitops::forge::{
     Base, ChangeRequest, DEFAULT_MAX_ATTEMPTS, Files, Forge, ForgeError, OpenChangeInfo, PlanError,
     WaitOutcome,
 };
 use ferry_gitops::gates::Hold;
-use ferry_gitops::github::{Credentials, GithubClient, GithubConfig, MergeMethod, render_body};
 use ferry_gitops::plan::{ImageUpdate, deploy_branch, overlay_update};
 use ferry_gitops::{
     CommitRequest, EnvironmentSpec, FileChange, Repo, Signature, VerificationRecord, build_ledger,

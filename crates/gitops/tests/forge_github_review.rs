@@ -7,12 +7,13 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{BACKEND, TestRepo};
+use ferry_github::{Credentials, GithubClient, GithubConfig, MergeMethod};
+use ferry_gitops::deploy::render_body;
 use ferry_gitops::deploy::{DeployError, DeployPlanner, ImageRequest};
 use ferry_gitops::forge::github::{GithubForge, GithubForgeOptions};
 use ferry_gitops::forge::{
     Base, ChangeRequest, ChangeState, DEFAULT_MAX_ATTEMPTS, Forge, ForgeError,
 };
-use ferry_gitops::github::{Credentials, GithubClient, GithubConfig, MergeMethod, render_body};
 use ferry_gitops::plan::{ImageUpdate, NoRepository, deploy_branch, overlay_update};
 use ferry_gitops::{CommitRequest, FileChange, ObjectId, Repo, Signature};
 use ferry_test_support::github::{

@@ -23,7 +23,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ferry_gitops::github::{
+use ferry_github::{
     DeploymentState, GithubClient, GithubError, NewDeployment, NewDeploymentStatus,
 };
 use serde::Serialize;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ferry_gitops::github::{Credentials, GithubClient, GithubConfig};
+use ferry_github::{Credentials, GithubClient, GithubConfig};
 use ferry_notify::{Outcome, Slack, StepResult, github_deployment};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
+use ferry_github::{Credentials, GithubClient, GithubConfig, MergeMethod};
 use ferry_gitops::forge::github::{GithubForge, GithubForgeOptions};
-use ferry_gitops::github::{Credentials, GithubClient, GithubConfig, MergeMethod};
 use ferry_gitops::ledger::{EnvironmentSpec, build_ledger};
 use ferry_gitops::{ObjectId, Repo};
 use ferry_rollback::actions::{RevertRequest, hold, revert_in_git};

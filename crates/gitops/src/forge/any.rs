@@ -13,8 +13,8 @@ use super::{
 };
 use crate::gates::Hold;
 use crate::git::Repo;
-use crate::github::GithubClient;
 use crate::verify::VerificationRecord;
+use ferry_github::GithubClient;
 
 /// Either forge, as `[forge] kind` (or `--forge`) chooses it; every [`Forge`] method goes to
 /// the one inside.

@@ -32,14 +32,14 @@ use super::{
 };
 use crate::gates::Hold;
 use crate::git::{CommitRequest, FileChange, Repo, Signature};
-use crate::github::{
+use crate::ledger::{EnvironmentSpec, LedgerError, LedgerOptions, build_ledger_with};
+use crate::plan::{ChangeAction, OpenChange, decide, parse_deploy_branch};
+use crate::verify::{VerificationRecord, VerifyError};
+use ferry_github::{
     AutoMergeRefusal, BranchCommit, FileAddition, GithubClient, GithubError, MergeMethod,
     MergeOptions, NewPullRequest, NewStatus, PullRequestUpdate, PullState, StatusState,
     verified_context,
 };
-use crate::ledger::{EnvironmentSpec, LedgerError, LedgerOptions, build_ledger_with};
-use crate::plan::{ChangeAction, OpenChange, decide, parse_deploy_branch};
-use crate::verify::{VerificationRecord, VerifyError};
 use query::{OpenPull, Snapshot};
 
 /// How long the answer of the snapshot query made by [`Forge::sync`] or [`Forge::holds`] is
@@ -672,7 +672,7 @@ struct Pulled {
 /// Whether `pull` is one of Ferry's changes that [`decide`] may reuse or supersede for `env`:
 /// its head is in this repository and its body marker, when it has one, names `env`.
 fn is_ferry_pull(pull: &OpenPull, env: &str) -> bool {
-    !pull.cross_repository && crate::github::body_env(&pull.body).is_none_or(|marked| marked == env)
+    !pull.cross_repository && crate::deploy::body_env(&pull.body).is_none_or(|marked| marked == env)
 }
 
 fn parse_oid(hex: &str) -> Result<ObjectId, ForgeError> {

@@ -13,10 +13,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use ferry_github::{Credentials, GithubClient, GithubConfig, RetryPolicy};
 use ferry_gitops::Repo;
 use ferry_gitops::forge::Forge;
 use ferry_gitops::forge::github::GithubForge;
-use ferry_gitops::github::{Credentials, GithubClient, GithubConfig, RetryPolicy};
 use ferry_test_support::faults::{Rng, Tally, base_seed};
 use ferry_test_support::git::{ADA, clone, git, output_as};
 use ferry_test_support::github::standin::{Faults, StandIn};

@@ -4,10 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use ferry_github::{Credentials, GithubClient, GithubConfig};
 use ferry_gitops::Repo;
+use ferry_gitops::deploy::render_body;
 use ferry_gitops::forge::github::GithubForge;
 use ferry_gitops::forge::{Base, Files, Forge, PlanError};
-use ferry_gitops::github::{Credentials, GithubClient, GithubConfig, render_body};
 use ferry_test_support::git::{blueprint_origin, clone, git};
 use ferry_test_support::github::standin::StandIn;
 

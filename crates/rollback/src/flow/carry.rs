@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ferry_config::Config;
+use ferry_github::GithubClient;
 use ferry_gitops::forge::Forge;
-use ferry_gitops::github::GithubClient;
 use ferry_gitops::ledger::ImageChange;
 use ferry_notify::{Outcome, Sent, StepResult, notify};
 use ferry_rollouts::RolloutClient;

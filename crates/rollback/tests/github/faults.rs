@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use ferry_github::{Credentials, GithubClient, GithubConfig, MergeMethod, RetryPolicy};
 use ferry_gitops::forge::github::{GithubForge, GithubForgeOptions};
-use ferry_gitops::github::{Credentials, GithubClient, GithubConfig, MergeMethod, RetryPolicy};
 use ferry_gitops::ledger::{EnvironmentSpec, build_ledger};
 use ferry_gitops::plan::deploy_branch;
 use ferry_gitops::{ObjectId, Repo};

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::github::{GithubClient, GithubError};
+use ferry_github::{GithubClient, GithubError};
 
 /// Where holds live on [`crate::forge::HOLDS_BRANCH`].
 pub(super) const HOLDS_DIR: &str = ".ferry/holds";
@@ -126,21 +126,10 @@ async fn run(
     query: &str,
     variables: Value,
 ) -> Result<Value, GithubError> {
-    let response = client.graphql(operation, query, variables).await?;
-    if !response.errors.is_empty() {
-        return Err(GithubError::Graphql {
-            operation: operation.to_owned(),
-            types: response
-                .errors
-                .iter()
-                .filter_map(|e| e.kind.clone())
-                .collect(),
-            messages: response.errors.into_iter().map(|e| e.message).collect(),
-        });
-    }
-    let repository = response
-        .data
-        .and_then(|mut d| d.get_mut("repository").map(Value::take))
+    let mut data = client.query(operation, query, variables).await?;
+    let repository = data
+        .get_mut("repository")
+        .map(Value::take)
         .filter(|r| !r.is_null())
         .ok_or_else(|| GithubError::Decode {
             what: operation.to_owned(),

@@ -6,10 +6,11 @@ use gix::ObjectId;
 
 use super::query::OpenPull;
 use super::{GithubForge, is_ferry_pull};
+use crate::deploy::body_env;
 use crate::forge::review::same_head;
 use crate::forge::{ChangeInfo, ChangeState, ForgeError, PendingChange};
-use crate::github::{GithubError, MergeOptions, PullRequest, PullState, body_env};
 use crate::plan::parse_deploy_branch;
+use ferry_github::{GithubError, MergeOptions, PullRequest, PullState};
 
 impl GithubForge {
     /// The pull request number of change `id` (`12` or `#12`).

@@ -17,8 +17,8 @@ use gix::ObjectId;
 use super::query::{OpenPull, SlotCommit};
 use super::{GithubForge, is_ferry_pull};
 use crate::forge::{Cleanup, ForgeError, SLOTS_REF_PREFIX};
-use crate::github::GithubError;
 use crate::plan::{parse_deploy_branch, ref_safe};
+use ferry_github::GithubError;
 
 /// The trailer of a slot commit naming the pull request that holds the slot.
 const CHANGE_TRAILER: &str = "Ferry-Change:";

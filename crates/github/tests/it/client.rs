@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use ferry_gitops::github::{
+use ferry_github::{
     AutoMergeRefusal, BranchCommit, Credentials, FileAddition, GithubClient, GithubConfig,
     GithubError, MergeMethod, MergeOptions, NewPullRequest, NewStatus, PullRequestUpdate,
     PullState, RetryPolicy, StatusState, verified_context,
@@ -1291,7 +1291,9 @@ async fn a_first_change_with_auto_merge_takes_seven_requests() {
             head: branch.into(),
             base: "main".into(),
             title: "ferry: deploy dev".into(),
-            body: ferry_gitops::github::render_body("dev", "main", &[]),
+            body: "<!-- ferry:change env=dev -->\nFerry updates the images of **dev** (base `main`).\n\n\
+                   No image changes.\n"
+                .into(),
             draft: false,
         })
         .await

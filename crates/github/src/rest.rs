@@ -386,12 +386,7 @@ impl GithubClient {
             sha: String,
         }
         let path = self.repo_path(&format!("/pulls/{number}/merge"));
-        let method_name = match merge.method {
-            super::MergeMethod::Merge => "merge",
-            super::MergeMethod::Squash => "squash",
-            super::MergeMethod::Rebase => "rebase",
-        };
-        let mut body = json!({ "merge_method": method_name });
+        let mut body = json!({ "merge_method": merge.method.as_str() });
         if merge.method != super::MergeMethod::Rebase {
             if let Some(title) = &merge.headline {
                 body["commit_title"] = json!(title);

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::{
     CommitStatus, CreatedCommit, Deployment, DeploymentStatus, PullRequest, Reply, RetryPolicy,
-    body_env, decode, graphql, ok, retry,
+    decode, graphql, ok, retry,
 };
 
 /// Reads an answer with status `status`, `headers` (invalid names or values are left out) and
@@ -56,7 +56,7 @@ pub fn read_reply(
     match decode::<PullRequest>(reply(), "pull") {
         Ok(pull) => {
             seen.push(format!("{:?}", pull.pull_state()));
-            seen.push(format!("{:?}", pull.body.as_deref().and_then(body_env)));
+            seen.push(format!("{:?}", pull.body));
         }
         Err(error) => seen.push(error.to_string()),
     }

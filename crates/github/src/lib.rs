@@ -1,4 +1,5 @@
-//! GitHub as a forge: commits through the API, pull requests, auto-merge, commit statuses.
+//! The GitHub client Ferry's forge uses: commits through the API, pull requests, auto-merge,
+//! commit statuses, deployments.
 //!
 //! [`GithubClient`] works on one repository. It talks REST to the API URL and GraphQL to the
 //! GraphQL URL (both given, so tests and GitHub Enterprise Server work alike), authenticates with
@@ -11,12 +12,11 @@
 //! - Pull requests: find, create, update, label, comment, close, enable auto-merge (GraphQL
 //!   `enablePullRequestAutoMerge`, which also enqueues into a merge queue), read the merge state.
 //! - Commit statuses `ferry/verified/<env>` are the verification records in GitHub mode.
-//! - [`render_body`] writes the pull request body with the table of image changes.
 //!
 //! Tokens, keys and JWTs never appear in `Debug` output, errors or logs.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod auth;
-mod body;
 mod deployments;
 mod error;
 mod fuzzing;
@@ -34,7 +34,6 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 pub use auth::{AppCredentials, Credentials, Secret};
-pub use body::{BODY_MARKER, ImageChangeRow, body_env, compare_url, render_body};
 pub use deployments::{
     Deployment, DeploymentState, DeploymentStatus, NewDeployment, NewDeploymentStatus,
 };

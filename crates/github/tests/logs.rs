@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use ferry_gitops::github::{Credentials, GithubClient, GithubConfig};
+use ferry_github::{Credentials, GithubClient, GithubConfig};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

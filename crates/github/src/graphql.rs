@@ -39,6 +39,23 @@ impl Response {
     }
 }
 
+impl GithubClient {
+    /// Runs a GraphQL query named `operation` and returns its `data` (`Value::Null` when the
+    /// answer has none); GraphQL errors become [`GithubError::Graphql`].
+    pub async fn query(
+        &self,
+        operation: &str,
+        query: &str,
+        variables: Value,
+    ) -> Result<Value, GithubError> {
+        let response = self.graphql(operation, query, variables).await?;
+        if !response.errors.is_empty() {
+            return Err(response.into_error(operation));
+        }
+        Ok(response.data.unwrap_or(Value::Null))
+    }
+}
+
 /// A commit to make on a branch with `createCommitOnBranch`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BranchCommit {
@@ -74,18 +91,8 @@ pub struct CreatedCommit {
     pub url: String,
 }
 
-/// How a pull request is merged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum MergeMethod {
-    /// A merge commit.
-    Merge,
-    /// One squashed commit.
-    #[default]
-    Squash,
-    /// The commits rebased onto the base.
-    Rebase,
-}
+/// How a pull request is merged: the method `ferry.toml` names (`[forge.github] merge_method`).
+pub use ferry_config::MergeMethod;
 
 /// How a pull request is to be merged: the method, the message of the commit that lands on the
 /// base (merge and squash; GitHub's default message when `None`), and the head commit the merge
@@ -220,7 +227,10 @@ impl GithubClient {
         merge: &MergeOptions,
     ) -> Result<(), GithubError> {
         let operation = "enablePullRequestAutoMerge";
-        let mut input = json!({ "pullRequestId": node_id, "mergeMethod": merge.method });
+        let mut input = json!({
+            "pullRequestId": node_id,
+            "mergeMethod": merge.method.as_str().to_ascii_uppercase(),
+        });
         if merge.sets_message() {
             if let Some(headline) = &merge.headline {
                 input["commitHeadline"] = json!(headline);
