@@ -30,5 +30,5 @@ fuzz_target!(|data: &[u8]| {
     let seen = ferry_github::read_reply(status, &headers, body, attempt, now);
     let _ = seen;
     // The marker of a Ferry pull request body, read from any text.
-    let _ = ferry_gitops::deploy::body_env(body);
+    let _ = ferry_gitops::body::body_env(body);
 });

@@ -28,10 +28,9 @@ use crate::image_ref::resolve_image_ref;
 use crate::ledger::{
     EnvironmentSpec, ImageChange, Ledger, LedgerError, LedgerOptions, build_ledger_with,
 };
-mod body;
 mod pending;
 
-pub use body::{BODY_MARKER, ImageChangeRow, body_env, compare_url, render_body};
+pub use crate::body::{BODY_MARKER, ImageChangeRow, body_env, compare_url, render_body};
 
 use crate::plan::{
     CommitOrder, DowngradeCheck, Downgraded, ImageUpdate, OverlayError, check_downgrades,

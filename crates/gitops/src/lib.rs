@@ -16,7 +16,9 @@
 //! - [`image_ref`]: image arguments as users type them (`backend=1.4.0`), and the rule that a
 //!   typo never switches an image to another repository.
 //! - [`deploy`]: what `ferry-pr open` plans: the overlay edits of one environment, checked
-//!   against downgrades and holds, and the pull request body ([`deploy::render_body`]).
+//!   against downgrades and holds.
+//! - [`body`]: the body of a change both forges carry (marker, image table), written by the
+//!   deploy planner ([`body::render_body`], re-exported from [`deploy`]).
 //! - [`flow`]: the deploy flow `ferry-pr open` and `ferry-promote` share: preview on the synced
 //!   base, change request, the change opened through the forge.
 //! - [`holds`]: holds as a person names them (`backend:1.5.0`), partial releases, the command
@@ -35,6 +37,7 @@
 //! ```
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod body;
 pub mod deploy;
 pub mod flow;
 pub mod forge;

@@ -672,7 +672,7 @@ struct Pulled {
 /// Whether `pull` is one of Ferry's changes that [`decide`] may reuse or supersede for `env`:
 /// its head is in this repository and its body marker, when it has one, names `env`.
 fn is_ferry_pull(pull: &OpenPull, env: &str) -> bool {
-    !pull.cross_repository && crate::deploy::body_env(&pull.body).is_none_or(|marked| marked == env)
+    !pull.cross_repository && crate::body::body_env(&pull.body).is_none_or(|marked| marked == env)
 }
 
 fn parse_oid(hex: &str) -> Result<ObjectId, ForgeError> {

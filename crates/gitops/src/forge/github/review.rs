@@ -6,7 +6,7 @@ use gix::ObjectId;
 
 use super::query::OpenPull;
 use super::{GithubForge, is_ferry_pull};
-use crate::deploy::body_env;
+use crate::body::body_env;
 use crate::forge::review::same_head;
 use crate::forge::{ChangeInfo, ChangeState, ForgeError, PendingChange};
 use crate::plan::parse_deploy_branch;
