@@ -5,23 +5,18 @@
 //! deployment does not render; 2 on usage, config or git errors; 3 when the forge (a sync or
 //! the push of a verification record) fails.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
-use ferry_cli::Format;
-use ferry_cli::forge::{Setup, parse_identity};
-use ferry_config::{Config, ForgeKind};
-use ferry_gitops::forge::Forge;
-use ferry_gitops::forge::git::{GitForge, GitForgeOptions};
-use ferry_gitops::{
-    Deployment, EnvLedger, LedgerOptions, LoadRequest, Loaded, NOTES_REF, ObjectId, Repo,
-    Signature, VerificationRecord, deployment_to_verify, load_ledger, verify_deployment,
-};
+use ferry_cli::{Context as _, Error, ErrorKind, Format, Result, WithKind as _};
+use ferry_config::Config;
+use ferry_gitops::{Deployment, EnvLedger, LedgerOptions, LoadRequest, Loaded, load_ledger};
 use serde::Serialize;
+
+mod mark;
+mod text;
 
 /// Show the deployment history of GitOps environments from Git: for every commit of the base
 /// branch's first-parent history that changed what an environment's overlay renders, the
@@ -128,29 +123,23 @@ struct EnvReport<'a> {
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = ferry_cli::start();
-    let json = match &cli.command {
-        None => cli.show.format == Format::Json,
-        Some(Command::MarkVerified(m)) => m.format == Format::Json,
-    };
-    let result = match &cli.command {
+    ferry_cli::main("ferry-ledger", |cli: Cli| match &cli.command {
         None => show(&cli.show),
-        Some(Command::MarkVerified(m)) => mark_verified(m).map(|()| ExitCode::SUCCESS),
-    };
-    result.unwrap_or_else(|e| ferry_cli::forge::exit("ferry-ledger", json, &e))
+        Some(Command::MarkVerified(m)) => mark::mark_verified(m).map(|()| ExitCode::SUCCESS),
+    })
 }
 
 /// The config file `--config` names, or the nearest one.
-fn load_config(common: &Common) -> Result<Config> {
+pub(crate) fn load_config(common: &Common) -> Result<Config> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let path = match &common.config {
         Some(p) => p.clone(),
         None => Config::discover(&cwd).ok_or_else(|| {
-            anyhow!(
+            Error::usage(format!(
                 "no {} in {} or above; pass --config FILE",
                 ferry_config::FILE_NAME,
                 cwd.display()
-            )
+            ))
         })?,
     };
     Ok(Config::load(&path)?)
@@ -158,7 +147,7 @@ fn load_config(common: &Common) -> Result<Config> {
 
 /// The ledger of the configured environments (only `only`, when given), from the config file
 /// `--config` names or the nearest one.
-fn load(common: &Common, only: Option<&str>, options: &LedgerOptions) -> Result<Loaded> {
+pub(crate) fn load(common: &Common, only: Option<&str>, options: &LedgerOptions) -> Result<Loaded> {
     let config = load_config(common)?;
     let request = LoadRequest {
         base: common.base.clone(),
@@ -194,7 +183,7 @@ fn show(args: &Show) -> Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match args.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
+            serde_json::to_writer_pretty(&mut out, &report).with_kind(ErrorKind::Io)?;
             writeln!(out)?;
         }
         Format::Text => {
@@ -202,7 +191,7 @@ fn show(args: &Show) -> Result<ExitCode> {
                 if i > 0 {
                     writeln!(out)?;
                 }
-                write_text(&mut out, env)?;
+                text::write_text(&mut out, env)?;
             }
         }
     }
@@ -224,290 +213,12 @@ fn show(args: &Show) -> Result<ExitCode> {
     })
 }
 
-fn write_text(out: &mut impl Write, env: &EnvLedger) -> Result<()> {
-    let Some(now) = env.current() else {
-        writeln!(
-            out,
-            "{} ({}): no deployment on the base branch",
-            env.name, env.overlay
-        )?;
-        return Ok(());
-    };
-    writeln!(
-        out,
-        "{} ({}) runs, since {} ({}, {}):",
-        env.name,
-        env.overlay,
-        short(&now.commit),
-        now.time,
-        now.author
-    )?;
-    write_images(out, &now.images, "  ")?;
-    if let Some(e) = &now.error {
-        writeln!(out, "  warning: the newest commit does not render: {e}")?;
-    }
-    writeln!(out, "  deployments, newest first:")?;
-    for d in &env.deployments {
-        writeln!(
-            out,
-            "  {}  {}  {}  {}",
-            short(&d.commit),
-            d.time,
-            d.author,
-            d.summary
-        )?;
-        if let Some(e) = &d.error {
-            writeln!(out, "      does not render (images unchanged): {e}")?;
-        } else if d.changes.is_empty() {
-            writeln!(out, "      no image change")?;
-        }
-        for c in &d.changes {
-            let from = c.from.as_deref().unwrap_or("(new)");
-            let to = c.to.as_deref().unwrap_or("(removed)");
-            if c.from.is_none() {
-                writeln!(out, "      {}: {to}", c.container)?;
-            } else {
-                writeln!(out, "      {}: {from} -> {to}", c.container)?;
-            }
-        }
-    }
-    if env.truncated {
-        writeln!(out, "  … older deployments not read (--limit)")?;
-    }
-    Ok(())
-}
-
-fn write_images(
-    out: &mut impl Write,
-    images: &BTreeMap<String, String>,
-    indent: &str,
-) -> Result<()> {
-    let width = images.keys().map(String::len).max().unwrap_or(0);
-    for (k, v) in images {
-        writeln!(out, "{indent}{k:width$}  {v}")?;
-    }
-    Ok(())
-}
-
-fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(12)]
-}
-
-/// Where a record went.
-enum Written {
-    /// Pushed to this remote (shown without credentials).
-    Pushed(String),
-    /// Kept in the local repository; why, and how to publish it.
-    Local(String),
-}
-
-fn mark_verified(args: &MarkVerified) -> Result<()> {
-    let config = load_config(&args.common)?;
-    if config.environment(&args.env).is_none() {
-        // The ledger names the known environments.
-        load(&args.common, Some(&args.env), &LedgerOptions::newest(1))?;
-    }
-    let evidence = serde_json::from_str(&args.evidence)
-        .unwrap_or_else(|_| serde_json::Value::String(args.evidence.clone()));
-    if let Some(remote) = &args.remote {
-        ferry_config::check_remote(remote).map_err(|reason| {
-            anyhow::anyhow!(
-                "--remote: invalid remote {:?}: {reason}; give a remote name (e.g. \"origin\") \
-                 or a URL or path git can push to",
-                ferry_cli::redact::redact_url(remote)
-            )
-        })?;
-    }
-    let remote = args
-        .remote
-        .clone()
-        .unwrap_or_else(|| config.forge.git.remote.clone());
-    let (target, record, written) = if config.forge.kind == ForgeKind::Git && !args.no_push {
-        mark_through_git_forge(args, config, &remote, evidence)?
-    } else {
-        let (target, record) = mark_locally(args, evidence)?;
-        let why = if config.forge.kind == ForgeKind::Git {
-            format!(
-                "kept in the local {NOTES_REF} only (--no-push): promotion gates read the \
-                 remote's records; publish it with `git push {} {NOTES_REF}`",
-                ferry_cli::redact::redact_url(&remote)
-            )
-        } else {
-            format!(
-                "kept in the local {NOTES_REF} only: with the GitHub forge, promotion gates read \
-                 the commit status ferry/verified/{env}; set it with `ferry promote \
-                 --mark-verified {env}`",
-                env = args.env
-            )
-        };
-        (target, record, Written::Local(why))
-    };
-    let mut out = std::io::stdout().lock();
-    match args.format {
-        Format::Json => {
-            let mut v = serde_json::json!({
-                "commit": target.to_string(),
-                "record": record,
-                "notes_ref": NOTES_REF,
-            });
-            match &written {
-                Written::Pushed(remote) => {
-                    v["pushed"] = true.into();
-                    v["remote"] = remote.as_str().into();
-                }
-                Written::Local(why) => {
-                    v["pushed"] = false.into();
-                    v["note"] = why.as_str().into();
-                }
-            }
-            serde_json::to_writer_pretty(&mut out, &v)?;
-            writeln!(out)?;
-        }
-        Format::Text => {
-            writeln!(
-                out,
-                "{} verified at {} ({}):",
-                args.env,
-                short(&target.to_string()),
-                ferry_config::human_time(&record.verified_at)
-            )?;
-            write_images(&mut out, &record.images, "  ")?;
-            match &written {
-                Written::Pushed(remote) => {
-                    writeln!(out, "recorded in {NOTES_REF} and pushed to {remote}")?;
-                }
-                Written::Local(why) => writeln!(out, "recorded: {why}")?,
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The identity of the record: `--by`, else the repository's git committer.
-fn verifier(args: &MarkVerified, repo: &Repo) -> Result<Signature> {
-    let (name, email) = match &args.by {
-        Some(by) => parse_identity(by)?,
-        None => repo.configured_committer().ok_or_else(|| {
-            anyhow!("no git committer identity is configured; pass --by \"Name <email>\"")
-        })?,
-    };
-    // Whole seconds, as git times are.
-    let now = jiff::Timestamp::now();
-    let now = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now);
-    Ok(Signature::new(name, email, now))
-}
-
-/// Writes the record in the local repository's notes.
-fn mark_locally(
-    args: &MarkVerified,
-    evidence: serde_json::Value,
-) -> Result<(ObjectId, VerificationRecord)> {
-    // What ENV runs now needs only its newest deployment; a commit may need all history.
-    let options = match args.commit {
-        None => LedgerOptions::newest(1),
-        Some(_) => LedgerOptions::default(),
-    };
-    let ctx = load(&args.common, Some(&args.env), &options)?;
-    let commit = args
-        .commit
-        .as_deref()
-        .map(|rev| {
-            ctx.repo
-                .resolve(rev)
-                .with_context(|| format!("--commit {rev}"))
-        })
-        .transpose()?;
-    let committer = verifier(args, &ctx.repo)?;
-    Ok(verify_deployment(
-        &ctx.repo,
-        &ctx.ledger,
-        &args.env,
-        commit,
-        evidence,
-        &committer,
-    )?)
-}
-
-/// Syncs with the plain-git forge, checks the deployment on the remote's base branch, and
-/// pushes the record on top of the remote's records with a lease.
-fn mark_through_git_forge(
-    args: &MarkVerified,
-    mut config: Config,
-    remote: &str,
-    evidence: serde_json::Value,
-) -> Result<(ObjectId, VerificationRecord, Written)> {
-    if let Some(base) = &args.common.base {
-        config.forge.base_branch = base.clone();
-    }
-    let setup = Setup {
-        repo_dir: config.root.clone(),
-        kind: ForgeKind::Git,
-        remote: remote.to_owned(),
-        config,
-    };
-    let repo = setup.open_repo()?;
-    let signature = verifier(args, &repo)?;
-    let forge = GitForge::new(
-        repo,
-        GitForgeOptions {
-            remote: remote.to_owned(),
-            base_branch: setup.config.forge.base_branch.clone(),
-            branch_prefix: setup.config.forge.branch_prefix.clone(),
-            signature: signature.clone(),
-        },
-    );
-    let hint = "(--no-push records in the local repository only)";
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?;
-    runtime.block_on(async {
-        let synced = ferry_gitops::promote::sync_ledger(&forge, &setup.config)
-            .await
-            .with_context(|| format!("cannot sync with {} {hint}", forge.remote_display()))?;
-        let ledger = &synced.loaded.ledger;
-        let commit = args
-            .commit
-            .as_deref()
-            .map(|rev| {
-                synced
-                    .loaded
-                    .repo
-                    .resolve(rev)
-                    .with_context(|| format!("--commit {rev}"))
-            })
-            .transpose()?;
-        let deployment = deployment_to_verify(ledger, &args.env, commit)?;
-        let target = commit.unwrap_or_else(|| deployment.id());
-        let record = VerificationRecord::new(
-            &args.env,
-            signature.timestamp(),
-            deployment.images.clone(),
-            evidence,
-        );
-        forge
-            .record_verification(target, &record)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot push the record to {} {hint}",
-                    forge.remote_display()
-                )
-            })?;
-        Ok((
-            target,
-            record,
-            Written::Pushed(forge.remote_display().to_owned()),
-        ))
-    })
-}
-
 /// Writes `commit=` and `images=` (JSON) to `$GITHUB_OUTPUT` when running in GitHub Actions.
 fn github_output(env: &EnvLedger) -> Result<()> {
     let Some(now) = env.current() else {
         return Ok(());
     };
-    let images = serde_json::to_string(&now.images)?;
+    let images = serde_json::to_string(&now.images).expect("images serialize");
     ferry_cli::github_output::write(&[("commit", now.commit.as_str()), ("images", &images)])
         .context("cannot write the step outputs")
 }

@@ -1,22 +1,20 @@
 //! `ferry-tag`: compute the image tags, OCI labels and annotations a build pushes, with the rules
 //! of docker/metadata-action.
 
+mod context;
 mod git;
 
-use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Context as _, anyhow};
 use clap::{Parser, ValueEnum};
 use ferry_cli::env as names;
-use ferry_cli::{ErrorKind, Format, GithubOutput};
-use ferry_image::meta::{
-    Context, Inputs, Meta, Options, RepoInfo, context_from_github, input_lines,
-};
+use ferry_cli::{Error, ErrorKind, Format, GithubOutput, Result};
+use ferry_image::meta::{Inputs, Meta, Options, input_lines};
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Compute image tags, OCI labels and annotations (docker/metadata-action compatible).
 ///
@@ -101,44 +99,24 @@ enum Source {
     Git,
 }
 
-/// An error with its kind (which fixes the exit code).
-struct Failure {
-    kind: ErrorKind,
-    error: anyhow::Error,
-}
-
 /// A usage error or bad input (exit 2).
-fn usage(error: impl Into<anyhow::Error>) -> Failure {
-    Failure {
-        kind: ErrorKind::Usage,
-        error: error.into(),
-    }
+fn usage(error: impl Into<anyhow::Error>) -> Error {
+    Error::new(ErrorKind::Usage, error)
 }
 
 /// Bad input: an event payload that is not JSON, a `--repo` that is not a git repository
 /// (exit 2).
-fn bad_input(error: impl Into<anyhow::Error>) -> Failure {
-    Failure {
-        kind: ErrorKind::BadInput,
-        error: error.into(),
-    }
+fn bad_input(error: impl Into<anyhow::Error>) -> Error {
+    Error::new(ErrorKind::BadInput, error)
 }
 
 /// A file that cannot be read or written: stdout, `GITHUB_OUTPUT`, the event payload (exit 3).
-fn runtime(error: impl Into<anyhow::Error>) -> Failure {
-    Failure {
-        kind: ErrorKind::Io,
-        error: error.into(),
-    }
+fn runtime(error: impl Into<anyhow::Error>) -> Error {
+    Error::new(ErrorKind::Io, error)
 }
 
 fn main() -> ExitCode {
-    let cli: Cli = ferry_cli::start();
-    let json = cli.format == Format::Json;
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => ferry_cli::report::fail("ferry-tag: error", json, f.kind, f.error.as_ref()),
-    }
+    ferry_cli::main("ferry-tag: error", run)
 }
 
 fn env(name: &str) -> Option<String> {
@@ -149,84 +127,7 @@ fn lines(values: &[String]) -> Vec<String> {
     values.iter().flat_map(|v| input_lines(v)).collect()
 }
 
-/// The context source's description for the output.
-struct Gathered {
-    context: Context,
-    repo: RepoInfo,
-    source: &'static str,
-    git: Option<Value>,
-}
-
-fn gather(cli: &Cli, now: Timestamp) -> Result<Gathered, Failure> {
-    let github = env(names::GITHUB_ACTIONS).as_deref() == Some("true")
-        || env(names::GITHUB_EVENT_NAME).is_some_and(|e| !e.is_empty());
-    let use_workflow = match cli.context {
-        Source::Auto => github,
-        Source::Workflow => true,
-        Source::Git => false,
-    };
-    if use_workflow {
-        return workflow_context(now);
-    }
-    let local = git::read(&cli.repo).map_err(bad_input)?;
-    let git = json!({
-        "dirty": local.dirty,
-        "tags_at_head": local.tags_at_head,
-    });
-    Ok(Gathered {
-        context: local.context,
-        repo: local.repo,
-        source: "git",
-        git: Some(git),
-    })
-}
-
-fn workflow_context(now: Timestamp) -> Result<Gathered, Failure> {
-    let vars: BTreeMap<String, String> = ferry_cli::env::github_workflow();
-    let payload = match vars.get(names::GITHUB_EVENT_PATH).filter(|p| !p.is_empty()) {
-        Some(path) if std::path::Path::new(path).exists() => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the event payload {path}"))
-                .map_err(runtime)?;
-            serde_json::from_str(&text)
-                .with_context(|| format!("the event payload {path} is not valid JSON"))
-                .map_err(bad_input)?
-        }
-        _ => json!({}),
-    };
-    let pr_head_sha =
-        env(names::DOCKER_METADATA_PR_HEAD_SHA).is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    // Like metadata-action: the payload's commit date first; then (instead of the GitHub API)
-    // the commit in the checked-out repository; then the current time.
-    let workspace = vars
-        .get("GITHUB_WORKSPACE")
-        .filter(|w| !w.is_empty())
-        .map_or_else(|| PathBuf::from("."), PathBuf::from);
-    let context = context_from_github(&vars, payload, pr_head_sha, |sha| {
-        git::commit_time(&workspace, sha).unwrap_or(now)
-    });
-    let mut repo = context
-        .payload
-        .get("repository")
-        .map(RepoInfo::from_github_json)
-        .unwrap_or_default();
-    if let Some(full) = vars.get(names::GITHUB_REPOSITORY).filter(|r| !r.is_empty()) {
-        if repo.name.is_empty() {
-            repo.name = full.rsplit('/').next().unwrap_or(full).to_string();
-        }
-        if repo.html_url.is_empty() {
-            repo.html_url = format!("{}/{full}", ferry_cli::env::github_server_url());
-        }
-    }
-    Ok(Gathered {
-        context,
-        repo,
-        source: "workflow",
-        git: None,
-    })
-}
-
-fn run(cli: Cli) -> Result<(), Failure> {
+fn run(cli: Cli) -> Result<()> {
     let now = cli.now.unwrap_or_else(Timestamp::now);
     let short_sha_length =
         match env(names::DOCKER_METADATA_SHORT_SHA_LENGTH).filter(|v| !v.is_empty()) {
@@ -240,7 +141,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let levels: Vec<String> = cli
         .annotation_levels
         .clone()
-        .or_else(|| env("DOCKER_METADATA_ANNOTATIONS_LEVELS").filter(|v| !v.is_empty()))
+        .or_else(|| env(names::DOCKER_METADATA_ANNOTATIONS_LEVELS).filter(|v| !v.is_empty()))
         .unwrap_or_else(|| "manifest".to_string())
         .split(',')
         .map(|l| l.trim().to_string())
@@ -253,7 +154,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         labels: lines(&cli.labels),
         annotations: lines(&cli.annotations),
     };
-    let gathered = gather(&cli, now)?;
+    let gathered = context::gather(&cli, now)?;
     let meta = Meta::compute(
         &inputs,
         &gathered.context,

@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use ferry_cli::{ErrorKind, Failure};
+use ferry_cli::{Error, ErrorKind};
 
 /// The steps Ferry ships, in pipeline order, with a one-line summary.
 const STEPS: &[(&str, &str)] = &[
@@ -130,7 +130,7 @@ fn exec(program: &Path, args: &[OsString]) -> ExitCode {
 
 /// Reports a failure of `ferry` itself (as JSON too when the step's arguments ask for it).
 fn failure(kind: ErrorKind, message: String) -> ExitCode {
-    Failure::new(kind, message).report("error", ferry_cli::report::json_requested())
+    ferry_cli::finish::<()>("error", Err(Error::msg(kind, message)))
 }
 
 fn self_dir() -> Option<PathBuf> {

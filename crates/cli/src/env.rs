@@ -82,6 +82,10 @@ pub const DOCKER_METADATA_PR_HEAD_SHA: &str = "DOCKER_METADATA_PR_HEAD_SHA";
 /// The length of `ferry-tag`'s short commit (default 7, as docker/metadata-action).
 pub const DOCKER_METADATA_SHORT_SHA_LENGTH: &str = "DOCKER_METADATA_SHORT_SHA_LENGTH";
 
+/// The annotation levels of `ferry-tag` when `--annotation-levels` is not given (default
+/// `manifest`, as docker/metadata-action).
+pub const DOCKER_METADATA_ANNOTATIONS_LEVELS: &str = "DOCKER_METADATA_ANNOTATIONS_LEVELS";
+
 /// The directory of docker's `config.json` (default `$HOME/.docker`): registry credentials.
 pub const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
 

@@ -132,11 +132,12 @@ impl Debug for Error {
     }
 }
 
-/// The outermost message; [`std::error::Error::source`] gives the causes. (The kind is lost
-/// when it becomes an [`anyhow::Error`]: keep an [`Error`] to the end.)
+/// The outermost message; its source is the wrapped error itself (the same message, then its
+/// causes), so that code still on [`anyhow::Error`] finds every typed cause in the chain.
+/// (The kind is lost when it becomes an [`anyhow::Error`]: keep an [`Error`] to the end.)
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.error.source()
+        Some(self.error.as_ref())
     }
 }
 

@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use ferry_config::{Config, ForgeKind};
 use ferry_github::{Credentials, GithubClient, GithubConfig};
@@ -16,6 +15,7 @@ use ferry_gitops::forge::github::{GithubForge, GithubForgeOptions};
 use ferry_gitops::forge::{AnyForge, ForgeError};
 use ferry_gitops::{Repo, Signature};
 
+use crate::error::{Context as _, Error, Result};
 use crate::report::{ErrorKind, Failure};
 
 /// The identity of Ferry's commits when neither `[forge] author` nor git configures one.
@@ -64,26 +64,27 @@ pub fn setup(args: &ForgeArgs) -> Result<Setup> {
     let path = match &args.config {
         Some(p) => p.clone(),
         None => Config::discover(&start).ok_or_else(|| {
-            anyhow!(
+            Error::usage(format!(
                 "no {} in {} or above; pass --config FILE",
                 ferry_config::FILE_NAME,
                 start.display()
-            )
+            ))
         })?,
     };
     let mut config = Config::load(&path)?;
     if let Some(base) = &args.base {
-        ferry_config::check_branch(base)
-            .map_err(|reason| anyhow!("--base: invalid branch name {base:?}: {reason}"))?;
+        ferry_config::check_branch(base).map_err(|reason| {
+            Error::usage(format!("--base: invalid branch name {base:?}: {reason}"))
+        })?;
         config.forge.base_branch = base.clone();
     }
     if let Some(remote) = &args.remote {
         ferry_config::check_remote(remote).map_err(|reason| {
-            anyhow!(
+            Error::usage(format!(
                 "--remote: invalid remote {:?}: {reason}; give a remote name (e.g. \"origin\") \
                  or a URL or path git can push to",
                 ferry_redact::redact_url(remote)
-            )
+            ))
         })?;
     }
     let repo_dir = args.repo.clone().unwrap_or_else(|| config.root.clone());
@@ -154,15 +155,15 @@ impl Setup {
             Some(g) => (g.owner.clone(), g.repo.clone()),
             None => {
                 let full = var(env::GITHUB_REPOSITORY).ok_or_else(|| {
-                    anyhow!(
+                    Error::usage(format!(
                         "--forge github needs [forge.github] owner and repo in {} (or \
                          GITHUB_REPOSITORY=owner/repo)",
                         self.config.path.display()
-                    )
+                    ))
                 })?;
-                let (o, r) = full
-                    .split_once('/')
-                    .ok_or_else(|| anyhow!("GITHUB_REPOSITORY={full} is not owner/repo"))?;
+                let (o, r) = full.split_once('/').ok_or_else(|| {
+                    Error::usage(format!("GITHUB_REPOSITORY={full} is not owner/repo"))
+                })?;
                 (o.to_owned(), r.to_owned())
             }
         };
@@ -185,14 +186,13 @@ impl Setup {
         let credentials = match key {
             Some(key) => {
                 let app_id = match var(env::FERRY_GITHUB_APP_ID) {
-                    Some(id) => id
-                        .trim()
-                        .parse::<u64>()
-                        .map_err(|_| anyhow!("FERRY_GITHUB_APP_ID={id} is not a number"))?,
+                    Some(id) => id.trim().parse::<u64>().map_err(|_| {
+                        Error::usage(format!("FERRY_GITHUB_APP_ID={id} is not a number"))
+                    })?,
                     None => github.and_then(|g| g.app_id).ok_or_else(|| {
-                        anyhow!(
+                        Error::usage(
                             "a GitHub App private key is set but no app id: set \
-                             FERRY_GITHUB_APP_ID or [forge.github] app-id"
+                             FERRY_GITHUB_APP_ID or [forge.github] app-id",
                         )
                     })?,
                 };
@@ -200,12 +200,14 @@ impl Setup {
             }
             None => match var(env::FERRY_GITHUB_TOKEN).or_else(|| var(env::GITHUB_TOKEN)) {
                 Some(token) => Credentials::token(token),
-                None => bail!(
-                    "--forge github needs credentials: GITHUB_TOKEN (or FERRY_GITHUB_TOKEN), or \
-                     a GitHub App (FERRY_GITHUB_APP_PRIVATE_KEY or \
-                     FERRY_GITHUB_APP_PRIVATE_KEY_PATH, with FERRY_GITHUB_APP_ID or \
-                     [forge.github] app-id)"
-                ),
+                None => {
+                    return Err(Error::usage(
+                        "--forge github needs credentials: GITHUB_TOKEN (or FERRY_GITHUB_TOKEN), \
+                         or a GitHub App (FERRY_GITHUB_APP_PRIVATE_KEY or \
+                         FERRY_GITHUB_APP_PRIVATE_KEY_PATH, with FERRY_GITHUB_APP_ID or \
+                         [forge.github] app-id)",
+                    ));
+                }
             },
         };
         let client = GithubClient::new(
@@ -244,8 +246,11 @@ pub fn parse_identity(s: &str) -> Result<(String, String)> {
         let (name, email) = (name.trim(), email.trim());
         (!name.is_empty() && !email.is_empty()).then(|| (name.to_owned(), email.to_owned()))
     });
-    parsed.ok_or_else(|| anyhow!("`{s}` is not `Name <email>`"))
+    parsed.ok_or_else(|| Error::usage(format!("`{s}` is not `Name <email>`")))
 }
+
+// The binaries still on `anyhow` (ferry-pr, ferry-promote, ferry-rollback) until they move to
+// `crate::main_async`: the kind of their error is looked up in a fixed list of types.
 
 /// The [`Failure`] of an error of a forge binary, its kind from [`classify`].
 pub fn failure(e: &anyhow::Error) -> Failure {
@@ -358,7 +363,7 @@ pub fn classified(e: anyhow::Error) -> crate::Error {
 pub fn block_on(
     program: &str,
     json: bool,
-    work: impl std::future::Future<Output = Result<u8>>,
+    work: impl std::future::Future<Output = anyhow::Result<u8>>,
 ) -> std::process::ExitCode {
     use std::process::ExitCode;
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -440,6 +445,56 @@ mod tests {
         }
         let same = anyhow::Error::from(PromoteError::SameEnvironment("dev".into()));
         assert_eq!(classify(&same), ErrorKind::Usage);
+    }
+
+    /// The kinds the error types declare ([`ferry_error::Classify`]) are those [`classify`]
+    /// finds, context or not.
+    #[test]
+    fn library_errors_declare_the_kinds_classify_finds() {
+        let kind = |e: Error| e.kind();
+        assert_eq!(kind(contended().into()), ErrorKind::Contended);
+        assert_eq!(
+            kind(Error::from(PromoteError::Forge(contended())).context("promoting dev to staging")),
+            ErrorKind::Contended
+        );
+        assert_eq!(kind(PromoteError::Bare.into()), ErrorKind::BadInput);
+        assert_eq!(
+            kind(ForgeError::UnknownChange("dev-1234".into()).into()),
+            ErrorKind::UnknownChange
+        );
+        let known = vec!["dev".to_owned()];
+        let unknown_env = [
+            Error::from(PromoteError::UnknownEnvironment {
+                name: "qa".into(),
+                config: "ferry.toml".into(),
+                known: known.clone(),
+            }),
+            Error::from(ferry_gitops::LoadError::UnknownEnvironment {
+                name: "qa".into(),
+                config: "ferry.toml".into(),
+                known,
+            }),
+            Error::from(ferry_gitops::LedgerError::UnknownEnvironment("qa".into()))
+                .context("reading the ledger"),
+            Error::from(ferry_gitops::deploy::DeployError::Ledger(
+                ferry_gitops::LedgerError::UnknownEnvironment("qa".into()),
+            )),
+            Error::from(PromoteError::SameEnvironment("dev".into())),
+        ];
+        for e in unknown_env {
+            assert_eq!(e.kind(), ErrorKind::Usage, "{e:?}");
+        }
+    }
+
+    /// Code still on `anyhow` finds the typed causes of an [`Error`] that became an
+    /// `anyhow::Error`, and says each message once.
+    #[test]
+    fn an_error_passed_through_anyhow_keeps_its_typed_causes() {
+        let e = Error::from(PromoteError::Forge(contended())).context("promoting dev to staging");
+        let message = e.failure().message;
+        let legacy = anyhow::Error::from(e);
+        assert_eq!(classify(&legacy), ErrorKind::Contended);
+        assert_eq!(failure(&legacy).message, message);
     }
 
     #[test]

@@ -67,6 +67,76 @@ pub enum RegistrySetupError {
     },
 }
 
+/// Registry credentials that cannot be set up (exit 3).
+impl ferry_error::Classify for RegistrySetupError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        ferry_error::ErrorKind::Credentials
+    }
+}
+
+/// The credential flags of `ferry-image` (`--token`, `--username` with `--password-stdin` or
+/// `FERRY_REGISTRY_PASSWORD`): credentials for every registry without configured ones.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialFlags {
+    /// A bearer token.
+    pub token: Option<String>,
+    /// A user name.
+    pub username: Option<String>,
+    /// The password of `username`.
+    pub password: Option<String>,
+    /// Read the password from stdin.
+    pub password_stdin: bool,
+}
+
+impl CredentialFlags {
+    /// The credentials the flags give, if any; flags that do not go together are a usage error.
+    pub fn credentials(&self) -> crate::Result<Option<Credentials>> {
+        use crate::Error;
+        if self.token.is_some() && self.username.is_some() {
+            return Err(Error::usage("--token and --username exclude each other"));
+        }
+        if let Some(token) = &self.token {
+            return Ok(Some(Credentials::token(token.clone())));
+        }
+        if let Some(username) = &self.username {
+            let password = if self.password_stdin {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| {
+                    Error::usage(format!("cannot read the password from stdin: {e}"))
+                })?;
+                text.trim_end_matches(['\r', '\n']).to_owned()
+            } else {
+                self.password.clone().ok_or_else(|| {
+                    Error::usage("--username needs --password-stdin or FERRY_REGISTRY_PASSWORD")
+                })?
+            };
+            return Ok(Some(Credentials::basic(username.clone(), password)));
+        }
+        if self.password_stdin || self.password.is_some() {
+            return Err(Error::usage("a password needs --username"));
+        }
+        Ok(None)
+    }
+}
+
+/// The credentials of the environment for every registry without configured ones:
+/// `FERRY_REGISTRY_TOKEN`, else `FERRY_REGISTRY_USERNAME` with `FERRY_REGISTRY_PASSWORD` (a user
+/// name without a password is a usage error).
+pub fn env_credentials() -> crate::Result<Option<Credentials>> {
+    use crate::env;
+    let var = |name: &str| env::var(name).filter(|v| !v.is_empty());
+    if let Some(token) = var(env::FERRY_REGISTRY_TOKEN) {
+        return Ok(Some(Credentials::token(token)));
+    }
+    let Some(user) = var(env::FERRY_REGISTRY_USERNAME) else {
+        return Ok(None);
+    };
+    let password = var(env::FERRY_REGISTRY_PASSWORD).ok_or_else(|| {
+        crate::Error::usage("FERRY_REGISTRY_USERNAME needs FERRY_REGISTRY_PASSWORD")
+    })?;
+    Ok(Some(Credentials::basic(user, password)))
+}
+
 /// `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`.
 pub fn default_docker_config() -> Option<PathBuf> {
     if let Some(dir) = crate::env::var_os(crate::env::DOCKER_CONFIG).filter(|d| !d.is_empty()) {

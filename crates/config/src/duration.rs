@@ -16,6 +16,13 @@ pub struct DurationError {
     pub reason: &'static str,
 }
 
+/// A duration that does not parse: bad input (exit 2).
+impl ferry_error::Classify for DurationError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        ferry_error::ErrorKind::BadInput
+    }
+}
+
 /// Parses a human duration: one or more `<integer><unit>` parts with the units `ms`, `s`, `m`,
 /// `h` and `d`, largest first, e.g. `0s`, `90s`, `30m`, `1h30m`, `500ms`.
 ///

@@ -59,6 +59,13 @@ pub enum ConfigError {
     },
 }
 
+/// `ferry.toml` is wrong or cannot be read: bad input (exit 2).
+impl ferry_error::Classify for ConfigError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        ferry_error::ErrorKind::BadInput
+    }
+}
+
 impl ConfigError {
     /// The place of the problem, when it is inside the file.
     pub fn diagnostic(&self) -> Option<&Diagnostic> {

@@ -131,6 +131,13 @@ pub enum GithubError {
     },
 }
 
+/// GitHub's API failed: `forge` (exit 3).
+impl ferry_error::Classify for GithubError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        ferry_error::ErrorKind::Forge
+    }
+}
+
 /// Why GitHub refused to enable auto-merge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AutoMergeRefusal {

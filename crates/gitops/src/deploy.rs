@@ -142,6 +142,21 @@ pub enum DeployError {
     Git(#[from] GitError),
 }
 
+/// The kind [`DeployError::kind`] names; an unknown environment is a usage error.
+impl ferry_error::Classify for DeployError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        if let DeployError::Ledger(LedgerError::UnknownEnvironment(_)) = self {
+            return ErrorKind::Usage;
+        }
+        ErrorKind::from_name(self.kind()).unwrap_or(if self.is_refusal() {
+            ErrorKind::Refused
+        } else {
+            ErrorKind::BadInput
+        })
+    }
+}
+
 impl DeployError {
     /// A stable name for the kind of error, for JSON output: `bad-input`, `downgrade`,
     /// `held`, `git`.

@@ -80,6 +80,25 @@ pub enum FlowError {
     },
 }
 
+/// The inner error's kind; a target environment the configuration does not know or cannot
+/// reach, and an application repository that cannot be opened, are usage errors.
+impl ferry_error::Classify for FlowError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        match self {
+            FlowError::Plan(e) => e.error_kind(),
+            FlowError::Forge(e) | FlowError::Sync(e) | FlowError::Holds(e) => e.error_kind(),
+            FlowError::Load(e) => e.error_kind(),
+            FlowError::Ledger(e) => e.error_kind(),
+            FlowError::Promote(e) => e.error_kind(),
+            FlowError::Verify(e) => e.error_kind(),
+            FlowError::AppRepo { .. }
+            | FlowError::UnknownTarget { .. }
+            | FlowError::NoUpstream { .. } => ErrorKind::Usage,
+        }
+    }
+}
+
 /// What a deploy planned and did.
 #[derive(Debug, Clone)]
 pub struct Deployed {

@@ -89,6 +89,19 @@ pub enum LoadError {
     Ledger(#[from] LedgerError),
 }
 
+/// An unknown environment is a usage error, as everywhere; anything else that keeps the
+/// configuration from loading is bad input.
+impl ferry_error::Classify for LoadError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        match self {
+            LoadError::UnknownEnvironment { .. }
+            | LoadError::Ledger(LedgerError::UnknownEnvironment(_)) => ErrorKind::Usage,
+            _ => ErrorKind::BadInput,
+        }
+    }
+}
+
 /// How `config` says overlays are resolved (`[kustomize]`): every binary that resolves an
 /// overlay passes these options.
 pub fn resolve_options(config: &Config) -> ferry_kustomize::ResolveOptions {

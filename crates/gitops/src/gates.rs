@@ -83,6 +83,13 @@ pub struct Refused {
     pub refusals: Vec<Refusal>,
 }
 
+/// A refused promotion is a verdict (exit 1).
+impl ferry_error::Classify for Refused {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        ferry_error::ErrorKind::Refused
+    }
+}
+
 impl Refused {
     /// Whether `rule` is among the refusals.
     pub fn refuses(&self, rule: Rule) -> bool {

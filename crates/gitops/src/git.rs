@@ -79,6 +79,21 @@ pub enum GitError {
     },
 }
 
+/// A repository that cannot be opened or a bad path is bad input, a revision the repository does
+/// not have a usage error (it came from the command line); git failing is `git` (exit 3).
+impl ferry_error::Classify for GitError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        match self {
+            GitError::Open { .. } | GitError::InvalidPath(_) => ErrorKind::BadInput,
+            GitError::UnknownRevision(_)
+            | GitError::AmbiguousRevision { .. }
+            | GitError::NotACommit { .. } => ErrorKind::Usage,
+            GitError::RefMoved { .. } | GitError::Git { .. } => ErrorKind::Git,
+        }
+    }
+}
+
 fn git<E: Into<BoxError>>(context: impl Into<String>) -> impl FnOnce(E) -> GitError {
     let context = context.into();
     move |e| GitError::Git {

@@ -113,6 +113,13 @@ pub enum ImageRefError {
     },
 }
 
+/// An image argument that names no configured image or does not parse: usage (exit 2).
+impl ferry_error::Classify for ImageRefError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        ferry_error::ErrorKind::Usage
+    }
+}
+
 /// What NAME stands for: its key, its repository, and whether ferry.toml configures it.
 fn image_of(config: &Config, name: &str) -> Result<(String, String, bool), ImageRefError> {
     if let Some(image) = config.image(name) {

@@ -76,6 +76,23 @@ pub enum LedgerError {
     },
 }
 
+/// An unknown environment, commit or image query is a usage error (the names come from the
+/// command line); reading Git or a verification record is the inner error's kind.
+impl ferry_error::Classify for LedgerError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        match self {
+            LedgerError::Git(e) => e.error_kind(),
+            LedgerError::Verify(e) => e.error_kind(),
+            LedgerError::Resolver(_) => ErrorKind::Io,
+            LedgerError::UnknownEnvironment(_)
+            | LedgerError::NotOnBase(_)
+            | LedgerError::Truncated(_)
+            | LedgerError::BadImageQuery { .. } => ErrorKind::Usage,
+        }
+    }
+}
+
 /// One change of a workload container's image between two deployments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImageChange {

@@ -64,6 +64,22 @@ pub enum PromoteError {
     Verify(#[from] VerifyError),
 }
 
+/// The forge says its own kind; an unknown environment or a promotion into itself is a usage
+/// error; anything else keeps the promotion from being planned: bad input.
+impl ferry_error::Classify for PromoteError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        match self {
+            PromoteError::Forge(f) => f.error_kind(),
+            PromoteError::UnknownEnvironment { .. }
+            | PromoteError::SameEnvironment(_)
+            | PromoteError::Load(LoadError::UnknownEnvironment { .. })
+            | PromoteError::Ledger(LedgerError::UnknownEnvironment(_)) => ErrorKind::Usage,
+            _ => ErrorKind::BadInput,
+        }
+    }
+}
+
 /// The synced base and the ledger of every configured environment on it.
 #[derive(Debug)]
 pub struct Synced {

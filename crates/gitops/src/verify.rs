@@ -102,6 +102,19 @@ pub enum VerifyError {
     },
 }
 
+/// A record that cannot be made or an overlay that does not render is bad input; Git and the
+/// ledger say their own kind.
+impl ferry_error::Classify for VerifyError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        match self {
+            VerifyError::Git(e) => e.error_kind(),
+            VerifyError::Ledger(e) => e.error_kind(),
+            _ => ErrorKind::BadInput,
+        }
+    }
+}
+
 impl From<LedgerError> for VerifyError {
     fn from(e: LedgerError) -> Self {
         VerifyError::Ledger(Box::new(e))

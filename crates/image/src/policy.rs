@@ -121,6 +121,13 @@ pub enum PolicyError {
     },
 }
 
+/// A tag policy or filter that does not parse: usage (exit 2).
+impl ferry_error::Classify for PolicyError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        ferry_error::ErrorKind::Usage
+    }
+}
+
 /// Which end of the sorted values is the newest.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Order {

@@ -144,6 +144,14 @@ pub enum ReferenceError {
     },
 }
 
+/// An image reference that does not parse: usage (exit 2; references come from the command
+/// line or are checked as it is).
+impl ferry_error::Classify for ReferenceError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        ferry_error::ErrorKind::Usage
+    }
+}
+
 /// A named image reference: `[domain/]path[:tag][@digest]`.
 ///
 /// `Display` gives `name[:tag][@digest]`: the fully qualified canonical string for a reference

@@ -70,6 +70,18 @@ pub enum OverlayError {
     Edit(#[from] EditError),
 }
 
+/// An overlay edit that cannot be made: the images asked for conflict (usage), or the image or
+/// the kustomization is wrong (bad input).
+impl ferry_error::Classify for OverlayError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        match self {
+            OverlayError::Conflict { .. } => ErrorKind::Usage,
+            _ => ErrorKind::BadInput,
+        }
+    }
+}
+
 fn field(value: Option<&str>) -> FieldEdit {
     value.map_or(FieldEdit::Unset, |v| FieldEdit::Set(v.to_owned()))
 }

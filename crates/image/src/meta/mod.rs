@@ -77,6 +77,13 @@ pub enum MetaError {
     },
 }
 
+/// Tag, flavor, label or annotation inputs that do not parse: usage (exit 2).
+impl ferry_error::Classify for MetaError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        ferry_error::ErrorKind::Usage
+    }
+}
+
 /// The action inputs that shape the result; list inputs hold one entry per line (see
 /// [`input_lines`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

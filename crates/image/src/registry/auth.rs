@@ -142,6 +142,13 @@ pub enum CredentialError {
     },
 }
 
+/// Credentials that cannot be read (exit 3).
+impl ferry_error::Classify for CredentialError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        ferry_error::ErrorKind::Credentials
+    }
+}
+
 /// One `auths` entry of `config.json`; `Debug` hides every secret.
 #[derive(Clone, Default, Deserialize)]
 struct AuthEntry {

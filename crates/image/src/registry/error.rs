@@ -80,6 +80,25 @@ pub enum RegistryError {
     Credentials(#[from] CredentialError),
 }
 
+/// What does not exist is a negative answer (exit 1), a request that cannot be made a usage error
+/// (exit 2); the registry, the network and credentials failing exit 3.
+impl ferry_error::Classify for RegistryError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        match self {
+            RegistryError::NotFound { .. } | RegistryError::PlatformNotFound { .. } => {
+                ErrorKind::NotFound
+            }
+            RegistryError::InvalidRequest(_) => ErrorKind::Usage,
+            RegistryError::Unauthorized { .. } => ErrorKind::Authentication,
+            RegistryError::Unavailable { .. } => ErrorKind::Unavailable,
+            RegistryError::PlainHttp { .. } => ErrorKind::PlainHttp,
+            RegistryError::Credentials(_) => ErrorKind::Credentials,
+            _ => ErrorKind::Registry,
+        }
+    }
+}
+
 impl RegistryError {
     /// Whether the error means "this image (or platform) does not exist".
     pub fn is_not_found(&self) -> bool {
