@@ -119,24 +119,6 @@ impl CredentialFlags {
     }
 }
 
-/// The credentials of the environment for every registry without configured ones:
-/// `FERRY_REGISTRY_TOKEN`, else `FERRY_REGISTRY_USERNAME` with `FERRY_REGISTRY_PASSWORD` (a user
-/// name without a password is a usage error).
-pub fn env_credentials() -> crate::Result<Option<Credentials>> {
-    use crate::env;
-    let var = |name: &str| env::var(name).filter(|v| !v.is_empty());
-    if let Some(token) = var(env::FERRY_REGISTRY_TOKEN) {
-        return Ok(Some(Credentials::token(token)));
-    }
-    let Some(user) = var(env::FERRY_REGISTRY_USERNAME) else {
-        return Ok(None);
-    };
-    let password = var(env::FERRY_REGISTRY_PASSWORD).ok_or_else(|| {
-        crate::Error::usage("FERRY_REGISTRY_USERNAME needs FERRY_REGISTRY_PASSWORD")
-    })?;
-    Ok(Some(Credentials::basic(user, password)))
-}
-
 /// `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`.
 pub fn default_docker_config() -> Option<PathBuf> {
     if let Some(dir) = crate::env::var_os(crate::env::DOCKER_CONFIG).filter(|d| !d.is_empty()) {
