@@ -14,6 +14,16 @@
 //! - Commit statuses `ferry/verified/<env>` are the verification records in GitHub mode.
 //!
 //! Tokens, keys and JWTs never appear in `Debug` output, errors or logs.
+//!
+//! # Example
+//!
+//! A verification recorded as a commit status against a local stand-in for the GitHub API
+//! (`examples/commit_status.rs`; `cargo run -p ferry-github --example commit_status`, and `cargo
+//! test` runs it):
+//!
+//! ```rust,ignore
+#![doc = include_str!("../examples/commit_status.rs")]
+//! ```
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod auth;
