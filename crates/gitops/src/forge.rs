@@ -297,7 +297,7 @@ pub enum ForgeError {
 }
 
 /// Refusals of the change's state exit 1, bad remotes and unknown changes 2, failures of git and
-/// the forge 3; a planning error says its own kind ([`DeployError`]), else it is bad input.
+/// the forge 3; a planning error says its own kind ([`DeployError`](crate::deploy::DeployError)), else it is bad input.
 impl ferry_error::Classify for ForgeError {
     fn error_kind(&self) -> ferry_error::ErrorKind {
         use ferry_error::ErrorKind;
