@@ -1,6 +1,6 @@
 //! How every binary runs: [`main`] (or [`main_async`]) parses the command line
 //! ([`crate::start`]), runs the binary's work and ends with its exit code, reporting an error
-//! the one way ([`Error::report`]).
+//! the one way ([`Error::report`](crate::Error::report)).
 //!
 //! ```no_run
 //! use ferry_cli::{Context as _, Error, Format};
@@ -25,7 +25,10 @@
 
 use std::process::ExitCode;
 
-use crate::error::{Error, Result};
+#[cfg(feature = "runtime")]
+use crate::error::Error;
+use crate::error::Result;
+#[cfg(feature = "runtime")]
 use crate::report::ErrorKind;
 
 /// What a binary's work returns when it does not fail: `()` exits 0; a `u8` is the exit code of
@@ -66,7 +69,7 @@ pub fn main<C: clap::Parser, T: Outcome>(
 }
 
 /// The exit code of a binary's work: the outcome's, or the error's after printing its report
-/// ([`Error::report`], as JSON too when the command line asks for it).
+/// ([`Error::report`](crate::Error::report), as JSON too when the command line asks for it).
 pub fn finish<T: Outcome>(prefix: &str, result: Result<T>) -> ExitCode {
     match result {
         Ok(outcome) => outcome.exit_code(),
