@@ -387,7 +387,9 @@ fn through_the_plain_git_forge_the_record_reaches_the_remote() {
         "registry.example.com/acme/backend:1.4.0"
     );
     // A second verification of the same commit appends a record (records are append-only;
-    // the newest counts), on the remote too.
+    // the newest counts), on the remote too. Records are merged as a union of lines, so two
+    // byte-identical records (same second, same duration) are one: wait for the next second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     monitor(&clone)
         .args([
             "watch",
