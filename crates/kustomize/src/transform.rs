@@ -377,6 +377,9 @@ pub fn apply_json6902(doc: &mut Value, ops: &[Value]) -> Result<(), JsonPatchErr
             path: path.to_string(),
             reason,
         };
+        if op.get("path").and_then(Value::as_str).is_none() {
+            return Err(fail("`path` is missing".into()));
+        }
         let tokens = parse_pointer(path).map_err(fail)?;
         let value = || {
             op.get("value")

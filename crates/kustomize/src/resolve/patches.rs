@@ -318,8 +318,35 @@ impl Builder<'_> {
             }
         };
         let mut seen = HashSet::new();
+        // An operation on the whole document (path "") may leave something that is no
+        // resource at all; keep the target as it was then, so later steps see an object.
+        let whole = ops
+            .iter()
+            .any(|op| op.get("path").and_then(Value::as_str) == Some(""));
         for i in targets {
-            if let Err(e) = transform::apply_json6902(&mut acc[i].doc, &ops)
+            let before = whole.then(|| acc[i].doc.clone());
+            let mut result = transform::apply_json6902(&mut acc[i].doc, &ops);
+            if let Some(before) = before
+                && result.is_ok()
+                && !acc[i].doc.is_object()
+            {
+                acc[i].doc = before;
+                let index = ops
+                    .iter()
+                    .rposition(|op| op.get("path").and_then(Value::as_str) == Some(""))
+                    .expect("an operation on the whole document, checked above");
+                let op = ops[index]
+                    .get("op")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                result = Err(transform::JsonPatchError {
+                    index,
+                    op: op.to_string(),
+                    path: String::new(),
+                    reason: "the resource is no longer a mapping; it must stay one".into(),
+                });
+            }
+            if let Err(e) = result
                 && seen.insert(e.to_string())
             {
                 let what = acc[i].describe();

@@ -365,6 +365,38 @@ fn deprecated_fields_are_warnings() {
     assert!(w[0].message.contains("`bases` is deprecated"));
 }
 
+/// Found by the `resolve` fuzz target: an operation without `path` replaced the whole resource
+/// with a string, and naming it later panicked. Both are now errors.
+#[test]
+fn a_json6902_patch_must_leave_a_resource_a_mapping() {
+    for op in [
+        r#"{"op": "replace", "value": "x"}"#,
+        r#"{"op": "replace", "path": "", "value": "x"}"#,
+        r#"{"op": "replace", "path": "", "value": [1]}"#,
+    ] {
+        let d = repo(&[
+            ("ov/deploy.yaml", DEPLOY),
+            (
+                "ov/kustomization.yaml",
+                &format!(
+                    "resources:\n- deploy.yaml\nnamespace: j\npatches:\n- target: {{kind: Deployment}}\n  patch: '[{op}]'\n"
+                ),
+            ),
+        ]);
+        let r = check(&d, "ov");
+        let e = errors(&r);
+        assert_eq!(e.len(), 1, "{op}: {e:#?}");
+        assert!(
+            e[0].message
+                .contains("JSON 6902 patch on Deployment/web fails")
+                && (e[0].message.contains("`path` is missing")
+                    || e[0].message.contains("no longer a mapping")),
+            "{op}: {}",
+            e[0]
+        );
+    }
+}
+
 #[test]
 fn patch_problems() {
     let d = repo(&[
