@@ -7,7 +7,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use ferry_test_support::faults::{GitFaults, Rng, Tally, base_seed, faulty_run, half_changes};
+use ferry_test_support::faults::{
+    GitFaults, Rng, Tally, base_seed, faulty_run, half_changes, server_recovers,
+};
 use ferry_test_support::git::{binary_in, blueprint_origin, clone, git};
 
 const T0: i64 = 1_767_225_600;
@@ -71,7 +73,8 @@ fn faults_and_kills_never_leave_half_a_change_and_a_rerun_converges() {
             Duration::from_millis(600),
         );
         tally.add(code);
-        let context = format!("seed {seed} (run {run}): {line}");
+        let locks = server_recovers(&origin);
+        let context = format!("seed {seed} (run {run}): {line}, stale locks {locks:?}");
         let half = half_changes(&origin, "deploy/");
         assert!(half.is_empty(), "{context}: {half:?}");
 

@@ -8,7 +8,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use ferry_gitops::{LoadRequest, ObjectId, Signature, load_ledger, verify_deployment};
-use ferry_test_support::faults::{GitFaults, Rng, Tally, base_seed, faulty_run, half_changes};
+use ferry_test_support::faults::{
+    GitFaults, Rng, Tally, base_seed, faulty_run, half_changes, server_recovers,
+};
 use ferry_test_support::git::{binary_in, blueprint_origin, clone, git};
 
 const T0: i64 = 1_767_225_600;
@@ -176,7 +178,8 @@ fn faults_and_kills_never_leave_a_hold_without_its_revert_and_a_rerun_converges(
             Duration::from_millis(700),
         );
         tally.add(code);
-        let context = format!("seed {seed} (run {run}): {line}");
+        let locks = server_recovers(&origin);
+        let context = format!("seed {seed} (run {run}): {line}, stale locks {locks:?}");
         let half = half_changes(&origin, "deploy/");
         assert!(half.is_empty(), "{context}: {half:?}");
         if holds(&origin).contains(&format!(":{bad}\"")) {

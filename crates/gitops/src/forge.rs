@@ -234,8 +234,12 @@ pub enum ForgeError {
     /// The planner refused or failed.
     #[error(transparent)]
     Plan(PlanError),
-    /// The base (or another ref) kept moving.
-    #[error("{what} moved during each of {attempts} attempts; try again later")]
+    /// The base (or another ref) kept moving, or the remote could not lock it each time.
+    #[error(
+        "{what} moved (or the remote could not lock it) during each of {attempts} attempts; \
+         try again later; a lock that stays is a `.lock` file left on the remote by a git \
+         process that crashed there"
+    )]
     Contended {
         /// What kept moving, e.g. `refs/heads/main`.
         what: String,

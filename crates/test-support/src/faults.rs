@@ -212,6 +212,37 @@ pub fn half_changes(remote: &Path, prefix: &str) -> Vec<String> {
     half
 }
 
+/// What a real Git server does after a client was killed mid-push: its receive-pack is not in
+/// the client's process group, so it ends cleanly and no ref lock outlives it. Here the remote
+/// is a local path and git runs receive-pack as a child of `git push`, so a SIGKILL to the
+/// whole group can leave `*.lock` files in `remote` that would refuse every later push
+/// ("cannot lock ref … File exists"). This removes them, as the server's own cleanup would.
+/// Returns the locks removed (for the run's context line).
+///
+/// # Panics
+///
+/// When `remote` cannot be read or a lock cannot be removed.
+pub fn server_recovers(remote: &Path) -> Vec<String> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("read the remote") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n != "objects") {
+                    walk(&path, root, out);
+                }
+            } else if path.extension().is_some_and(|e| e == "lock") {
+                std::fs::remove_file(&path).expect("remove a stale lock");
+                let shown = path.strip_prefix(root).unwrap_or(&path);
+                out.push(shown.display().to_string());
+            }
+        }
+    }
+    let mut removed = Vec::new();
+    walk(remote, remote, &mut removed);
+    removed.sort();
+    removed
+}
+
 /// One run of `cmd` under faults: a plan of `steps` actions for the wrapper and, half of the
 /// time, SIGKILL after a random delay below `kill_below` (to the binary alone or its whole
 /// group). Returns the exit code (`None`: killed) and a line that replays the run in

@@ -219,6 +219,10 @@ impl Git {
         match read_push(out.status.success(), &stdout) {
             Ok(outcome) => {
                 tracing::debug!(?outcome, "git push");
+                if let Some(lock) = stderr.lines().find(|l| l.contains("cannot lock ref")) {
+                    // The same words for a concurrent push and a lock left by a crash.
+                    tracing::warn!(remote = %self.display, "{}", lock.trim_start_matches("remote: ").trim());
+                }
                 Ok(outcome)
             }
             Err(refused) => {
