@@ -52,6 +52,10 @@ const STEPS: &[(&str, &str)] = &[
         "put an environment back on its last verified images, in Git, and hold",
     ),
     ("ledger", "show what each environment ran, from Git history"),
+    (
+        "lint",
+        "check workflows and ferry.toml against the rules that break pipelines",
+    ),
 ];
 
 fn main() -> ExitCode {

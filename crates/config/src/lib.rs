@@ -154,6 +154,10 @@ pub struct Forge {
     pub labels: Vec<String>,
     /// Commit author as `Name <email>`; `None` leaves it to git or the forge.
     pub author: Option<String>,
+    /// The checks (job names) branch protection requires on the base branch
+    /// (`required-checks`), in file order; `ferry-lint` checks that overlay-only changes get
+    /// them too.
+    pub required_checks: Vec<RequiredCheck>,
     /// Plain-git settings (always present, defaults apply).
     pub git: GitForge,
     /// GitHub settings; present when `[forge.github]` is, and always when `kind` is `github`.
@@ -199,6 +203,18 @@ impl std::str::FromStr for ForgeKind {
             )),
         }
     }
+}
+
+/// A check the base branch requires (`[forge] required-checks`), with where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequiredCheck {
+    /// The check's name as GitHub shows it: a job's `name:` (or its id when it has none).
+    pub name: String,
+    /// 1-based line of the entry in `ferry.toml`.
+    pub line: usize,
+    /// 1-based column of the entry.
+    pub column: usize,
 }
 
 /// `[forge.git]`.

@@ -37,6 +37,8 @@ pub(crate) struct RawForge {
     #[serde(default)]
     pub labels: Vec<Spanned<String>>,
     pub author: Option<Spanned<String>>,
+    #[serde(default)]
+    pub required_checks: Vec<Spanned<String>>,
     pub git: Option<RawGit>,
     pub github: Option<Spanned<RawGitHub>>,
 }

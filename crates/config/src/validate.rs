@@ -181,6 +181,7 @@ impl Check<'_> {
                 branch_prefix: "deploy/".into(),
                 labels: Vec::new(),
                 author: None,
+                required_checks: Vec::new(),
                 git: GitForge {
                     remote: "origin".into(),
                 },
@@ -236,6 +237,34 @@ impl Check<'_> {
                 );
             }
             labels.push(label.into_inner());
+        }
+
+        let mut required_checks = Vec::new();
+        for (i, check) in raw.required_checks.into_iter().enumerate() {
+            let name = check.get_ref();
+            if name.trim().is_empty() || name.chars().count() > 255 {
+                return self.error(
+                    check.span().start,
+                    format!("forge.required-checks[{i}]"),
+                    "a required check is a job name of 1 to 255 characters, not blank",
+                );
+            }
+            if required_checks
+                .iter()
+                .any(|c: &crate::RequiredCheck| c.name == *name)
+            {
+                return self.error(
+                    check.span().start,
+                    format!("forge.required-checks[{i}]"),
+                    format!("{name:?} is listed twice; remove one"),
+                );
+            }
+            let (line, column) = self.line_of(check.span().start);
+            required_checks.push(crate::RequiredCheck {
+                name: check.into_inner(),
+                line,
+                column,
+            });
         }
 
         let author = match raw.author {
@@ -294,6 +323,7 @@ impl Check<'_> {
             branch_prefix,
             labels,
             author,
+            required_checks,
             git: GitForge { remote },
             github,
         })

@@ -9,6 +9,8 @@
 //! - [`model`], [`spec`], [`transform`], [`validate`], [`source`], [`documents`]: the typed
 //!   kustomization, the SPEC syntax, kustomize's transformers, findings, the file source the
 //!   resolver reads through, multi-document YAML for crates that must not parse YAML.
+//! - [`located`]: one YAML document as a tree of values with line and column (`ferry-lint`'s
+//!   workflows).
 //!
 //! # Examples
 //!
@@ -31,6 +33,7 @@ pub mod documents;
 pub mod edit;
 pub mod edit_file;
 pub mod images;
+pub mod located;
 pub mod model;
 pub mod resolve;
 pub mod source;

@@ -115,6 +115,39 @@ fn blueprint_loads_with_overlays_that_exist() {
 }
 
 #[test]
+fn required_checks_keep_their_place_and_refuse_blanks_and_repeats() {
+    let with = |checks: &str| {
+        format!(
+            "[forge]\nrequired-checks = {checks}\n\n[[environment]]\nname = \"dev\"\noverlay = \"o/dev\"\n"
+        )
+    };
+    let config =
+        ferry_config::Config::from_str(&with(r#"["test", "GitOps / validate"]"#), "/r/ferry.toml")
+            .unwrap();
+    let checks: Vec<(&str, usize, usize)> = config
+        .forge
+        .required_checks
+        .iter()
+        .map(|c| (c.name.as_str(), c.line, c.column))
+        .collect();
+    assert_eq!(checks, [("test", 2, 20), ("GitOps / validate", 2, 28)]);
+    let err = ferry_config::Config::from_str(&with(r#"[" "]"#), "f.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("f.toml:2:20: forge.required-checks[0]"),
+        "{err}"
+    );
+    let err = ferry_config::Config::from_str(&with(r#"["a", "a"]"#), "f.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("forge.required-checks[1]: \"a\" is listed twice"),
+        "{err}"
+    );
+}
+
+#[test]
 fn root_is_the_directory_of_the_file() {
     let (dir, result) = load(TWO_ENVS);
     let config = result.unwrap();
@@ -356,7 +389,7 @@ fn unknown_keys_name_the_key_and_the_known_ones() {
         ),
         (
             with("\n[forge.gitlab]\nurl = \"x\"\n"),
-            "DIR/ferry.toml:11:8: forge.gitlab: unknown field `gitlab`, expected one of `kind`, `base-branch`, `branch-prefix`, `labels`, `author`, `git`, `github`",
+            "DIR/ferry.toml:11:8: forge.gitlab: unknown field `gitlab`, expected one of `kind`, `base-branch`, `branch-prefix`, `labels`, `author`, `required-checks`, `git`, `github`",
         ),
     ]);
 }

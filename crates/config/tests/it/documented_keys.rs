@@ -142,7 +142,7 @@ fn sample(table: &str, key: &str) -> Option<String> {
         "checks" => "5".to_string(),
         "failures" | "error-budget" | "app-id" => "1".to_string(),
         "warmup" | "interval" | "timeout" => "\"1s\"".to_string(),
-        "labels" => "[\"x\"]".to_string(),
+        "labels" | "required-checks" => "[\"x\"]".to_string(),
         "http" => "[{ url = \"https://x.example.com/\" }]".to_string(),
         "workloads" => "[\"deployment/web\"]".to_string(),
         "namespace" => "\"shop\"".to_string(),
