@@ -13,7 +13,7 @@ use ferry_config::{Config, Monitor};
 use ferry_health::monitor::{Policy, Span};
 use ferry_health::probe::http::HttpSpec;
 
-use crate::WatchArgs;
+use crate::args::WatchArgs;
 use crate::http_spec::parse_http;
 
 /// The watch to run.

@@ -18,6 +18,13 @@ pub struct StepSummaryError {
     pub error: std::io::Error,
 }
 
+/// A summary that cannot be written is an `io` failure (exit 3).
+impl ferry_error::Classify for StepSummaryError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        ferry_error::ErrorKind::Io
+    }
+}
+
 /// Appends `markdown` (followed by a line break when it lacks one) to the file
 /// `$GITHUB_STEP_SUMMARY` names, in one write; does nothing when it is unset or empty.
 /// Returns whether a summary was written.

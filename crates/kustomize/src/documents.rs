@@ -49,6 +49,17 @@ pub enum DocumentsError {
     },
 }
 
+/// A file that cannot be read is an `io` failure (exit 3); one refused, not YAML or not of the
+/// expected shape is bad input (exit 2).
+impl ferry_error::Classify for DocumentsError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        match self {
+            DocumentsError::Io { .. } => ferry_error::ErrorKind::Io,
+            _ => ferry_error::ErrorKind::BadInput,
+        }
+    }
+}
+
 /// Parses every document of a YAML stream (JSON is YAML too); empty documents are skipped.
 ///
 /// `origin` names the text in errors (usually the file name).

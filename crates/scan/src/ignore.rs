@@ -46,6 +46,18 @@ pub enum IgnoreError {
     Invalid(#[from] ferry_kustomize::documents::DocumentsError),
 }
 
+/// An ignore file that cannot be read is an `io` failure; any other fault is bad input.
+impl ferry_error::Classify for IgnoreError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        match self {
+            IgnoreError::Read(e) => ferry_error::Classify::error_kind(e),
+            IgnoreError::NotText { .. } | IgnoreError::Invalid(_) => {
+                ferry_error::ErrorKind::BadInput
+            }
+        }
+    }
+}
+
 /// One accepted finding.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

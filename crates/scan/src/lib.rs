@@ -7,9 +7,11 @@
 //! - [`gate`]: the verdict, pure (`today` is a parameter).
 //! - [`sarif`]: SARIF 2.1.0 for GitHub code scanning.
 //! - [`summary`]: the markdown summary for `$GITHUB_STEP_SUMMARY`.
+//! - [`text`]: the verdict as `ferry-scan` shows it (text, JSON, notes about ignores).
 //! - [`trivy`]: running `trivy image` / `trivy config` for a report.
 //!
-//! Nothing here prints or reads environment variables.
+//! Nothing here prints or reads environment variables. Every error type declares its kind
+//! (`ferry_error::Classify`), which fixes the exit code of the binary it reaches.
 //!
 //! # Example
 //!
@@ -27,6 +29,7 @@ pub mod report;
 pub mod sarif;
 pub mod severity;
 pub mod summary;
+pub mod text;
 pub mod trivy;
 
 pub use finding::{Finding, Kind};

@@ -63,6 +63,19 @@ pub enum ReportError {
     },
 }
 
+/// A report that cannot be read is an `io` failure; one that is refused or not a report Ferry
+/// reads is bad input.
+impl ferry_error::Classify for ReportError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        match self {
+            ReportError::Io { .. } => ferry_error::ErrorKind::Io,
+            ReportError::Refused { .. }
+            | ReportError::Invalid { .. }
+            | ReportError::Schema { .. } => ferry_error::ErrorKind::BadInput,
+        }
+    }
+}
+
 fn field_prefix(field: &str) -> String {
     if field.is_empty() || field == "." {
         String::new()

@@ -76,6 +76,13 @@ impl fmt::Display for Severity {
 #[error("unknown severity `{0}` (expected CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN)")]
 pub struct UnknownSeverity(pub String);
 
+/// A severity name comes from the command line (`--fail-on`): a usage error.
+impl ferry_error::Classify for UnknownSeverity {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        ferry_error::ErrorKind::Usage
+    }
+}
+
 impl FromStr for Severity {
     type Err = UnknownSeverity;
 

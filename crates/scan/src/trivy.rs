@@ -53,6 +53,19 @@ pub enum TrivyError {
     Report(#[source] ReportError),
 }
 
+/// Trivy missing, not starting or failing is an `io` failure (exit 3); a report it wrote that
+/// Ferry cannot read is bad input.
+impl ferry_error::Classify for TrivyError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        match self {
+            TrivyError::Report(_) => ferry_error::ErrorKind::BadInput,
+            TrivyError::NotInstalled { .. } | TrivyError::Io { .. } | TrivyError::Failed { .. } => {
+                ferry_error::ErrorKind::Io
+            }
+        }
+    }
+}
+
 /// The arguments of the Trivy run for `target`: the subcommand, `--format json --quiet`
 /// (`--input FILE` for an archive), the `extra` arguments, then `--` and the target (so a
 /// target is never read as an option).

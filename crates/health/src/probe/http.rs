@@ -31,6 +31,19 @@ pub enum HttpProbeError {
     Client(#[source] reqwest::Error),
 }
 
+/// A URL or header that is refused comes from the probe's spec (`--http`, `ferry.toml`): a
+/// usage error; an HTTP client that cannot be built is a failure of the machine (`io`).
+impl ferry_error::Classify for HttpProbeError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        match self {
+            HttpProbeError::Url { .. } | HttpProbeError::Header { .. } => {
+                ferry_error::ErrorKind::Usage
+            }
+            HttpProbeError::Client(_) => ferry_error::ErrorKind::Io,
+        }
+    }
+}
+
 /// A check of a JSON field of the response body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonCheck {

@@ -5,6 +5,7 @@
 //! connection, API 5xx/401/403), "no data", and an expected intermediate state (waiting).
 
 pub mod argocd;
+pub mod cluster;
 pub mod http;
 pub mod kubernetes;
 

@@ -1,0 +1,109 @@
+//! The arguments of `ferry-monitor`'s subcommands.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use ferry_cli::Format;
+use ferry_config::parse_duration;
+
+use crate::{settings, verify};
+
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Namespace of the workloads (default: the kubeconfig context's namespace, else `default`).
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Kubeconfig context (default: the current context; in a pod, the in-cluster config).
+    #[arg(long, value_name = "CTX")]
+    pub context: Option<String>,
+    /// Namespace of Argo CD Applications.
+    #[arg(long, value_name = "NS", default_value = "argocd")]
+    pub argocd_namespace: String,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = settings::DEFAULTS)]
+pub struct WatchArgs {
+    /// Watch what ferry.toml configures for ENV: [environment.monitor] http probes, workloads,
+    /// namespace and policy, and the environment's argocd-app (`--verify ENV` implies it). Flags
+    /// override the file.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// HTTP probe: URL[,status=200|204][,body=REGEX][,json=/POINTER=VALUE][,header=NAME:VALUE][,timeout=10s].
+    #[arg(long = "http", value_name = "SPEC")]
+    pub http: Vec<String>,
+    /// Kubernetes workload to follow: KIND/NAME (deployment, statefulset, daemonset, rollout).
+    #[arg(long = "workload", value_name = "KIND/NAME")]
+    pub workloads: Vec<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Argo CD Application that must be synced to --revision and healthy.
+    #[arg(long, value_name = "NAME")]
+    pub argocd_app: Option<String>,
+    /// The Git revision the Application must be synced to: a full commit id, or any form git
+    /// rev-parse takes, resolved in the GitOps repository (default with --env: the tip of the
+    /// base branch).
+    #[arg(long, value_name = "SHA")]
+    pub revision: Option<String>,
+    /// Wait before the first check [default: 60s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub warmup: Option<Duration>,
+    /// Time between checks [default: 30s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub interval: Option<Duration>,
+    /// Number of checks [default: 10].
+    #[arg(long, value_name = "N", conflicts_with = "duration")]
+    pub checks: Option<u32>,
+    /// Check for this long after the warm-up instead of a number of checks.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Consecutive failed checks that make the verdict unhealthy (a passed check resets it); at
+    /// most the number of checks [default: 3, or the number of checks when fewer].
+    #[arg(long, value_name = "N")]
+    pub failures: Option<u32>,
+    /// Inconclusive checks (probe errors, no data) tolerated before the verdict is inconclusive
+    /// [default: 5].
+    #[arg(long, value_name = "N")]
+    pub error_budget: Option<u32>,
+    /// Give up, inconclusive, after this long [default: 15m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Output: one line per check, or JSON Lines events.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub verify: verify::VerifyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AssessArgs {
+    /// YAML or JSON files (several documents each, `kind: List` expanded).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The Argo CD Application.
+    #[arg(long, value_name = "NAME")]
+    pub argocd_app: String,
+    /// The Git revision it must be synced to: a full commit id, or any form git rev-parse
+    /// takes, resolved in the repository around the current directory.
+    #[arg(long, value_name = "SHA")]
+    pub revision: String,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Time between checks.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub interval: Duration,
+    /// Give up after this long (exit 3).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
