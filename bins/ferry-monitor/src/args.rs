@@ -7,8 +7,6 @@ use clap::Args;
 use ferry_cli::Format;
 use ferry_config::parse_duration;
 
-use crate::{settings, verify};
-
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
     /// Namespace of the workloads (default: the kubeconfig context's namespace, else `default`).
@@ -23,7 +21,7 @@ pub struct ClusterArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = settings::DEFAULTS)]
+#[command(after_help = DEFAULTS)]
 pub struct WatchArgs {
     /// Watch what ferry.toml configures for ENV: [environment.monitor] http probes, workloads,
     /// namespace and policy, and the environment's argocd-app (`--verify ENV` implies it). Flags
@@ -73,7 +71,7 @@ pub struct WatchArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     #[command(flatten)]
-    pub verify: verify::VerifyArgs,
+    pub verify: VerifyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -107,3 +105,44 @@ pub struct SyncArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
+
+/// The `--verify` options of `watch`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// After a healthy verdict, record that ENV was verified, through the config's forge: a
+    /// JSON note under refs/notes/ferry on the GitOps commit pushed to the remote (plain git),
+    /// or the commit status ferry/verified/ENV (GitHub), holding ENV's images and a summary of
+    /// this watch. Nothing is written on any other verdict.
+    #[arg(long, value_name = "ENV")]
+    pub verify: Option<String>,
+    /// The base-branch commit to verify (default: the commit that deployed what ENV runs when
+    /// the watch starts).
+    #[arg(long, value_name = "REV", requires = "verify")]
+    pub commit: Option<String>,
+    /// The Ferry config file naming ENV's overlay and monitor settings (default: the nearest
+    /// ferry.toml in the current directory or above); read with --env or --verify.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The GitOps repository (default: the one holding the config file).
+    #[arg(long, value_name = "DIR", requires = "verify")]
+    pub repo: Option<PathBuf>,
+    /// Write the record in the local repository only (refs/notes/ferry), without the forge:
+    /// push it yourself.
+    #[arg(long, requires = "verify")]
+    pub no_push: bool,
+    /// Slack incoming webhook told about the verification. In GitHub mode a GitHub deployment
+    /// of the commit gets the status `success` as well.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = ferry_cli::env::FERRY_SLACK_WEBHOOK,
+        hide_env_values = true,
+        requires = "verify"
+    )]
+    pub slack_webhook: Option<String>,
+}
+
+/// The default of a policy flag, for `--help`.
+pub const DEFAULTS: &str = "Defaults come from ferry.toml with --env (or --verify): [monitor], then \
+[environment.monitor]; without them warm-up 60s, interval 30s, 10 checks, 3 failures, error budget 5, \
+timeout 15m.";

@@ -217,11 +217,6 @@ fn policy(args: &WatchArgs, monitor: &Monitor) -> Result<Policy> {
     Ok(policy)
 }
 
-/// The default of a policy flag, for `--help`.
-pub const DEFAULTS: &str = "Defaults come from ferry.toml with --env (or --verify): [monitor], then \
-[environment.monitor]; without them warm-up 60s, interval 30s, 10 checks, 3 failures, error budget 5, \
-timeout 15m.";
-
 #[cfg(test)]
 mod revision_tests {
     use super::full_revision;

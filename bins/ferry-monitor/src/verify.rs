@@ -9,11 +9,7 @@
 //! watch; and the deployment to verify is fixed then, so a deploy merged during the watch is
 //! never verified by it.
 
-use std::io::Write;
-use std::path::PathBuf;
-
 use anyhow::{Context, Result, anyhow};
-use clap::Args;
 use ferry_cli::Format;
 use ferry_config::Config;
 use ferry_gitops::forge::{AnyForge, Forge};
@@ -24,46 +20,13 @@ use ferry_gitops::{
 use ferry_health::monitor::{Report, Verdict};
 use ferry_health::probe::Outcome;
 use ferry_notify::{Outcome as Notice, Sent, notify};
+use std::io::Write;
+
+use crate::args::VerifyArgs;
 
 /// The identity the notes commit is made with when the repository has no git committer
 /// identity (CI checkouts often have none).
 const FALLBACK_COMMITTER: (&str, &str) = ("ferry-monitor", "ferry-monitor@localhost");
-
-/// The `--verify` options of `watch`.
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    /// After a healthy verdict, record that ENV was verified, through the config's forge: a
-    /// JSON note under refs/notes/ferry on the GitOps commit pushed to the remote (plain git),
-    /// or the commit status ferry/verified/ENV (GitHub), holding ENV's images and a summary of
-    /// this watch. Nothing is written on any other verdict.
-    #[arg(long, value_name = "ENV")]
-    pub verify: Option<String>,
-    /// The base-branch commit to verify (default: the commit that deployed what ENV runs when
-    /// the watch starts).
-    #[arg(long, value_name = "REV", requires = "verify")]
-    pub commit: Option<String>,
-    /// The Ferry config file naming ENV's overlay and monitor settings (default: the nearest
-    /// ferry.toml in the current directory or above); read with --env or --verify.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// The GitOps repository (default: the one holding the config file).
-    #[arg(long, value_name = "DIR", requires = "verify")]
-    pub repo: Option<PathBuf>,
-    /// Write the record in the local repository only (refs/notes/ferry), without the forge:
-    /// push it yourself.
-    #[arg(long, requires = "verify")]
-    pub no_push: bool,
-    /// Slack incoming webhook told about the verification. In GitHub mode a GitHub deployment
-    /// of the commit gets the status `success` as well.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = ferry_cli::env::FERRY_SLACK_WEBHOOK,
-        hide_env_values = true,
-        requires = "verify"
-    )]
-    pub slack_webhook: Option<String>,
-}
 
 /// Where the record goes.
 enum Sink {
