@@ -15,6 +15,10 @@ use ferry_cli::{Error, ErrorKind};
 /// The steps Ferry ships, in pipeline order, with a one-line summary.
 const STEPS: &[(&str, &str)] = &[
     (
+        "init",
+        "write the GitOps repository: ferry.toml, overlays, Argo CD, workflows",
+    ),
+    (
         "tag",
         "compute image tags from the Git context (docker/metadata-action rules)",
     ),

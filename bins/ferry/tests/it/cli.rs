@@ -39,6 +39,7 @@ fn help_lists_known_and_found_steps() {
         .arg("--help")
         .assert()
         .success()
+        .stdout(predicate::str::contains("init "))
         .stdout(predicate::str::contains("promote"))
         .stdout(predicate::str::contains("rollback"))
         .stdout(predicate::str::contains(
