@@ -58,10 +58,17 @@ pub(crate) fn ferry_toml(options: &Options) -> String {
     );
     match &options.forge {
         Forge::Github { owner, repo } => {
+            let checks: Vec<String> = crate::REQUIRED_CHECKS
+                .iter()
+                .map(|c| format!("\"{c}\""))
+                .collect();
             let _ = write!(
                 out,
-                "labels = [\"ferry\"]\n\n[forge.github]\nowner = \"{owner}\"\nrepo = \"{repo}\"\n\
-                 merge-method = \"squash\"\n"
+                "labels = [\"ferry\"]\n\
+                 # The checks branch protection requires (docs/github-branch-protection.md).\n\
+                 required-checks = [{checks}]\n\n[forge.github]\nowner = \"{owner}\"\n\
+                 repo = \"{repo}\"\nmerge-method = \"squash\"\n",
+                checks = checks.join(", ")
             );
         }
         Forge::Git { .. } => out.push_str("\n[forge.git]\nremote = \"origin\"\n"),

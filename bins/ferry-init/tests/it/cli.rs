@@ -65,7 +65,9 @@ fn writes_keeps_and_forces() {
         .stdout(predicate::str::contains(format!(
             "kept       ferry.toml (differs from line {line}; --force overwrites)"
         )))
-        .stdout(predicate::str::contains("unchanged  infra/argocd/project.yaml"));
+        .stdout(predicate::str::contains(
+            "unchanged  infra/argocd/project.yaml",
+        ));
     assert_eq!(fs::read_to_string(&toml).unwrap(), mine);
     init(&dir)
         .args(["--force", "--format", "json"])

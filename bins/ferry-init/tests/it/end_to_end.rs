@@ -28,16 +28,18 @@ const BINARIES: [&str; 8] = [
 ];
 
 /// `target/debug`, where `cargo test --workspace` builds every binary (this test runs from
-/// `target/debug/deps`); `None` (a skip notice, a failure under CI) when one is missing.
-fn bin_dir() -> Option<PathBuf> {
+/// `target/debug/deps`); `None` (a skip notice, a failure under CI) when one of `binaries` is
+/// missing.
+pub(crate) fn bin_dir(binaries: &[&str]) -> Option<PathBuf> {
     let exe = std::env::current_exe().expect("the test executable's path");
     let dir = exe
         .parent()
         .and_then(Path::parent)
         .expect("target/debug")
         .to_path_buf();
-    let missing: Vec<&str> = BINARIES
-        .into_iter()
+    let missing: Vec<&str> = binaries
+        .iter()
+        .copied()
         .filter(|b| !dir.join(b).is_file())
         .collect();
     if missing.is_empty() {
@@ -123,7 +125,11 @@ impl Flow {
 
     /// The backend image `env` runs now, from the ledger.
     fn backend_in(&self, env: &str) -> String {
-        git(&self.checkout, &["pull", "-q", "--ff-only", "origin", "main"], SEED_TIME);
+        git(
+            &self.checkout,
+            &["pull", "-q", "--ff-only", "origin", "main"],
+            SEED_TIME,
+        );
         let ledger = self.json(&["ledger", env]);
         ledger["environments"][0]["current"]["images"]["backend/backend"]
             .as_str()
@@ -162,7 +168,7 @@ fn push_images(host: &str, tags: &[&str]) {
 
 #[test]
 fn init_then_the_plain_git_flow_from_the_generated_config() {
-    let Some(bins) = bin_dir() else {
+    let Some(bins) = bin_dir(&BINARIES) else {
         return;
     };
     let Some(registry) = TestRegistry::start() else {
@@ -231,7 +237,10 @@ fn init_then_the_plain_git_flow_from_the_generated_config() {
         );
         flow.verify(to);
     }
-    assert_eq!(flow.backend_in("prod"), format!("{host}/acme/backend:1.0.0"));
+    assert_eq!(
+        flow.backend_in("prod"),
+        format!("{host}/acme/backend:1.0.0")
+    );
 
     // A second release reaches staging and is rolled back to the verified one.
     let opened = flow.json(&[
@@ -247,7 +256,10 @@ fn init_then_the_plain_git_flow_from_the_generated_config() {
     assert_eq!(opened["merged"], true, "{opened}");
     flow.verify("dev");
     let promoted = flow.json(&["promote", "--to", "staging", "--soak", "0s", "--auto-merge"]);
-    assert_eq!(promoted["promotion"]["change"]["merged"], true, "{promoted}");
+    assert_eq!(
+        promoted["promotion"]["change"]["merged"], true,
+        "{promoted}"
+    );
     assert_eq!(
         flow.backend_in("staging"),
         format!("{host}/acme/backend:1.1.0")
@@ -268,6 +280,9 @@ fn init_then_the_plain_git_flow_from_the_generated_config() {
         flow.backend_in("staging"),
         format!("{host}/acme/backend:1.0.0")
     );
-    assert_eq!(flow.backend_in("prod"), format!("{host}/acme/backend:1.0.0"));
+    assert_eq!(
+        flow.backend_in("prod"),
+        format!("{host}/acme/backend:1.0.0")
+    );
     drop(registry);
 }

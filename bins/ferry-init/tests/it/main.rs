@@ -3,4 +3,5 @@
 
 mod cli;
 mod end_to_end;
+mod lint;
 mod readme;

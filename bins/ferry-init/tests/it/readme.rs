@@ -23,7 +23,9 @@ fn options() -> Options {
 fn section() -> String {
     let readme = std::fs::read_to_string(ferry_test_support::workspace_root().join("README.md"))
         .expect("README.md");
-    let start = readme.find("\n## Actions\n").expect("README has an Actions section");
+    let start = readme
+        .find("\n## Actions\n")
+        .expect("README has an Actions section");
     let rest = &readme[start + 1..];
     let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
     rest[..end].to_owned()
