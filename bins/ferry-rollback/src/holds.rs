@@ -2,10 +2,9 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
 use clap::Args;
-use ferry_cli::Format;
 use ferry_cli::forge::Setup;
+use ferry_cli::{Context as _, ErrorKind, Format, Result, WithKind as _};
 use ferry_gitops::forge::Forge;
 use ferry_gitops::gates::Hold;
 use ferry_gitops::holds::{ImageQuery, release_command};
@@ -81,7 +80,8 @@ pub async fn list<F: Forge>(format: Format, forge: &F, args: &HoldsArgs) -> Resu
     let mut stdout = std::io::stdout().lock();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &json!({ "holds": shown }))?;
+            serde_json::to_writer_pretty(&mut stdout, &json!({ "holds": shown }))
+                .map_err(std::io::Error::from)?;
             writeln!(stdout)?;
         }
         Format::Text if shown.is_empty() => {
@@ -108,7 +108,10 @@ pub async fn release<F: Forge>(
 ) -> Result<u8> {
     let given = args.image.as_deref().or(args.image_arg.as_deref());
     let query = match given {
-        Some(text) if !args.all => Some(ImageQuery::parse(text, &setup.config)?),
+        // An image the configuration cannot name came from the command line: usage (exit 2).
+        Some(text) if !args.all => {
+            Some(ImageQuery::parse(text, &setup.config).with_kind(ErrorKind::Usage)?)
+        }
         _ => None,
     };
     let holds = forge.holds().await?;
@@ -132,7 +135,7 @@ pub async fn release<F: Forge>(
                 "released": released,
                 "active": if released.is_empty() { active.clone() } else { Vec::new() },
             });
-            serde_json::to_writer_pretty(&mut stdout, &v)?;
+            serde_json::to_writer_pretty(&mut stdout, &v).map_err(std::io::Error::from)?;
             writeln!(stdout)?;
         }
         Format::Text if released.is_empty() => {}

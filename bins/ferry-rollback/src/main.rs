@@ -14,10 +14,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use ferry_cli::forge::{self, ForgeArgs, Setup};
-use ferry_cli::{Format, Runtime};
+use ferry_cli::{Context as _, Error, Format, Result, Runtime};
 use ferry_config::parse_duration;
 use ferry_gitops::forge::AnyForge;
 use ferry_rollback::flow::{self, Actions, FailedChange, Request};
@@ -129,11 +128,7 @@ struct RollbackArgs {
 }
 
 fn main() -> ExitCode {
-    ferry_cli::main_async(
-        "ferry-rollback",
-        Runtime::CurrentThread,
-        |cli: Cli| async move { run(cli).await.map_err(forge::classified) },
-    )
+    ferry_cli::main_async("ferry-rollback", Runtime::CurrentThread, run)
 }
 
 async fn run(cli: Cli) -> Result<u8> {
@@ -149,10 +144,10 @@ async fn run(cli: Cli) -> Result<u8> {
 /// The request the flags make.
 fn request(args: &RollbackArgs) -> Result<Request> {
     let Some(env) = args.env.clone() else {
-        bail!("--env ENV is required");
+        return Err(Error::usage("--env ENV is required"));
     };
     if args.rollouts.is_empty() && (args.namespace.is_some() || args.server.is_some()) {
-        bail!("-n/--server need --rollout NAME");
+        return Err(Error::usage("-n/--server need --rollout NAME"));
     }
     Ok(Request {
         env,
@@ -213,7 +208,7 @@ async fn rollback(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> {
         true => Some(
             rollout_client(args)
                 .await
-                .map_err(|e| ferry_cli::report::error_chain(e.as_ref())),
+                .map_err(|e| ferry_cli::report::error_chain(e.as_anyhow().as_ref())),
         ),
         false => None,
     };
@@ -221,7 +216,7 @@ async fn rollback(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> {
     let mut stdout = std::io::stdout().lock();
     match cli.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &out)?;
+            serde_json::to_writer_pretty(&mut stdout, &out).map_err(std::io::Error::from)?;
             writeln!(stdout)?;
         }
         Format::Text => {

@@ -299,6 +299,16 @@ pub enum NotifyError {
     Github(#[from] GithubError),
 }
 
+/// Slack not answering or refusing is `unavailable`; GitHub's refusal keeps its kind (exit 3).
+impl ferry_error::Classify for NotifyError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        match self {
+            NotifyError::Slack(_) => ferry_error::ErrorKind::Unavailable,
+            NotifyError::Github(e) => ferry_error::Classify::error_kind(e),
+        }
+    }
+}
+
 /// A Slack incoming webhook.
 #[derive(Clone)]
 pub struct Slack {

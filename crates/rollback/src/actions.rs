@@ -39,6 +39,16 @@ pub enum ActionError {
     },
 }
 
+/// A forge failure keeps its kind; a target with nothing to revert is refused (exit 1).
+impl ferry_error::Classify for ActionError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        match self {
+            ActionError::Forge(e) => ferry_error::Classify::error_kind(e),
+            ActionError::NothingToRevert { .. } => ferry_error::ErrorKind::Refused,
+        }
+    }
+}
+
 /// What [`revert_in_git`] needs.
 #[derive(Debug, Clone)]
 pub struct RevertRequest<'a> {

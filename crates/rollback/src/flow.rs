@@ -130,6 +130,27 @@ pub enum RollbackError {
     Git(#[from] GitError),
 }
 
+/// An environment, `--to` commit or report commit the repository does not have is a usage
+/// error (it came from the command line), a bare repository or a target that does not render
+/// bad input (exit 2); a wrapped error keeps its own kind.
+impl ferry_error::Classify for RollbackError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        match self {
+            RollbackError::UnknownEnvironment { .. }
+            | RollbackError::To { .. }
+            | RollbackError::NoDeployment { .. }
+            | RollbackError::ReportCommit { .. } => ErrorKind::Usage,
+            RollbackError::Bare | RollbackError::DoesNotRender { .. } => ErrorKind::BadInput,
+            RollbackError::Report(e) => e.error_kind(),
+            RollbackError::Forge(e) => e.error_kind(),
+            RollbackError::Load(e) => e.error_kind(),
+            RollbackError::Ledger(e) => e.error_kind(),
+            RollbackError::Git(e) => e.error_kind(),
+        }
+    }
+}
+
 /// A decision and what carrying it out needs.
 #[derive(Debug, Clone)]
 pub struct Decided {

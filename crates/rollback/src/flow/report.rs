@@ -83,6 +83,22 @@ pub enum ReportError {
     },
 }
 
+/// A `--report` file that cannot be read is a usage error, as a file named on the command line;
+/// one that holds no usable verdict is bad input (exit 2 both).
+impl ferry_error::Classify for ReportError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        match self {
+            ReportError::Read { .. }
+            | ReportError::Modified { .. }
+            | ReportError::ModifiedRange { .. } => ErrorKind::Usage,
+            ReportError::NoVerdict { .. }
+            | ReportError::NotAVerdict { .. }
+            | ReportError::StartedAt { .. } => ErrorKind::BadInput,
+        }
+    }
+}
+
 /// Whether a JSON value is a verdict event (or a bare verdict object).
 fn is_verdict(v: &Value) -> bool {
     v.get("event").and_then(Value::as_str) == Some("verdict")
