@@ -16,7 +16,11 @@ fn image_job(image: &Image) -> String {
     let registry = image.registry().unwrap_or_else(|| "docker.io".to_owned());
     let ghcr = registry == "ghcr.io";
     let loopback = is_loopback(&registry);
-    let packages = if ghcr { "      packages: write\n" } else { "" };
+    let packages = if ghcr {
+        "      packages: write # push the image to ghcr.io\n"
+    } else {
+        ""
+    };
     let login = if loopback {
         String::new()
     } else {
@@ -45,7 +49,7 @@ fn image_job(image: &Image) -> String {
     timeout-minutes: 60
     permissions:
       contents: read
-{packages}      security-events: write
+{packages}      security-events: write # upload the scan to code scanning
     env:
       IMAGE: {repository}:${{{{ needs.tag.outputs.version }}}}
     steps:
@@ -153,7 +157,9 @@ jobs:
           VERSION: ${{{{ needs.tag.outputs.version }}}}
         run: ferry pr open --env {first} --auto-merge --app-repo .{images}
       - name: Wait until it is merged
-        if: steps.pr.outputs.id != '' && steps.pr.outputs.merged != 'true'
+        if: >-
+          steps.pr.outputs.id != '' && steps.pr.outputs.merged != 'true'
+          && steps.pr.outputs.up-to-date != 'true'
         env:
           FERRY_GITHUB_TOKEN: ${{{{ steps.app-token.outputs.token }}}}
           CHANGE: ${{{{ steps.pr.outputs.id }}}}

@@ -14,7 +14,7 @@ use crate::Options;
 /// Jobs reading the registry gate's images on GitHub's registry need `packages: read`.
 fn packages(options: &Options) -> &'static str {
     if uses_ghcr(options) {
-        "      packages: read\n"
+        "      packages: read # the registry gate reads the images on ghcr.io\n"
     } else {
         ""
     }
@@ -29,8 +29,8 @@ fn gates_and_open(options: &Options, env: &str) -> String {
     timeout-minutes: 15
     permissions:
       contents: read
-      pull-requests: read
-      statuses: read
+      pull-requests: read # the gates read the open changes and holds
+      statuses: read # verification records are commit statuses
 {packages}    steps:
 {checkout}{install}      - name: Check the promotion gates (a dry run writes nothing)
         env:
@@ -45,7 +45,8 @@ fn gates_and_open(options: &Options, env: &str) -> String {
     permissions:
       contents: read
 {packages}    outputs:
-      change: ${{{{ steps.promote.outputs.change }}}}
+      # Empty when there is nothing to promote: the later jobs are skipped.
+      change: ${{{{ steps.promote.outputs.promoted == 'true' && steps.promote.outputs.change || '' }}}}
     steps:
 {token}{checkout}{install}      - name: Open the promotion's pull request (merged after the approval)
         id: promote
