@@ -22,6 +22,10 @@ const STEPS: &[(&str, &str)] = &[
         "tag",
         "compute image tags from the Git context (docker/metadata-action rules)",
     ),
+    (
+        "build",
+        "build an image on the Docker Engine, push its tags, report the digest",
+    ),
     ("image", "check, inspect and copy images in a registry"),
     (
         "scan",

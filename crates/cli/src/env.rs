@@ -92,6 +92,14 @@ pub const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
 /// The home directory: `$HOME/.docker/config.json` when `DOCKER_CONFIG` is unset.
 pub const HOME: &str = "HOME";
 
+/// The Docker Engine `ferry-build` builds on (`unix:///var/run/docker.sock` when unset;
+/// `--docker-host` wins).
+pub const DOCKER_HOST: &str = "DOCKER_HOST";
+
+/// Set (to anything but `false`) in CI: `ferry-build` shows plain progress lines, not a
+/// terminal's.
+pub const CI: &str = "CI";
+
 /// `ferry-image --plain-http` and `ferry-promote --plain-http`: talk plain HTTP to every
 /// registry.
 pub const FERRY_PLAIN_HTTP: &str = "FERRY_PLAIN_HTTP";

@@ -1,5 +1,5 @@
-//! The registry client of `ferry-image` and `ferry-promote`: command-line flags, `ferry.toml`'s
-//! `[registries."HOST"]` and the environment, in one place.
+//! The registry client of `ferry-image`, `ferry-promote` and `ferry-build`: command-line
+//! flags, `ferry.toml`'s `[registries."HOST"]` and the environment, in one place.
 //!
 //! Plain HTTP: the hosts given with `--plain-http`, those configured with `plain-http = true`,
 //! and loopback hosts (`localhost`, `127.0.0.0/8`, `[::1]`) unless configured with

@@ -45,7 +45,9 @@ fn render(vars: &[(String, String)]) -> String {
          Every environment variable Ferry reads. Only `ferry-cli` reads them (`ferry_cli::env`, \
          one constant each); the library crates take every value as an argument. Besides these, \
          Ferry reads the variables `ferry.toml` names in `[registries.\"HOST\"]` \
-         (`username-env`, `password-env`, `token-env`, [config.md](config.md)), and scrubs the \
+         (`username-env`, `password-env`, `token-env`, [config.md](config.md)) and those \
+         `ferry-build --build-arg NAME` and `--secret-build-arg NAME` name \
+         ([ferry-build.md](ferry-build.md)), and scrubs the \
          values of variables whose names say they hold a secret (`*TOKEN*`, `*PASSWORD*`, \
          `*SECRET*`, …) from everything it prints ([cli.md](cli.md)).\n\n\
          | Variable | Meaning |\n|---|---|\n",

@@ -102,6 +102,9 @@ pub enum ErrorKind {
     /// A file the change edits changed on the base since it was computed (`ferry pr merge`,
     /// plain git). Exit 1.
     Stale,
+    /// An image build failed: a Dockerfile step, or the Dockerfile itself (`ferry build`).
+    /// Exit 1.
+    Build,
     /// The forge (GitHub's API) failed. Exit 3.
     Forge,
     /// Git failed: a fetch, a push, reading the repository. Exit 3.
@@ -129,7 +132,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in the order `docs/cli.md` lists them.
-    pub const ALL: [ErrorKind; 21] = [
+    pub const ALL: [ErrorKind; 22] = [
         ErrorKind::Usage,
         ErrorKind::BadInput,
         ErrorKind::UnknownChange,
@@ -140,6 +143,7 @@ impl ErrorKind {
         ErrorKind::NotOpen,
         ErrorKind::HeadMoved,
         ErrorKind::Stale,
+        ErrorKind::Build,
         ErrorKind::Forge,
         ErrorKind::Git,
         ErrorKind::Contended,
@@ -166,6 +170,7 @@ impl ErrorKind {
             ErrorKind::NotOpen => "not-open",
             ErrorKind::HeadMoved => "head-moved",
             ErrorKind::Stale => "stale",
+            ErrorKind::Build => "build",
             ErrorKind::Forge => "forge",
             ErrorKind::Git => "git",
             ErrorKind::Contended => "contended",
@@ -195,7 +200,8 @@ impl ErrorKind {
             | ErrorKind::NotFound
             | ErrorKind::NotOpen
             | ErrorKind::HeadMoved
-            | ErrorKind::Stale => 1,
+            | ErrorKind::Stale
+            | ErrorKind::Build => 1,
             ErrorKind::Usage | ErrorKind::BadInput | ErrorKind::UnknownChange => 2,
             ErrorKind::Forge
             | ErrorKind::Git

@@ -1,7 +1,8 @@
 //! Helpers shared by Ferry's test suites.
 //!
 //! Tests read upstream conformance data from `fixtures/conformance` (missing data always fails:
-//! there is no skip path) and call real tools (`kubectl`, `git`, `docker-registry`, `openssl`).
+//! there is no skip path) and call real tools (`kubectl`, `git`, `docker-registry`, `openssl`,
+//! the Docker Engine).
 //! When a tool is missing, a test skips with a notice that shows in `cargo test` output (see
 //! [`skip_notice`]) on a developer machine, and fails when the `CI` environment variable is set,
 //! so CI can never pass by skipping.
@@ -113,6 +114,23 @@ pub fn require_tool(program: &str) -> Option<PathBuf> {
     match found {
         Some(path) => Some(path),
         None => missing(&format!("the program `{program}`")),
+    }
+}
+
+/// The `docker` CLI, when it is installed and its engine answers (`docker info`); otherwise a
+/// skip notice, or a panic under CI (the engine is started before CI runs).
+pub fn require_docker() -> Option<PathBuf> {
+    let docker = require_tool("docker")?;
+    let info = Command::new(&docker)
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output();
+    match info {
+        Ok(out) if out.status.success() => Some(docker),
+        Ok(out) => missing(&format!(
+            "the Docker Engine (`docker info`: {})",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(e) => missing(&format!("the Docker Engine (`docker info`: {e})")),
     }
 }
 

@@ -13,7 +13,7 @@ use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
 
 use super::ImageRef;
-use super::auth::{CredentialSource, Credentials};
+use super::auth::{CredentialError, CredentialSource, Credentials};
 use super::error::{Class, RegistryError, classify, describe};
 use super::link::{encode_query, next_link, same_registry_url};
 use super::manifest::{MANIFEST_MEDIA_TYPES, Manifest, Platform, config_platform, sha256_digest};
@@ -191,32 +191,35 @@ impl RegistryClient {
         }
     }
 
+    /// The credentials this client uses for `registry` (resolved once, then cached), with their
+    /// secrets registered with `ferry_redact`: for a caller that hands them to another client
+    /// (the Docker Engine's push), so both use the same credentials.
+    pub fn credentials_for(&self, registry: &str) -> Result<Credentials, CredentialError> {
+        let cached = self
+            .resolved
+            .lock()
+            .expect("credential cache lock")
+            .get(registry)
+            .cloned();
+        if let Some(c) = cached {
+            return Ok(c);
+        }
+        let c = self.credentials.resolve(registry)?;
+        c.register_secrets();
+        self.resolved
+            .lock()
+            .expect("credential cache lock")
+            .insert(registry.to_owned(), c.clone());
+        Ok(c)
+    }
+
     /// Resolves (once per registry) and registers the credentials for `image`'s registry.
     async fn auth(
         &self,
         image: &ImageRef,
     ) -> Result<(oci_client::Reference, RegistryAuth), RegistryError> {
         let reference = image.to_oci();
-        let creds = {
-            let cached = self
-                .resolved
-                .lock()
-                .expect("credential cache lock")
-                .get(&image.registry)
-                .cloned();
-            match cached {
-                Some(c) => c,
-                None => {
-                    let c = self.credentials.resolve(&image.registry)?;
-                    c.register_secrets();
-                    self.resolved
-                        .lock()
-                        .expect("credential cache lock")
-                        .insert(image.registry.clone(), c.clone());
-                    c
-                }
-            }
-        };
+        let creds = self.credentials_for(&image.registry)?;
         let auth = creds.to_oci();
         self.oci_for(&reference)
             .store_auth_if_needed(reference.resolve_registry(), &auth)
