@@ -8,10 +8,9 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
 use args::{AssessArgs, SyncArgs, WatchArgs};
 use clap::{Parser, Subcommand};
-use ferry_cli::{ErrorKind, Format, Runtime};
+use ferry_cli::{Context as _, Error, ErrorKind, Format, Result, Runtime, WithKind as _};
 use ferry_health::monitor::{self, Event, Verdict};
 use ferry_health::output::{event_json, event_text, observation_text};
 use ferry_health::probe::argocd::{ApplicationProbe, wait_until_decided};
@@ -55,27 +54,19 @@ fn main() -> ExitCode {
         Runtime::MultiThread,
         |cli: Cli| async move {
             match cli.command {
-                Command::Watch(args) => watch(args).await.map_err(classified),
+                Command::Watch(args) => watch(args).await,
                 Command::Assess(args) => assess(&args),
-                Command::Sync(args) => sync(args).await.map_err(classified),
+                Command::Sync(args) => sync(args).await,
             }
         },
     )
 }
 
-/// The kind of an error of `watch` or `sync`: a --verify that cannot start (no forge, no
-/// remote) is a mistake found before anything is watched, a usage error (exit 2) whatever
-/// failed below it; else the kind of the error's type.
-fn classified(e: anyhow::Error) -> ferry_cli::Error {
-    if e.to_string().starts_with("--verify") {
-        ferry_cli::Error::new(ErrorKind::Usage, e)
-    } else {
-        ferry_cli::forge::classified(e)
-    }
-}
-
 async fn watch(args: WatchArgs) -> Result<u8> {
-    let chosen = settings::resolve(&args)?;
+    // What to watch comes from the command line and ferry.toml: a mistake in it is a usage
+    // error (exit 2), and so is a --verify that cannot start (no forge, no remote), found
+    // before anything is watched, whatever failed below it.
+    let chosen = settings::resolve(&args).with_kind(ErrorKind::Usage)?;
     let policy = chosen.policy.clone();
     let mut probes: Vec<Box<dyn Probe>> = Vec::new();
     for spec in chosen.http {
@@ -89,10 +80,12 @@ async fn watch(args: WatchArgs) -> Result<u8> {
         .iter()
         .map(|w| {
             w.parse::<Workload>()
-                .map_err(|e| anyhow::anyhow!("--workload {w}: {e}"))
+                .map_err(|e| Error::usage(format!("--workload {w}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    let pending = verify::prepare(&args.verify).await?;
+    let pending = verify::prepare(&args.verify)
+        .await
+        .with_kind(ErrorKind::Usage)?;
     let (signals_tx, signals) = tokio::sync::mpsc::channel(8);
     if !workloads.is_empty() || chosen.argocd.is_some() {
         let (client, namespace) = ferry_cli::kube::client(
@@ -172,13 +165,13 @@ async fn watch(args: WatchArgs) -> Result<u8> {
     })
 }
 
-fn assess(args: &AssessArgs) -> ferry_cli::Result<u8> {
+fn assess(args: &AssessArgs) -> Result<u8> {
     let mut rows = Vec::new();
     for file in &args.files {
         let name = file.display().to_string();
         let docs = ferry_kustomize::documents::read_documents(file).map_err(Into::into);
         let assessed = docs.and_then(|docs| {
-            ferry_health::assessment::assess_documents(&name, docs).map_err(ferry_cli::Error::from)
+            ferry_health::assessment::assess_documents(&name, docs).map_err(Error::from)
         });
         // A FILE argument that cannot be read or holds no objects is a usage error (exit 2).
         rows.extend(assessed.map_err(|e| e.reclassify(ErrorKind::Usage))?);
@@ -210,7 +203,7 @@ async fn sync(args: SyncArgs) -> Result<u8> {
         client,
         args.cluster.argocd_namespace.clone(),
         args.argocd_app.clone(),
-        settings::full_revision(&args.revision, None)?,
+        settings::full_revision(&args.revision, None).with_kind(ErrorKind::Usage)?,
     );
     let format = args.format;
     let mut out = std::io::stdout();

@@ -170,19 +170,19 @@ impl Pending {
         self,
         report: &Report,
         evidence: serde_json::Value,
-    ) -> Result<Verification> {
+    ) -> ferry_cli::Result<Verification> {
         if report.verdict != Verdict::Healthy {
             return Ok(Verification::Skipped(report.verdict));
         }
         let env = self.env.clone();
-        self.write(evidence).await.with_context(|| {
+        ferry_cli::Context::with_context(self.write(evidence).await, || {
             format!(
                 "the verdict is healthy, but the verification record of {env} could not be written"
             )
         })
     }
 
-    async fn write(self, evidence: serde_json::Value) -> Result<Verification> {
+    async fn write(self, evidence: serde_json::Value) -> ferry_cli::Result<Verification> {
         let now = jiff::Timestamp::now();
         if let Sink::Local((name, email)) = &self.sink {
             let committer = Signature::new(name, email, now);
@@ -248,7 +248,7 @@ pub fn print(
     format: Format,
     env: &str,
     outcome: &Verification,
-) -> Result<()> {
+) -> std::io::Result<()> {
     let push = format!("git push origin {NOTES_REF}");
     match (format, outcome) {
         (Format::Json, Verification::Recorded(commit, record, written, sent)) => {
