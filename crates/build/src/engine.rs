@@ -315,3 +315,38 @@ fn docker_credentials(tag: &Reference, credentials: &Credentials) -> DockerCrede
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_credentials_as_the_engine_takes_them() {
+        let tag = Reference::parse_normalized("ghcr.io/acme/app:1").expect("tag");
+        let basic = docker_credentials(&tag, &Credentials::basic("me", "pw"));
+        assert_eq!(basic.username.as_deref(), Some("me"));
+        assert_eq!(basic.password.as_deref(), Some("pw"));
+        assert_eq!(basic.serveraddress.as_deref(), Some("ghcr.io"));
+        let token = docker_credentials(&tag, &Credentials::token("tok"));
+        assert_eq!(token.registrytoken.as_deref(), Some("tok"));
+        assert!(token.password.is_none());
+        let hub = Reference::parse_normalized("acme/app:1").expect("tag");
+        let hub = docker_credentials(&hub, &Credentials::basic("me", "pw"));
+        assert_eq!(
+            hub.serveraddress.as_deref(),
+            Some("https://index.docker.io/v1/")
+        );
+        let anonymous = docker_credentials(&tag, &Credentials::Anonymous);
+        assert!(anonymous.username.is_none() && anonymous.serveraddress.is_none());
+    }
+
+    #[test]
+    fn secret_build_arguments_are_redacted_in_debug() {
+        let arg = BuildArg {
+            name: "TOKEN".into(),
+            value: "hunter22".into(),
+            secret: true,
+        };
+        assert_eq!(format!("{arg:?}"), "BuildArg(TOKEN=<redacted>)");
+    }
+}

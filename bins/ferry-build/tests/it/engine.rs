@@ -383,3 +383,36 @@ fn a_terminal_gets_redrawn_progress() {
     assert!(stdout.contains(&format!("\n  {tag}")), "{stdout}");
     remove_images(&tools.docker, &[&tag]);
 }
+
+/// `--file` outside the context, `--target` and `--platform` reach the engine.
+#[test]
+fn file_target_and_platform_are_passed_on() {
+    let Some(tools) = tools() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let context = dir.path().join("context");
+    write(&context, &[("a", "a\n"), ("b", "b\n")]);
+    let dockerfile = dir.path().join("Build.Dockerfile");
+    std::fs::write(
+        &dockerfile,
+        "FROM scratch AS base\nCOPY a /a\nFROM base AS final\nCOPY b /b\n",
+    )
+    .expect("write");
+    let tag = "ferry-build-test/target:1";
+    ferry_build()
+        .args(["-t", tag, "--no-push", "--target", "base"])
+        .args(["--platform", "linux/arm64", "-f"])
+        .arg(&dockerfile)
+        .arg(&context)
+        .assert()
+        .success();
+    let files = image_files(&tools.docker, tag);
+    assert!(files.contains("a"), "{files:?}");
+    assert!(!files.contains("b"), "{files:?}");
+    let arch = run_ok(
+        Command::new(&tools.docker)
+            .args(["inspect", "--format", "{{.Os}}/{{.Architecture}}"])
+            .arg(tag),
+    );
+    assert_eq!(arch.trim(), "linux/arm64");
+    remove_images(&tools.docker, &[tag]);
+}
