@@ -17,9 +17,9 @@ metadata:
   name: {app}
   namespace: argocd
 spec:
-  description: {app}, deployed by Argo CD from {repo}
+  description: \"{app}, deployed by Argo CD from {repo}\"
   sourceRepos:
-    - {repo}
+    - \"{repo}\"
   destinations:
 ",
         app = options.app,
@@ -70,8 +70,8 @@ metadata:
 spec:
   project: {app}
   source:
-    repoURL: {repo}
-    targetRevision: {base}
+    repoURL: \"{repo}\"
+    targetRevision: \"{base}\"
     path: {overlay}
   destination:
     server: {CLUSTER}

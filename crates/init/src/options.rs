@@ -90,28 +90,35 @@ fn invalid(option: &'static str, value: &str, reason: impl Into<String>) -> Init
     }
 }
 
-/// A DNS-1123 label of at most `max` characters: lowercase letters, digits and `-`, starting
-/// and ending with a letter or digit.
+/// Words YAML 1.1 readers (Kubernetes') take for a boolean or null, not a string.
+const YAML_WORDS: [&str; 10] = [
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~",
+];
+
+/// A DNS-1035 label of at most `max` characters: lowercase letters, digits and `-`, starting
+/// with a letter and ending with a letter or digit, and not a word YAML reads as a boolean, so
+/// it is written unquoted in every generated file.
 fn check_label(option: &'static str, value: &str, max: usize) -> Result<(), InitError> {
-    let ok = !value.is_empty()
-        && value.len() <= max
+    let ok = value.len() <= max
+        && value.starts_with(|c: char| c.is_ascii_lowercase())
         && value
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !value.starts_with('-')
         && !value.ends_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
+    if !ok {
+        return Err(invalid(
             option,
             value,
             format!(
-                "use 1 to {max} lowercase letters, digits and `-`, starting and ending with a \
-                 letter or digit (it names Kubernetes objects)"
+                "use 1 to {max} lowercase letters, digits and `-`, starting with a letter and \
+                 ending with a letter or digit (it names Kubernetes objects)"
             ),
-        ))
+        ));
     }
+    if YAML_WORDS.contains(&value) {
+        return Err(invalid(option, value, "YAML reads this word as a boolean"));
+    }
+    Ok(())
 }
 
 fn check_github_part(option: &'static str, whole: &str, part: &str) -> Result<(), InitError> {
@@ -210,6 +217,16 @@ impl Options {
         let base_branch = raw.base_branch.unwrap_or_else(|| "main".to_owned());
         ferry_config::check_branch(&base_branch)
             .map_err(|reason| invalid("--base", &base_branch, reason))?;
+        if !base_branch
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+        {
+            return Err(invalid(
+                "--base",
+                &base_branch,
+                "use letters, digits, `-`, `_`, `.` and `/`",
+            ));
+        }
 
         let forge = match raw.forge.as_deref().unwrap_or("github") {
             "github" => {

@@ -19,7 +19,7 @@ name: PR validation
 
 on:
   pull_request:
-    branches: [{base}]
+    branches: [\"{base}\"]
     paths-ignore:
 {GITOPS_PATHS}
 permissions: {{}}
@@ -71,7 +71,7 @@ name: GitOps checks
 
 on:
   pull_request:
-    branches: [{base}]
+    branches: [\"{base}\"]
     paths:
 {GITOPS_PATHS}
 permissions: {{}}

@@ -89,7 +89,7 @@ name: CI ({first})
 
 on:
   push:
-    branches: [{base}]
+    branches: [\"{base}\"]
     paths-ignore:
 {GITOPS_PATHS}  workflow_dispatch:
 

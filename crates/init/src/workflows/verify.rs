@@ -24,7 +24,7 @@ name: Verify deployments
 
 on:
   push:
-    branches: [{base}]
+    branches: [\"{base}\"]
     paths:
       - \"infra/k8s/**\"
 

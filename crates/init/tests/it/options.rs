@@ -36,7 +36,15 @@ fn the_defaults_are_three_environments_with_prod_blue_green() {
 
 #[test]
 fn names_that_are_not_kubernetes_names_are_refused() {
-    for app in ["", "Shop", "shop_app", "-shop", "shop-", &"a".repeat(41)] {
+    for app in [
+        "",
+        "Shop",
+        "shop_app",
+        "-shop",
+        "shop-",
+        "1shop",
+        &"a".repeat(41),
+    ] {
         let (option, message) = refused(RawOptions {
             app: app.into(),
             ..raw()
@@ -48,6 +56,15 @@ fn names_that_are_not_kubernetes_names_are_refused() {
         ..raw()
     });
     assert_eq!(option, "--environments");
+    // Written unquoted in YAML, these would be booleans to Kubernetes.
+    for word in ["no", "on", "yes", "off", "y"] {
+        let (option, message) = refused(RawOptions {
+            environments: vec!["dev".into(), word.into()],
+            ..raw()
+        });
+        assert_eq!(option, "--environments");
+        assert!(message.contains("boolean"), "{message}");
+    }
 }
 
 #[test]
@@ -137,12 +154,15 @@ fn each_forge_needs_its_repository() {
         .0,
         "--forge"
     );
-    assert_eq!(
-        refused(RawOptions {
-            base_branch: Some("-x".into()),
-            ..raw()
-        })
-        .0,
-        "--base"
-    );
+    for base in ["-x", "a\"b", "{x}", "a b"] {
+        assert_eq!(
+            refused(RawOptions {
+                base_branch: Some(base.into()),
+                ..raw()
+            })
+            .0,
+            "--base",
+            "{base}"
+        );
+    }
 }
