@@ -4,11 +4,14 @@
 //! - `cargo xtask ci`: fmt, clippy, `cargo doc` without warnings, tests.
 //! - `cargo xtask bench kustomize|monitor|ledger`: the speed targets.
 //! - `cargo xtask fuzz [--time 10m] [TARGET...]`: the fuzz targets of `fuzz/` (nightly).
+//! - `cargo xtask dist [--bin-dir DIR] [--out DIR]`: the release archive for the host target
+//!   and its `SHA256SUMS` ([`mod@dist`]).
 
 mod bench_kustomize;
 mod bench_ledger;
 mod bench_monitor;
 mod demo;
+mod dist;
 mod fuzz;
 
 use std::path::{Path, PathBuf};
@@ -16,7 +19,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <demo [--bin-dir DIR] | ci | bench kustomize | bench monitor | bench ledger | fuzz [--time 10m] [TARGET...]>";
+const USAGE: &str = "usage: cargo xtask <demo [--bin-dir DIR] | ci | bench kustomize | bench monitor | bench ledger | fuzz [--time 10m] [TARGET...] | dist [--bin-dir DIR] [--out DIR]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +32,7 @@ fn main() -> Result<()> {
         ["bench", "monitor", rest @ ..] => bench_monitor::run(rest),
         ["bench", "ledger", rest @ ..] => bench_ledger::run(rest),
         ["fuzz", rest @ ..] => fuzz::run(rest),
+        ["dist", rest @ ..] => dist::run(rest),
         _ => bail!("{USAGE}"),
     }
 }
@@ -60,7 +64,7 @@ fn cargo() -> Command {
 /// Builds the release binaries and returns the directory holding them.
 pub(crate) fn build_release_bins(packages: &[&str]) -> Result<PathBuf> {
     let mut cmd = cargo();
-    cmd.args(["build", "--release", "--quiet"]);
+    cmd.args(["build", "--release", "--quiet", "--locked"]);
     for p in packages {
         cmd.args(["-p", p]);
     }
@@ -108,7 +112,7 @@ fn build_command(packages: &[&str]) -> Command {
     cmd
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("target"));
@@ -231,6 +235,44 @@ mod tests {
                 "the demo runs `{binary}`, but none of {packages:?} has that binary target"
             );
         }
+    }
+
+    /// A release ships every binary of the workspace: each package with a binary target (but
+    /// xtask) is in [`dist::PACKAGES`], each of their binaries in [`dist::BINARIES`], and the
+    /// front end knows each `ferry-STEP` binary as a step (its `STEPS`).
+    #[test]
+    fn the_release_ships_every_binary_of_the_workspace() {
+        let targets = binary_targets();
+        let front_end = std::fs::read_to_string(root().join("bins/ferry/src/main.rs"))
+            .expect("read the front end");
+        for (package, bins) in targets
+            .iter()
+            .filter(|(p, b)| !b.is_empty() && *p != "xtask")
+        {
+            assert!(
+                dist::PACKAGES.contains(&package.as_str()),
+                "`{package}` has binaries {bins:?} but is not in dist::PACKAGES"
+            );
+            for binary in bins {
+                assert!(
+                    dist::BINARIES.contains(&binary.as_str()),
+                    "`{binary}` of `{package}` is not in dist::BINARIES"
+                );
+                if let Some(step) = binary.strip_prefix("ferry-") {
+                    assert!(
+                        front_end.contains(&format!("\"{step}\",")),
+                        "the front end (bins/ferry/src/main.rs STEPS) does not list `{step}`"
+                    );
+                }
+            }
+        }
+        for package in dist::PACKAGES {
+            assert!(
+                targets.get(package).is_some_and(|b| !b.is_empty()),
+                "dist::PACKAGES names `{package}`, which has no binary target"
+            );
+        }
+        assert_eq!(dist::BINARIES.len(), dist::PACKAGES.len());
     }
 
     /// A `ferry STEP` of the demo outside [`demo::BINARIES`] is refused before it runs.

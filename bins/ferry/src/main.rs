@@ -68,6 +68,9 @@ const STEPS: &[(&str, &str)] = &[
 
 fn main() -> ExitCode {
     ferry_cli::report::quiet_on_broken_pipe();
+    if let Some(code) = ferry_cli::generate::answer(command) {
+        return ExitCode::from(u8::try_from(code).unwrap_or(2));
+    }
     let mut args = env::args_os().skip(1);
     let Some(first) = args.next() else {
         eprint!("{}", help());
@@ -94,6 +97,32 @@ fn main() -> ExitCode {
         }
         _ => run_step(&first, &rest),
     }
+}
+
+/// The front end's command line as clap describes it, for its man page and completions
+/// (`ferry --ferry-generate man|bash|…`): one subcommand per step, its arguments the step's own.
+fn command() -> clap::Command {
+    let mut cmd = clap::Command::new("ferry")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Ferry carries container images through GitOps environments safely.")
+        .long_about(
+            "Ferry carries container images through GitOps environments safely. \
+             `ferry STEP ARGS` runs `ferry-STEP ARGS`, found beside ferry, then on PATH; \
+             `ferry help STEP` or `ferry STEP --help` shows a step's options (and `man ferry-STEP`).",
+        )
+        .subcommand_required(true);
+    for (step, summary) in STEPS {
+        cmd = cmd.subcommand(
+            clap::Command::new(*step).about(*summary).arg(
+                clap::Arg::new("args")
+                    .num_args(0..)
+                    .trailing_var_arg(true)
+                    .allow_hyphen_values(true)
+                    .help(format!("The arguments of ferry-{step}")),
+            ),
+        );
+    }
+    cmd
 }
 
 fn run_step(step: &OsString, args: &[OsString]) -> ExitCode {

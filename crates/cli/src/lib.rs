@@ -15,6 +15,7 @@ pub mod env;
 pub mod error;
 #[cfg(feature = "forge")]
 pub mod forge;
+pub mod generate;
 pub mod github_output;
 #[cfg(feature = "kube")]
 pub mod kube;

@@ -173,9 +173,13 @@ fn is_broken_pipe_panic(message: &str) -> bool {
 /// The start of every binary: [`quiet_on_broken_pipe`], [`crate::init_logging`], and the
 /// command line parsed; a command line clap refuses is reported as an [`ErrorKind::Usage`]
 /// failure (also as JSON with `--format json`) and ends the process with exit 2. `--help` and
-/// `--version` print as usual and exit 0.
+/// `--version` print as usual and exit 0. `--ferry-generate man|bash|zsh|fish|powershell` as
+/// the first argument prints the binary's man page or completions ([`crate::generate`]).
 pub fn start<C: clap::Parser>() -> C {
     quiet_on_broken_pipe();
+    if let Some(code) = crate::generate::answer(C::command) {
+        std::process::exit(code);
+    }
     crate::init_logging();
     match C::try_parse() {
         Ok(cli) => cli,

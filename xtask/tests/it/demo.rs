@@ -1,16 +1,8 @@
 //! The end-to-end demo runs green with the workspace's debug binaries.
 
-use std::path::PathBuf;
 use std::process::Command;
 
-/// `target/debug`: this test runs from `target/debug/deps`.
-fn bin_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/debug")
-        .to_path_buf()
-}
+use crate::bin_dir;
 
 #[test]
 fn demo_runs_green() {

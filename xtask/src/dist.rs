@@ -1,0 +1,196 @@
+//! `cargo xtask dist [--bin-dir DIR] [--out DIR]`: the release archive for the host target,
+//! `ferry-vVERSION-TARGET.tar.gz`, and `SHA256SUMS` beside it.
+//!
+//! The archive holds one directory, `ferry-vVERSION-TARGET/`: `bin/` (every binary of
+//! [`BINARIES`]), `LICENSE`, `README.md`, `completions/{bash,zsh,fish,powershell}/` and
+//! `man/man1/`, the completions and man pages made by each binary itself from its clap
+//! definition (`BINARY --ferry-generate KIND`, `ferry_cli::generate`). Without `--bin-dir` the
+//! release binaries are built first (`cargo build --release --locked`).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use sha2::Digest as _;
+
+/// The packages holding the binaries of a release; `ferry-image`, `ferry-rollback`,
+/// `ferry-scan` and `ferry-lint` live in packages with a `-cli` suffix (the plain names are the
+/// libraries).
+pub(crate) const PACKAGES: [&str; 13] = [
+    "ferry",
+    "ferry-set-image",
+    "ferry-validate",
+    "ferry-tag",
+    "ferry-image-cli",
+    "ferry-scan-cli",
+    "ferry-pr",
+    "ferry-promote",
+    "ferry-monitor",
+    "ferry-rollout",
+    "ferry-rollback-cli",
+    "ferry-ledger",
+    "ferry-lint-cli",
+];
+
+/// Every binary a release ships, the `ferry` front end first.
+pub(crate) const BINARIES: [&str; 13] = [
+    "ferry",
+    "ferry-set-image",
+    "ferry-validate",
+    "ferry-tag",
+    "ferry-image",
+    "ferry-scan",
+    "ferry-pr",
+    "ferry-promote",
+    "ferry-monitor",
+    "ferry-rollout",
+    "ferry-rollback",
+    "ferry-ledger",
+    "ferry-lint",
+];
+
+/// The completion scripts, by kind: the directory and the file name of binary `b`.
+const COMPLETIONS: [(&str, &str, &str); 4] = [
+    ("bash", "", ""),
+    ("zsh", "_", ""),
+    ("fish", "", ".fish"),
+    ("powershell", "", ".ps1"),
+];
+
+/// What `dist` made.
+#[derive(Debug)]
+pub(crate) struct Dist {
+    /// The `.tar.gz`.
+    pub(crate) archive: PathBuf,
+    /// `SHA256SUMS`, naming the archive.
+    pub(crate) sums: PathBuf,
+}
+
+pub(crate) fn run(args: &[&str]) -> Result<()> {
+    let mut bin_dir = None;
+    let mut out = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match *arg {
+            "--bin-dir" => bin_dir = rest.next().map(PathBuf::from),
+            "--out" => out = rest.next().map(PathBuf::from),
+            other => bail!(
+                "dist: unexpected argument {other:?}; usage: cargo xtask dist [--bin-dir DIR] [--out DIR]"
+            ),
+        }
+    }
+    let bin_dir = match bin_dir {
+        Some(dir) => dir,
+        None => crate::build_release_bins(&PACKAGES)?,
+    };
+    let out = out.unwrap_or_else(|| crate::target_dir().join("dist"));
+    let dist = build(&bin_dir, &out, env!("CARGO_PKG_VERSION"), &host_target()?)?;
+    println!("{}", dist.archive.display());
+    println!("{}", dist.sums.display());
+    Ok(())
+}
+
+/// The host's target triple (`rustc -vV`).
+pub(crate) fn host_target() -> Result<String> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let out = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .context("cannot run rustc -vV")?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_string)
+        .context("rustc -vV names no host")
+}
+
+/// The archive's top directory: `ferry-vVERSION-TARGET`.
+pub(crate) fn archive_name(version: &str, target: &str) -> String {
+    format!("ferry-v{version}-{target}")
+}
+
+/// Builds the archive of the binaries in `bin_dir` and its `SHA256SUMS` in `out`.
+pub(crate) fn build(bin_dir: &Path, out: &Path, version: &str, target: &str) -> Result<Dist> {
+    let name = archive_name(version, target);
+    let mut files: Vec<(String, Vec<u8>, u32)> = Vec::new();
+    for binary in BINARIES {
+        let file = format!("{binary}{}", std::env::consts::EXE_SUFFIX);
+        let path = bin_dir.join(&file);
+        let bytes = std::fs::read(&path).with_context(|| {
+            format!(
+                "cannot read {}: build the binaries first (cargo build --release)",
+                path.display()
+            )
+        })?;
+        files.push((format!("bin/{file}"), bytes, 0o755));
+        for (kind, prefix, suffix) in COMPLETIONS {
+            let text = generated(&path, kind)?;
+            files.push((
+                format!("completions/{kind}/{prefix}{binary}{suffix}"),
+                text,
+                0o644,
+            ));
+        }
+        files.push((
+            format!("man/man1/{binary}.1"),
+            generated(&path, "man")?,
+            0o644,
+        ));
+    }
+    for doc in ["LICENSE", "README.md"] {
+        let path = crate::root().join(doc);
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        files.push((doc.to_string(), bytes, 0o644));
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let archive = out.join(format!("{name}.tar.gz"));
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut tar = tar::Builder::new(gz);
+    for (path, bytes, mode) in &files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(*mode);
+        header.set_mtime(0);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_cksum();
+        tar.append_data(&mut header, format!("{name}/{path}"), bytes.as_slice())
+            .with_context(|| format!("cannot add {path}"))?;
+    }
+    let bytes = tar
+        .into_inner()
+        .context("cannot finish the archive")?
+        .finish()
+        .context("cannot compress the archive")?;
+    std::fs::write(&archive, &bytes)
+        .with_context(|| format!("cannot write {}", archive.display()))?;
+
+    let digest = sha2::Sha256::digest(&bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let sums = out.join("SHA256SUMS");
+    let mut file =
+        std::fs::File::create(&sums).with_context(|| format!("cannot write {}", sums.display()))?;
+    writeln!(file, "{hex}  {name}.tar.gz")?;
+    Ok(Dist { archive, sums })
+}
+
+/// What `binary --ferry-generate kind` prints.
+fn generated(binary: &Path, kind: &str) -> Result<Vec<u8>> {
+    let out = Command::new(binary)
+        .args(["--ferry-generate", kind])
+        .output()
+        .with_context(|| format!("cannot run {}", binary.display()))?;
+    if !out.status.success() || out.stdout.is_empty() {
+        bail!(
+            "{} --ferry-generate {kind} failed ({}): {}",
+            binary.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(out.stdout)
+}

@@ -1,0 +1,107 @@
+//! xtask's integration tests: one test binary (see docs/architecture.md).
+
+mod action;
+mod demo;
+mod dist;
+
+use std::path::PathBuf;
+
+/// `target/debug`: this test runs from `target/debug/deps`.
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/debug")
+        .to_path_buf()
+}
+
+/// Every binary a release ships (`dist::BINARIES` of the xtask), listed here on its own.
+pub const BINARIES: [&str; 13] = [
+    "ferry",
+    "ferry-set-image",
+    "ferry-validate",
+    "ferry-tag",
+    "ferry-image",
+    "ferry-scan",
+    "ferry-pr",
+    "ferry-promote",
+    "ferry-monitor",
+    "ferry-rollout",
+    "ferry-rollback",
+    "ferry-ledger",
+    "ferry-lint",
+];
+
+/// A release made by `cargo xtask dist` from the workspace's debug binaries.
+pub struct Built {
+    /// Where `dist` wrote the archive and `SHA256SUMS`.
+    pub out: PathBuf,
+    /// The archive's top directory, `ferry-vVERSION-TARGET`.
+    pub name: String,
+    /// The host target.
+    pub target: String,
+}
+
+/// `cargo xtask dist --bin-dir` on small launchers of the debug binaries (the archive's layout,
+/// completions and man pages are the real ones; the launchers keep it small and quick), made
+/// once per test run; `None` (a skip notice, a failure under CI) when the binaries are not
+/// built.
+#[cfg(unix)]
+pub fn built() -> Option<&'static Built> {
+    use std::os::unix::fs::PermissionsExt;
+    static BUILT: std::sync::OnceLock<Option<Built>> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let bins = bin_dir();
+            let missing: Vec<&str> = BINARIES
+                .into_iter()
+                .filter(|b| !bins.join(b).is_file())
+                .collect();
+            if !missing.is_empty() {
+                ferry_test_support::skip_notice(&format!(
+                    "binaries not built in {} ({missing:?}); run `cargo test --workspace`",
+                    bins.display()
+                ));
+                return None;
+            }
+            let dir = tempfile::tempdir().expect("a temporary directory").keep();
+            let launchers = dir.join("bin");
+            std::fs::create_dir_all(&launchers).expect("create the launcher directory");
+            for binary in BINARIES {
+                let path = launchers.join(binary);
+                let script = format!("#!/bin/sh\nexec '{}' \"$@\"\n", bins.join(binary).display());
+                std::fs::write(&path, script).expect("write a launcher");
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                    .expect("make the launcher executable");
+            }
+            let out = dir.join("dist");
+            let run = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+                .arg("dist")
+                .arg("--bin-dir")
+                .arg(&launchers)
+                .arg("--out")
+                .arg(&out)
+                .output()
+                .expect("run xtask dist");
+            assert!(
+                run.status.success(),
+                "xtask dist failed: {}",
+                String::from_utf8_lossy(&run.stderr)
+            );
+            let rustc = std::process::Command::new("rustc")
+                .arg("-vV")
+                .output()
+                .expect("run rustc -vV");
+            let target = String::from_utf8_lossy(&rustc.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("host: "))
+                .expect("rustc names its host")
+                .to_string();
+            Some(Built {
+                out,
+                name: format!("ferry-v{}-{target}", env!("CARGO_PKG_VERSION")),
+                target,
+            })
+        })
+        .as_ref()
+}
