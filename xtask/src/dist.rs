@@ -14,11 +14,12 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use sha2::Digest as _;
 
-/// The packages holding the binaries of a release; `ferry-image`, `ferry-rollback`,
-/// `ferry-scan` and `ferry-lint` live in packages with a `-cli` suffix (the plain names are the
-/// libraries).
-pub(crate) const PACKAGES: [&str; 13] = [
+/// The packages holding the binaries of a release; the binaries of the packages with a `-cli`
+/// suffix are named without it (the plain names are the libraries).
+pub(crate) const PACKAGES: [&str; 15] = [
     "ferry",
+    "ferry-init-cli",
+    "ferry-build-cli",
     "ferry-set-image",
     "ferry-validate",
     "ferry-tag",
@@ -34,8 +35,10 @@ pub(crate) const PACKAGES: [&str; 13] = [
 ];
 
 /// Every binary a release ships, the `ferry` front end first.
-pub(crate) const BINARIES: [&str; 13] = [
+pub(crate) const BINARIES: [&str; 15] = [
     "ferry",
+    "ferry-init",
+    "ferry-build",
     "ferry-set-image",
     "ferry-validate",
     "ferry-tag",

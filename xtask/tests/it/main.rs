@@ -16,8 +16,10 @@ pub fn bin_dir() -> PathBuf {
 }
 
 /// Every binary a release ships (`dist::BINARIES` of the xtask), listed here on its own.
-pub const BINARIES: [&str; 13] = [
+pub const BINARIES: [&str; 15] = [
     "ferry",
+    "ferry-init",
+    "ferry-build",
     "ferry-set-image",
     "ferry-validate",
     "ferry-tag",
