@@ -78,9 +78,14 @@ fn main() -> ExitCode {
                 }
             }
         }
+        // Annotations go to stdout, or to stderr when stdout holds the JSON report (the
+        // runner reads workflow commands on both).
         if ferry_cli::env::in_github_actions() {
             for finding in &findings {
-                println!("{}", finding.annotation());
+                match cli.format {
+                    Format::Json => eprintln!("{}", finding.annotation()),
+                    Format::Text => println!("{}", finding.annotation()),
+                }
             }
         }
         ferry_cli::github_output::write(&[("findings", findings.len().to_string())])?;

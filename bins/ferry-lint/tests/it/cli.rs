@@ -33,6 +33,18 @@ fn github_actions_gets_error_annotations_and_a_step_output() {
         ));
     let written = std::fs::read_to_string(&output).expect("read GITHUB_OUTPUT");
     assert_eq!(written, "findings=2\n");
+    // With --format json, stdout stays one JSON document and the annotations go to stderr.
+    let out = ferry_lint()
+        .arg(fixture("deploy-concurrency"))
+        .args(["--format", "json"])
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .expect("run ferry-lint");
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(report["findings"].as_array().map(Vec::len), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("::error file=").count(), 2, "{stderr}");
 }
 
 #[test]

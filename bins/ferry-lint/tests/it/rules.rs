@@ -69,6 +69,10 @@ fn path_filters_building_on_overlays_and_skipping_tests_on_code() {
                 "`push` starts this workflow for a change to infra/k8s/overlays/dev/kustomization.yaml alone, and job `build` builds images",
             ),
             (
+                ".github/workflows/images.yml:6:5",
+                "and job `images` builds images",
+            ),
+            (
                 ".github/workflows/tests.yml:6:5",
                 "changes code (src/x, say) skips the tests",
             ),
@@ -142,6 +146,10 @@ fn known_names_of_environments_and_images() {
             (
                 ".github/workflows/deploy.yml:14:14",
                 "the environment `production` (--to)",
+            ),
+            (
+                ".github/workflows/deploy.yml:19:14",
+                "`ferry monitor watch` names the environment `production` (--verify)",
             ),
         ],
     );

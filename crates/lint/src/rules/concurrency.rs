@@ -6,6 +6,7 @@ use crate::finding::{Finding, Rule};
 
 pub(super) fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let mut judged = std::collections::BTreeSet::new();
     for workflow in &ctx.repo.workflows {
         for job in &workflow.jobs {
             let Some(call) = job.steps.iter().flat_map(|s| &s.calls).find(|c| deploys(c)) else {
@@ -25,6 +26,10 @@ pub(super) fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                 ));
                 continue;
             };
+            // The workflow's concurrency is judged once, for the first job that deploys.
+            if job.concurrency.is_none() && !judged.insert(workflow.file.as_str()) {
+                continue;
+            }
             match concurrency.group.as_deref() {
                 None => findings.push(finding(
                     &workflow.file,

@@ -90,25 +90,27 @@ pub(crate) fn finding(file: &str, at: Pos, rule: Rule, message: String) -> Findi
     }
 }
 
-/// Whether a job builds or pushes container images.
+/// Whether a job builds or pushes container images (`ferry build` among them).
 pub(crate) fn is_build_job(job: &Job) -> bool {
     job.steps.iter().any(|s| {
-        matches!(
-            s.action(),
-            Some("docker/build-push-action" | "redhat-actions/buildah-build")
-        ) || s.run.as_deref().is_some_and(|run| {
-            [
-                "docker build",
-                "docker buildx build",
-                "docker push",
-                "buildah bud",
-                "buildah build",
-                "podman build",
-                "ko build",
-            ]
-            .iter()
-            .any(|c| run.contains(c))
-        })
+        s.calls.iter().any(|c| c.step == "build")
+            || matches!(
+                s.action(),
+                Some("docker/build-push-action" | "redhat-actions/buildah-build")
+            )
+            || s.run.as_deref().is_some_and(|run| {
+                [
+                    "docker build",
+                    "docker buildx build",
+                    "docker push",
+                    "buildah bud",
+                    "buildah build",
+                    "podman build",
+                    "ko build",
+                ]
+                .iter()
+                .any(|c| run.contains(c))
+            })
     })
 }
 

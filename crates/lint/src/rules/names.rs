@@ -8,7 +8,7 @@ use crate::finding::{Finding, Rule};
 const ENV_FLAGS: &[(&str, &[&str])] = &[
     ("pr", &["env"]),
     ("promote", &["from", "to", "mark-verified"]),
-    ("monitor", &["env"]),
+    ("monitor", &["env", "verify"]),
     ("rollback", &["env"]),
     ("ledger", &["env"]),
 ];
@@ -76,7 +76,7 @@ pub(super) fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
     findings
 }
 
-/// A value written out, not an expression or a shell variable.
+/// A value written out, not an expression, a shell variable or the next flag.
 fn literal(value: &str) -> bool {
-    !value.is_empty() && !value.contains('$')
+    !value.is_empty() && !value.contains('$') && !value.starts_with('-')
 }
