@@ -9,7 +9,7 @@
 //!   with `test = true` and `harness = false`, so its `main` is the test), or is run by a test
 //!   of its own when it takes arguments ([`RUN_BY_A_TEST`]).
 //!
-//! That only `ferry-cli` reads the environment is checked by `crates/cli/tests/environment.rs`.
+//! That only `ferry-cli` reads the environment is checked by `crates/cli/tests/it/environment.rs`.
 //!
 //! Sources are parsed with `syn` from each crate root (`src/lib.rs`, `src/main.rs`) along its
 //! `mod` declarations, so only compiled modules count and `#[cfg(test)]` items are left out.
@@ -669,7 +669,7 @@ fn examples() -> Vec<Example> {
 /// Examples that take arguments, run by a test of their own instead: `(package, example, the
 /// test file that runs it)`. The test file must name the example.
 const RUN_BY_A_TEST: &[(&str, &str, &str)] =
-    &[("crates/cli", "front_end", "crates/cli/tests/front_end.rs")];
+    &[("crates/cli", "front_end", "crates/cli/tests/it/front_end.rs")];
 
 #[test]
 fn every_example_runs_under_cargo_test() {

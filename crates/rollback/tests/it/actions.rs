@@ -18,9 +18,7 @@ use ferry_rollback::policy::{Decision, Facts, Rule, Settings, decide};
 use ferry_rollback::steps::StepResults as _;
 use ferry_test_support::git::git;
 
-mod common;
-
-use common::{BACKEND, PROD, T0, block_on, clone, signature, world};
+use crate::common::{BACKEND, PROD, T0, block_on, clone, signature, world};
 
 fn forge(path: &Path) -> GitForge {
     GitForge::new(

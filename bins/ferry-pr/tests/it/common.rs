@@ -28,16 +28,11 @@ pub fn clone(origin: &Path, dir: &Path) -> PathBuf {
     support::clone(origin, dir, SEED_TIME)
 }
 
-/// `ferry-pr ARGS` in `dir` with no user git configuration.
+/// `ferry-pr ARGS` in `dir` with no user git configuration, no `GITHUB_OUTPUT` or
+/// `GITHUB_TOKEN` from the environment (every test area runs it so).
 pub fn ferry_pr(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ferry-pr"));
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("GITHUB_TOKEN")
-        .args(args);
+    let mut cmd = support::binary_in(&assert_cmd::cargo::cargo_bin("ferry-pr"), dir);
+    cmd.args(args);
     cmd
 }
 

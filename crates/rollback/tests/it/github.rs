@@ -20,11 +20,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-mod common;
-#[path = "github/faults.rs"]
 mod faults;
 
-use common::{BACKEND, PROD, T0, block_on, clone, signature, world};
+use crate::common::{BACKEND, PROD, T0, block_on, clone, signature, world};
 
 const TOKEN: &str = "ghp_FERRYROLLBACKTOKEN0123456789";
 

@@ -2,11 +2,9 @@
 //! the downgrade guard against open changes, merged-at-once reports, and reviewing by command
 //! (list, show, merge, close) on a real bare origin.
 
-mod common;
-
 use std::path::Path;
 
-use common::{SEED_TIME, clone, dev_backend_tag, ferry_pr, origin, parse, refs, run};
+use crate::common::{SEED_TIME, clone, dev_backend_tag, ferry_pr, origin, parse, refs, run};
 use ferry_test_support::git::git;
 use serde_json::Value;
 
@@ -37,7 +35,8 @@ fn concurrent_runs_left_for_review_leave_one_open_change() {
     let tmp = tempfile::tempdir().unwrap();
     let origin = origin(tmp.path());
     let runs = 8;
-    let (clones, outputs) = common::concurrent_opens(tmp.path(), &origin, runs, "--no-auto-merge");
+    let (clones, outputs) =
+        crate::common::concurrent_opens(tmp.path(), &origin, runs, "--no-auto-merge");
     for (i, out) in outputs.iter().enumerate() {
         let (code, json, stderr) = parse(out);
         assert!(
@@ -279,7 +278,7 @@ fn a_stale_change_is_not_merged_and_a_closed_one_is_gone() {
     let id = opened["id"].as_str().unwrap().to_owned();
     // Someone edits dev's kustomization on main by hand.
     let other = clone(&origin, &tmp.path().join("other"));
-    let file = other.join(common::DEV);
+    let file = other.join(crate::common::DEV);
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, format!("# edited by hand\n{text}")).unwrap();
     git(&other, &["commit", "-qam", "edit dev"], SEED_TIME + 60);
@@ -334,7 +333,7 @@ fn an_image_held_after_the_change_was_opened_is_not_merged() {
     let origin = origin(tmp.path());
     let dir = clone(&origin, &tmp.path().join("clone"));
     let opened = open_for_review(&dir, "backend=2.7.0");
-    common::hold(
+    crate::common::hold(
         &origin,
         "dev",
         r#"[{"env":"dev","images":{"backend/backend":"registry.example.com/acme/backend:2.7.0"},"reason":"rolled back in prod","created_at":"2026-01-02T00:00:00Z"}]"#,

@@ -24,7 +24,7 @@ use ferry_test_support::faults::{Rng, Tally, base_seed};
 use ferry_test_support::git::{ADA, output_as};
 use ferry_test_support::github::standin::{Faults, StandIn};
 
-use super::common::{BACKEND, PROD, T0, block_on, clone, signature, world};
+use crate::common::{BACKEND, PROD, T0, block_on, clone, signature, world};
 
 /// Rollbacks with faults, each followed by one without faults that must converge.
 const RUNS: u64 = 50;

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ferry_gitops::forge::Forge;
 use ferry_gitops::forge::git::{GitForge, GitForgeOptions};
@@ -13,7 +12,8 @@ use ferry_gitops::{Repo, Signature};
 use ferry_test_support::git::{bare_origin, copy_blueprint, git, init_commit, use_git_forge};
 use serde_json::Value;
 
-const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+use crate::common::{T0, run as rollback};
+
 const BACKEND: &str = "registry.example.com/acme/backend:1.5.0";
 const FRONTEND: &str = "registry.example.com/acme/frontend:2.0.0";
 
@@ -64,24 +64,6 @@ fn world(dir: &Path) -> (PathBuf, PathBuf) {
     );
     block_on(forge(&runner).update_holds("prod", &mut |h| h.push(hold.clone()), "hold")).unwrap();
     (origin, runner)
-}
-
-fn rollback(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(assert_cmd::cargo::cargo_bin("ferry-rollback"))
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("GITHUB_TOKEN")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn active(runner: &Path) -> Vec<Hold> {

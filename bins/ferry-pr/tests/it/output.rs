@@ -1,24 +1,14 @@
 //! `ferry-pr`'s output: `ferry pr open … --format json | head -1` ends quietly, and errors are
 //! JSON with the shared kinds (an unknown environment is `usage`, as in `ferry-promote`).
 
-use std::path::Path;
-use std::process::Command;
-
-use ferry_test_support::git::{blueprint_checkout, without_user_git};
+use ferry_test_support::git::blueprint_checkout;
 use ferry_test_support::output::{
     assert_json_error, assert_quiet_broken_pipe, run_into_closed_pipe,
 };
 
-const T0: i64 = 1_767_225_600;
+use crate::common::ferry_pr;
 
-fn ferry_pr(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ferry-pr"));
-    without_user_git(&mut cmd, dir)
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("GITHUB_TOKEN")
-        .args(args);
-    cmd
-}
+const T0: i64 = 1_767_225_600;
 
 #[test]
 fn open_into_a_closed_pipe_ends_quietly() {

@@ -14,7 +14,8 @@ use ferry_test_support::git::{
 use ferry_test_support::registry::TestRegistry;
 use serde_json::Value;
 
-const SEED_TIME: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
+use crate::common::{SEED_TIME, ferry_promote};
+
 const STAGING: &str = "infra/k8s/overlays/staging/kustomization.yaml";
 
 struct Setup {
@@ -100,14 +101,7 @@ fn push_images(host: &str, images: &[(&str, &str)]) {
 
 /// `ferry-promote` in the clone, without user git configuration or docker credentials.
 fn promote_command(setup: &Setup) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ferry-promote"));
-    cmd.current_dir(&setup.clone)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", &setup.clone)
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("DOCKER_CONFIG");
-    cmd
+    ferry_promote(&setup.clone)
 }
 
 fn promote(setup: &Setup, args: &[&str]) -> (i32, Value, String) {

@@ -4,40 +4,18 @@
 //! main, the failed image held).
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use ferry_gitops::{LoadRequest, ObjectId, Signature, load_ledger, verify_deployment};
 use ferry_test_support::faults::{
     GitFaults, Rng, Tally, base_seed, faulty_run, half_changes, server_recovers,
 };
-use ferry_test_support::git::{binary_in, blueprint_origin, clone, git};
+use ferry_test_support::git::{blueprint_origin, clone, git};
 
-const T0: i64 = 1_767_225_600;
-const DEV: &str = "infra/k8s/overlays/dev/kustomization.yaml";
+use crate::common::{DEV, T0, dev_backend, ferry_rollback};
+
 /// Runs with faults (each followed by a clean run that must converge).
 const RUNS: u64 = 40;
-
-fn ferry_rollback(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = binary_in(&assert_cmd::cargo::cargo_bin("ferry-rollback"), dir);
-    cmd.env_remove("FERRY_SLACK_WEBHOOK")
-        .env_remove("KUBECONFIG")
-        .args(args);
-    cmd
-}
-
-fn dev_backend(origin: &Path) -> String {
-    let text = git(origin, &["show", &format!("main:{DEV}")], T0);
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == "- name: registry.example.com/acme/backend" {
-            let tag = lines.next().expect("newTag").trim();
-            let tag = tag.strip_prefix("newTag:").expect("newTag").trim();
-            return tag.split_whitespace().next().expect("a tag").to_owned();
-        }
-    }
-    panic!("no backend entry in dev:\n{text}");
-}
 
 /// dev's holds on the remote, as text (empty without any).
 fn holds(origin: &Path) -> String {

@@ -4,24 +4,18 @@
 //! without faults converges: one open change with the newest image, or the image merged.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use ferry_test_support::faults::{
     GitFaults, Rng, Tally, base_seed, faulty_run, half_changes, server_recovers,
 };
-use ferry_test_support::git::{binary_in, blueprint_origin, clone, git};
+use ferry_test_support::git::{blueprint_origin, clone, git};
+
+use crate::common::{DEV, ferry_pr};
 
 const T0: i64 = 1_767_225_600;
-const DEV: &str = "infra/k8s/overlays/dev/kustomization.yaml";
 /// Runs with faults (each followed by a clean run that must converge).
 const RUNS: u64 = 60;
-
-fn ferry_pr(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = binary_in(&assert_cmd::cargo::cargo_bin("ferry-pr"), dir);
-    cmd.args(args);
-    cmd
-}
 
 /// The backend tag of dev in `text`.
 fn backend_tag(text: &str) -> String {

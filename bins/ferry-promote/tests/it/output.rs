@@ -4,18 +4,14 @@
 use std::path::Path;
 use std::process::Command;
 
-use ferry_test_support::git::{blueprint_checkout, without_user_git};
+use ferry_test_support::git::blueprint_checkout;
 use ferry_test_support::output::assert_json_error;
 
-const T0: i64 = 1_767_225_600;
+use crate::common::{SEED_TIME as T0, ferry_promote};
 
 fn promote(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("ferry-promote"));
-    without_user_git(&mut cmd, dir)
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("DOCKER_CONFIG")
-        .args(args)
-        .args(["--format", "json"]);
+    let mut cmd = ferry_promote(dir);
+    cmd.args(args).args(["--format", "json"]);
     cmd
 }
 

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ferry_gitops::forge::Forge;
 use ferry_gitops::forge::git::{GitForge, GitForgeOptions};
@@ -16,8 +15,8 @@ use ferry_test_support::git::{bare_origin, copy_blueprint, git, init_commit, use
 use serde_json::Value;
 use tempfile::TempDir;
 
-const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
-const DEV: &str = "infra/k8s/overlays/dev/kustomization.yaml";
+use crate::common::{DEV, T0, dev_backend, run as ferry_rollback};
+
 const BACKEND: &str = "registry.example.com/acme/backend";
 
 struct World {
@@ -81,27 +80,6 @@ fn clone(dir: &Path, origin: &Path, name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// `ferry-rollback ARGS` in `dir` with no user git configuration.
-fn ferry_rollback(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(assert_cmd::cargo::cargo_bin("ferry-rollback"))
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("FERRY_SLACK_WEBHOOK")
-        .env_remove("KUBECONFIG")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 fn json(stdout: &str, stderr: &str) -> Value {
     serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}\nstderr: {stderr}"))
@@ -162,24 +140,6 @@ fn write_report(dir: &Path, name: &str, report: &Report, commit: Option<&str>) -
 
 fn main_of(origin: &Path) -> String {
     git(origin, &["rev-parse", "main"], T0).trim().to_owned()
-}
-
-fn dev_backend(origin: &Path) -> String {
-    let text = git(origin, &["show", &format!("main:{DEV}")], T0);
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == format!("- name: {BACKEND}") {
-            let tag = lines.next().unwrap().trim();
-            return tag
-                .strip_prefix("newTag:")
-                .unwrap()
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .to_owned();
-        }
-    }
-    panic!("no backend entry in dev:\n{text}");
 }
 
 fn holds_on(origin: &Path, dir: &Path, name: &str) -> Vec<ferry_gitops::gates::Hold> {

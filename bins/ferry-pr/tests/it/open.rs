@@ -1,11 +1,9 @@
 //! `ferry-pr` with the plain-git forge on real repositories: a bare origin seeded from
 //! `fixtures/blueprint`, and one clone per run.
 
-mod common;
-
 use std::process::Command;
 
-use common::{
+use crate::common::{
     DEV, SEED_TIME, clone, dev_backend_tag, ferry_pr, hold, origin, parse, refs, run, version,
 };
 use ferry_test_support::git::git;
@@ -15,7 +13,7 @@ fn twenty_concurrent_auto_merged_runs_end_with_the_newest_tag() {
     let tmp = tempfile::tempdir().unwrap();
     let origin = origin(tmp.path());
     let runs = 20;
-    let (_, outputs) = common::concurrent_opens(tmp.path(), &origin, runs, "--auto-merge");
+    let (_, outputs) = crate::common::concurrent_opens(tmp.path(), &origin, runs, "--auto-merge");
 
     let mut merged = Vec::new();
     for (i, out) in outputs.iter().enumerate() {

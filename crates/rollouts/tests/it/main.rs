@@ -1,0 +1,7 @@
+//! Integration tests of `ferry-rollouts`.
+//!
+//! One test binary with a module per area: the package and its dependencies are linked once,
+//! not once per test file.
+
+mod client;
+mod conformance;
