@@ -3,5 +3,6 @@
 
 mod cli;
 mod end_to_end;
+mod flags;
 mod lint;
 mod readme;
