@@ -48,7 +48,7 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
         };
     }
     ensure!(commits >= 1 && runs >= 1, "{USAGE}");
-    let bin = build_release_bins(&["ferry-ledger"])?.join("ferry-ledger");
+    let bin = build_release_bins(&["ferry-ledger-cli"])?.join("ferry-ledger");
     let repo = tempfile::tempdir()?;
     let start = Instant::now();
     generate(repo.path(), commits)?;

@@ -83,8 +83,8 @@ fn demo(bin_dir: Option<PathBuf>) -> Result<()> {
 }
 
 /// The packages holding the binaries the demo runs ([`demo::BINARIES`]); the binaries of
-/// `ferry-image` and `ferry-rollback` live in the packages `ferry-image-cli` and
-/// `ferry-rollback-cli` (the plain names are the libraries).
+/// `ferry-image`, `ferry-rollback` and `ferry-ledger` live in the packages `ferry-image-cli`,
+/// `ferry-rollback-cli` and `ferry-ledger-cli` (the plain names are the libraries).
 const DEMO_PACKAGES: [&str; 8] = [
     "ferry",
     "ferry-set-image",
@@ -93,7 +93,7 @@ const DEMO_PACKAGES: [&str; 8] = [
     "ferry-promote",
     "ferry-monitor",
     "ferry-rollback-cli",
-    "ferry-ledger",
+    "ferry-ledger-cli",
 ];
 
 /// Builds the debug binaries of `packages` and returns the directory holding them.

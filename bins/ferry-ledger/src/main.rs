@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use ferry_cli::{Context as _, Error, ErrorKind, Format, Result, WithKind as _};
 use ferry_config::Config;
-use ferry_gitops::{Deployment, EnvLedger, LedgerOptions, LoadRequest, Loaded, load_ledger};
+use ferry_ledger::{Deployment, EnvLedger, LedgerOptions, LoadRequest, Loaded, load_ledger};
 use serde::Serialize;
 
 mod mark;

@@ -6,11 +6,11 @@ use std::io::Write;
 use ferry_cli::forge::{Setup, parse_identity};
 use ferry_cli::{Context as _, Error, ErrorKind, Format, Result, Runtime, WithKind as _};
 use ferry_config::{Config, ForgeKind};
+use ferry_git::{ObjectId, Repo, Signature};
 use ferry_gitops::forge::Forge;
 use ferry_gitops::forge::git::{GitForge, GitForgeOptions};
-use ferry_gitops::{
-    LedgerOptions, NOTES_REF, ObjectId, Repo, Signature, VerificationRecord, deployment_to_verify,
-    verify_deployment,
+use ferry_ledger::{
+    LedgerOptions, NOTES_REF, VerificationRecord, deployment_to_verify, verify_deployment,
 };
 
 use crate::{MarkVerified, load, load_config, text};

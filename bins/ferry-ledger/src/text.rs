@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use ferry_cli::Result;
-use ferry_gitops::EnvLedger;
+use ferry_ledger::EnvLedger;
 
 /// An environment's ledger for people: what it runs, then its deployments, newest first.
 pub(crate) fn write_text(out: &mut impl Write, env: &EnvLedger) -> Result<()> {

@@ -5,9 +5,9 @@ use std::io::Write;
 
 use anyhow::Result;
 use ferry_cli::Format;
+use ferry_gitops::ImageChange;
 use ferry_gitops::deploy::DeployPlan;
 use ferry_gitops::forge::{ChangeRequest, Opened};
-use ferry_gitops::ledger::ImageChange;
 use ferry_gitops::plan::Downgrade;
 use serde::Serialize;
 

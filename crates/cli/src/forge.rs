@@ -227,7 +227,7 @@ impl Setup {
                 signature,
                 merge_method,
                 overlays,
-                resolve: ferry_gitops::from_config::resolve_options(&self.config),
+                resolve: ferry_gitops::resolve_options(&self.config),
             },
         ))
     }

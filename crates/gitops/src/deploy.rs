@@ -23,9 +23,9 @@ use serde::Serialize;
 
 use crate::forge::{Base, ChangeRequest, DEFAULT_MAX_ATTEMPTS, Files, PlanError, Planner};
 use crate::gates::Hold;
-use crate::git::GitError;
 use crate::image_ref::resolve_image_ref;
-use crate::ledger::{
+use ferry_git::GitError;
+use ferry_ledger::ledger::{
     EnvironmentSpec, ImageChange, Ledger, LedgerError, LedgerOptions, build_ledger_with,
 };
 mod pending;
@@ -352,7 +352,7 @@ impl<'a> DeployPlanner<'a> {
     /// What the environment runs at `commit` ([`runs_at`]), built once per commit.
     fn running_at(
         &self,
-        repo: &crate::git::Repo,
+        repo: &ferry_git::Repo,
         commit: gix::ObjectId,
     ) -> Result<BTreeMap<String, String>, LedgerError> {
         let cached = self
@@ -373,7 +373,7 @@ impl<'a> DeployPlanner<'a> {
     }
 
     /// Resolves the overlay with `options` (`ferry.toml`'s `[kustomize]`, see
-    /// [`crate::from_config::resolve_options`]).
+    /// [`ferry_ledger::from_config::resolve_options`]).
     pub fn with_resolve_options(mut self, options: ferry_kustomize::ResolveOptions) -> Self {
         self.resolve = options;
         self
@@ -617,7 +617,7 @@ pub fn change_body(
 /// What `env` (overlay `overlay`) runs at `commit`: its newest deployment's images by
 /// `workload/container` (empty when it has none).
 pub fn runs_at(
-    repo: &crate::git::Repo,
+    repo: &ferry_git::Repo,
     commit: gix::ObjectId,
     env: &str,
     overlay: &str,

@@ -16,13 +16,13 @@ use gix::ObjectId;
 
 use crate::deploy::{ChangeSettings, DeployError, DeployPlan, DeployPlanner, ImageRequest};
 use crate::forge::{Base, ChangeRequest, Forge, ForgeError, Opened};
-use crate::from_config::{LoadError, LoadRequest, load_ledger};
 use crate::gates::{PromotionPlan, Refused};
-use crate::git::{GitError, Repo};
-use crate::ledger::{LedgerError, LedgerOptions};
 use crate::plan::{AppRepository, CommitOrder, NoRepository};
 use crate::promote::{self, Marked, PromoteError, PromoteRequest};
-use crate::verify::{VerificationRecord, VerifyError, deployment_to_verify};
+use ferry_git::{GitError, Repo};
+use ferry_ledger::from_config::{LoadError, LoadRequest, load_ledger};
+use ferry_ledger::ledger::{LedgerError, LedgerOptions};
+use ferry_ledger::verify::{VerificationRecord, VerifyError, deployment_to_verify};
 
 /// Why a deploy was not opened.
 #[derive(Debug, thiserror::Error)]
@@ -226,7 +226,7 @@ pub async fn open_deploy<F: Forge>(
         holds,
         order,
     )
-    .with_resolve_options(crate::from_config::resolve_options(config))
+    .with_resolve_options(ferry_ledger::from_config::resolve_options(config))
     // The ledger just built on the synced base: planning there does not build it again.
     .with_ledger(&loaded.ledger);
     let mut settings = proposal.settings(ChangeSettings::from_config(config, env));

@@ -21,9 +21,9 @@ use gix::ObjectId;
 use serde::Serialize;
 
 use crate::gates::Hold;
-use crate::git::{GitError, Repo};
-use crate::verify::{VerificationRecord, VerifyError};
+use ferry_git::{GitError, Repo};
 use ferry_github::GithubError;
+use ferry_ledger::verify::{VerificationRecord, VerifyError};
 
 mod any;
 pub mod git;

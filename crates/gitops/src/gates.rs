@@ -16,7 +16,9 @@ use std::time::Duration;
 use ferry_image::reference::Reference;
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::{EnvLedger, ImageChange, VerifiedSet};
+use ferry_ledger::ledger::{EnvLedger, ImageChange};
+use ferry_ledger::verify::VerifiedSet;
+pub use ferry_ledger::verify::whole_seconds;
 
 /// A promotion rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -618,9 +620,4 @@ fn short(commit: &str) -> &str {
 /// A duration as every message prints it ([`ferry_config::human_duration`]); negative as `0s`.
 fn human(d: jiff::SignedDuration) -> String {
     ferry_config::human_seconds(d.as_secs())
-}
-
-/// `at` in RFC 3339 with whole seconds, as records store times (`2026-11-24T09:00:00Z`).
-pub fn whole_seconds(at: jiff::Timestamp) -> String {
-    jiff::Timestamp::from_second(at.as_second()).map_or_else(|_| at.to_string(), |t| t.to_string())
 }

@@ -1,13 +1,8 @@
-//! GitOps repositories through gix, and the deployment ledger built from their history.
+//! Ferry's GitOps changes: how an image change reaches an environment's overlay through a
+//! forge, and what a promotion checks first. The repository itself is `ferry-git`; the
+//! deployment ledger and verification records are `ferry-ledger` (the types this crate's API
+//! speaks are re-exported here); the GitHub client is `ferry-github`.
 //!
-//! - [`git`]: open a repository, read files at a commit, walk the first-parent history of a
-//!   branch filtered by path, build commits from edited files without a working tree, move refs
-//!   with compare-and-swap, read and write notes.
-//! - [`ledger`]: for each environment, the commits of the base branch that changed what its
-//!   overlay renders, with the resolved image of every workload; queries on it.
-//! - [`verify`]: verification records, JSON notes under `refs/notes/ferry`; verifying what an
-//!   environment ran at a commit.
-//! - [`from_config`]: the repository and the ledger a `ferry.toml` describes.
 //! - [`gates`]: promotion gates, pure functions over the facts the caller gathered.
 //! - [`plan`]: change planning, pure: deploy branch names, reuse and supersede, overlay text,
 //!   the no-downgrade guard, the bounded retry on a moved base.
@@ -41,24 +36,19 @@ pub mod body;
 pub mod deploy;
 pub mod flow;
 pub mod forge;
-pub mod from_config;
 pub mod gates;
-pub mod git;
 pub mod holds;
 pub mod image_ref;
-pub mod ledger;
 pub mod plan;
 pub mod promote;
-pub mod verify;
 
-pub use from_config::{LoadError, LoadRequest, Loaded, environment_specs, load_ledger};
-pub use git::{CommitInfo, CommitRequest, Entry, EntryType, FileChange, GitError, Repo, Signature};
-pub use gix::ObjectId;
-pub use ledger::{
-    Deployment, EnvLedger, EnvironmentSpec, ImageChange, ImageStint, Ledger, LedgerError,
-    LedgerOptions, VerifiedSet, build_ledger, build_ledger_with,
+pub use ferry_git::{
+    CommitInfo, CommitRequest, Entry, EntryType, FileChange, GitError, ObjectId, Repo, Signature,
 };
-pub use verify::{
-    NOTES_REF, ParsedNote, RECORD_VERSION, VerificationRecord, VerifyError, deployment_to_verify,
-    read_verifications, record_verification, verify_deployment,
+pub use ferry_ledger::{
+    Deployment, EnvLedger, EnvironmentSpec, ImageChange, ImageStint, Ledger, LedgerError,
+    LedgerOptions, LoadError, LoadRequest, Loaded, NOTES_REF, ParsedNote, RECORD_VERSION,
+    VerificationRecord, VerifiedSet, VerifyError, build_ledger, build_ledger_with,
+    deployment_to_verify, environment_specs, load_ledger, read_verifications, record_verification,
+    resolve_options, verify_deployment,
 };

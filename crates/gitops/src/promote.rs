@@ -21,14 +21,15 @@ use serde::Serialize;
 use crate::deploy::{ChangeSettings, DeployError, DeployPlanner, ImageRequest};
 use crate::forge::git::REMOTE_NOTES_REF;
 use crate::forge::{Forge, ForgeError};
-use crate::from_config::{LoadError, LoadRequest, Loaded, load_ledger};
 use crate::gates::{
     Hold, PromotionFacts, PromotionPlan, Refused, RegistryFact, Rule, SourceState, TargetState,
     check_promotion,
 };
-use crate::ledger::{Ledger, LedgerError, VerifiedSet};
 use crate::plan::CommitOrder;
-use crate::verify::{NOTES_REF, VerificationRecord, VerifyError, deployment_to_verify};
+use ferry_ledger::from_config::{LoadError, LoadRequest, Loaded, load_ledger};
+use ferry_ledger::ledger::{Ledger, LedgerError};
+use ferry_ledger::verify::VerifiedSet;
+use ferry_ledger::verify::{NOTES_REF, VerificationRecord, VerifyError, deployment_to_verify};
 
 /// Why a promotion's facts cannot be gathered, or a verification cannot be recorded.
 #[derive(Debug, thiserror::Error)]
@@ -339,7 +340,7 @@ pub async fn gather<F: Forge>(
         holds,
         soak: request.soak.unwrap_or(target_env.soak),
         now: request.now,
-        resolve: crate::from_config::resolve_options(config),
+        resolve: ferry_ledger::from_config::resolve_options(config),
         synced,
     })
 }

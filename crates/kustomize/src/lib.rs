@@ -29,6 +29,7 @@
 //! ```
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod dependencies;
 pub mod documents;
 pub mod edit;
 pub mod edit_file;

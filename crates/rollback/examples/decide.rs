@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ferry_gitops::VerificationRecord;
-use ferry_gitops::ledger::VerifiedSet;
+use ferry_gitops::VerifiedSet;
 use ferry_health::monitor::{Check, Policy, Report, Span, Verdict};
 use ferry_health::probe::{Observation, Outcome};
 use ferry_rollback::policy::{Deployed, trailer_line};

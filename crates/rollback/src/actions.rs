@@ -16,9 +16,9 @@ use ferry_gitops::forge::{
 };
 use ferry_gitops::gates::Hold;
 use ferry_gitops::holds::{ImageQuery, release_in};
-use ferry_gitops::ledger::ImageChange;
 use ferry_gitops::plan::{ImageUpdate, OverlayError, deploy_branch, overlay_update};
 use ferry_kustomize::model::KUSTOMIZATION_FILE_NAMES;
+use ferry_ledger::ledger::ImageChange;
 use serde::Serialize;
 
 use crate::policy::{Target, trailer_line};

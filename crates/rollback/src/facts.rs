@@ -1,7 +1,8 @@
 //! The facts [`crate::policy::decide`] needs that live in the local repository.
 
-use ferry_gitops::ledger::{Ledger, LedgerError, VerifiedSet};
 use ferry_gitops::{GitError, ObjectId, Repo};
+use ferry_ledger::ledger::{Ledger, LedgerError};
+use ferry_ledger::verify::{VerifiedSet, VerifyError};
 
 use crate::policy::rollback_trailer;
 
@@ -12,7 +13,7 @@ pub fn verified_before_current(
     ledger: &Ledger,
     repo: &Repo,
     env: &str,
-) -> Result<Option<VerifiedSet>, LedgerError> {
+) -> Result<Option<VerifiedSet>, VerifyError> {
     verified_before_current_in(ledger, repo, ferry_gitops::NOTES_REF, env)
 }
 
@@ -23,14 +24,14 @@ pub fn verified_before_current_in(
     repo: &Repo,
     notes_ref: &str,
     env: &str,
-) -> Result<Option<VerifiedSet>, LedgerError> {
+) -> Result<Option<VerifiedSet>, VerifyError> {
     let Some(current) = ledger.environment(env)?.current() else {
         return Ok(None);
     };
     let id = current.id();
     let chain = ledger.chain();
     let Some(position) = chain.iter().position(|c| *c == id) else {
-        return Err(LedgerError::NotOnBase(id));
+        return Err(LedgerError::NotOnBase(id).into());
     };
     match chain.get(position + 1) {
         Some(&before) => ledger.last_verified_before_in(repo, notes_ref, env, before),

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use ferry_config::Config;
 use ferry_gitops::forge::{Forge, ForgeError};
-use ferry_gitops::ledger::EnvLedger;
 use ferry_gitops::plan::deploy_branch;
-use ferry_gitops::{GitError, LedgerError, LoadError, LoadRequest, load_ledger};
+use ferry_gitops::{GitError, LedgerError, LoadError, LoadRequest, VerifyError, load_ledger};
+use ferry_ledger::ledger::EnvLedger;
 
 use crate::facts::rollback_of;
 use crate::policy::{Decision, Facts, InFlight, Settings};
@@ -125,6 +125,9 @@ pub enum RollbackError {
     /// The ledger cannot be read.
     #[error("{0}")]
     Ledger(#[from] LedgerError),
+    /// Verification records cannot be read.
+    #[error("{0}")]
+    Verify(#[from] VerifyError),
     /// The repository cannot be read.
     #[error("{0}")]
     Git(#[from] GitError),
@@ -146,6 +149,7 @@ impl ferry_error::Classify for RollbackError {
             RollbackError::Forge(e) => e.error_kind(),
             RollbackError::Load(e) => e.error_kind(),
             RollbackError::Ledger(e) => e.error_kind(),
+            RollbackError::Verify(e) => e.error_kind(),
             RollbackError::Git(e) => e.error_kind(),
         }
     }

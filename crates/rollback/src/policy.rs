@@ -34,9 +34,10 @@ use std::fmt;
 use std::time::Duration;
 
 use ferry_gitops::gates::Hold;
-use ferry_gitops::ledger::{Deployment, EnvLedger, ImageChange, VerifiedSet};
 use ferry_health::monitor::{Report, Verdict};
 use ferry_health::probe::Outcome;
+use ferry_ledger::ledger::{Deployment, EnvLedger, ImageChange};
+use ferry_ledger::verify::VerifiedSet;
 use serde::Serialize;
 
 /// The commit-message trailer that marks a rollback commit; its value is the commit (hex) of

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::forge::{Base, PendingChange};
-use crate::ledger::{ImageChange, LedgerError};
 use crate::plan::{CommitOrder, DowngradeCheck, Downgraded, check_downgrades};
+use ferry_ledger::ledger::{ImageChange, LedgerError};
 
 /// What the environment runs at a commit ([`super::runs_at`], through the planner's cache).
 pub(super) type RunningAt<'a> =

@@ -12,9 +12,9 @@ use super::{
     WaitOutcome,
 };
 use crate::gates::Hold;
-use crate::git::Repo;
-use crate::verify::VerificationRecord;
+use ferry_git::Repo;
 use ferry_github::GithubClient;
+use ferry_ledger::verify::VerificationRecord;
 
 /// Either forge, as `[forge] kind` (or `--forge`) chooses it; every [`Forge`] method goes to
 /// the one inside.

@@ -9,7 +9,7 @@
 //!   prefix): a root commit whose tree holds `change.json` ([`ChangeRecord`]);
 //! - holds [`HOLDS_REF`](super::HOLDS_REF): a commit whose tree holds `<env>.json`, a JSON array
 //!   of [`Hold`]s;
-//! - verification records: notes under [`NOTES_REF`](crate::verify::NOTES_REF).
+//! - verification records: notes under [`NOTES_REF`](ferry_ledger::verify::NOTES_REF).
 //!
 //! [`Forge::sync`] fetches them into a private namespace of the local repository,
 //! [`TRACKING_PREFIX`] (`refs/ferry/remote/heads/<branch>`, `refs/ferry/remote/ferry/changes/…`,
@@ -31,8 +31,8 @@ use super::{
     WaitOutcome,
 };
 use crate::gates::Hold;
-use crate::git::{Repo, Signature};
-use crate::verify::VerificationRecord;
+use ferry_git::{Repo, Signature};
+use ferry_ledger::verify::VerificationRecord;
 
 mod change;
 mod cli;
@@ -41,7 +41,7 @@ mod review;
 
 /// Where [`Forge::sync`] keeps the remote's refs in the local repository.
 pub const TRACKING_PREFIX: &str = "refs/ferry/remote/";
-/// The remote's verification records ([`NOTES_REF`](crate::verify::NOTES_REF) on the remote)
+/// The remote's verification records ([`NOTES_REF`](ferry_ledger::verify::NOTES_REF) on the remote)
 /// as the last sync fetched them: what promotion gates read.
 pub const REMOTE_NOTES_REF: &str = "refs/ferry/remote/notes/ferry";
 /// The file of a change record's tree.

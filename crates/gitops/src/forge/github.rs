@@ -31,15 +31,15 @@ use super::{
     OpenChangeInfo, Opened, Planner, WaitOutcome,
 };
 use crate::gates::Hold;
-use crate::git::{CommitRequest, FileChange, Repo, Signature};
-use crate::ledger::{EnvironmentSpec, LedgerError, LedgerOptions, build_ledger_with};
 use crate::plan::{ChangeAction, OpenChange, decide, parse_deploy_branch};
-use crate::verify::{VerificationRecord, VerifyError};
+use ferry_git::{CommitRequest, FileChange, Repo, Signature};
 use ferry_github::{
     AutoMergeRefusal, BranchCommit, FileAddition, GithubClient, GithubError, MergeMethod,
     MergeOptions, NewPullRequest, NewStatus, PullRequestUpdate, PullState, StatusState,
     verified_context,
 };
+use ferry_ledger::ledger::{EnvironmentSpec, LedgerError, LedgerOptions, build_ledger_with};
+use ferry_ledger::verify::{VerificationRecord, VerifyError};
 use query::{OpenPull, Snapshot};
 
 /// How long the answer of the snapshot query made by [`Forge::sync`] or [`Forge::holds`] is

@@ -17,7 +17,7 @@ use std::cmp::Ordering;
 use ferry_image::reference::Reference;
 use serde::Serialize;
 
-use crate::ledger::ImageChange;
+use ferry_ledger::ledger::ImageChange;
 
 /// Answers whether one commit is an ancestor of another in the application repository.
 pub trait CommitOrder {
@@ -227,7 +227,7 @@ pub fn check_downgrades(
 /// A commit it does not have, or an ambiguous abbreviation, is unknown (`None`).
 #[derive(Clone, Copy)]
 pub struct AppRepository<'r> {
-    repo: &'r crate::git::Repo,
+    repo: &'r ferry_git::Repo,
 }
 
 impl std::fmt::Debug for AppRepository<'_> {
@@ -238,7 +238,7 @@ impl std::fmt::Debug for AppRepository<'_> {
 
 impl<'r> AppRepository<'r> {
     /// Orders commits of `repo`.
-    pub fn new(repo: &'r crate::git::Repo) -> Self {
+    pub fn new(repo: &'r ferry_git::Repo) -> Self {
         AppRepository { repo }
     }
 

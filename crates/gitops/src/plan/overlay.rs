@@ -12,7 +12,7 @@ use ferry_image::reference::{Reference, Repository};
 use ferry_kustomize::{EditError, EditOutcome, FieldEdit, ImageEdit, ImageEntry, ImageSpec};
 use serde::Serialize;
 
-use crate::ledger::ImageChange;
+use ferry_ledger::ledger::ImageChange;
 
 /// Set the image of every container that runs `repository` to `image`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -8,7 +8,8 @@ use ferry_gitops::Loaded;
 use ferry_gitops::forge::Forge;
 use ferry_gitops::forge::git::REMOTE_NOTES_REF;
 use ferry_gitops::gates::Hold;
-use ferry_gitops::ledger::{EnvLedger, VerifiedSet};
+use ferry_ledger::ledger::EnvLedger;
+use ferry_ledger::verify::VerifiedSet;
 
 use super::{RollbackError, short};
 use crate::facts::verified_before_current_in;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ferry_config::Config;
 use ferry_github::GithubClient;
 use ferry_gitops::forge::Forge;
-use ferry_gitops::ledger::ImageChange;
+use ferry_ledger::ledger::ImageChange;
 use ferry_notify::{Outcome, Sent, StepResult, notify};
 use ferry_rollouts::RolloutClient;
 use serde::Serialize;
@@ -32,7 +32,7 @@ pub enum FailedChange {
 
 impl FailedChange {
     /// The text for the failed `commit` of `env`.
-    fn describe(&self, env: &ferry_gitops::ledger::EnvLedger, commit: &str) -> String {
+    fn describe(&self, env: &ferry_ledger::ledger::EnvLedger, commit: &str) -> String {
         match self {
             FailedChange::Github {
                 server_url,

@@ -3,9 +3,9 @@ use std::time::Duration;
 
 use ferry_gitops::VerificationRecord;
 use ferry_gitops::gates::Hold;
-use ferry_gitops::ledger::VerifiedSet;
 use ferry_health::monitor::{Check, Policy, Report, Signal, Span, Verdict};
 use ferry_health::probe::{Observation, Outcome};
+use ferry_ledger::verify::VerifiedSet;
 use jiff::Timestamp;
 
 use super::*;

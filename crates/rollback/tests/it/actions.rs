@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ferry_gitops::forge::Forge;
 use ferry_gitops::forge::git::{GitForge, GitForgeOptions};
-use ferry_gitops::ledger::{EnvironmentSpec, build_ledger};
+use ferry_gitops::{EnvironmentSpec, build_ledger};
 use ferry_gitops::{ObjectId, Repo, verify_deployment};
 use ferry_health::monitor::{Check, Policy, Report, Verdict};
 use ferry_health::probe::{Observation, Outcome};

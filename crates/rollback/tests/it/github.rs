@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use ferry_github::{Credentials, GithubClient, GithubConfig, MergeMethod};
 use ferry_gitops::forge::github::{GithubForge, GithubForgeOptions};
-use ferry_gitops::ledger::{EnvironmentSpec, build_ledger};
+use ferry_gitops::{EnvironmentSpec, build_ledger};
 use ferry_gitops::{ObjectId, Repo};
 use ferry_rollback::actions::{RevertRequest, hold, revert_in_git};
 use ferry_rollback::policy::{Target, image_changes};

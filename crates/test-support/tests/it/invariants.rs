@@ -504,18 +504,10 @@ fn resolve(here: &[String], path: &[String], known: &BTreeSet<&[String]>) -> Opt
 /// failure names them: "a, b")`. A listed cycle that no longer exists is reported with a notice
 /// (the landing that removes it should take it off); a different group fails the test.
 ///
-/// Temporary: ferry-gitops' ledger and verify import each other (`LedgerError::Verify`,
-/// `VerifyError::Ledger`), and gates and plan reach the ledger, which verify reaches back
-/// through `gates::whole_seconds`. Issue #13 item 1 moves ledger and verification records into
-/// `ferry-ledger`; the landing that does takes this entry off.
-///
 /// Temporary: ferry-gitops' forge names `deploy::DeployError` (to classify `ForgeError::Plan`
 /// by downcasting) while deploy uses the forge's `Base`, `Planner` and `PendingChange`; the
 /// planning error should carry its kind through the `Planner` trait instead.
-const KNOWN_CYCLES: &[(&str, &str)] = &[
-    ("crates/gitops", "gates, ledger, plan, verify"),
-    ("crates/gitops", "deploy, forge"),
-];
+const KNOWN_CYCLES: &[(&str, &str)] = &[("crates/gitops", "deploy, forge")];
 
 #[test]
 fn no_module_imports_a_module_that_imports_it_back() {

@@ -13,9 +13,9 @@ use crate::forge::{
     Base, CHANGES_REF_PREFIX, ChangeRequest, Cleanup, Files, ForgeError, HOLDS_REF, Opened,
     PendingChange, Planner, SLOTS_REF_PREFIX, WaitOutcome,
 };
-use crate::git::{CommitRequest, FileChange, GitError};
 use crate::plan::{OpenChange, decide, parse_deploy_branch, ref_safe};
-use crate::verify::{NOTES_REF, merge_notes_into};
+use ferry_git::{CommitRequest, FileChange, GitError};
+use ferry_ledger::verify::{NOTES_REF, merge_notes_into};
 
 /// Attempts of [`GitForge::cleanup`](crate::forge::Forge::cleanup) when refs move meanwhile.
 const CLEANUP_ATTEMPTS: u32 = 5;

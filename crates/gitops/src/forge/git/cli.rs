@@ -10,7 +10,7 @@ use gix::ObjectId;
 use gix::bstr::ByteSlice;
 
 use crate::forge::ForgeError;
-use crate::git::Repo;
+use ferry_git::Repo;
 
 /// One ref of an atomic push: set `name` to `new` (`None`: delete it) if and only if the remote
 /// has it at `expected` (`None`: it must not exist).

@@ -10,8 +10,8 @@ use super::GitForge;
 use super::cli::{PushOutcome, RefUpdate, backoff};
 use crate::forge::{ForgeError, HOLDS_REF};
 use crate::gates::Hold;
-use crate::git::{CommitRequest, EntryType, FileChange};
-use crate::verify::{
+use ferry_git::{CommitRequest, EntryType, FileChange};
+use ferry_ledger::verify::{
     NOTES_REF, VerificationRecord, merge_notes_into, notes_commit_with_record, parse_note,
 };
 

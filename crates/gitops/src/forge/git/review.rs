@@ -12,7 +12,7 @@ use super::cli::{PushOutcome, RefUpdate, backoff};
 use super::{ChangeRecord, GitForge};
 use crate::forge::review::same_head;
 use crate::forge::{CHANGES_REF_PREFIX, ChangeInfo, ChangeState, ForgeError};
-use crate::git::{CommitRequest, FileChange};
+use ferry_git::{CommitRequest, FileChange};
 
 /// Attempts of a merge or close when other refs move meanwhile.
 const REVIEW_ATTEMPTS: u32 = 5;

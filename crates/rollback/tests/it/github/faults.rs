@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use ferry_github::{Credentials, GithubClient, GithubConfig, MergeMethod, RetryPolicy};
 use ferry_gitops::forge::github::{GithubForge, GithubForgeOptions};
-use ferry_gitops::ledger::{EnvironmentSpec, build_ledger};
 use ferry_gitops::plan::deploy_branch;
+use ferry_gitops::{EnvironmentSpec, build_ledger};
 use ferry_gitops::{ObjectId, Repo};
 use ferry_rollback::actions::{RevertRequest, hold, revert_in_git};
 use ferry_rollback::policy::{Target, image_changes};

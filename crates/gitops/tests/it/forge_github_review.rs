@@ -2,7 +2,7 @@
 //! commit, close) and the downgrade guard against open pull requests, against wiremock serving
 //! the conformance bodies of `fixtures/conformance/github/`.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,13 +1,12 @@
 //! The ledger on a real repository: a history of overlay bumps across dev, staging and prod.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{BACKEND, FRONTEND, T0, TestRepo};
-use ferry_gitops::{
-    EnvironmentSpec, Ledger, LedgerError, LedgerOptions, ObjectId, Repo, Signature,
-    VerificationRecord, build_ledger, build_ledger_with, read_verifications, record_verification,
+use crate::common::{BACKEND, FRONTEND, T0, TestRepo};
+use ferry_git::{ObjectId, Repo, Signature};
+use ferry_ledger::{
+    EnvironmentSpec, Ledger, LedgerError, LedgerOptions, VerificationRecord, build_ledger,
+    build_ledger_with, read_verifications, record_verification,
 };
 
 struct History {
@@ -121,7 +120,7 @@ fn deployments_carry_commit_time_author_and_images() {
     assert_eq!(merge.commit, h.merge.to_string());
     assert_eq!(merge.author, "Dave <dave@example.com>");
     assert_eq!(merge.summary, "Merge side");
-    let change = |container: &str| ferry_gitops::ImageChange {
+    let change = |container: &str| ferry_ledger::ImageChange {
         container: container.into(),
         from: Some(format!("{BACKEND}:1.4.0")),
         to: Some(format!("{BACKEND}:1.5.0")),
@@ -390,7 +389,7 @@ fn an_environment_appears_with_its_first_commit() {
     let repo = TestRepo::new();
     repo.write("README.md", "empty\n");
     let first = repo.commit_all("start", "Ada <ada@example.com>");
-    common::copy_dir(
+    crate::common::copy_dir(
         &ferry_test_support::fixtures_dir().join("blueprint"),
         repo.path(),
     );
@@ -575,9 +574,9 @@ fn notes_move_by_compare_and_swap_and_fan_out_is_read() {
     // A notes tree with fan-out, as git writes it for many notes: ab/cdef….
     let fanned = format!("{}/{}", &hex[..2], &hex[2..]);
     let first = repo
-        .build_commit(&ferry_gitops::CommitRequest {
+        .build_commit(&ferry_git::CommitRequest {
             parent: None,
-            changes: vec![ferry_gitops::FileChange {
+            changes: vec![ferry_git::FileChange {
                 path: fanned.clone(),
                 content: Some(b"not a record\n".to_vec()),
             }],
@@ -586,7 +585,7 @@ fn notes_move_by_compare_and_swap_and_fan_out_is_read() {
             committer: bot.clone(),
         })
         .unwrap();
-    repo.update_ref(ferry_gitops::NOTES_REF, first, None, &bot, "notes")
+    repo.update_ref(ferry_ledger::NOTES_REF, first, None, &bot, "notes")
         .unwrap();
     assert_eq!(
         h.repo.git(&["notes", "--ref=ferry", "show", &hex]),
@@ -606,7 +605,7 @@ fn notes_move_by_compare_and_swap_and_fan_out_is_read() {
     record_verification(&repo, target, &record, &bot).unwrap();
     let err = repo
         .write_note(
-            ferry_gitops::NOTES_REF,
+            ferry_ledger::NOTES_REF,
             Some(first),
             target,
             b"late\n",
@@ -614,10 +613,7 @@ fn notes_move_by_compare_and_swap_and_fan_out_is_read() {
             "late",
         )
         .unwrap_err();
-    assert!(
-        matches!(err, ferry_gitops::GitError::RefMoved { .. }),
-        "{err}"
-    );
+    assert!(matches!(err, ferry_git::GitError::RefMoved { .. }), "{err}");
 
     // The record went to the existing fan-out path, after the line it cannot read.
     let shown = h.repo.git(&["notes", "--ref=ferry", "show", &hex]);
@@ -631,7 +627,7 @@ fn notes_move_by_compare_and_swap_and_fan_out_is_read() {
     let note = read_verifications(&repo, target).unwrap();
     assert_eq!(note.records, [record]);
     assert_eq!(note.skipped.len(), 1);
-    assert_eq!(repo.notes(ferry_gitops::NOTES_REF).unwrap().len(), 1);
+    assert_eq!(repo.notes(ferry_ledger::NOTES_REF).unwrap().len(), 1);
 }
 
 /// Images (or the error) and rendered resources.

@@ -1,10 +1,8 @@
 //! Git through gix on real repositories: reading, path-filtered first-parent history, commits
 //! built without a working tree, compare-and-swap ref updates.
 
-mod common;
-
-use common::{BACKEND, T0, TestRepo};
-use ferry_gitops::{CommitRequest, EntryType, FileChange, GitError, Repo, Signature};
+use crate::common::{BACKEND, T0, TestRepo};
+use ferry_git::{CommitRequest, EntryType, FileChange, GitError, Repo, Signature};
 
 fn bot(seconds: i64) -> Signature {
     Signature::new(

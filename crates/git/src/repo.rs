@@ -1,5 +1,5 @@
-//! Git through gix: open a repository, read files at a commit, walk first-parent history filtered
-//! by path, build commits from edited files without a working tree, move refs with
+//! [`Repo`]: one repository through gix: read files at a commit, walk first-parent history
+//! filtered by path, build commits from edited files without a working tree, move refs with
 //! compare-and-swap, and read and write notes.
 
 use std::cell::RefCell;
@@ -254,13 +254,13 @@ pub struct CommitRequest {
 
 /// The entries of a decoded tree, sorted by name (byte order) for binary search.
 #[derive(Debug, Default)]
-pub(crate) struct Tree {
+pub struct Tree {
     entries: Vec<(Box<str>, Entry)>,
 }
 
 impl Tree {
     /// The entry called `name`.
-    pub(crate) fn get(&self, name: &str) -> Option<&Entry> {
+    pub fn get(&self, name: &str) -> Option<&Entry> {
         self.entries
             .binary_search_by(|(n, _)| n.as_ref().cmp(name))
             .ok()
@@ -268,7 +268,7 @@ impl Tree {
     }
 
     /// Every entry, by name.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Entry)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Entry)> {
         self.entries.iter().map(|(n, e)| (n.as_ref(), e))
     }
 }
@@ -396,7 +396,7 @@ impl Repo {
     }
 
     /// The decoded tree `id` (cached).
-    pub(crate) fn tree(&self, id: ObjectId) -> Result<Rc<Tree>, GitError> {
+    pub fn tree(&self, id: ObjectId) -> Result<Rc<Tree>, GitError> {
         if let Some(t) = self.trees.borrow().get(&id) {
             return Ok(Rc::clone(t));
         }

@@ -1,13 +1,12 @@
 //! Verifying what an environment ran (`verify_deployment`) and loading the ledger a
 //! `ferry.toml` describes (`load_ledger`), on real repositories holding the blueprint.
 
-mod common;
-
-use common::{BACKEND, T0, TestRepo};
+use crate::common::{BACKEND, T0, TestRepo};
 use ferry_config::Config;
-use ferry_gitops::{
-    EnvironmentSpec, LedgerError, LoadError, LoadRequest, ObjectId, Repo, Signature, VerifyError,
-    build_ledger, deployment_to_verify, load_ledger, read_verifications, verify_deployment,
+use ferry_git::{ObjectId, Repo, Signature};
+use ferry_ledger::{
+    EnvironmentSpec, LedgerError, LoadError, LoadRequest, VerifyError, build_ledger,
+    deployment_to_verify, load_ledger, read_verifications, verify_deployment,
 };
 
 fn envs() -> Vec<EnvironmentSpec> {
@@ -131,7 +130,7 @@ fn refuses_without_a_deployment() {
     let repo = TestRepo::new();
     repo.write("README.md", "empty\n");
     let first = repo.commit_all("start", "Ada <ada@example.com>");
-    common::copy_dir(
+    crate::common::copy_dir(
         &ferry_test_support::fixtures_dir().join("blueprint"),
         repo.path(),
     );
@@ -277,7 +276,7 @@ fn ledger_errors_pass_through() {
 /// The blueprint in `<repo>/gitops`, so that ferry.toml is below the repository top.
 fn nested() -> (TestRepo, ObjectId) {
     let repo = TestRepo::new();
-    common::copy_dir(
+    crate::common::copy_dir(
         &ferry_test_support::fixtures_dir().join("blueprint"),
         &repo.path().join("gitops"),
     );

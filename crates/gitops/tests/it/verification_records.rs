@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use ferry_gitops::forge::Forge;
 use ferry_gitops::forge::git::{GitForge, GitForgeOptions, REMOTE_NOTES_REF};
-use ferry_gitops::verify::{NotesMerge, merge_note_texts, merge_notes_into, parse_note};
 use ferry_gitops::{NOTES_REF, ObjectId, Repo, Signature, VerificationRecord, record_verification};
+use ferry_ledger::verify::{NotesMerge, merge_note_texts, merge_notes_into, parse_note};
 use ferry_test_support::git::{bare_origin, copy_blueprint, git, init_commit};
 
 const T0: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
@@ -264,7 +264,7 @@ fn record_verification_at(
     record: &VerificationRecord,
     sig: &Signature,
 ) {
-    let new = ferry_gitops::verify::notes_commit_with_record(repo, None, commit, record, sig)
+    let new = ferry_ledger::verify::notes_commit_with_record(repo, None, commit, record, sig)
         .expect("notes commit");
     repo.update_ref(notes_ref, new, None, sig, "test")
         .expect("ref");

@@ -1,7 +1,7 @@
 //! Change planning: branch names, reuse and supersede, overlay text, the no-downgrade guard and
 //! the bounded retry.
 
-mod common;
+use crate::common;
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};

@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 
-use crate::git::{CommitRequest, FileChange, GitError, Repo, Signature};
+use ferry_git::{CommitRequest, FileChange, GitError, Repo, Signature};
+
 use crate::ledger::{Deployment, Ledger, LedgerError};
 
 /// The notes ref verification records live under.
@@ -51,7 +52,7 @@ impl VerificationRecord {
         VerificationRecord {
             version: RECORD_VERSION,
             env: env.into(),
-            verified_at: crate::gates::whole_seconds(verified_at),
+            verified_at: whole_seconds(verified_at),
             images,
             evidence,
         }
@@ -119,6 +120,77 @@ impl From<LedgerError> for VerifyError {
     fn from(e: LedgerError) -> Self {
         VerifyError::Ledger(Box::new(e))
     }
+}
+
+/// The last verification of an environment at or before a commit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VerifiedSet {
+    /// The commit the record is attached to (hex).
+    pub commit: String,
+    /// The record.
+    pub record: VerificationRecord,
+    /// Whether the record's images equal what the ledger says the environment ran at that
+    /// commit (false when that is older than a truncated ledger). A record that does not match
+    /// is evidence of a mistake, not a verification.
+    pub matches_ledger: bool,
+}
+
+/// Where the verification records of the ledger's environments are.
+impl Ledger {
+    /// The last verification record of `env` attached to `commit` or to an older commit of the
+    /// first-parent chain, from the local notes ([`NOTES_REF`]).
+    pub fn last_verified_before(
+        &self,
+        repo: &Repo,
+        env: &str,
+        commit: ObjectId,
+    ) -> Result<Option<VerifiedSet>, VerifyError> {
+        self.last_verified_before_in(repo, NOTES_REF, env, commit)
+    }
+
+    /// [`Ledger::last_verified_before`] from the notes under `notes_ref` (e.g. the remote's
+    /// notes as a sync fetched them). Of several records of `env` on one commit, the newest
+    /// (`verified_at`; the later line on a tie) counts.
+    pub fn last_verified_before_in(
+        &self,
+        repo: &Repo,
+        notes_ref: &str,
+        env: &str,
+        commit: ObjectId,
+    ) -> Result<Option<VerifiedSet>, VerifyError> {
+        self.environment(env)?;
+        let chain = self.chain_from(commit)?;
+        let notes = repo.notes(notes_ref)?;
+        for &id in chain {
+            let Some(&blob) = notes.get(&id) else {
+                continue;
+            };
+            let note = parse_note(&repo.blob(blob)?);
+            let newest = note
+                .records
+                .into_iter()
+                .filter(|r| r.env == env)
+                .max_by_key(VerificationRecord::verified_at);
+            if let Some(record) = newest {
+                let ran = match self.deployed_at(env, id) {
+                    Err(LedgerError::Truncated(_)) => None,
+                    other => other?.map(|d| &d.images),
+                };
+                return Ok(Some(VerifiedSet {
+                    commit: id.to_string(),
+                    matches_ledger: ran == Some(&record.images),
+                    record,
+                }));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// `at` in whole seconds, RFC 3339 UTC (`2026-11-24T09:00:00Z`): how records and holds store
+/// their times.
+pub fn whole_seconds(at: jiff::Timestamp) -> String {
+    jiff::Timestamp::from_second(at.as_second()).map_or_else(|_| at.to_string(), |t| t.to_string())
 }
 
 /// The records of a note, and a message for each line that is not a record of a known version.

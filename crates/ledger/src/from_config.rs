@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use ferry_config::Config;
+use ferry_git::{GitError, Repo};
 
-use crate::git::{GitError, Repo};
 use crate::ledger::{EnvironmentSpec, Ledger, LedgerError, LedgerOptions, build_ledger_with};
 
 /// What [`load_ledger`] should read.

@@ -6,10 +6,8 @@
 //! schema excerpt `graphql-mutations.graphql` and the error envelope of `graphql-errors.json`.
 //! Every test asserts the requests made, in order.
 
-mod common;
-#[path = "forge_github/faults.rs"]
+use crate::common;
 mod faults;
-#[path = "forge_github/slots.rs"]
 mod slots;
 
 use std::collections::BTreeMap;

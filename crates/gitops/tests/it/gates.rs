@@ -1,6 +1,6 @@
 //! Promotion gates: each rule allows and refuses, with its evidence.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -1,0 +1,7 @@
+//! Integration tests of `ferry-git`, on real repositories made with the git CLI.
+//!
+//! One test binary with a module per area: the crate and its dependencies are linked once,
+//! not once per test file.
+
+mod common;
+mod repo;

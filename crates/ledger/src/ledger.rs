@@ -1,0 +1,360 @@
+//! The deployment ledger: from the first-parent history of the base branch, for each environment,
+//! the commits that changed what its overlay renders, with the image of every workload.
+//!
+//! A deployment is a commit after which the overlay renders differently (any resource, not only
+//! images) than after the previous deployment. An environment depends on its overlay directory
+//! and on everything the overlay references (bases, components, patch and generator files),
+//! found by following the strings of each `kustomization.yaml` that name existing paths. Only
+//! commits where one of these objects changed relative to the previous commit of the
+//! first-parent chain (or a referenced path appeared or disappeared) are resolved, and
+//! resolution is cached by that set of object ids, so unchanged content is never resolved
+//! twice. Each resolution reads the files of the dependency set straight from the Git objects
+//! (a [`FileSource`](ferry_kustomize::FileSource) over a snapshot of the tree; no temporary directory), with blobs read once
+//! and YAML parsed once per distinct content across all commits (on one [`OverlayResolver`](ferry_kustomize::OverlayResolver)
+//! thread and its [`ferry_kustomize::ParseCache`]); when any
+//! dependency holds a symbolic link, the whole repository tree is used instead. Snapshots of
+//! the next commits are built while the resolver thread works, and an image bump of the overlay
+//! re-runs only its `images` step there (see [`OverlayResolver`](ferry_kustomize::OverlayResolver)).
+
+use std::collections::{BTreeMap, HashMap};
+
+use ferry_image::reference::Reference;
+use gix::ObjectId;
+use serde::Serialize;
+
+use ferry_git::{GitError, Repo};
+
+use build::Builder;
+
+mod build;
+mod tree;
+
+/// An environment to trace: its name and overlay directory (repository-relative, `/`-separated).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentSpec {
+    /// Environment name.
+    pub name: String,
+    /// Overlay directory relative to the repository root, e.g. `infra/k8s/overlays/dev`.
+    pub overlay: String,
+}
+
+/// Why the ledger cannot be built or queried.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// Git failed.
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// The thread overlays are resolved on cannot be started.
+    #[error("cannot start the overlay resolver thread: {0}")]
+    Resolver(std::io::Error),
+    /// No environment of that name in the ledger.
+    #[error("no environment `{0}` in the ledger")]
+    UnknownEnvironment(String),
+    /// The commit is not on the first-parent history of the base branch.
+    #[error("commit {0} is not on the first-parent history of the base branch")]
+    NotOnBase(ObjectId),
+    /// The answer lies before the oldest deployment kept ([`LedgerOptions::max_deployments`]).
+    #[error(
+        "the answer is older than the deployments of {0} that were read; read the whole history"
+    )]
+    Truncated(String),
+    /// An image query is not a reference with a tag or digest.
+    #[error("`{query}` is not an image reference with a tag or digest: {reason}")]
+    BadImageQuery {
+        /// The query.
+        query: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// An unknown environment, commit or image query is a usage error (the names come from the
+/// command line); reading Git or a verification record is the inner error's kind.
+impl ferry_error::Classify for LedgerError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        match self {
+            LedgerError::Git(e) => e.error_kind(),
+            LedgerError::Resolver(_) => ErrorKind::Io,
+            LedgerError::UnknownEnvironment(_)
+            | LedgerError::NotOnBase(_)
+            | LedgerError::Truncated(_)
+            | LedgerError::BadImageQuery { .. } => ErrorKind::Usage,
+        }
+    }
+}
+
+/// One change of a workload container's image between two deployments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageChange {
+    /// `workload/container`.
+    pub container: String,
+    /// Image before (`None`: the container is new).
+    pub from: Option<String>,
+    /// Image after (`None`: the container is gone).
+    pub to: Option<String>,
+}
+
+impl std::fmt::Display for ImageChange {
+    /// `workload/container: OLD -> NEW`, `(none)` for a missing side.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} -> {}",
+            self.container,
+            self.from.as_deref().unwrap_or("(none)"),
+            self.to.as_deref().unwrap_or("(none)")
+        )
+    }
+}
+
+/// A commit of the base branch after which an environment's overlay renders differently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deployment {
+    /// Commit id (hex).
+    pub commit: String,
+    /// Commit time (committer time, when it reached the base branch), RFC 3339 UTC.
+    pub time: String,
+    /// Author, `Name <email>`.
+    pub author: String,
+    /// First line of the commit message.
+    pub summary: String,
+    /// Image of every workload container, by `workload/container` (`Kind/workload/container`
+    /// when two workloads share a name).
+    pub images: BTreeMap<String, String>,
+    /// Image changes relative to the previous deployment.
+    pub changes: Vec<ImageChange>,
+    /// Why the overlay could not be resolved at this commit; the images are then those of the
+    /// previous deployment (a GitOps controller cannot render it either, so they keep running).
+    pub error: Option<String>,
+    #[serde(skip)]
+    id: ObjectId,
+    #[serde(skip)]
+    seconds: i64,
+    #[serde(skip)]
+    position: usize,
+}
+
+impl Deployment {
+    /// Commit id.
+    pub fn id(&self) -> ObjectId {
+        self.id
+    }
+
+    /// Commit time.
+    pub fn timestamp(&self) -> jiff::Timestamp {
+        jiff::Timestamp::from_second(self.seconds).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
+}
+
+/// The deployments of one environment, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvLedger {
+    /// Environment name.
+    pub name: String,
+    /// Overlay directory.
+    pub overlay: String,
+    /// Deployments, newest first.
+    pub deployments: Vec<Deployment>,
+    /// Whether older deployments exist that were left out ([`LedgerOptions::max_deployments`]).
+    pub truncated: bool,
+}
+
+/// When an image entered an environment and, if it is gone, which deployment replaced it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageStint {
+    /// The image as the environment ran it.
+    pub image: String,
+    /// The deployment that brought it in (the start of its most recent uninterrupted stint).
+    pub entered: Deployment,
+    /// The deployment that removed it; `None` while it still runs.
+    pub left: Option<Deployment>,
+}
+
+impl EnvLedger {
+    /// What the environment runs now: its newest deployment.
+    pub fn current(&self) -> Option<&Deployment> {
+        self.deployments.first()
+    }
+
+    /// When `image` (a reference with a tag, a digest or both) entered the environment: the
+    /// start of its most recent stint. Tags and digests compare exactly, never as prefixes;
+    /// names are compared after Docker Hub normalisation.
+    pub fn entered(&self, image: &str) -> Result<Option<ImageStint>, LedgerError> {
+        let query = Reference::parse_normalized(image).map_err(|e| LedgerError::BadImageQuery {
+            query: image.to_string(),
+            reason: e.to_string(),
+        })?;
+        if query.tag().is_none() && query.digest().is_none() {
+            return Err(LedgerError::BadImageQuery {
+                query: image.to_string(),
+                reason: "give a tag (`:1.2.3`) or a digest (`@sha256:…`)".into(),
+            });
+        }
+        let runs = |d: &Deployment| {
+            d.images
+                .values()
+                .find(|i| image_matches(&query, i))
+                .cloned()
+        };
+        let Some(latest) = self.deployments.iter().position(|d| runs(d).is_some()) else {
+            return Ok(None);
+        };
+        let mut start = latest;
+        while start + 1 < self.deployments.len() && runs(&self.deployments[start + 1]).is_some() {
+            start += 1;
+        }
+        if self.truncated && start + 1 == self.deployments.len() {
+            return Err(LedgerError::Truncated(self.name.clone()));
+        }
+        let entered = self.deployments[start].clone();
+        Ok(Some(ImageStint {
+            image: runs(&entered).unwrap_or_default(),
+            entered,
+            left: latest.checked_sub(1).map(|i| self.deployments[i].clone()),
+        }))
+    }
+}
+
+fn image_matches(query: &Reference, image: &str) -> bool {
+    let Ok(candidate) = Reference::parse_normalized(image) else {
+        return false;
+    };
+    candidate.name() == query.name()
+        && query.tag().is_none_or(|t| candidate.tag() == Some(t))
+        && query.digest().is_none_or(|d| candidate.digest() == Some(d))
+}
+
+/// The deployment ledger of several environments on one base branch.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ledger {
+    /// The base branch tip the ledger was built from (hex).
+    pub base: String,
+    /// Environments in the order given.
+    pub environments: Vec<EnvLedger>,
+    #[serde(skip)]
+    chain: Vec<ObjectId>,
+    #[serde(skip)]
+    positions: HashMap<ObjectId, usize>,
+}
+
+impl Ledger {
+    /// The ledger of environment `name`.
+    pub fn environment(&self, name: &str) -> Result<&EnvLedger, LedgerError> {
+        self.environments
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| LedgerError::UnknownEnvironment(name.to_string()))
+    }
+
+    /// The first-parent chain of the base branch, newest first.
+    pub fn chain(&self) -> &[ObjectId] {
+        &self.chain
+    }
+
+    /// What `env` ran at `commit` (a commit of the first-parent chain): its last deployment at
+    /// or before it.
+    pub fn deployed_at(
+        &self,
+        env: &str,
+        commit: ObjectId,
+    ) -> Result<Option<&Deployment>, LedgerError> {
+        let position = *self
+            .positions
+            .get(&commit)
+            .ok_or(LedgerError::NotOnBase(commit))?;
+        let env = self.environment(env)?;
+        match env.deployments.iter().find(|d| d.position >= position) {
+            None if env.truncated => Err(LedgerError::Truncated(env.name.clone())),
+            found => Ok(found),
+        }
+    }
+
+    /// The first-parent chain from `commit` back to the oldest commit read, `commit` first.
+    pub fn chain_from(&self, commit: ObjectId) -> Result<&[ObjectId], LedgerError> {
+        let start = *self
+            .positions
+            .get(&commit)
+            .ok_or(LedgerError::NotOnBase(commit))?;
+        Ok(&self.chain[start..])
+    }
+}
+
+/// Options of [`build_ledger_with`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LedgerOptions {
+    /// Keep only the newest N deployments of each environment and resolve only what they
+    /// need (the commits of their window and the one before it). `None`: the whole history.
+    pub max_deployments: Option<usize>,
+    /// How overlays are resolved (the load restrictor of `ferry.toml`'s `[kustomize]`).
+    pub resolve: ferry_kustomize::ResolveOptions,
+}
+
+impl LedgerOptions {
+    /// Options keeping at most `n` deployments per environment.
+    pub fn newest(n: usize) -> Self {
+        LedgerOptions {
+            max_deployments: Some(n),
+            ..LedgerOptions::default()
+        }
+    }
+
+    /// These options, resolving overlays with `resolve`.
+    pub fn with_resolve(self, resolve: ferry_kustomize::ResolveOptions) -> Self {
+        LedgerOptions { resolve, ..self }
+    }
+}
+
+/// Builds the ledger of `environments` from the whole first-parent history of `base`.
+pub fn build_ledger(
+    repo: &Repo,
+    base: ObjectId,
+    environments: &[EnvironmentSpec],
+) -> Result<Ledger, LedgerError> {
+    build_ledger_with(repo, base, environments, &LedgerOptions::default())
+}
+
+/// Builds the ledger of `environments` from the first-parent history of `base`, with options.
+pub fn build_ledger_with(
+    repo: &Repo,
+    base: ObjectId,
+    environments: &[EnvironmentSpec],
+    options: &LedgerOptions,
+) -> Result<Ledger, LedgerError> {
+    let chain = repo.first_parent_chain(base)?;
+    let mut builder = Builder::new(repo, options.resolve.clone());
+    let mut envs = Vec::new();
+    for env in environments {
+        envs.push(builder.environment(env, &chain, options.max_deployments)?);
+    }
+    tracing::debug!(
+        %base,
+        environments = environments.len(),
+        max_deployments = ?options.max_deployments,
+        "ledger built"
+    );
+    Ok(Ledger {
+        base: base.to_string(),
+        environments: envs,
+        positions: chain.iter().enumerate().map(|(i, c)| (c.id, i)).collect(),
+        chain: chain.into_iter().map(|c| c.id).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_match_exactly_not_as_prefixes() {
+        let q = Reference::parse_normalized("registry.example.com/acme/backend:1.3").unwrap();
+        assert!(!image_matches(
+            &q,
+            "registry.example.com/acme/backend:1.3.3"
+        ));
+        assert!(image_matches(&q, "registry.example.com/acme/backend:1.3"));
+        let q = Reference::parse_normalized("postgres:16.4").unwrap();
+        assert!(image_matches(&q, "docker.io/library/postgres:16.4"));
+    }
+}

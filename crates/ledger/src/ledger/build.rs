@@ -1,0 +1,667 @@
+//! Building the ledger: the commits where an environment's inputs changed, found from the
+//! objects its overlay depends on, then resolved (on the resolver thread, queued ahead).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::BuildHasherDefault;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use ferry_git::{CommitInfo, Entry, EntryType, Repo};
+use ferry_kustomize::OverlayResolver;
+use ferry_kustomize::dependencies::{DependencyScan, KUSTOMIZATION_FILE_NAMES, candidate_paths};
+use gix::ObjectId;
+use sha2::{Digest, Sha256};
+
+use super::tree::{TREE_ROOT, TreeSource};
+use super::{Deployment, EnvLedger, EnvironmentSpec, ImageChange, LedgerError};
+
+/// The set of objects an environment's rendering depends on at one commit.
+type DepKey = BTreeMap<String, Option<Entry>>;
+
+/// The paths of a [`DepKey`] as a tree of path components.
+#[derive(Debug, Default)]
+struct PathTrie {
+    /// Whether the path ending here is itself in the key.
+    leaf: bool,
+    children: BTreeMap<String, PathTrie>,
+}
+
+impl PathTrie {
+    fn new(key: &DepKey) -> Self {
+        let mut root = PathTrie::default();
+        for path in key.keys() {
+            let mut node = &mut root;
+            for part in path.split('/').filter(|p| !p.is_empty()) {
+                node = node.children.entry(part.to_string()).or_default();
+            }
+            node.leaf = true;
+        }
+        root
+    }
+}
+
+/// What an overlay renders at one commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rendering {
+    /// Images by `workload/container`, or why resolution failed.
+    images: Result<BTreeMap<String, String>, String>,
+    /// SHA-256 of the rendered resources as JSON (to tell whether anything changed).
+    resources: [u8; 32],
+}
+
+type Resolved = Rc<Rendering>;
+
+/// Resolutions queued on the resolver thread ([`Builder::feed`]), oldest first.
+#[derive(Default)]
+struct Pipeline {
+    submitted: std::collections::VecDeque<Rc<DepKey>>,
+    /// The error that stopped the queueing.
+    failed: Option<LedgerError>,
+    /// Whether queueing stopped (the rest is resolved one by one).
+    stopped: bool,
+}
+
+/// A map keyed by object id (already a good hash).
+type IdMap<V> = gix::hashtable::HashMap<ObjectId, V>;
+
+/// A map hashed with [`Fnv`].
+type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+/// FNV-1a: a fast hash for the ledger's own keys (paths and object ids, not attacker-chosen
+/// in a way that matters for a one-shot computation).
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+pub(super) struct Builder<'r> {
+    repo: &'r Repo,
+    /// Blob contents by id, shared across commits.
+    blobs: IdMap<Arc<[u8]>>,
+    /// The resolver thread, with parsed YAML by content shared across commits.
+    resolver: Option<OverlayResolver<Rendering>>,
+    /// How the resolver resolves.
+    resolve: ferry_kustomize::ResolveOptions,
+    resolved: FnvMap<Rc<DepKey>, Resolved>,
+    /// Repository paths named by a kustomization's strings, by directory and strings (the
+    /// strings are kept alive by `kustomization_strings`, so their address names them).
+    references: FnvMap<(String, *const Vec<String>), Rc<Vec<String>>>,
+    has_link: IdMap<bool>,
+    kustomization_strings: IdMap<Rc<Vec<String>>>,
+    /// Strings of kustomization files (parsed once per text up to image values).
+    scan: DependencyScan,
+}
+
+impl<'r> Builder<'r> {
+    /// A builder reading `repo`, resolving with `resolve`.
+    pub(super) fn new(repo: &'r Repo, resolve: ferry_kustomize::ResolveOptions) -> Self {
+        Builder {
+            repo,
+            blobs: IdMap::default(),
+            resolver: None,
+            resolve,
+            resolved: HashMap::default(),
+            references: HashMap::default(),
+            has_link: IdMap::default(),
+            kustomization_strings: IdMap::default(),
+            scan: DependencyScan::default(),
+        }
+    }
+}
+
+impl Builder<'_> {
+    pub(super) fn environment(
+        &mut self,
+        env: &EnvironmentSpec,
+        chain: &[CommitInfo],
+        max_deployments: Option<usize>,
+    ) -> Result<EnvLedger, LedgerError> {
+        let overlay = env.overlay.trim_matches('/').to_string();
+        // Phase 1: the commits where the environment's inputs changed (no resolution).
+        let mut candidates: Vec<(usize, Rc<DepKey>)> = Vec::new();
+        // The dependency key and its paths as a trie; the key's objects are the same in every
+        // commit since it was computed, so each commit is compared with the one before it.
+        let mut previous: Option<(Rc<DepKey>, Rc<PathTrie>)> = None;
+        let mut previous_tree: Option<ObjectId> = None;
+        // Without a limit every candidate is resolved: queue each as soon as it is found.
+        let mut pipe = Pipeline::default();
+        for (position, commit) in chain.iter().enumerate().rev() {
+            let before = previous_tree.replace(commit.tree);
+            if let (Some((_, trie)), Some(before)) = (&previous, before)
+                && self.same_along(before, commit.tree, trie)?
+            {
+                continue;
+            }
+            let key = self.dependencies(commit.tree, &overlay)?;
+            if previous.as_ref().is_some_and(|(k, _)| **k == key) {
+                continue;
+            }
+            let trie = match &previous {
+                // An image bump changes objects, not paths: keep the trie.
+                Some((k, trie)) if k.keys().eq(key.keys()) => Rc::clone(trie),
+                _ => Rc::new(PathTrie::new(&key)),
+            };
+            let key = Rc::new(key);
+            let exists = key.get(&overlay).is_some_and(Option::is_some);
+            if exists || !candidates.is_empty() {
+                if max_deployments.is_none() {
+                    self.feed(&mut pipe, commit.tree, &key, &overlay);
+                }
+                candidates.push((position, Rc::clone(&key)));
+            }
+            previous = Some((key, trie));
+        }
+        // Phase 2: resolve; with a limit, only back to the oldest deployment shown.
+        self.drain(pipe)?;
+        let mut renderings: Vec<Option<Resolved>> = vec![None; candidates.len()];
+        let mut start = 0;
+        let mut baseline: Option<(Resolved, BTreeMap<String, String>)> = None;
+        if let Some(max) = max_deployments.map(|m| m.max(1)) {
+            let mut found = 0;
+            let mut i = candidates.len();
+            while i > 0 && found < max {
+                i -= 1;
+                let here = self.rendering(chain, &candidates, &mut renderings, &overlay, i)?;
+                let deployed = i == 0
+                    || here
+                        != self.rendering(chain, &candidates, &mut renderings, &overlay, i - 1)?;
+                if deployed {
+                    found += 1;
+                    start = i;
+                }
+            }
+            if start > 0 {
+                let before =
+                    self.rendering(chain, &candidates, &mut renderings, &overlay, start - 1)?;
+                // The images carried into the window: the newest that rendered.
+                let mut images = BTreeMap::new();
+                for k in (0..start).rev() {
+                    let r = self.rendering(chain, &candidates, &mut renderings, &overlay, k)?;
+                    if let Ok(i) = &r.images {
+                        images = i.clone();
+                        break;
+                    }
+                }
+                baseline = Some((before, images));
+            }
+        }
+        let truncated = baseline.is_some();
+        let (mut rendered, mut images) = match baseline {
+            Some((r, i)) => (Some(r), i),
+            None => (None, BTreeMap::new()),
+        };
+        let mut deployments: Vec<Deployment> = Vec::new();
+        for i in start..candidates.len() {
+            let rendering = self.rendering(chain, &candidates, &mut renderings, &overlay, i)?;
+            if rendered.as_ref() == Some(&rendering) {
+                // Inputs changed but the rendering did not (e.g. a base field the overlay
+                // overrides): nothing was deployed.
+                continue;
+            }
+            rendered = Some(Rc::clone(&rendering));
+            let (next, error) = match rendering.images.clone() {
+                Ok(next) => (next, None),
+                Err(e) => (images.clone(), Some(e)),
+            };
+            let changes = diff(&images, &next);
+            images = next;
+            let position = candidates[i].0;
+            let commit = &chain[position];
+            deployments.push(Deployment {
+                commit: commit.id.to_string(),
+                time: commit.committer.timestamp().to_string(),
+                author: commit.author.identity(),
+                summary: commit.summary().to_string(),
+                images: images.clone(),
+                changes,
+                error,
+                id: commit.id,
+                seconds: commit.committer.seconds,
+                position,
+            });
+        }
+        deployments.reverse();
+        Ok(EnvLedger {
+            name: env.name.clone(),
+            overlay,
+            deployments,
+            truncated,
+        })
+    }
+
+    /// The rendering of candidate `i` (resolved once).
+    fn rendering(
+        &mut self,
+        chain: &[CommitInfo],
+        candidates: &[(usize, Rc<DepKey>)],
+        renderings: &mut [Option<Resolved>],
+        overlay: &str,
+        i: usize,
+    ) -> Result<Resolved, LedgerError> {
+        if let Some(r) = &renderings[i] {
+            return Ok(Rc::clone(r));
+        }
+        let (position, key) = &candidates[i];
+        let r = if key.get(overlay).is_some_and(Option::is_some) {
+            self.resolve(chain[*position].tree, overlay, key)?
+        } else {
+            Rc::new(Rendering {
+                images: Err(format!("overlay directory {overlay} does not exist")),
+                resources: [0; 32],
+            })
+        };
+        renderings[i] = Some(Rc::clone(&r));
+        Ok(r)
+    }
+
+    /// Whether every path of `trie` names the same object (or nothing) in trees `a` and `b`.
+    fn same_along(&self, a: ObjectId, b: ObjectId, trie: &PathTrie) -> Result<bool, LedgerError> {
+        if a == b {
+            return Ok(true);
+        }
+        if trie.leaf {
+            return Ok(false);
+        }
+        let (left, right) = (self.repo.tree(a)?, self.repo.tree(b)?);
+        for (name, sub) in &trie.children {
+            match (left.get(name), right.get(name)) {
+                (x, y) if x == y => {}
+                (Some(x), Some(y)) if x.kind == EntryType::Tree && y.kind == EntryType::Tree => {
+                    if !self.same_along(x.id, y.id, sub)? {
+                        return Ok(false);
+                    }
+                }
+                _ => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+
+    /// The objects the overlay at `overlay` depends on in `tree`.
+    fn dependencies(&mut self, tree: ObjectId, overlay: &str) -> Result<DepKey, LedgerError> {
+        let mut key = DepKey::new();
+        let mut pending = vec![overlay.to_string()];
+        let mut link = false;
+        while let Some(dir) = pending.pop() {
+            let entry = self.repo.entry_in_tree(tree, &dir)?;
+            key.insert(dir.clone(), entry);
+            let Some(entry) = entry else { continue };
+            match entry.kind {
+                EntryType::Link => link = true,
+                EntryType::Tree => {}
+                _ => continue,
+            }
+            if entry.kind != EntryType::Tree {
+                continue;
+            }
+            if self.tree_has_link(entry.id)? {
+                link = true;
+            }
+            let strings = self.kustomization_strings(entry.id)?;
+            let references = self.references(&dir, &strings);
+            for candidate in references.iter() {
+                if key.contains_key(candidate) || pending.contains(candidate) {
+                    continue;
+                }
+                match self.repo.entry_in_tree(tree, candidate)? {
+                    Some(e) if e.kind == EntryType::Tree => pending.push(candidate.clone()),
+                    found => {
+                        if found.is_some_and(|e| e.kind == EntryType::Link) {
+                            link = true;
+                        }
+                        key.insert(candidate.clone(), found);
+                    }
+                }
+            }
+        }
+        if link {
+            key.insert(String::new(), self.repo.entry_in_tree(tree, "")?);
+        }
+        Ok(key)
+    }
+
+    /// The repository paths the kustomization `strings` of directory `dir` may name, in order,
+    /// without repeats.
+    fn references(&mut self, dir: &str, strings: &Rc<Vec<String>>) -> Rc<Vec<String>> {
+        if strings.is_empty() {
+            return Rc::default();
+        }
+        let id = (dir.to_string(), Rc::as_ptr(strings));
+        if let Some(found) = self.references.get(&id) {
+            return Rc::clone(found);
+        }
+        let mut out: Vec<String> = Vec::new();
+        for s in strings.iter() {
+            for candidate in candidate_paths(dir, s) {
+                if !out.contains(&candidate) {
+                    out.push(candidate);
+                }
+            }
+        }
+        let out = Rc::new(out);
+        self.references.insert(id, Rc::clone(&out));
+        out
+    }
+
+    fn tree_has_link(&mut self, id: ObjectId) -> Result<bool, LedgerError> {
+        if let Some(&b) = self.has_link.get(&id) {
+            return Ok(b);
+        }
+        let mut found = false;
+        for (_, entry) in self.repo.tree(id)?.iter() {
+            found = match entry.kind {
+                EntryType::Link => true,
+                EntryType::Tree => self.tree_has_link(entry.id)?,
+                _ => false,
+            };
+            if found {
+                break;
+            }
+        }
+        self.has_link.insert(id, found);
+        Ok(found)
+    }
+
+    /// Every single-line string of the kustomization file in directory tree `id`.
+    fn kustomization_strings(&mut self, id: ObjectId) -> Result<Rc<Vec<String>>, LedgerError> {
+        let entries = self.repo.tree(id)?;
+        let Some(file) = KUSTOMIZATION_FILE_NAMES
+            .iter()
+            .find_map(|n| entries.get(n))
+            .filter(|e| e.kind != EntryType::Tree)
+        else {
+            return Ok(Rc::default());
+        };
+        if let Some(s) = self.kustomization_strings.get(&file.id) {
+            return Ok(Rc::clone(s));
+        }
+        let bytes = self.blob(file.id)?;
+        let strings = self.scan.strings(&String::from_utf8_lossy(&bytes));
+        self.kustomization_strings
+            .insert(file.id, Rc::clone(&strings));
+        Ok(strings)
+    }
+
+    fn resolve(
+        &mut self,
+        tree: ObjectId,
+        overlay: &str,
+        key: &Rc<DepKey>,
+    ) -> Result<Resolved, LedgerError> {
+        if let Some(r) = self.resolved.get(key) {
+            return Ok(Rc::clone(r));
+        }
+        let source = self.snapshot(tree, key)?;
+        let root = PathBuf::from(TREE_ROOT);
+        let outcome = Rc::new(self.resolver()?.validate(
+            Box::new(source),
+            &root,
+            &root.join(overlay),
+        ));
+        self.resolved.insert(Rc::clone(key), Rc::clone(&outcome));
+        Ok(outcome)
+    }
+
+    /// Queues the resolution of `key` (at `tree`) on the resolver thread, unless it is known
+    /// already, so that it works while this thread walks the history and builds the next
+    /// snapshots.
+    fn feed(&mut self, pipe: &mut Pipeline, tree: ObjectId, key: &Rc<DepKey>, overlay: &str) {
+        if pipe.stopped
+            || !key.get(overlay).is_some_and(Option::is_some)
+            || self.resolved.contains_key(key)
+        {
+            return;
+        }
+        let root = PathBuf::from(TREE_ROOT);
+        let queued = self.snapshot(tree, key).and_then(|source| {
+            let resolver = self.resolver()?;
+            // A resolver that cannot take jobs fails again, with its error, in `resolve`.
+            Ok(resolver
+                .submit(Box::new(source), &root, &root.join(overlay))
+                .is_ok())
+        });
+        match queued {
+            Ok(true) => pipe.submitted.push_back(Rc::clone(key)),
+            Ok(false) => pipe.stopped = true,
+            Err(e) => {
+                pipe.failed = Some(e);
+                pipe.stopped = true;
+            }
+        }
+        // A few jobs ahead are enough to keep the resolver busy; more only take memory.
+        if pipe.submitted.len() > PIPELINE_DEPTH {
+            self.take_result(&mut pipe.submitted);
+        }
+    }
+
+    /// Takes every queued result; fails with the error that stopped the queueing, if any.
+    fn drain(&mut self, pipe: Pipeline) -> Result<(), LedgerError> {
+        let mut submitted = pipe.submitted;
+        while !submitted.is_empty() {
+            self.take_result(&mut submitted);
+        }
+        pipe.failed.map_or(Ok(()), Err)
+    }
+
+    /// Takes the resolver's result for the oldest of `submitted`.
+    fn take_result(&mut self, submitted: &mut std::collections::VecDeque<Rc<DepKey>>) {
+        let Some(key) = submitted.pop_front() else {
+            return;
+        };
+        match self
+            .resolver
+            .as_mut()
+            .and_then(OverlayResolver::next_result)
+        {
+            Some(rendering) => {
+                self.resolved.entry(key).or_insert(Rc::new(rendering));
+            }
+            // Nothing outstanding: the rest is resolved one by one, with its error.
+            None => submitted.clear(),
+        }
+    }
+
+    /// The resolver thread (started on first use).
+    fn resolver(&mut self) -> Result<&mut OverlayResolver<Rendering>, LedgerError> {
+        if self.resolver.is_none() {
+            // Summarised on the resolver thread: the ledger keeps only images and a digest.
+            let resolver = OverlayResolver::with_summary_and_options(
+                |r| rendering_of(r, Path::new(TREE_ROOT)),
+                self.resolve.clone(),
+            );
+            self.resolver = Some(resolver.map_err(LedgerError::Resolver)?);
+        }
+        self.resolver
+            .as_mut()
+            .ok_or_else(|| LedgerError::Resolver(std::io::Error::other("no resolver thread")))
+    }
+
+    /// The files of the dependency set `key` of `tree`, as a source for the resolver.
+    fn snapshot(&mut self, tree: ObjectId, key: &DepKey) -> Result<TreeSource, LedgerError> {
+        let mut files = BTreeMap::new();
+        if key.contains_key("") {
+            let root = Entry {
+                id: tree,
+                kind: EntryType::Tree,
+            };
+            self.flatten(root, String::new(), &mut files)?;
+        } else {
+            for (path, entry) in key.iter() {
+                if let Some(entry) = entry {
+                    self.flatten(*entry, path.clone(), &mut files)?;
+                }
+            }
+        }
+        let mut source = TreeSource::new(Path::new(TREE_ROOT));
+        for (path, entry) in files {
+            let bytes = self.blob(entry.id)?;
+            source.insert(&path, entry.kind, bytes);
+        }
+        Ok(source)
+    }
+
+    /// The bytes of blob `id` (read once).
+    fn blob(&mut self, id: ObjectId) -> Result<Arc<[u8]>, LedgerError> {
+        if let Some(b) = self.blobs.get(&id) {
+            return Ok(Arc::clone(b));
+        }
+        let bytes: Arc<[u8]> = self.repo.blob(id)?.into();
+        self.blobs.insert(id, Arc::clone(&bytes));
+        Ok(bytes)
+    }
+
+    /// Every file below `entry` (at `path`), by path.
+    fn flatten(
+        &self,
+        entry: Entry,
+        path: String,
+        out: &mut BTreeMap<String, Entry>,
+    ) -> Result<(), LedgerError> {
+        match entry.kind {
+            EntryType::Tree => {
+                for (name, child) in self.repo.tree(entry.id)?.iter() {
+                    let child_path = if path.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{path}/{name}")
+                    };
+                    self.flatten(*child, child_path, out)?;
+                }
+            }
+            EntryType::Submodule => {}
+            _ => {
+                out.insert(path, entry);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How many resolutions [`Builder::feed`] queues ahead of the one it waits for.
+const PIPELINE_DEPTH: usize = 16;
+
+/// What a resolution at [`TREE_ROOT`] renders.
+fn rendering_of(result: ferry_kustomize::Resolved, root: &Path) -> Rendering {
+    match result {
+        Ok(resolution) if resolution.is_valid() => Rendering {
+            images: Ok(image_map(&resolution.workloads)),
+            resources: fingerprint(&resolution.resources),
+        },
+        Ok(resolution) => Rendering {
+            images: Err(resolution
+                .errors()
+                .map(|f| relative_finding(f, root))
+                .collect::<Vec<_>>()
+                .join("; ")),
+            resources: [0; 32],
+        },
+        Err(e) => Rendering {
+            images: Err(e.to_string().replace(&format!("{}/", root.display()), "")),
+            resources: [0; 32],
+        },
+    }
+}
+
+/// SHA-256 of `resources`, fed value by value (type tags and lengths make the encoding
+/// unambiguous: equal digests mean equal resources).
+fn fingerprint(resources: &[serde_json::Value]) -> [u8; 32] {
+    fn feed(h: &mut Sha256, v: &serde_json::Value) {
+        use serde_json::Value;
+        let len = |h: &mut Sha256, n: usize| h.update((n as u64).to_le_bytes());
+        match v {
+            Value::Null => h.update([0]),
+            Value::Bool(b) => h.update([1, u8::from(*b)]),
+            Value::Number(n) => {
+                let text = n.to_string();
+                h.update([2]);
+                len(h, text.len());
+                h.update(text.as_bytes());
+            }
+            Value::String(s) => {
+                h.update([3]);
+                len(h, s.len());
+                h.update(s.as_bytes());
+            }
+            Value::Array(a) => {
+                h.update([4]);
+                len(h, a.len());
+                a.iter().for_each(|v| feed(h, v));
+            }
+            Value::Object(o) => {
+                h.update([5]);
+                len(h, o.len());
+                for (k, v) in o {
+                    len(h, k.len());
+                    h.update(k.as_bytes());
+                    feed(h, v);
+                }
+            }
+        }
+    }
+    let mut h = Sha256::new();
+    h.update((resources.len() as u64).to_le_bytes());
+    resources.iter().for_each(|v| feed(&mut h, v));
+    h.finalize().into()
+}
+
+fn relative_finding(f: &ferry_kustomize::Finding, root: &Path) -> String {
+    let file = f.file.strip_prefix(root).unwrap_or(&f.file);
+    let message = f.message.replace(&format!("{}/", root.display()), "");
+    if f.line > 0 {
+        format!("{}:{}:{}: {message}", file.display(), f.line, f.column)
+    } else {
+        format!("{}: {message}", file.display())
+    }
+}
+
+/// Images by `workload/container`; workloads sharing a name are qualified by kind.
+fn image_map(workloads: &[ferry_kustomize::Workload]) -> BTreeMap<String, String> {
+    let mut seen = BTreeSet::new();
+    let mut shared = BTreeSet::new();
+    for w in workloads {
+        if !seen.insert(&w.name) {
+            shared.insert(&w.name);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for w in workloads {
+        for c in &w.containers {
+            let key = if shared.contains(&w.name) {
+                format!("{}/{}/{}", w.kind, w.name, c.name)
+            } else {
+                format!("{}/{}", w.name, c.name)
+            };
+            out.insert(key, c.image.clone());
+        }
+    }
+    out
+}
+
+fn diff(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Vec<ImageChange> {
+    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    keys.into_iter()
+        .filter(|k| old.get(*k) != new.get(*k))
+        .map(|k| ImageChange {
+            container: k.clone(),
+            from: old.get(k).cloned(),
+            to: new.get(k).cloned(),
+        })
+        .collect()
+}
