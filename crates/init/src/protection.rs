@@ -39,7 +39,7 @@ changes: `test` runs the tests, `validate` only reports that no GitOps file chan
 `gitops-checks.yml` runs when GitOps files change (`infra/**`, `ferry.toml`): `validate` runs
 `ferry validate` and `kubectl kustomize` on every overlay, `test` only reports that no code
 changed. A pull request that changes both gets both, and every one must pass. Without the light
-jobs, a pull request Ferry opens (it changes only an overlay) would wait forever for {checks}
+jobs, a pull request Ferry opens (it changes only an overlay) would never get {checks},
 and its auto-merge would never happen. Turn on \"Allow auto-merge\" in the repository settings:
 the change to {first} merges itself once the checks pass.
 
@@ -70,8 +70,9 @@ Create the GitHub environments ",
         .collect();
     let _ = write!(
         out,
-        "{} (Settings → Environments) with required reviewers: the `approve and merge` job of
-each deploy workflow waits there for a person's approval before it merges the promotion.
+        "{}
+(Settings → Environments) with required reviewers: the `approve and merge` job of each deploy
+workflow waits there for a person's approval before it merges the promotion.
 
 ## Why a GitHub App token
 
@@ -100,13 +101,13 @@ and Commit statuses (read and write), install it on `{owner}/{repo}`, and store:
     for env in options.environments.iter().skip(1) {
         let var = format!("{}_PREVIEW_URL", env.to_ascii_uppercase().replace('-', "_"));
         let what = if options.is_blue_green(env) {
-            "its preview Services (the smoke tests)"
+            "preview Services (the smoke tests)"
         } else if env == last {
             continue;
         } else {
-            "its preview (the end-to-end and load tests)"
+            "preview (the end-to-end and load tests)"
         };
-        let _ = writeln!(out, "- variable `{var}`: the URL of {what};");
+        let _ = writeln!(out, "- variable `{var}`: the URL of {env}'s {what};");
     }
     let registries: std::collections::BTreeSet<String> = options
         .images
@@ -131,9 +132,14 @@ and Commit statuses (read and write), install it on `{owner}/{repo}`, and store:
         "
 The workflows call `make test` (tests), `make e2e` and `make load-test` (against `$BASE_URL`, a
 preview) and `make smoke-test` (against `$BASE_URL`, the blue-green preview Services); each
-image is built from `IMAGE/Dockerfile`. `verify.yml` verifies {}.
+image is built from `IMAGE/Dockerfile`. `verify.yml` verifies {} after each merge; {}.
 ",
-        verified.join(", ")
+        verified.join(", "),
+        if options.blue_green.is_empty() {
+            "no environment runs blue-green"
+        } else {
+            "a blue-green environment is verified by its deploy workflow"
+        }
     );
     out
 }

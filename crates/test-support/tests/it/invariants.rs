@@ -660,8 +660,11 @@ fn examples() -> Vec<Example> {
 
 /// Examples that take arguments, run by a test of their own instead: `(package, example, the
 /// test file that runs it)`. The test file must name the example.
-const RUN_BY_A_TEST: &[(&str, &str, &str)] =
-    &[("crates/cli", "front_end", "crates/cli/tests/it/front_end.rs")];
+const RUN_BY_A_TEST: &[(&str, &str, &str)] = &[(
+    "crates/cli",
+    "front_end",
+    "crates/cli/tests/it/front_end.rs",
+)];
 
 #[test]
 fn every_example_runs_under_cargo_test() {
