@@ -30,7 +30,7 @@ pub(crate) const PACKAGES: [&str; 15] = [
     "ferry-monitor",
     "ferry-rollout",
     "ferry-rollback-cli",
-    "ferry-ledger",
+    "ferry-ledger-cli",
     "ferry-lint-cli",
 ];
 
