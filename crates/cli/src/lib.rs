@@ -10,6 +10,17 @@
 //! values as arguments. [`env`](mod@env) lists every variable Ferry reads.
 //!
 //! Logs go to stderr; the only printing is the binaries' error report ([`report`]).
+//!
+//! # Example
+//!
+//! A binary on the front end: it greets NAME or fails with an error of the kind asked, reported
+//! as every Ferry binary reports it (`examples/front_end.rs`; `cargo run -p ferry-cli --example
+//! front_end -- NAME [--fail KIND] [--format json]`; it takes arguments, so
+//! `tests/it/front_end.rs` runs it):
+//!
+//! ```rust,ignore
+#![doc = include_str!("../examples/front_end.rs")]
+//! ```
 
 pub mod env;
 pub mod error;

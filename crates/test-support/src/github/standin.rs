@@ -79,6 +79,44 @@ pub enum Fault {
     ResetAfter,
 }
 
+impl Fault {
+    /// Every kind of fault, by name: the variant's, as the log and [`StandIn::fault_counts`]
+    /// name it (without its duration).
+    pub const KINDS: [&'static str; 7] = [
+        "ErrorBefore",
+        "ErrorAfter",
+        "ResetBefore",
+        "ResetAfter",
+        "DropBefore",
+        "DropAfter",
+        "Slow",
+    ];
+
+    /// The name of this fault's kind (one of [`Fault::KINDS`]).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fault::ErrorBefore => "ErrorBefore",
+            Fault::ErrorAfter => "ErrorAfter",
+            Fault::DropBefore(_) => "DropBefore",
+            Fault::DropAfter(_) => "DropAfter",
+            Fault::Slow(_) => "Slow",
+            Fault::ResetBefore => "ResetBefore",
+            Fault::ResetAfter => "ResetAfter",
+        }
+    }
+}
+
+/// Asserts that `counts` (faults by kind, [`StandIn::fault_counts`] summed over runs) holds at
+/// least one fault of every kind: a fault test that never injected one of them did not test it.
+pub fn assert_every_fault_kind(counts: &BTreeMap<String, usize>) {
+    for kind in Fault::KINDS {
+        assert!(
+            counts.get(kind).is_some_and(|n| *n > 0),
+            "no {kind} fault: {counts:?}"
+        );
+    }
+}
+
 /// Seeded faults: each call fails with probability `percent` %.
 #[derive(Debug, Clone)]
 pub struct Faults {
@@ -719,5 +757,38 @@ impl Pull {
         } else {
             "closed"
         }
+    }
+}
+
+#[cfg(test)]
+mod fault_kinds {
+    use super::*;
+
+    /// Each fault's kind is in [`Fault::KINDS`] under the name the log gives it, and every kind
+    /// is one fault's.
+    #[test]
+    fn kinds_name_every_fault_as_the_log_does() {
+        let d = Duration::from_millis(5);
+        let faults = [
+            Fault::ErrorBefore,
+            Fault::ErrorAfter,
+            Fault::ResetBefore,
+            Fault::ResetAfter,
+            Fault::DropBefore(d),
+            Fault::DropAfter(d),
+            Fault::Slow(d),
+        ];
+        let kinds: Vec<&str> = faults.iter().map(Fault::kind).collect();
+        assert_eq!(kinds, Fault::KINDS);
+        for f in faults {
+            let logged = format!("{f:?}");
+            assert_eq!(logged.split('(').next(), Some(f.kind()), "{logged}");
+        }
+        let mut counts: BTreeMap<String, usize> =
+            Fault::KINDS.iter().map(|k| (k.to_string(), 1)).collect();
+        assert_every_fault_kind(&counts);
+        counts.insert("Slow".into(), 0);
+        let missing = std::panic::catch_unwind(|| assert_every_fault_kind(&counts));
+        assert!(missing.is_err(), "a kind without faults must fail");
     }
 }

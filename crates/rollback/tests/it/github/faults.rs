@@ -22,7 +22,7 @@ use ferry_rollback::actions::{RevertRequest, hold, revert_in_git};
 use ferry_rollback::policy::{Target, image_changes};
 use ferry_test_support::faults::{Rng, Tally, base_seed};
 use ferry_test_support::git::{ADA, output_as};
-use ferry_test_support::github::standin::{Faults, StandIn};
+use ferry_test_support::github::standin::{Faults, StandIn, assert_every_fault_kind};
 
 use crate::common::{BACKEND, PROD, T0, block_on, clone, signature, world};
 
@@ -246,20 +246,7 @@ fn rollback_under_faults_never_holds_without_its_revert_and_a_rerun_converges() 
             assert_eq!(holds[0]["images"], serde_json::json!(held), "{line}");
         }
         tally.assert_faults_happened();
-        for kind in [
-            "ErrorBefore",
-            "ErrorAfter",
-            "ResetBefore",
-            "ResetAfter",
-            "DropBefore",
-            "DropAfter",
-            "Slow",
-        ] {
-            assert!(
-                kinds.get(kind).is_some_and(|n| *n > 0),
-                "no {kind} fault: {kinds:?}"
-            );
-        }
+        assert_every_fault_kind(&kinds);
         assert!(tally.succeeded > 0, "{tally:?}");
         eprintln!(
             "{RUNS} rollbacks under faults (faults injected: {kinds:?}), each re-run converged, in {:?}",
