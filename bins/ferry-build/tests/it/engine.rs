@@ -108,8 +108,28 @@ fn ferry_image_digest(tag: &str, credentials: Option<Credentials>) -> String {
         .digest
 }
 
-fn remove_images(docker: &Path, tags: &[&str]) {
-    let _ = Command::new(docker).arg("rmi").args(tags).output();
+/// Removes the local images of these tags when dropped, also when a test fails.
+struct Cleanup {
+    docker: PathBuf,
+    tags: Vec<String>,
+}
+
+impl Cleanup {
+    fn new(docker: &Path, tags: &[&str]) -> Self {
+        Self {
+            docker: docker.to_path_buf(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = Command::new(&self.docker)
+            .arg("rmi")
+            .args(&self.tags)
+            .output();
+    }
 }
 
 struct Tools {
@@ -136,6 +156,7 @@ fn builds_pushes_two_tags_and_reports_the_digest_the_registry_stores() {
     let summary = dir.path().join("summary.md");
     let first = format!("{}/acme/shop:1.0.0", registry.host());
     let second = format!("{}/acme/shop:latest", registry.host());
+    let _cleanup = Cleanup::new(&tools.docker, &[&first, &second]);
     let out = ferry_build()
         .env("GITHUB_OUTPUT", &outputs)
         .env("GITHUB_STEP_SUMMARY", &summary)
@@ -219,7 +240,6 @@ fn builds_pushes_two_tags_and_reports_the_digest_the_registry_stores() {
         summary.contains(&format!("{}/acme/shop@{digest}", registry.host())),
         "{summary}"
     );
-    remove_images(&tools.docker, &[&first, &second]);
 }
 
 #[test]
@@ -310,6 +330,7 @@ fn htpasswd_credentials_push_and_never_show() {
     let dir = tempfile::tempdir().expect("tempdir");
     context(dir.path());
     let tag = format!("{}/private/app:2.0", registry.host());
+    let _cleanup = Cleanup::new(&tools.docker, &[&tag]);
     let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
     let check = |out: &std::process::Output| {
         let all = format!(
@@ -351,7 +372,6 @@ fn htpasswd_credentials_push_and_never_show() {
         ferry_image_digest(&tag, Some(Credentials::basic(user, password))),
         digest
     );
-    remove_images(&tools.docker, &[&tag]);
 }
 
 #[test]
@@ -366,6 +386,7 @@ fn a_terminal_gets_redrawn_progress() {
         &[("Dockerfile", "FROM scratch\nCOPY a /a\n"), ("a", "a\n")],
     );
     let tag = format!("{}/tty/app:1", registry.host());
+    let _cleanup = Cleanup::new(&tools.docker, &[&tag]);
     let out = ferry_build()
         .args(["-t", &tag, "--progress", "tty"])
         .arg(dir.path())
@@ -381,7 +402,6 @@ fn a_terminal_gets_redrawn_progress() {
         "{stdout}"
     );
     assert!(stdout.contains(&format!("\n  {tag}")), "{stdout}");
-    remove_images(&tools.docker, &[&tag]);
 }
 
 /// `--file` outside the context, `--target` and `--platform` reach the engine.
@@ -398,6 +418,7 @@ fn file_target_and_platform_are_passed_on() {
     )
     .expect("write");
     let tag = "ferry-build-test/target:1";
+    let _cleanup = Cleanup::new(&tools.docker, &[tag]);
     ferry_build()
         .args(["-t", tag, "--no-push", "--target", "base"])
         .args(["--platform", "linux/arm64", "-f"])
@@ -414,5 +435,4 @@ fn file_target_and_platform_are_passed_on() {
             .arg(tag),
     );
     assert_eq!(arch.trim(), "linux/arm64");
-    remove_images(&tools.docker, &[tag]);
 }
