@@ -83,7 +83,7 @@ pub fn setup(args: &ForgeArgs) -> Result<Setup> {
             Error::usage(format!(
                 "--remote: invalid remote {:?}: {reason}; give a remote name (e.g. \"origin\") \
                  or a URL or path git can push to",
-                ferry_redact::redact_url(remote)
+                ferry_redact::RemoteUrl::new(remote.as_str()).to_string()
             ))
         })?;
     }

@@ -293,7 +293,7 @@ impl Check<'_> {
                         "forge.git.remote",
                         format!(
                             "invalid remote {:?}: {reason}; give a remote name (e.g. \"origin\") or a URL or path git can push to",
-                            ferry_redact::redact_url(remote.get_ref())
+                            ferry_redact::RemoteUrl::new(remote.get_ref().as_str()).to_string()
                         ),
                     );
                 }

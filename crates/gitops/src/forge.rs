@@ -21,6 +21,7 @@ use gix::ObjectId;
 use serde::Serialize;
 
 use crate::gates::Hold;
+use ferry_git::cli::CliError;
 use ferry_git::{GitError, Repo};
 use ferry_github::GithubError;
 use ferry_ledger::verify::{VerificationRecord, VerifyError};
@@ -298,6 +299,20 @@ pub enum ForgeError {
         /// Why.
         message: String,
     },
+}
+
+/// A git command's failure keeps its words: the same variants as before the command line moved
+/// to `ferry-git`.
+impl From<CliError> for ForgeError {
+    fn from(e: CliError) -> Self {
+        match e {
+            CliError::Command { args, message } => ForgeError::GitCommand { args, message },
+            CliError::InvalidRemote { remote, reason } => {
+                ForgeError::InvalidRemote { remote, reason }
+            }
+            CliError::NoRemote { remote } => ForgeError::NoRemote { remote },
+        }
+    }
 }
 
 /// Refusals of the change's state exit 1, bad remotes and unknown changes 2, failures of git and

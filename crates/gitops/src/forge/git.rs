@@ -31,11 +31,11 @@ use super::{
     WaitOutcome,
 };
 use crate::gates::Hold;
-use ferry_git::{Repo, Signature};
+use ferry_git::cli::Git;
+use ferry_git::{RemoteUrl, Repo, Signature};
 use ferry_ledger::verify::VerificationRecord;
 
 mod change;
-mod cli;
 mod records;
 mod review;
 
@@ -68,7 +68,7 @@ pub struct GitForgeOptions {
 impl std::fmt::Debug for GitForgeOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GitForgeOptions")
-            .field("remote", &ferry_redact::redact_url(&self.remote))
+            .field("remote", &RemoteUrl::new(self.remote.as_str()))
             .field("base_branch", &self.base_branch)
             .field("branch_prefix", &self.branch_prefix)
             .field("signature", &self.signature)
@@ -106,14 +106,14 @@ pub struct ChangeRecord {
 pub struct GitForge {
     repo: Repo,
     options: GitForgeOptions,
-    git: cli::Git,
+    git: Git,
     poll_interval: Duration,
 }
 
 impl GitForge {
     /// A forge pushing from `repo` (a clone or a bare repository) to `options.remote`.
     pub fn new(repo: Repo, options: GitForgeOptions) -> GitForge {
-        let git = cli::Git::new(&repo, &options.remote);
+        let git = Git::new(&repo, &options.remote);
         GitForge {
             repo,
             options,
@@ -133,10 +133,15 @@ impl GitForge {
         &self.options
     }
 
-    /// The remote as it may be shown: its URL (for a remote name, the configured URL) with
-    /// any user name and password replaced by `***`.
-    pub fn remote_display(&self) -> &str {
+    /// The remote as it may be shown: its URL (for a remote name, the configured URL), whose
+    /// `Display` and `Debug` replace any user name and password by `***`.
+    pub fn remote(&self) -> &RemoteUrl {
         self.git.display()
+    }
+
+    /// [`GitForge::remote`] as text.
+    pub fn remote_display(&self) -> String {
+        self.git.display().to_string()
     }
 
     /// The open change records on the remote (as of the last sync), by id.

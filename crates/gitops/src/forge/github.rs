@@ -163,49 +163,12 @@ impl GithubForge {
         }
     }
 
-    /// Fetches `branch` from the remote into the local repository's objects (no ref moved
-    /// but `FETCH_HEAD`).
+    /// Fetches `branch` from the remote into the local repository's objects (no ref moved).
     async fn fetch_branch(&self, branch: &str) -> Result<(), ForgeError> {
-        let dir = self
-            .repo
-            .workdir()
-            .unwrap_or_else(|| self.repo.gix().git_dir())
-            .to_path_buf();
-        if let Err(reason) = ferry_config::check_remote(&self.options.remote) {
-            return Err(ForgeError::InvalidRemote {
-                remote: ferry_redact::redact_url(&self.options.remote),
-                reason: reason.to_owned(),
-            });
-        }
-        ferry_redact::register_url(&self.options.remote);
-        let args = [
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--",
-            self.options.remote.as_str(),
-            branch,
-        ];
-        let output = tokio::process::Command::new("git")
-            .arg("-c")
-            .arg("protocol.ext.allow=never")
-            .arg("-C")
-            .arg(&dir)
-            .args(args)
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .await
-            .map_err(|e| ForgeError::GitCommand {
-                args: ferry_redact::scrub(&args.join(" ")),
-                message: format!("cannot run git: {e}"),
-            })?;
-        if !output.status.success() {
-            return Err(ForgeError::GitCommand {
-                args: ferry_redact::scrub(&args.join(" ")),
-                message: ferry_redact::scrub(String::from_utf8_lossy(&output.stderr).trim()),
-            });
-        }
+        // ferry-git refuses a remote that would reach git as an option and keeps its
+        // credentials out of every message.
+        let git = ferry_git::cli::Git::new(&self.repo, &self.options.remote);
+        git.fetch(&[branch.to_owned()]).await?;
         Ok(())
     }
 

@@ -7,13 +7,13 @@ use gix::ObjectId;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 use gix::refs::{FullName, Target};
 
-use super::cli::{PushOutcome, RefUpdate, backoff};
 use super::{CHANGE_FILE, CHANGE_RECORD_VERSION, ChangeRecord, GitForge, TRACKING_PREFIX};
 use crate::forge::{
     Base, CHANGES_REF_PREFIX, ChangeRequest, Cleanup, Files, ForgeError, HOLDS_REF, Opened,
     PendingChange, Planner, SLOTS_REF_PREFIX, WaitOutcome,
 };
 use crate::plan::{OpenChange, decide, parse_deploy_branch, ref_safe};
+use ferry_git::cli::{PushOutcome, RefUpdate, backoff};
 use ferry_git::{CommitRequest, FileChange, GitError};
 use ferry_ledger::verify::{NOTES_REF, merge_notes_into};
 

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use gix::ObjectId;
 
 use super::GitForge;
-use super::cli::{PushOutcome, RefUpdate, backoff};
 use crate::forge::{ForgeError, HOLDS_REF};
 use crate::gates::Hold;
+use ferry_git::cli::{PushOutcome, RefUpdate, backoff};
 use ferry_git::{CommitRequest, EntryType, FileChange};
 use ferry_ledger::verify::{
     NOTES_REF, VerificationRecord, merge_notes_into, notes_commit_with_record, parse_note,

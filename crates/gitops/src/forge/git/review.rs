@@ -8,10 +8,10 @@
 use gix::ObjectId;
 
 use super::change::RemoteState;
-use super::cli::{PushOutcome, RefUpdate, backoff};
 use super::{ChangeRecord, GitForge};
 use crate::forge::review::same_head;
 use crate::forge::{CHANGES_REF_PREFIX, ChangeInfo, ChangeState, ForgeError};
+use ferry_git::cli::{PushOutcome, RefUpdate, backoff};
 use ferry_git::{CommitRequest, FileChange};
 
 /// Attempts of a merge or close when other refs move meanwhile.

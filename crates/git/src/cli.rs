@@ -1,5 +1,7 @@
-//! The git CLI for what gix does not do here (fetch, push, ancestry): no prompts, no
-//! credentials in any message, `git push --porcelain` results read ref by ref.
+//! The git command line for what gix does not do here (fetch, push, ancestry) against one
+//! remote: no prompts, no credentials in any message (the remote is a [`RemoteUrl`]), options
+//! never taken from a value (`--` before the remote), `git push --porcelain` results read ref
+//! by ref.
 
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
@@ -9,19 +11,65 @@ use ferry_redact::RemoteUrl;
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
 
-use crate::forge::ForgeError;
-use ferry_git::Repo;
+use crate::Repo;
+
+/// Why a git command did not run or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A git command failed (fetch, push).
+    #[error("`git {args}` failed: {message}")]
+    Command {
+        /// The arguments, without credentials.
+        args: String,
+        /// What git said (stderr), without credentials.
+        message: String,
+    },
+    /// The remote would reach git as an option or run a command; nothing was run.
+    #[error(
+        "invalid remote {remote:?}: {reason}; give a remote name (e.g. \"origin\") or a URL or path git can push to"
+    )]
+    InvalidRemote {
+        /// The remote, without credentials.
+        remote: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The remote reads as a remote name, but the repository has none of that name.
+    #[error(
+        "the repository has no remote `{remote}`: add a remote (`git remote add {remote} URL`) or set `[forge.git] remote` in ferry.toml (or --remote) to a URL or path"
+    )]
+    NoRemote {
+        /// The remote name.
+        remote: String,
+    },
+}
+
+/// A remote that must not or cannot be used is a usage error (it came from ferry.toml or a
+/// flag); a failed git command is `git` (exit 3).
+impl ferry_error::Classify for CliError {
+    fn error_kind(&self) -> ferry_error::ErrorKind {
+        use ferry_error::ErrorKind;
+        match self {
+            CliError::Command { .. } => ErrorKind::Git,
+            CliError::InvalidRemote { .. } | CliError::NoRemote { .. } => ErrorKind::Usage,
+        }
+    }
+}
 
 /// One ref of an atomic push: set `name` to `new` (`None`: delete it) if and only if the remote
 /// has it at `expected` (`None`: it must not exist).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct RefUpdate {
+pub struct RefUpdate {
+    /// The full ref name.
     pub name: String,
+    /// Its new value (`None`: delete it).
     pub new: Option<ObjectId>,
+    /// The value the remote must have (`None`: it must not exist).
     pub expected: Option<ObjectId>,
 }
 
 impl RefUpdate {
+    /// Set `name` to `new` if the remote has it at `expected`.
     pub fn set(name: impl Into<String>, new: ObjectId, expected: Option<ObjectId>) -> Self {
         RefUpdate {
             name: name.into(),
@@ -30,6 +78,7 @@ impl RefUpdate {
         }
     }
 
+    /// Delete `name` if the remote has it at `expected`.
     pub fn delete(name: impl Into<String>, expected: ObjectId) -> Self {
         RefUpdate {
             name: name.into(),
@@ -41,7 +90,7 @@ impl RefUpdate {
 
 /// How an atomic push ended (other failures are errors).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum PushOutcome {
+pub enum PushOutcome {
     /// Every ref was updated.
     Pushed,
     /// Nothing was updated: a lease failed (a ref moved since it was read) or the remote lost
@@ -50,10 +99,12 @@ pub(super) enum PushOutcome {
 }
 
 /// Runs git for one local repository against one remote.
-pub(super) struct Git {
+pub struct Git {
     git_dir: PathBuf,
+    /// The remote as given (handed to git).
     remote: RemoteUrl,
-    display: String,
+    /// The remote as shown: for a remote name, its configured URL.
+    display: RemoteUrl,
     /// Why the remote must not be used, found when the forge was made.
     refused: Option<Refusal>,
 }
@@ -113,7 +164,7 @@ impl Git {
             Ok(()) if url.is_none() && reads_as_name(remote) => Some(Refusal::NoSuchRemote),
             Ok(()) => None,
         };
-        let display = ferry_redact::redact_url(url.as_deref().unwrap_or(remote));
+        let display = RemoteUrl::new(url.as_deref().unwrap_or(remote));
         Git {
             git_dir,
             remote: RemoteUrl::new(remote),
@@ -122,8 +173,9 @@ impl Git {
         }
     }
 
-    /// The remote as it may be shown.
-    pub fn display(&self) -> &str {
+    /// The remote as it may be shown (its `Display` and `Debug` hide credentials): its URL,
+    /// for a remote name the configured one.
+    pub fn display(&self) -> &RemoteUrl {
         &self.display
     }
 
@@ -132,28 +184,28 @@ impl Git {
         ferry_redact::scrub(text)
     }
 
-    fn error(&self, args: &[String], message: &str) -> ForgeError {
-        ForgeError::GitCommand {
+    fn error(&self, args: &[String], message: &str) -> CliError {
+        CliError::Command {
             args: self.redact(&args.join(" ")),
             message: self.redact(message.trim()),
         }
     }
 
     /// Refuses a remote that must not reach git, before anything runs.
-    fn check(&self) -> Result<(), ForgeError> {
+    fn check(&self) -> Result<(), CliError> {
         match &self.refused {
             None => Ok(()),
-            Some(Refusal::Invalid(reason)) => Err(ForgeError::InvalidRemote {
-                remote: self.display.clone(),
+            Some(Refusal::Invalid(reason)) => Err(CliError::InvalidRemote {
+                remote: self.display.to_string(),
                 reason: (*reason).to_owned(),
             }),
-            Some(Refusal::NoSuchRemote) => Err(ForgeError::NoRemote {
-                remote: self.display.clone(),
+            Some(Refusal::NoSuchRemote) => Err(CliError::NoRemote {
+                remote: self.display.to_string(),
             }),
         }
     }
 
-    async fn run(&self, args: &[String]) -> Result<Output, ForgeError> {
+    async fn run(&self, args: &[String]) -> Result<Output, CliError> {
         tracing::debug!(args = %self.redact(&args.join(" ")), "git");
         tokio::process::Command::new("git")
             .arg("-c")
@@ -173,7 +225,7 @@ impl Git {
     }
 
     /// `git fetch --prune --no-tags -- <remote> <refspecs>`.
-    pub async fn fetch(&self, refspecs: &[String]) -> Result<(), ForgeError> {
+    pub async fn fetch(&self, refspecs: &[String]) -> Result<(), CliError> {
         self.check()?;
         let mut args: Vec<String> = [
             "fetch",
@@ -198,7 +250,7 @@ impl Git {
 
     /// One `git push --atomic --porcelain` of `updates`, each with its own
     /// `--force-with-lease`.
-    pub async fn push(&self, updates: &[RefUpdate]) -> Result<PushOutcome, ForgeError> {
+    pub async fn push(&self, updates: &[RefUpdate]) -> Result<PushOutcome, CliError> {
         self.check()?;
         let mut args: Vec<String> = ["push", "--atomic", "--porcelain", "--no-follow-tags"]
             .map(String::from)
@@ -243,7 +295,7 @@ impl Git {
         &self,
         ancestor: ObjectId,
         descendant: ObjectId,
-    ) -> Result<bool, ForgeError> {
+    ) -> Result<bool, CliError> {
         let args = vec![
             "merge-base".to_owned(),
             "--is-ancestor".to_owned(),
@@ -312,7 +364,7 @@ const RACE_REASONS: &[&str] = &[
 
 /// A random delay before attempt `attempt` (2, 3, …): up to 40 ms, doubling per attempt up to a
 /// second, so that concurrent runs that lost a race spread out.
-pub(super) fn backoff(attempt: u32) -> Duration {
+pub fn backoff(attempt: u32) -> Duration {
     use std::hash::{BuildHasher, Hasher};
     let cap = 40u64 << attempt.saturating_sub(2).min(5);
     let cap = cap.min(1000);
