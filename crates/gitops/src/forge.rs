@@ -315,27 +315,6 @@ impl From<CliError> for ForgeError {
     }
 }
 
-/// Refusals of the change's state exit 1, bad remotes and unknown changes 2, failures of git and
-/// the forge 3; a planning error says its own kind ([`DeployError`](crate::deploy::DeployError)), else it is bad input.
-impl ferry_error::Classify for ForgeError {
-    fn error_kind(&self) -> ferry_error::ErrorKind {
-        use ferry_error::ErrorKind;
-        match self {
-            ForgeError::Plan(inner) => inner
-                .downcast_ref::<crate::deploy::DeployError>()
-                .map_or(ErrorKind::BadInput, |d| d.error_kind()),
-            ForgeError::UnknownChange(_) => ErrorKind::UnknownChange,
-            ForgeError::InvalidRemote { .. } | ForgeError::NoRemote { .. } => ErrorKind::Usage,
-            ForgeError::NotOpen { .. } => ErrorKind::NotOpen,
-            ForgeError::HeadMoved { .. } => ErrorKind::HeadMoved,
-            ForgeError::Stale { .. } => ErrorKind::Stale,
-            ForgeError::Contended { .. } => ErrorKind::Contended,
-            ForgeError::Git(_) => ErrorKind::Git,
-            _ => ErrorKind::Forge,
-        }
-    }
-}
-
 /// An open change of an environment, as [`Forge::open_changes`] lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OpenChangeInfo {

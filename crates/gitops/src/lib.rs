@@ -5,7 +5,7 @@
 //!
 //! - [`gates`]: promotion gates, pure functions over the facts the caller gathered.
 //! - [`plan`]: change planning, pure: deploy branch names, reuse and supersede, overlay text,
-//!   the no-downgrade guard, the bounded retry on a moved base.
+//!   the no-downgrade guard.
 //! - [`forge`]: the [`forge::Forge`] trait and its plain-git and GitHub implementations (the
 //!   GitHub client is the crate `ferry-github`).
 //! - [`image_ref`]: image arguments as users type them (`backend=1.4.0`), and the rule that a
@@ -39,6 +39,7 @@ pub mod forge;
 pub mod gates;
 pub mod holds;
 pub mod image_ref;
+mod kinds;
 pub mod plan;
 pub mod promote;
 

@@ -1,6 +1,7 @@
 //! Change planning, pure: what a GitOps change for an environment is named, whether an open one
-//! is reused or superseded, the new overlay text, the no-downgrade guard and the bounded retry
-//! when the base branch moved.
+//! is reused or superseded, the new overlay text and the no-downgrade guard. (The bounded
+//! retry on a moved base is each forge's `open_change` loop: it hands a fresh base to the
+//! planner on every attempt.)
 //!
 //! - [`deploy_branch`]: `deploy/<env>-<short id>`, the short id a hash of the image set, so the
 //!   same step always maps to the same branch and change.
@@ -8,8 +9,6 @@
 //!   others of the environment, or create one.
 //! - [`overlay`]: the new kustomization text for a set of images ([`overlay_update`]).
 //! - [`downgrade`]: refuse an image older than what the environment runs ([`check_downgrades`]).
-//! - [`retry`]: recompute and compare-and-swap, a bounded number of times
-//!   ([`retry_on_moved_base`]).
 
 use std::collections::BTreeMap;
 
@@ -18,14 +17,12 @@ use sha2::{Digest as _, Sha256};
 
 pub mod downgrade;
 pub mod overlay;
-pub mod retry;
 
 pub use downgrade::{
     AppRepository, CommitOrder, Comparison, Downgrade, DowngradeCheck, Downgraded, NoRepository,
     check_downgrades, compare_images, compare_tags,
 };
 pub use overlay::{ImageUpdate, OverlayError, overlay_update};
-pub use retry::{Attempt, RetryError, retry_on_moved_base, retry_on_moved_base_async};
 
 /// The default branch prefix (ferry-config's `forge.branch_prefix`).
 pub const DEFAULT_BRANCH_PREFIX: &str = "deploy/";

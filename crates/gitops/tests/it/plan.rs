@@ -3,18 +3,13 @@
 
 use crate::common;
 
-use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use common::TestRepo;
 use ferry_gitops::plan::{
-    AppRepository, Attempt, ChangeAction, Comparison, DEFAULT_BRANCH_PREFIX, ImageUpdate,
-    NoRepository, OpenChange, OverlayError, RetryError, check_downgrades, compare_images,
-    compare_tags, decide, deploy_branch, files_to_commit, overlay_update, parse_deploy_branch,
-    retry_on_moved_base, retry_on_moved_base_async, short_id,
+    AppRepository, ChangeAction, Comparison, DEFAULT_BRANCH_PREFIX, ImageUpdate, NoRepository,
+    OpenChange, OverlayError, check_downgrades, compare_images, compare_tags, decide,
+    deploy_branch, files_to_commit, overlay_update, parse_deploy_branch, short_id,
 };
 use ferry_gitops::{ImageChange, Repo};
 use proptest::prelude::*;
@@ -558,104 +553,6 @@ fn same_tag_or_abbreviated_commit_is_the_same() {
     assert_eq!(
         compare_images("nginx:1.27", "docker.io/library/nginx:1.26", &NoRepository),
         Comparison::Older("version 1.26 is lower than 1.27".into())
-    );
-}
-
-// ---- bounded retry ------------------------------------------------------------------------
-
-#[test]
-fn retry_stops_after_n_attempts() {
-    let calls = Cell::new(0);
-    let result: Result<(), RetryError<String>> = retry_on_moved_base(3, |n| {
-        calls.set(calls.get() + 1);
-        Ok(Attempt::BaseMoved(format!(
-            "expected c{n}, found c{}",
-            n + 1
-        )))
-    });
-    assert_eq!(calls.get(), 3);
-    let err = result.unwrap_err();
-    assert_eq!(
-        err,
-        RetryError::Exhausted {
-            attempts: 3,
-            last: "expected c3, found c4".into()
-        }
-    );
-    assert_eq!(
-        err.to_string(),
-        "the base branch moved during each of 3 attempts (last: expected c3, found c4); try again later"
-    );
-}
-
-#[test]
-fn retry_succeeds_when_a_later_attempt_wins() {
-    let mut bases = Vec::new();
-    let result: Result<String, RetryError<String>> = retry_on_moved_base(5, |n| {
-        // Each attempt recomputes from the base it reads now.
-        bases.push(format!("base{n}"));
-        if n < 3 {
-            Ok(Attempt::BaseMoved("moved".into()))
-        } else {
-            Ok(Attempt::Done(format!("committed on base{n}")))
-        }
-    });
-    assert_eq!(result.unwrap(), "committed on base3");
-    assert_eq!(bases, ["base1", "base2", "base3"]);
-}
-
-#[test]
-fn retry_stops_at_the_first_other_error_and_runs_at_least_once() {
-    let calls = Cell::new(0);
-    let result: Result<(), _> = retry_on_moved_base(5, |_| {
-        calls.set(calls.get() + 1);
-        Err("permission denied")
-    });
-    assert_eq!(result.unwrap_err(), RetryError::Failed("permission denied"));
-    assert_eq!(calls.get(), 1);
-    let calls = Cell::new(0);
-    let _ = retry_on_moved_base::<(), ()>(0, |_| {
-        calls.set(calls.get() + 1);
-        Ok(Attempt::BaseMoved(String::new()))
-    });
-    assert_eq!(calls.get(), 1);
-}
-
-/// Polls a future that never waits on I/O to completion.
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
-
-#[test]
-fn async_retry_behaves_the_same() {
-    let calls = Cell::new(0);
-    let result: Result<usize, RetryError<()>> = block_on(retry_on_moved_base_async(4, |n| {
-        calls.set(calls.get() + 1);
-        async move {
-            if n == 2 {
-                Ok(Attempt::Done(n))
-            } else {
-                Ok(Attempt::BaseMoved("moved".into()))
-            }
-        }
-    }));
-    assert_eq!(result.unwrap(), 2);
-    assert_eq!(calls.get(), 2);
-    let result: Result<(), RetryError<()>> = block_on(retry_on_moved_base_async(2, |_| async {
-        Ok(Attempt::BaseMoved("x".into()))
-    }));
-    assert_eq!(
-        result.unwrap_err(),
-        RetryError::Exhausted {
-            attempts: 2,
-            last: "x".into()
-        }
     );
 }
 

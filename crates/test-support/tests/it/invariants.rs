@@ -500,38 +500,14 @@ fn resolve(here: &[String], path: &[String], known: &BTreeSet<&[String]>) -> Opt
         .map(<[String]>::to_vec)
 }
 
-/// Cycles that exist today and are being removed; each entry is `(package, the modules as the
-/// failure names them: "a, b")`. A listed cycle that no longer exists is reported with a notice
-/// (the landing that removes it should take it off); a different group fails the test.
-///
-/// Temporary: ferry-gitops' forge names `deploy::DeployError` (to classify `ForgeError::Plan`
-/// by downcasting) while deploy uses the forge's `Base`, `Planner` and `PendingChange`; the
-/// planning error should carry its kind through the `Planner` trait instead.
-const KNOWN_CYCLES: &[(&str, &str)] = &[("crates/gitops", "deploy, forge")];
-
 #[test]
 fn no_module_imports_a_module_that_imports_it_back() {
     let mut found = Vec::new();
-    let mut gone: BTreeSet<(&str, &str)> = KNOWN_CYCLES.iter().copied().collect();
     for krate in workspace_crates() {
         let graph = Graph::of(&modules(&krate.root_file));
         for cycle in graph.cycles() {
-            let text = graph.describe(&cycle);
-            let known = KNOWN_CYCLES.iter().find(|(package, modules)| {
-                *package == krate.package
-                    && text.starts_with(&format!("{modules} import each other:"))
-            });
-            match known {
-                Some(entry) => {
-                    gone.remove(entry);
-                }
-                None => found.push(format!("{}: {text}", krate.name)),
-            }
+            found.push(format!("{}: {}", krate.name, graph.describe(&cycle)));
         }
-    }
-    // A fix elsewhere must not turn this test red: a listed cycle that is gone is only said.
-    for (package, modules) in &gone {
-        eprintln!("notice: the known cycle {package}: {modules} is gone; take it off KNOWN_CYCLES");
     }
     assert!(
         found.is_empty(),
