@@ -16,9 +16,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use ferry_cli::forge::{self, ForgeArgs, Setup};
+use ferry_cli::{Context as _, Result};
 use ferry_cli::{Format, Runtime};
 use ferry_config::parse_duration;
 use ferry_gitops::deploy::parse_image_requests;
@@ -110,7 +110,7 @@ struct WaitArgs {
 
 fn main() -> ExitCode {
     ferry_cli::main_async("ferry-pr", Runtime::CurrentThread, |cli: Cli| async move {
-        run(cli).await.map_err(forge::classified)
+        run(cli).await
     })
 }
 
@@ -171,7 +171,7 @@ async fn open<F: Forge>(args: &OpenArgs, format: Format, setup: &Setup, forge: &
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
+            serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
         Format::Text => print::write_opened(&mut out, &report)?,
@@ -245,7 +245,7 @@ async fn cleanup<F: Forge>(format: Format, forge: &F) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &done)?;
+            serde_json::to_writer_pretty(&mut out, &done).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
         Format::Text => {

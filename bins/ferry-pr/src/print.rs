@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use anyhow::Result;
 use ferry_cli::Format;
+use ferry_cli::Result;
 use ferry_gitops::ImageChange;
 use ferry_gitops::deploy::DeployPlan;
 use ferry_gitops::forge::{ChangeRequest, Opened};
@@ -56,7 +56,7 @@ pub fn dry_run(format: Format, request: &ChangeRequest, plan: &DeployPlan) -> Re
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report)?;
+            serde_json::to_writer_pretty(&mut out, &report).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
         Format::Text => {

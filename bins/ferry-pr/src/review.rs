@@ -2,10 +2,10 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
 use clap::Args;
 use ferry_cli::Format;
 use ferry_cli::forge::Setup;
+use ferry_cli::{Context as _, Result};
 use ferry_gitops::deploy::DeployError;
 use ferry_gitops::forge::{ChangeInfo, ChangeState, Forge};
 use ferry_gitops::gates::hold_rule;
@@ -60,7 +60,7 @@ fn line(c: &ChangeInfo) -> String {
 
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
+    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())
 }

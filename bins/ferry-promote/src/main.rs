@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
 use clap::{Args, Parser};
 use ferry_cli::forge::{self, ForgeArgs, Setup};
+use ferry_cli::{Context as _, Result};
 use ferry_cli::{Format, Runtime};
 use ferry_config::parse_duration;
 use ferry_gitops::flow::{self, Promotion, Proposal};
@@ -109,11 +109,7 @@ struct RegistryArgs {
 }
 
 fn main() -> ExitCode {
-    ferry_cli::main_async(
-        "ferry-promote",
-        Runtime::CurrentThread,
-        |cli: Cli| async move { run(cli).await.map_err(forge::classified) },
-    )
+    ferry_cli::main_async("ferry-promote", Runtime::CurrentThread, run)
 }
 
 async fn run(cli: Cli) -> Result<u8> {
@@ -182,7 +178,7 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
     };
     let (Some(from), Some(to)) = (&from, &cli.to) else {
         if cli.format == Format::Json {
-            serde_json::to_writer_pretty(&mut out, &report(None))?;
+            serde_json::to_writer_pretty(&mut out, &report(None)).map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
         return Ok(0);
@@ -218,7 +214,8 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
                             "inconclusive": inconclusive,
                             "refused": refused,
                         });
-                        serde_json::to_writer_pretty(&mut out, &report(Some(v)))?;
+                        serde_json::to_writer_pretty(&mut out, &report(Some(v)))
+                            .map_err(std::io::Error::from)?;
                         writeln!(out)?;
                     }
                     Format::Text => print::refused(&mut out, &refused, inconclusive)?,
@@ -258,7 +255,8 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
                 "change": opened,
                 "notifications": notifications,
             });
-            serde_json::to_writer_pretty(&mut out, &report(Some(v)))?;
+            serde_json::to_writer_pretty(&mut out, &report(Some(v)))
+                .map_err(std::io::Error::from)?;
             writeln!(out)?;
         }
         Format::Text => print::plan(&mut out, &plan, cli.dry_run, opened.as_ref())?,
@@ -278,7 +276,7 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
         .map(|o| o.commit.as_str())
         .unwrap_or_default();
     let id = opened.as_ref().map(|o| o.id.as_str()).unwrap_or_default();
-    let images = serde_json::to_string(&plan.images)?;
+    let images = serde_json::to_string(&plan.images).expect("image maps are JSON");
     ferry_cli::github_output::write(&[
         ("promoted", if promoted { "true" } else { "false" }),
         ("change", id),

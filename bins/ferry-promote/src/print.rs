@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::Result;
+use ferry_cli::Result;
 use ferry_gitops::forge::Opened;
 use ferry_gitops::gates::{PromotionPlan, Refused};
 use ferry_gitops::promote::Marked;
