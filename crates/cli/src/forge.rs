@@ -10,13 +10,12 @@ use std::path::PathBuf;
 use clap::Args;
 use ferry_config::{Config, ForgeKind};
 use ferry_github::{Credentials, GithubClient, GithubConfig};
+use ferry_gitops::forge::AnyForge;
 use ferry_gitops::forge::git::{GitForge, GitForgeOptions};
 use ferry_gitops::forge::github::{GithubForge, GithubForgeOptions};
-use ferry_gitops::forge::{AnyForge, ForgeError};
 use ferry_gitops::{Repo, Signature};
 
 use crate::error::{Context as _, Error, Result};
-use crate::report::{ErrorKind, Failure};
 
 /// The identity of Ferry's commits when neither `[forge] author` nor git configures one.
 const FALLBACK_AUTHOR: (&str, &str) = ("ferry", "ferry@localhost");
@@ -249,142 +248,11 @@ pub fn parse_identity(s: &str) -> Result<(String, String)> {
     parsed.ok_or_else(|| Error::usage(format!("`{s}` is not `Name <email>`")))
 }
 
-// The binaries still on `anyhow` (ferry-pr, ferry-promote, ferry-rollback) until they move to
-// `crate::main_async`: the kind of their error is looked up in a fixed list of types.
-
-/// The [`Failure`] of an error of a forge binary, its kind from [`classify`].
-pub fn failure(e: &anyhow::Error) -> Failure {
-    Failure::from_error(classify(e), e.as_ref())
-}
-
-/// The kind of an error of the binaries that work through a forge (and of `ferry-ledger` and
-/// `ferry-monitor`): refusals 1, bad input and usage 2, failures of the forge, git or the network
-/// 3. An error of no known type is a usage error.
-pub fn classify(e: &anyhow::Error) -> ErrorKind {
-    use ferry_gitops::promote::PromoteError;
-    for cause in e.chain() {
-        // An error the binary gave a kind.
-        if let Some(e) = cause.downcast_ref::<crate::Error>() {
-            return e.kind();
-        }
-        if cause.downcast_ref::<crate::GithubOutputError>().is_some() {
-            return ErrorKind::Io;
-        }
-        if cause.downcast_ref::<ferry_config::ConfigError>().is_some() {
-            return ErrorKind::BadInput;
-        }
-        if let Some(d) = cause.downcast_ref::<ferry_gitops::deploy::DeployError>() {
-            return deploy_kind(d);
-        }
-        if cause
-            .downcast_ref::<ferry_gitops::gates::Refused>()
-            .is_some()
-        {
-            return ErrorKind::Refused;
-        }
-        if let Some(f) = cause.downcast_ref::<ForgeError>() {
-            return forge_kind(f);
-        }
-        // Its `Forge` variant is transparent: the chain skips the forge error inside.
-        if let Some(p) = cause.downcast_ref::<PromoteError>() {
-            return match p {
-                PromoteError::Forge(f) => forge_kind(f),
-                PromoteError::UnknownEnvironment { .. } | PromoteError::SameEnvironment(_) => {
-                    ErrorKind::Usage
-                }
-                _ => ErrorKind::BadInput,
-            };
-        }
-        if let Some(l) = cause.downcast_ref::<ferry_gitops::LoadError>() {
-            return match l {
-                ferry_gitops::LoadError::UnknownEnvironment { .. } => ErrorKind::Usage,
-                _ => ErrorKind::BadInput,
-            };
-        }
-        if let Some(ferry_gitops::LedgerError::UnknownEnvironment(_)) =
-            cause.downcast_ref::<ferry_gitops::LedgerError>()
-        {
-            return ErrorKind::Usage;
-        }
-        if cause.downcast_ref::<ferry_github::GithubError>().is_some() {
-            return ErrorKind::Forge;
-        }
-    }
-    ErrorKind::Usage
-}
-
-fn forge_kind(f: &ForgeError) -> ErrorKind {
-    match f {
-        ForgeError::Plan(inner) => {
-            match inner.downcast_ref::<ferry_gitops::deploy::DeployError>() {
-                Some(d) => deploy_kind(d),
-                None => ErrorKind::BadInput,
-            }
-        }
-        ForgeError::UnknownChange(_) => ErrorKind::UnknownChange,
-        ForgeError::InvalidRemote { .. } | ForgeError::NoRemote { .. } => ErrorKind::Usage,
-        ForgeError::NotOpen { .. } => ErrorKind::NotOpen,
-        ForgeError::HeadMoved { .. } => ErrorKind::HeadMoved,
-        ForgeError::Stale { .. } => ErrorKind::Stale,
-        ForgeError::Contended { .. } => ErrorKind::Contended,
-        ForgeError::Git(_) => ErrorKind::Git,
-        _ => ErrorKind::Forge,
-    }
-}
-
-/// The kind `DeployError::kind` names; an unknown environment is a usage error.
-fn deploy_kind(d: &ferry_gitops::deploy::DeployError) -> ErrorKind {
-    use ferry_gitops::deploy::DeployError;
-    if let DeployError::Ledger(ferry_gitops::LedgerError::UnknownEnvironment(_)) = d {
-        return ErrorKind::Usage;
-    }
-    ErrorKind::from_name(d.kind()).unwrap_or(if d.is_refusal() {
-        ErrorKind::Refused
-    } else {
-        ErrorKind::BadInput
-    })
-}
-
-/// Ends a binary with the report of `e` ([`failure`]): quietly with 0 when stdout's reader went
-/// away, else the message (and JSON with `json`) and the kind's exit code.
-pub fn exit(program: &str, json: bool, e: &anyhow::Error) -> std::process::ExitCode {
-    crate::report::fail(program, json, classify(e), e.as_ref())
-}
-
-/// The error of a forge binary's work as the front end reports it ([`crate::Error`]), its kind
-/// from [`classify`]: the bridge for the error types on the forge path that do not implement
-/// [`crate::Classify`] yet.
-pub fn classified(e: anyhow::Error) -> crate::Error {
-    crate::Error::new(classify(&e), e)
-}
-
-/// Runs `work` on a current-thread runtime (forge futures are not `Send`) and turns its result
-/// into the exit code: its own on success, the classified [`Failure`]'s (printed) on error.
-pub fn block_on(
-    program: &str,
-    json: bool,
-    work: impl std::future::Future<Output = anyhow::Result<u8>>,
-) -> std::process::ExitCode {
-    use std::process::ExitCode;
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            return Failure::new(ErrorKind::Io, format!("cannot start the runtime: {e}"))
-                .report(program, json);
-        }
-    };
-    match runtime.block_on(work) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => exit(program, json, &e),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::ErrorKind;
+    use ferry_gitops::forge::ForgeError;
     use ferry_gitops::promote::PromoteError;
 
     fn contended() -> ForgeError {
@@ -396,24 +264,21 @@ mod tests {
 
     #[test]
     fn forge_failures_exit_3_also_inside_a_promotion() {
-        let direct = anyhow::Error::from(contended());
-        assert_eq!(classify(&direct), ErrorKind::Contended);
-        let promoted = anyhow::Error::from(PromoteError::Forge(contended()));
-        assert_eq!(classify(&promoted), ErrorKind::Contended);
+        let direct = Error::from(contended());
+        assert_eq!(direct.kind(), ErrorKind::Contended);
+        let promoted = Error::from(PromoteError::Forge(contended()));
+        assert_eq!(promoted.kind(), ErrorKind::Contended);
         let context = promoted.context("promoting dev to staging");
-        assert_eq!(failure(&context).exit_code(), 3);
+        assert_eq!(context.failure().exit_code(), 3);
     }
 
     #[test]
     fn bad_input_and_unknown_changes_exit_2() {
-        let bare = anyhow::Error::from(PromoteError::Bare);
-        assert_eq!(classify(&bare), ErrorKind::BadInput);
-        let unknown = anyhow::Error::from(ForgeError::UnknownChange("dev-1234".into()));
-        assert_eq!(classify(&unknown), ErrorKind::UnknownChange);
-        assert_eq!(
-            classify(&anyhow::anyhow!("--env is required")),
-            ErrorKind::Usage
-        );
+        let bare = Error::from(PromoteError::Bare);
+        assert_eq!(bare.kind(), ErrorKind::BadInput);
+        let unknown = Error::from(ForgeError::UnknownChange("dev-1234".into()));
+        assert_eq!(unknown.kind(), ErrorKind::UnknownChange);
+        assert_eq!(Error::usage("--env is required").kind(), ErrorKind::Usage);
     }
 
     /// An unknown environment is a usage error whichever binary and layer finds it.
@@ -436,21 +301,20 @@ mod tests {
             ferry_gitops::LedgerError::UnknownEnvironment("qa".into()),
         );
         for e in [
-            anyhow::Error::from(promote),
-            anyhow::Error::from(load),
-            anyhow::Error::from(ledger).context("reading the ledger"),
-            anyhow::Error::from(deploy),
+            Error::from(promote),
+            Error::from(load),
+            Error::from(ledger).context("reading the ledger"),
+            Error::from(deploy),
         ] {
-            assert_eq!(classify(&e), ErrorKind::Usage, "{e:#}");
+            assert_eq!(e.kind(), ErrorKind::Usage, "{e:?}");
         }
-        let same = anyhow::Error::from(PromoteError::SameEnvironment("dev".into()));
-        assert_eq!(classify(&same), ErrorKind::Usage);
+        let same = Error::from(PromoteError::SameEnvironment("dev".into()));
+        assert_eq!(same.kind(), ErrorKind::Usage);
     }
 
-    /// The kinds the error types declare ([`ferry_error::Classify`]) are those [`classify`]
-    /// finds, context or not.
+    /// The kinds the error types declare ([`ferry_error::Classify`]), context or not.
     #[test]
-    fn library_errors_declare_the_kinds_classify_finds() {
+    fn library_errors_declare_their_kinds() {
         let kind = |e: Error| e.kind();
         assert_eq!(kind(contended().into()), ErrorKind::Contended);
         assert_eq!(
@@ -493,8 +357,12 @@ mod tests {
         let e = Error::from(PromoteError::Forge(contended())).context("promoting dev to staging");
         let message = e.failure().message;
         let legacy = anyhow::Error::from(e);
-        assert_eq!(classify(&legacy), ErrorKind::Contended);
-        assert_eq!(failure(&legacy).message, message);
+        assert!(
+            legacy
+                .chain()
+                .any(|cause| cause.downcast_ref::<PromoteError>().is_some())
+        );
+        assert_eq!(crate::report::error_chain(legacy.as_ref()), message);
     }
 
     #[test]
