@@ -286,19 +286,16 @@ mod tests {
     fn an_unknown_environment_is_a_usage_error_everywhere() {
         let config = std::path::PathBuf::from("ferry.toml");
         let known = vec!["dev".to_owned()];
-        let promote = PromoteError::UnknownEnvironment {
+        let unknown = |place: Option<std::path::PathBuf>| ferry_config::UnknownEnvironment {
             name: "qa".into(),
-            config: config.clone(),
+            place,
             known: known.clone(),
         };
-        let load = ferry_gitops::LoadError::UnknownEnvironment {
-            name: "qa".into(),
-            config,
-            known,
-        };
-        let ledger = ferry_gitops::LedgerError::UnknownEnvironment("qa".into());
+        let promote = PromoteError::UnknownEnvironment(unknown(Some(config.clone())));
+        let load = ferry_gitops::LoadError::UnknownEnvironment(unknown(Some(config)));
+        let ledger = ferry_gitops::LedgerError::UnknownEnvironment(unknown(None));
         let deploy = ferry_gitops::deploy::DeployError::Ledger(
-            ferry_gitops::LedgerError::UnknownEnvironment("qa".into()),
+            ferry_gitops::LedgerError::UnknownEnvironment(unknown(None)),
         );
         for e in [
             Error::from(promote),
@@ -326,22 +323,22 @@ mod tests {
             kind(ForgeError::UnknownChange("dev-1234".into()).into()),
             ErrorKind::UnknownChange
         );
-        let known = vec!["dev".to_owned()];
+        let unknown = |place: Option<&str>| ferry_config::UnknownEnvironment {
+            name: "qa".into(),
+            place: place.map(Into::into),
+            known: vec!["dev".to_owned()],
+        };
         let unknown_env = [
-            Error::from(PromoteError::UnknownEnvironment {
-                name: "qa".into(),
-                config: "ferry.toml".into(),
-                known: known.clone(),
-            }),
-            Error::from(ferry_gitops::LoadError::UnknownEnvironment {
-                name: "qa".into(),
-                config: "ferry.toml".into(),
-                known,
-            }),
-            Error::from(ferry_gitops::LedgerError::UnknownEnvironment("qa".into()))
+            Error::from(PromoteError::UnknownEnvironment(unknown(Some(
+                "ferry.toml",
+            )))),
+            Error::from(ferry_gitops::LoadError::UnknownEnvironment(unknown(Some(
+                "ferry.toml",
+            )))),
+            Error::from(ferry_gitops::LedgerError::UnknownEnvironment(unknown(None)))
                 .context("reading the ledger"),
             Error::from(ferry_gitops::deploy::DeployError::Ledger(
-                ferry_gitops::LedgerError::UnknownEnvironment("qa".into()),
+                ferry_gitops::LedgerError::UnknownEnvironment(unknown(None)),
             )),
             Error::from(PromoteError::SameEnvironment("dev".into())),
         ];

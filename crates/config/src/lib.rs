@@ -46,6 +46,7 @@ mod probes;
 mod raw;
 mod readable;
 mod registries;
+mod unknown;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -57,6 +58,7 @@ pub use limits::MAX_FILE_SIZE;
 pub use names::{check_branch, check_remote};
 pub use readable::{human_duration, human_seconds, human_time};
 pub use registries::{Registry, RegistryCredentials};
+pub use unknown::UnknownEnvironment;
 
 /// The conventional file name, looked for by [`Config::discover`].
 pub const FILE_NAME: &str = "ferry.toml";
@@ -383,6 +385,12 @@ impl Config {
     /// The environment called `name`.
     pub fn environment(&self, name: &str) -> Option<&Environment> {
         self.environments.iter().find(|env| env.name == name)
+    }
+
+    /// The environment called `name`, or the error naming the known ones.
+    pub fn require_environment(&self, name: &str) -> Result<&Environment, UnknownEnvironment> {
+        self.environment(name)
+            .ok_or_else(|| UnknownEnvironment::in_config(self, name))
     }
 
     /// The environments promoted from `name` (its direct downstreams), in promotion order.

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ferry_config::Config;
+use ferry_config::{Config, UnknownEnvironment};
 use ferry_image::registry::RegistryClient;
 use gix::ObjectId;
 
@@ -61,15 +61,8 @@ pub enum FlowError {
     #[error("{0}")]
     Verify(#[from] VerifyError),
     /// The target of a promotion is not configured.
-    #[error("--to {name}: no environment {name} in {} (known: {})", config.display(), known.join(", "))]
-    UnknownTarget {
-        /// The name asked for.
-        name: String,
-        /// The config file.
-        config: PathBuf,
-        /// The configured environments.
-        known: Vec<String>,
-    },
+    #[error("--to {name}: {unknown}", name = .0.name, unknown = .0)]
+    UnknownTarget(UnknownEnvironment),
     /// The target of a promotion has no upstream to promote from.
     #[error("--to {name}: {name} has no upstream in {}; pass --from ENV", config.display())]
     NoUpstream {
@@ -93,7 +86,7 @@ impl ferry_error::Classify for FlowError {
             FlowError::Promote(e) => e.error_kind(),
             FlowError::Verify(e) => e.error_kind(),
             FlowError::AppRepo { .. }
-            | FlowError::UnknownTarget { .. }
+            | FlowError::UnknownTarget(_)
             | FlowError::NoUpstream { .. } => ErrorKind::Usage,
         }
     }
@@ -256,13 +249,9 @@ pub enum Promotion {
 
 /// The upstream of `to` in the config: where a promotion to `to` comes from by default.
 pub fn upstream_of(config: &Config, to: &str) -> Result<String, FlowError> {
-    let Some(env) = config.environment(to) else {
-        return Err(FlowError::UnknownTarget {
-            name: to.to_owned(),
-            config: config.path.clone(),
-            known: config.environments.iter().map(|e| e.name.clone()).collect(),
-        });
-    };
+    let env = config
+        .require_environment(to)
+        .map_err(FlowError::UnknownTarget)?;
     env.upstream.clone().ok_or_else(|| FlowError::NoUpstream {
         name: to.to_owned(),
         config: config.path.clone(),

@@ -9,10 +9,9 @@
 //! [`DeployPlanner`] setting the target's overlay to the promoted images.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::time::Duration;
 
-use ferry_config::{Config, ForgeKind};
+use ferry_config::{Config, ForgeKind, UnknownEnvironment};
 use ferry_image::reference::Reference;
 use ferry_image::registry::{ImageRef, RegistryClient, RegistryError};
 use gix::ObjectId;
@@ -36,15 +35,8 @@ use ferry_ledger::verify::{NOTES_REF, VerificationRecord, VerifyError, deploymen
 #[non_exhaustive]
 pub enum PromoteError {
     /// An environment is not configured.
-    #[error("no environment `{name}` in {}; known: {}", config.display(), known.join(", "))]
-    UnknownEnvironment {
-        /// The name asked for.
-        name: String,
-        /// The config file.
-        config: PathBuf,
-        /// The configured environments.
-        known: Vec<String>,
-    },
+    #[error(transparent)]
+    UnknownEnvironment(#[from] UnknownEnvironment),
     /// Source and target are the same environment.
     #[error("cannot promote {0} into itself")]
     SameEnvironment(String),
@@ -72,9 +64,9 @@ impl ferry_error::Classify for PromoteError {
         use ferry_error::ErrorKind;
         match self {
             PromoteError::Forge(f) => f.error_kind(),
-            PromoteError::UnknownEnvironment { .. }
+            PromoteError::UnknownEnvironment(_)
             | PromoteError::SameEnvironment(_)
-            | PromoteError::Load(LoadError::UnknownEnvironment { .. })
+            | PromoteError::Load(LoadError::UnknownEnvironment(_))
             | PromoteError::Ledger(LedgerError::UnknownEnvironment(_)) => ErrorKind::Usage,
             _ => ErrorKind::BadInput,
         }
@@ -109,17 +101,7 @@ fn environment<'c>(
     config: &'c Config,
     name: &str,
 ) -> Result<&'c ferry_config::Environment, PromoteError> {
-    config
-        .environment(name)
-        .ok_or_else(|| PromoteError::UnknownEnvironment {
-            name: name.to_owned(),
-            config: config.path.clone(),
-            known: config
-                .environments()
-                .iter()
-                .map(|e| e.name.clone())
-                .collect(),
-        })
+    Ok(config.require_environment(name)?)
 }
 
 /// What a promotion asks.

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ferry_config::Config;
+use ferry_config::{Config, UnknownEnvironment};
 use ferry_git::{GitError, Repo};
 
 use crate::ledger::{EnvironmentSpec, Ledger, LedgerError, LedgerOptions, build_ledger_with};
@@ -41,15 +41,8 @@ pub struct Loaded {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The requested environment is not configured.
-    #[error("no environment `{name}` in {}; known: {}", config.display(), known.join(", "))]
-    UnknownEnvironment {
-        /// The name asked for.
-        name: String,
-        /// The config file.
-        config: PathBuf,
-        /// The configured environments.
-        known: Vec<String>,
-    },
+    #[error(transparent)]
+    UnknownEnvironment(#[from] UnknownEnvironment),
     /// The repository has no working tree, so overlay paths cannot be placed in it.
     #[error("{} is in a bare repository; run from a clone", config.display())]
     Bare {
@@ -95,7 +88,7 @@ impl ferry_error::Classify for LoadError {
     fn error_kind(&self) -> ferry_error::ErrorKind {
         use ferry_error::ErrorKind;
         match self {
-            LoadError::UnknownEnvironment { .. }
+            LoadError::UnknownEnvironment(_)
             | LoadError::Ledger(LedgerError::UnknownEnvironment(_)) => ErrorKind::Usage,
             _ => ErrorKind::BadInput,
         }
@@ -116,18 +109,8 @@ pub fn resolve_options(config: &Config) -> ferry_kustomize::ResolveOptions {
 /// Opens the GitOps repository `config` describes and builds the ledger `request` asks for,
 /// resolving overlays as `config` says ([`resolve_options`]).
 pub fn load_ledger(config: &Config, request: &LoadRequest) -> Result<Loaded, LoadError> {
-    if let Some(name) = &request.only
-        && config.environment(name).is_none()
-    {
-        return Err(LoadError::UnknownEnvironment {
-            name: name.clone(),
-            config: config.path.clone(),
-            known: config
-                .environments()
-                .iter()
-                .map(|e| e.name.clone())
-                .collect(),
-        });
+    if let Some(name) = &request.only {
+        config.require_environment(name)?;
     }
     let repo = Repo::discover(request.repo.as_deref().unwrap_or(&canonical(&config.root)?))?;
     let specs: Vec<EnvironmentSpec> = environment_specs(config, &repo, request.repo.is_some())?

@@ -22,6 +22,7 @@ use ferry_image::reference::Reference;
 use gix::ObjectId;
 use serde::Serialize;
 
+use ferry_config::UnknownEnvironment;
 use ferry_git::{GitError, Repo};
 
 use build::Builder;
@@ -48,8 +49,8 @@ pub enum LedgerError {
     #[error("cannot start the overlay resolver thread: {0}")]
     Resolver(std::io::Error),
     /// No environment of that name in the ledger.
-    #[error("no environment `{0}` in the ledger")]
-    UnknownEnvironment(String),
+    #[error(transparent)]
+    UnknownEnvironment(#[from] UnknownEnvironment),
     /// The commit is not on the first-parent history of the base branch.
     #[error("commit {0} is not on the first-parent history of the base branch")]
     NotOnBase(ObjectId),
@@ -244,7 +245,13 @@ impl Ledger {
         self.environments
             .iter()
             .find(|e| e.name == name)
-            .ok_or_else(|| LedgerError::UnknownEnvironment(name.to_string()))
+            .ok_or_else(|| {
+                LedgerError::UnknownEnvironment(UnknownEnvironment {
+                    name: name.to_owned(),
+                    place: None,
+                    known: self.environments.iter().map(|e| e.name.clone()).collect(),
+                })
+            })
     }
 
     /// The first-parent chain of the base branch, newest first.

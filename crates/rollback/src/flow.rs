@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ferry_config::Config;
+use ferry_config::{Config, UnknownEnvironment};
 use ferry_gitops::forge::{Forge, ForgeError};
 use ferry_gitops::plan::deploy_branch;
 use ferry_gitops::{GitError, LedgerError, LoadError, LoadRequest, VerifyError, load_ledger};
@@ -61,15 +61,8 @@ pub struct Request {
 #[derive(Debug, thiserror::Error)]
 pub enum RollbackError {
     /// The config has no such environment.
-    #[error("no environment `{name}` in {}; known: {}", config.display(), known.join(", "))]
-    UnknownEnvironment {
-        /// The name asked for.
-        name: String,
-        /// The config file.
-        config: PathBuf,
-        /// The environments it has.
-        known: Vec<String>,
-    },
+    #[error(transparent)]
+    UnknownEnvironment(#[from] UnknownEnvironment),
     /// The monitor's report cannot be used.
     #[error("{0}")]
     Report(#[from] ReportError),
@@ -140,7 +133,7 @@ impl ferry_error::Classify for RollbackError {
     fn error_kind(&self) -> ferry_error::ErrorKind {
         use ferry_error::ErrorKind;
         match self {
-            RollbackError::UnknownEnvironment { .. }
+            RollbackError::UnknownEnvironment(_)
             | RollbackError::To { .. }
             | RollbackError::NoDeployment { .. }
             | RollbackError::ReportCommit { .. } => ErrorKind::Usage,
@@ -181,17 +174,7 @@ fn environment<'c>(
     config: &'c Config,
     name: &str,
 ) -> Result<&'c ferry_config::Environment, RollbackError> {
-    config
-        .environment(name)
-        .ok_or_else(|| RollbackError::UnknownEnvironment {
-            name: name.to_owned(),
-            config: config.path.clone(),
-            known: config
-                .environments()
-                .iter()
-                .map(|e| e.name.clone())
-                .collect(),
-        })
+    Ok(config.require_environment(name)?)
 }
 
 /// Syncs with the forge, gathers the facts (ledger, verification records, holds, changes in

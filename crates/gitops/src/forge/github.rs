@@ -241,7 +241,12 @@ impl GithubForge {
             .get(env)
             .map(String::as_str)
             .ok_or_else(|| {
-                VerifyError::from(LedgerError::UnknownEnvironment(env.to_owned())).into()
+                let unknown = ferry_config::UnknownEnvironment {
+                    name: env.to_owned(),
+                    place: None,
+                    known: self.options.overlays.keys().cloned().collect(),
+                };
+                VerifyError::from(LedgerError::UnknownEnvironment(unknown)).into()
             })
     }
 
