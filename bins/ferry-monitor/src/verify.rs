@@ -224,7 +224,7 @@ impl Pending {
             reason: "the monitor's verdict is healthy".into(),
         };
         let github = match &self.sink {
-            Sink::Forge(forge) => forge.github_client(),
+            Sink::Forge(forge) => forge.deployment_statuses(),
             Sink::Local(_) => None,
         };
         let log_url = ferry_cli::github_run_url();

@@ -18,7 +18,7 @@ use ferry_cli::{Context as _, Result};
 use ferry_cli::{Format, Runtime};
 use ferry_config::parse_duration;
 use ferry_gitops::flow::{self, Promotion, Proposal};
-use ferry_gitops::forge::AnyForge;
+use ferry_gitops::forge::{AnyForge, Forge as _};
 use ferry_gitops::promote::{Marked, PromoteRequest};
 use ferry_image::registry::RegistryClient;
 use ferry_notify::{Outcome, notify};
@@ -240,7 +240,7 @@ async fn promote_with(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> 
             url: o.url.clone(),
         };
         let log_url = ferry_cli::github_run_url();
-        let (slack, github) = (cli.slack_webhook.as_deref(), forge.github_client());
+        let (slack, github) = (cli.slack_webhook.as_deref(), forge.deployment_statuses());
         notifications = notify(&outcome, slack, github, log_url.as_deref()).await;
     }
     match cli.format {

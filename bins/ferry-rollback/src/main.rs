@@ -18,7 +18,7 @@ use clap::{Args, Parser, Subcommand};
 use ferry_cli::forge::{self, ForgeArgs, Setup};
 use ferry_cli::{Context as _, Error, Format, Result, Runtime};
 use ferry_config::parse_duration;
-use ferry_gitops::forge::AnyForge;
+use ferry_gitops::forge::{AnyForge, Forge as _};
 use ferry_rollback::flow::{self, Actions, FailedChange, Request};
 use ferry_rollouts::RolloutClient;
 
@@ -168,10 +168,10 @@ fn request(args: &RollbackArgs) -> Result<Request> {
 
 /// How the revert names the failed change: its commit on GitHub, else on the remote.
 fn failed_change(setup: &Setup, forge: &AnyForge) -> FailedChange {
-    match forge.github_client() {
-        Some(client) => FailedChange::Github {
+    match forge.web_repository() {
+        Some(repository) => FailedChange::Github {
             server_url: ferry_cli::env::github_server_url(),
-            repository: client.repository().to_owned(),
+            repository,
         },
         None => FailedChange::Remote(ferry_redact::redact_url(&setup.remote)),
     }
@@ -201,7 +201,6 @@ async fn rollback(cli: &Cli, setup: &Setup, forge: &AnyForge) -> Result<u8> {
         evidence_url: evidence.as_deref(),
         failed_change: failed_change(setup, forge),
         slack_webhook: args.slack_webhook.as_deref(),
-        github: forge.github_client(),
         now: request.now,
     };
     let cluster = match decided.aborts_rollouts(&actions) {

@@ -337,6 +337,18 @@ pub trait Forge {
     /// The local repository reads go through.
     fn repo(&self) -> &Repo;
 
+    /// Where outcomes are also recorded as deployments with statuses (GitHub's deployments
+    /// API), for the notifications: `None` when the forge has no such thing (plain git).
+    fn deployment_statuses(&self) -> Option<&ferry_github::GithubClient> {
+        None
+    }
+
+    /// The forge's repository as `owner/name` where changes have web pages (GitHub), for links
+    /// to a commit: `None` on plain git.
+    fn web_repository(&self) -> Option<String> {
+        None
+    }
+
     /// Brings the base branch, verification records and holds from the forge into the local
     /// repository; returns the base branch's head.
     fn sync(&self) -> impl Future<Output = Result<ObjectId, ForgeError>>;

@@ -212,19 +212,22 @@ pub fn half_changes(remote: &Path, prefix: &str) -> Vec<String> {
     half
 }
 
-/// What a real Git server does after a client was killed mid-push: its receive-pack is not in
-/// the client's process group, so it ends cleanly and no ref lock outlives it. Here the remote
-/// is a local path and git runs receive-pack as a child of `git push`, so a SIGKILL to the
-/// whole group can leave `*.lock` files in `remote` that would refuse every later push
-/// ("cannot lock ref … File exists"). This removes them, as the server's own cleanup would.
-/// Returns the locks removed (for the run's context line).
+/// What happens to ref locks after a run was killed, before the clean re-run: git removes its
+/// `*.lock` files on every exit but SIGKILL. A real Git server's receive-pack is not in the
+/// client's process group, so it ends cleanly; here the remote is a local path and git runs
+/// receive-pack as a child of `git push`, so a SIGKILL to the whole group can leave locks in the
+/// remote that refuse every later push ("cannot lock ref … File exists"). A killed `git fetch`
+/// leaves `packed-refs.lock` or a ref lock in the runner's clone the same way, where a CI job
+/// that is re-run starts from a fresh clone. This removes the stale locks under `git_dir` (a
+/// bare remote or a clone's `.git`), as the server's cleanup and a fresh checkout would, and
+/// returns them (for the run's context line).
 ///
 /// # Panics
 ///
-/// When `remote` cannot be read or a lock cannot be removed.
-pub fn server_recovers(remote: &Path) -> Vec<String> {
+/// When `git_dir` cannot be read or a lock cannot be removed.
+pub fn clear_stale_locks(git_dir: &Path) -> Vec<String> {
     fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).expect("read the remote") {
+        for entry in std::fs::read_dir(dir).expect("read the repository") {
             let path = entry.expect("a directory entry").path();
             if path.is_dir() {
                 if path.file_name().is_some_and(|n| n != "objects") {
@@ -238,7 +241,7 @@ pub fn server_recovers(remote: &Path) -> Vec<String> {
         }
     }
     let mut removed = Vec::new();
-    walk(remote, remote, &mut removed);
+    walk(git_dir, git_dir, &mut removed);
     removed.sort();
     removed
 }

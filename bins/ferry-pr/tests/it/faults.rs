@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use ferry_test_support::faults::{
-    GitFaults, Rng, Tally, base_seed, faulty_run, half_changes, server_recovers,
+    GitFaults, Rng, Tally, base_seed, clear_stale_locks, faulty_run, half_changes,
 };
 use ferry_test_support::git::{blueprint_origin, clone, git};
 
@@ -67,7 +67,8 @@ fn faults_and_kills_never_leave_half_a_change_and_a_rerun_converges() {
             Duration::from_millis(600),
         );
         tally.add(code);
-        let locks = server_recovers(&origin);
+        let mut locks = clear_stale_locks(&origin);
+        locks.extend(clear_stale_locks(&dir.join(".git")));
         let context = format!("seed {seed} (run {run}): {line}, stale locks {locks:?}");
         let half = half_changes(&origin, "deploy/");
         assert!(half.is_empty(), "{context}: {half:?}");

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ferry_gitops::{LoadRequest, ObjectId, Signature, load_ledger, verify_deployment};
 use ferry_test_support::faults::{
-    GitFaults, Rng, Tally, base_seed, faulty_run, half_changes, server_recovers,
+    GitFaults, Rng, Tally, base_seed, clear_stale_locks, faulty_run, half_changes,
 };
 use ferry_test_support::git::{blueprint_origin, clone, git};
 
@@ -156,7 +156,8 @@ fn faults_and_kills_never_leave_a_hold_without_its_revert_and_a_rerun_converges(
             Duration::from_millis(700),
         );
         tally.add(code);
-        let locks = server_recovers(&origin);
+        let mut locks = clear_stale_locks(&origin);
+        locks.extend(clear_stale_locks(&runner.join(".git")));
         let context = format!("seed {seed} (run {run}): {line}, stale locks {locks:?}");
         let half = half_changes(&origin, "deploy/");
         assert!(half.is_empty(), "{context}: {half:?}");

@@ -3,5 +3,6 @@
 //! One test binary with a module per area: the crate and its dependencies are linked once,
 //! not once per test file.
 
+#[path = "../../../test-support/include/test_repo.rs"]
 mod common;
 mod repo;

@@ -26,16 +26,6 @@ pub enum AnyForge {
     Github(GithubForge),
 }
 
-impl AnyForge {
-    /// The GitHub client, in GitHub mode.
-    pub fn github_client(&self) -> Option<&GithubClient> {
-        match self {
-            AnyForge::Git(_) => None,
-            AnyForge::Github(f) => Some(f.client()),
-        }
-    }
-}
-
 impl From<GitForge> for AnyForge {
     fn from(forge: GitForge) -> Self {
         AnyForge::Git(forge)
@@ -65,6 +55,14 @@ impl Forge for AnyForge {
 
     fn repo(&self) -> &Repo {
         each!(self, f => f.repo())
+    }
+
+    fn deployment_statuses(&self) -> Option<&GithubClient> {
+        each!(self, f => f.deployment_statuses())
+    }
+
+    fn web_repository(&self) -> Option<String> {
+        each!(self, f => f.web_repository())
     }
 
     async fn sync(&self) -> Result<ObjectId, ForgeError> {

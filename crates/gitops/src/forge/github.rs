@@ -727,6 +727,14 @@ impl Forge for GithubForge {
         &self.repo
     }
 
+    fn deployment_statuses(&self) -> Option<&GithubClient> {
+        Some(&self.client)
+    }
+
+    fn web_repository(&self) -> Option<String> {
+        Some(self.client.repository())
+    }
+
     async fn sync(&self) -> Result<ObjectId, ForgeError> {
         let snapshot = self.query_snapshot().await?;
         self.local_base(&snapshot).await

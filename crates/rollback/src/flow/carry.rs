@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ferry_config::Config;
-use ferry_github::GithubClient;
 use ferry_gitops::forge::Forge;
 use ferry_ledger::ledger::ImageChange;
 use ferry_notify::{Outcome, Sent, StepResult, notify};
@@ -73,8 +72,6 @@ pub struct Actions<'a> {
     pub failed_change: FailedChange,
     /// The Slack incoming webhook, if any.
     pub slack_webhook: Option<&'a str>,
-    /// The GitHub client for deployment statuses, in GitHub mode.
-    pub github: Option<&'a GithubClient>,
     /// The time of the hold.
     pub now: jiff::Timestamp,
 }
@@ -283,7 +280,7 @@ pub async fn carry_out<F: Forge>(
         out.notifications = notify(
             outcome,
             actions.slack_webhook,
-            actions.github,
+            forge.deployment_statuses(),
             actions.evidence_url,
         )
         .await;

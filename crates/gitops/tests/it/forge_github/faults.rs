@@ -19,7 +19,7 @@ use ferry_gitops::forge::Forge;
 use ferry_gitops::forge::github::GithubForge;
 use ferry_test_support::faults::{Rng, Tally, base_seed};
 use ferry_test_support::git::{ADA, clone, git, output_as};
-use ferry_test_support::github::standin::{Faults, StandIn};
+use ferry_test_support::github::standin::{Faults, StandIn, assert_every_fault_kind};
 
 use super::slots::github;
 use super::{TOKEN, branch, common, dev_files, options, request};
@@ -239,20 +239,7 @@ async fn open_under_faults_never_leaves_half_a_change_and_a_rerun_converges() {
         .collect();
     assert!(left.is_empty(), "branches left after cleanup: {left:?}");
     tally.assert_faults_happened();
-    for kind in [
-        "ErrorBefore",
-        "ErrorAfter",
-        "ResetBefore",
-        "ResetAfter",
-        "DropBefore",
-        "DropAfter",
-        "Slow",
-    ] {
-        assert!(
-            kinds.get(kind).is_some_and(|n| *n > 0),
-            "no {kind} fault: {kinds:?}"
-        );
-    }
+    assert_every_fault_kind(&kinds);
     assert!(tally.succeeded > 0, "{tally:?}");
     eprintln!(
         "{RUNS} runs under faults (faults injected: {kinds:?}), each re-run converged, in {:?}",

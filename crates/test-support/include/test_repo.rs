@@ -1,10 +1,13 @@
-//! A real git repository in a temporary directory, driven with the git CLI.
+//! A real git repository in a temporary directory, driven with the git CLI: the `common`
+//! module of the integration tests of ferry-git, ferry-ledger and ferry-gitops, included by
+//! path (`#[path = …] mod common;`) because it edits overlays with ferry-kustomize and names
+//! gix's `ObjectId`, which ferry-test-support does not depend on.
 #![allow(dead_code)]
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
-use ferry_gitops::ObjectId;
+use ferry_git::ObjectId;
 
 /// Seconds of the first commit (2026-01-01T00:00:00Z).
 pub const T0: i64 = 1_767_225_600;
