@@ -127,15 +127,7 @@ fn check_arg_name(name: &str) -> Result<()> {
 /// it resolves the push credentials and reads back the digests.
 fn registry_client(cli: &Cli) -> Result<RegistryClient> {
     let r = &cli.registry;
-    let path = r.config.clone().or_else(|| {
-        std::env::current_dir()
-            .ok()
-            .and_then(|cwd| ferry_config::Config::discover(&cwd))
-    });
-    let config = path
-        .map(|p| ferry_config::Config::load(&p))
-        .transpose()
-        .map_err(|e| Error::usage(e.to_string()))?;
+    let config = ferry_cli::registry::registry_config(r.config.as_deref())?;
     let flags = RegistryFlags {
         plain_http: r.plain_http.clone(),
         insecure: r.insecure,

@@ -199,15 +199,7 @@ fn image_ref(reference: &str, default_tag: bool) -> Result<ImageRef> {
 }
 
 fn client(global: &Global) -> Result<RegistryClient> {
-    let path = global.config.clone().or_else(|| {
-        std::env::current_dir()
-            .ok()
-            .and_then(|cwd| ferry_config::Config::discover(&cwd))
-    });
-    let config = path
-        .map(|p| ferry_config::Config::load(&p))
-        .transpose()
-        .map_err(|e| Error::usage(e.to_string()))?;
+    let config = ferry_cli::registry::registry_config(global.config.as_deref())?;
     let flags = RegistryFlags {
         plain_http: global.plain_http.clone(),
         insecure: global.insecure,

@@ -147,6 +147,20 @@ pub fn env_credentials() -> crate::Result<Option<Credentials>> {
     Ok(Some(Credentials::basic(user, password)))
 }
 
+/// The configuration whose `[registries]` settings apply: `--config` when given, else the
+/// nearest `ferry.toml` in the current directory or above, if any. A file that does not load is
+/// bad usage (exit 2).
+pub fn registry_config(explicit: Option<&std::path::Path>) -> crate::Result<Option<Config>> {
+    let path = explicit.map(std::path::Path::to_path_buf).or_else(|| {
+        std::env::current_dir()
+            .ok()
+            .and_then(|cwd| Config::discover(&cwd))
+    });
+    path.map(|p| Config::load(&p))
+        .transpose()
+        .map_err(|e| crate::Error::usage(e.to_string()))
+}
+
 /// The registry client for these flags and, when there is one, this configuration.
 pub fn client(
     flags: &RegistryFlags,
