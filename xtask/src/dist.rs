@@ -1,11 +1,13 @@
 //! `cargo xtask dist [--bin-dir DIR] [--out DIR]`: the release archive for the host target,
 //! `ferry-vVERSION-TARGET.tar.gz`, and `SHA256SUMS` beside it.
 //!
-//! The archive holds one directory, `ferry-vVERSION-TARGET/`: `bin/` (every binary of
-//! [`BINARIES`]), `LICENSE`, `README.md`, `completions/{bash,zsh,fish,powershell}/` and
-//! `man/man1/`, the completions and man pages made by each binary itself from its clap
-//! definition (`BINARY --ferry-generate KIND`, `ferry_cli::generate`). Without `--bin-dir` the
-//! release binaries are built first (`cargo build --release --locked`).
+//! The archive holds one directory, `ferry-vVERSION-TARGET/`: `bin/` (the multi-call `ferry`
+//! binary, which runs every step in-process, and for each other name of [`BINARIES`] a symbolic
+//! link `ferry-STEP` → `ferry`, or a copy on Windows), `LICENSE`, `README.md`,
+//! `completions/{bash,zsh,fish,powershell}/` and `man/man1/`, the completions and man pages made
+//! by the binary itself from each step's clap definition (`ferry [STEP] --ferry-generate KIND`,
+//! `ferry_cli::generate`). Without `--bin-dir` the release binary is built first (`cargo build
+//! --release --locked -p ferry`).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -14,8 +16,11 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use sha2::Digest as _;
 
-/// The packages holding the binaries of a release; the binaries of the packages with a `-cli`
-/// suffix are named without it (the plain names are the libraries).
+/// The packages holding the binaries of the workspace; the binaries of the packages with a
+/// `-cli` suffix are named without it (the plain names are the libraries). The release ships
+/// only `ferry`'s binary, which holds every step (the other packages' libraries, its
+/// dependencies: a test checks them).
+#[cfg(test)]
 pub(crate) const PACKAGES: [&str; 15] = [
     "ferry",
     "ferry-init-cli",
@@ -34,7 +39,7 @@ pub(crate) const PACKAGES: [&str; 15] = [
     "ferry-lint-cli",
 ];
 
-/// Every binary a release ships, the `ferry` front end first.
+/// Every name a release installs, the `ferry` binary first; the others are links to it.
 pub(crate) const BINARIES: [&str; 15] = [
     "ferry",
     "ferry-init",
@@ -85,7 +90,7 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
     }
     let bin_dir = match bin_dir {
         Some(dir) => dir,
-        None => crate::build_release_bins(&PACKAGES)?,
+        None => crate::build_release_bins(&["ferry"])?,
     };
     let out = out.unwrap_or_else(|| crate::target_dir().join("dist"));
     let dist = build(&bin_dir, &out, env!("CARGO_PKG_VERSION"), &host_target()?)?;
@@ -113,31 +118,55 @@ pub(crate) fn archive_name(version: &str, target: &str) -> String {
     format!("ferry-v{version}-{target}")
 }
 
-/// Builds the archive of the binaries in `bin_dir` and its `SHA256SUMS` in `out`.
+/// An entry of the archive: a file's bytes, or a symbolic link's target.
+enum Content {
+    File(Vec<u8>),
+    Link(String),
+}
+
+/// Builds the archive of the `ferry` binary in `bin_dir` and its `SHA256SUMS` in `out`.
 pub(crate) fn build(bin_dir: &Path, out: &Path, version: &str, target: &str) -> Result<Dist> {
     let name = archive_name(version, target);
-    let mut files: Vec<(String, Vec<u8>, u32)> = Vec::new();
+    let exe = if target.contains("windows") {
+        ".exe"
+    } else {
+        ""
+    };
+    let ferry_file = format!("ferry{exe}");
+    let ferry = bin_dir.join(format!("ferry{}", std::env::consts::EXE_SUFFIX));
+    let bytes = std::fs::read(&ferry).with_context(|| {
+        format!(
+            "cannot read {}: build it first (cargo build --release -p ferry)",
+            ferry.display()
+        )
+    })?;
+    let mut files: Vec<(String, Content, u32)> = Vec::new();
     for binary in BINARIES {
-        let file = format!("{binary}{}", std::env::consts::EXE_SUFFIX);
-        let path = bin_dir.join(&file);
-        let bytes = std::fs::read(&path).with_context(|| {
-            format!(
-                "cannot read {}: build the binaries first (cargo build --release)",
-                path.display()
-            )
-        })?;
-        files.push((format!("bin/{file}"), bytes, 0o755));
+        let step = binary.strip_prefix("ferry-");
+        let file = format!("{binary}{exe}");
+        if step.is_none() {
+            files.push((format!("bin/{file}"), Content::File(bytes.clone()), 0o755));
+        } else if exe.is_empty() {
+            files.push((
+                format!("bin/{file}"),
+                Content::Link(ferry_file.clone()),
+                0o755,
+            ));
+        } else {
+            // Windows has no symbolic links to count on: a copy, which runs its step by name.
+            files.push((format!("bin/{file}"), Content::File(bytes.clone()), 0o755));
+        }
         for (kind, prefix, suffix) in COMPLETIONS {
-            let text = generated(&path, kind)?;
+            let text = generated(&ferry, step, kind)?;
             files.push((
                 format!("completions/{kind}/{prefix}{binary}{suffix}"),
-                text,
+                Content::File(text),
                 0o644,
             ));
         }
         files.push((
             format!("man/man1/{binary}.1"),
-            generated(&path, "man")?,
+            Content::File(generated(&ferry, step, "man")?),
             0o644,
         ));
     }
@@ -145,7 +174,7 @@ pub(crate) fn build(bin_dir: &Path, out: &Path, version: &str, target: &str) -> 
         let path = crate::root().join(doc);
         let bytes =
             std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        files.push((doc.to_string(), bytes, 0o644));
+        files.push((doc.to_string(), Content::File(bytes), 0o644));
     }
     files.sort_by(|a, b| a.0.cmp(&b.0));
 
@@ -153,16 +182,25 @@ pub(crate) fn build(bin_dir: &Path, out: &Path, version: &str, target: &str) -> 
     let archive = out.join(format!("{name}.tar.gz"));
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
-    for (path, bytes, mode) in &files {
+    for (path, content, mode) in &files {
         let mut header = tar::Header::new_gnu();
-        header.set_size(bytes.len() as u64);
         header.set_mode(*mode);
         header.set_mtime(0);
         header.set_uid(0);
         header.set_gid(0);
-        header.set_cksum();
-        tar.append_data(&mut header, format!("{name}/{path}"), bytes.as_slice())
-            .with_context(|| format!("cannot add {path}"))?;
+        let added = match content {
+            Content::File(bytes) => {
+                header.set_size(bytes.len() as u64);
+                header.set_cksum();
+                tar.append_data(&mut header, format!("{name}/{path}"), bytes.as_slice())
+            }
+            Content::Link(to) => {
+                header.set_entry_type(tar::EntryType::Symlink);
+                header.set_size(0);
+                tar.append_link(&mut header, format!("{name}/{path}"), to)
+            }
+        };
+        added.with_context(|| format!("cannot add {path}"))?;
     }
     let bytes = tar
         .into_inner()
@@ -181,16 +219,18 @@ pub(crate) fn build(bin_dir: &Path, out: &Path, version: &str, target: &str) -> 
     Ok(Dist { archive, sums })
 }
 
-/// What `binary --ferry-generate kind` prints.
-fn generated(binary: &Path, kind: &str) -> Result<Vec<u8>> {
-    let out = Command::new(binary)
+/// What `ferry [STEP] --ferry-generate kind` prints: the front end's, or a step's.
+fn generated(ferry: &Path, step: Option<&str>, kind: &str) -> Result<Vec<u8>> {
+    let out = Command::new(ferry)
+        .args(step)
         .args(["--ferry-generate", kind])
         .output()
-        .with_context(|| format!("cannot run {}", binary.display()))?;
+        .with_context(|| format!("cannot run {}", ferry.display()))?;
     if !out.status.success() || out.stdout.is_empty() {
         bail!(
-            "{} --ferry-generate {kind} failed ({}): {}",
-            binary.display(),
+            "{} {} --ferry-generate {kind} failed ({}): {}",
+            ferry.display(),
+            step.unwrap_or_default(),
             out.status,
             String::from_utf8_lossy(&out.stderr)
         );

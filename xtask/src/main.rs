@@ -238,8 +238,9 @@ mod tests {
     }
 
     /// A release ships every binary of the workspace: each package with a binary target (but
-    /// xtask) is in [`dist::PACKAGES`], each of their binaries in [`dist::BINARIES`], and the
-    /// front end knows each `ferry-STEP` binary as a step (its `STEPS`).
+    /// xtask) is in [`dist::PACKAGES`], each of their binaries in [`dist::BINARIES`], the
+    /// front end knows each `ferry-STEP` binary as a step (its `STEPS`) and depends on its
+    /// package, so the one `ferry` binary of the archive runs it.
     #[test]
     fn the_release_ships_every_binary_of_the_workspace() {
         let targets = binary_targets();
@@ -266,10 +267,20 @@ mod tests {
                 }
             }
         }
+        let ferry_manifest = std::fs::read_to_string(root().join("bins/ferry/Cargo.toml"))
+            .expect("read bins/ferry/Cargo.toml");
         for package in dist::PACKAGES {
             assert!(
                 targets.get(package).is_some_and(|b| !b.is_empty()),
                 "dist::PACKAGES names `{package}`, which has no binary target"
+            );
+            // The release ships `ferry` only: it must hold every step.
+            assert!(
+                package == "ferry"
+                    || ferry_manifest
+                        .lines()
+                        .any(|l| l.starts_with(&format!("{package} = "))),
+                "bins/ferry does not depend on `{package}`, so `ferry` cannot run its step"
             );
         }
         assert_eq!(dist::BINARIES.len(), dist::PACKAGES.len());

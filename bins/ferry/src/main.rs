@@ -1,6 +1,9 @@
-//! `ferry`: runs the step binaries. `ferry STEP ARGS…` runs `ferry-STEP ARGS…`, looked up first
-//! beside this executable, then on `PATH` (as `git` and `cargo` find their subcommands).
-//! `ferry --help` lists the steps it knows and those it finds.
+//! `ferry`: the multi-call binary of Ferry's steps. `ferry STEP ARGS…` runs the step in this
+//! process, as `ferry-STEP ARGS…` would; so does this binary when it is invoked through a link
+//! named `ferry-STEP` (the release archive ships one `ferry` and a link per step). A `STEP`
+//! it does not know runs `ferry-STEP`, looked up first beside this executable, then on `PATH`
+//! (as `git` and `cargo` find their subcommands). `ferry --help` lists the steps it knows and
+//! the other `ferry-*` programs it finds.
 //!
 //! Exit codes: the step's own; 2 when the step is unknown, 3 when it cannot be started.
 
@@ -12,66 +15,97 @@ use std::process::{Command, ExitCode};
 
 use ferry_cli::{Error, ErrorKind};
 
-/// The steps Ferry ships, in pipeline order, with a one-line summary.
-const STEPS: &[(&str, &str)] = &[
+/// A step's entry point: its binary's `main`, given the command line (the program name first).
+type Entry = fn(Vec<OsString>) -> ExitCode;
+
+/// The steps Ferry ships, in pipeline order: the name, a one-line summary, and the step's
+/// `main` (the library of its `bins/ferry-STEP` package), which `ferry STEP …` and a link
+/// `ferry-STEP` → `ferry` run in-process. A new step adds one line here and its package to
+/// `Cargo.toml`.
+const STEPS: &[(&str, &str, Entry)] = &[
     (
         "init",
         "write the GitOps repository: ferry.toml, overlays, Argo CD, workflows",
+        ferry_init_cli::main,
     ),
     (
         "tag",
         "compute image tags from the Git context (docker/metadata-action rules)",
+        ferry_tag::main,
     ),
     (
         "build",
         "build an image on the Docker Engine, push its tags, report the digest",
+        ferry_build_cli::main,
     ),
-    ("image", "check, inspect and copy images in a registry"),
+    (
+        "image",
+        "check, inspect and copy images in a registry",
+        ferry_image_cli::main,
+    ),
     (
         "scan",
         "gate Trivy reports: severities, expiring ignores, SARIF for code scanning",
+        ferry_scan_cli::main,
     ),
     (
         "set-image",
         "set an image in a kustomization, editing one entry in place",
+        ferry_set_image::main,
     ),
     (
         "validate",
         "validate overlays and list the image each workload runs",
+        ferry_validate::main,
     ),
     (
         "pr",
         "open, update, wait for and clean up the GitOps change of an environment",
+        ferry_pr::main,
     ),
     (
         "promote",
         "promote what one environment ran and verified to the next",
+        ferry_promote::main,
     ),
     (
         "monitor",
         "watch an environment's health after a deployment",
+        ferry_monitor::main,
     ),
     (
         "rollout",
         "control Argo Rollouts: status, promote, abort, retry, undo",
+        ferry_rollout::main,
     ),
     (
         "rollback",
         "put an environment back on its last verified images, in Git, and hold",
+        ferry_rollback_cli::main,
     ),
-    ("ledger", "show what each environment ran, from Git history"),
+    (
+        "ledger",
+        "show what each environment ran, from Git history",
+        ferry_ledger_cli::main,
+    ),
     (
         "lint",
         "check workflows and ferry.toml against the rules that break pipelines",
+        ferry_lint_cli::main,
     ),
 ];
 
 fn main() -> ExitCode {
+    let mut args = env::args_os();
+    let program = args.next();
+    // Invoked as `ferry-STEP` (a link to this binary): that step, with the command line as is.
+    if let Some(entry) = program.as_deref().and_then(linked_step) {
+        return entry(env::args_os().collect());
+    }
     ferry_cli::report::quiet_on_broken_pipe();
     if let Some(code) = ferry_cli::generate::answer(command) {
         return ExitCode::from(u8::try_from(code).unwrap_or(2));
     }
-    let mut args = env::args_os().skip(1);
     let Some(first) = args.next() else {
         eprint!("{}", help());
         return ExitCode::from(2);
@@ -82,7 +116,7 @@ fn main() -> ExitCode {
             print!("{}", help());
             ExitCode::SUCCESS
         }
-        Some("help") => run_step(&rest[0], &[OsString::from("--help")]),
+        Some("help") => run_step(&rest[0], vec![OsString::from("--help")]),
         Some("-V" | "--version") => {
             println!("ferry {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
@@ -95,8 +129,25 @@ fn main() -> ExitCode {
             eprint!("\n{}", help());
             code
         }
-        _ => run_step(&first, &rest),
+        _ => run_step(&first, rest),
     }
+}
+
+/// The entry of the step this program name calls for: `ferry-STEP` (or `ferry-STEP.exe`), by
+/// its file name, for a step of [`STEPS`].
+fn linked_step(program: &std::ffi::OsStr) -> Option<Entry> {
+    let file = Path::new(program).file_name()?.to_str()?;
+    let file = file.strip_suffix(env::consts::EXE_SUFFIX).unwrap_or(file);
+    let step = file.strip_prefix("ferry-")?;
+    builtin(step)
+}
+
+/// The entry of a step of [`STEPS`].
+fn builtin(step: &str) -> Option<Entry> {
+    STEPS
+        .iter()
+        .find(|(name, _, _)| *name == step)
+        .map(|&(_, _, entry)| entry)
 }
 
 /// The front end's command line as clap describes it, for its man page and completions
@@ -107,11 +158,12 @@ fn command() -> clap::Command {
         .about("Ferry carries container images through GitOps environments safely.")
         .long_about(
             "Ferry carries container images through GitOps environments safely. \
-             `ferry STEP ARGS` runs `ferry-STEP ARGS`, found beside ferry, then on PATH; \
+             `ferry STEP ARGS` runs step STEP as `ferry-STEP ARGS` would (other steps: \
+             `ferry-STEP` found beside ferry, then on PATH); \
              `ferry help STEP` or `ferry STEP --help` shows a step's options (and `man ferry-STEP`).",
         )
         .subcommand_required(true);
-    for (step, summary) in STEPS {
+    for (step, summary, _) in STEPS {
         cmd = cmd.subcommand(
             clap::Command::new(*step).about(*summary).arg(
                 clap::Arg::new("args")
@@ -125,12 +177,17 @@ fn command() -> clap::Command {
     cmd
 }
 
-fn run_step(step: &OsString, args: &[OsString]) -> ExitCode {
+fn run_step(step: &OsString, args: Vec<OsString>) -> ExitCode {
     let name = {
         let mut n = OsString::from("ferry-");
         n.push(step);
         n
     };
+    if let Some(entry) = step.to_str().and_then(builtin) {
+        let mut command_line = vec![name];
+        command_line.extend(args);
+        return entry(command_line);
+    }
     let Some(program) = find(&name) else {
         let code = failure(
             ErrorKind::Usage,
@@ -144,7 +201,7 @@ fn run_step(step: &OsString, args: &[OsString]) -> ExitCode {
         eprint!("\n{}", help());
         return code;
     };
-    exec(&program, args)
+    exec(&program, &args)
 }
 
 #[cfg(unix)]
@@ -243,21 +300,13 @@ fn help() -> String {
     let found = found_steps();
     let mut out = String::from(
         "Ferry carries container images through GitOps environments safely.\n\n\
-         Usage: ferry STEP [ARGS]...   (runs ferry-STEP; `ferry help STEP` or `ferry STEP --help` for its options)\n\n\
+         Usage: ferry STEP [ARGS]...   (as ferry-STEP; `ferry help STEP` or `ferry STEP --help` for its options)\n\n\
          Steps:\n",
     );
-    for (step, summary) in STEPS {
-        let mark = if found.contains_key(*step) {
-            ""
-        } else {
-            "  (not installed)"
-        };
-        out.push_str(&format!("  {step:<10} {summary}{mark}\n"));
+    for (step, summary, _) in STEPS {
+        out.push_str(&format!("  {step:<10} {summary}\n"));
     }
-    let others: Vec<&String> = found
-        .keys()
-        .filter(|s| !STEPS.iter().any(|(k, _)| k == s))
-        .collect();
+    let others: Vec<&String> = found.keys().filter(|s| builtin(s).is_none()).collect();
     if !others.is_empty() {
         out.push_str("\nOther ferry-* programs found:\n");
         for step in others {

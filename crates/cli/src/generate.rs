@@ -55,14 +55,27 @@ pub fn generate(
 
 /// The value after [`FLAG`] when the command line starts with it.
 pub fn requested() -> Option<String> {
-    let mut args = std::env::args_os().skip(1);
-    (args.next()? == FLAG).then(|| args.next().map(|v| v.to_string_lossy().into_owned()))?
+    requested_in(&std::env::args_os().collect::<Vec<_>>())
+}
+
+/// The value after [`FLAG`] when this command line (the program name first) starts with it.
+pub fn requested_in(args: &[std::ffi::OsString]) -> Option<String> {
+    let mut args = args.iter().skip(1);
+    (*args.next()? == FLAG).then(|| args.next().map(|v| v.to_string_lossy().into_owned()))?
 }
 
 /// Answers [`FLAG`] when the command line asks for it: prints what it asks for to stdout and
 /// returns the exit code (0, or 2 for an unknown kind); `None` otherwise.
 pub fn answer(cmd: impl FnOnce() -> clap::Command) -> Option<i32> {
-    let what = requested()?;
+    answer_from(&std::env::args_os().collect::<Vec<_>>(), cmd)
+}
+
+/// [`answer`] for this command line (the program name first) instead of the process's.
+pub fn answer_from(
+    args: &[std::ffi::OsString],
+    cmd: impl FnOnce() -> clap::Command,
+) -> Option<i32> {
+    let what = requested_in(args)?;
     let mut stdout = std::io::stdout().lock();
     match generate(cmd(), &what, &mut stdout).and_then(|()| Ok(stdout.flush()?)) {
         Ok(()) => Some(0),

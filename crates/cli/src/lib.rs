@@ -40,10 +40,10 @@ pub use error::{Context, Error, Result, WithKind};
 pub use ferry_error::Classify;
 pub use ferry_redact as redact;
 pub use github_output::{GithubOutput, GithubOutputError};
-pub use report::{ErrorKind, Failure, start};
-pub use run::{Outcome, finish, main};
+pub use report::{ErrorKind, Failure, start, start_from};
+pub use run::{Outcome, finish, main, main_from};
 #[cfg(feature = "runtime")]
-pub use run::{Runtime, block_on, main_async};
+pub use run::{Runtime, block_on, main_async, main_async_from};
 
 /// The environment variable holding the log filter, e.g. `FERRY_LOG=debug`.
 pub const LOG_VAR: &str = env::FERRY_LOG;

@@ -131,7 +131,7 @@ pub fn json_requested() -> bool {
     json_in_args(std::env::args_os().skip(1))
 }
 
-fn json_in_args(args: impl IntoIterator<Item = OsString>) -> bool {
+pub(crate) fn json_in_args(args: impl IntoIterator<Item = OsString>) -> bool {
     let mut json = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -176,14 +176,20 @@ fn is_broken_pipe_panic(message: &str) -> bool {
 /// `--version` print as usual and exit 0. `--ferry-generate man|bash|zsh|fish|powershell` as
 /// the first argument prints the binary's man page or completions ([`crate::generate`]).
 pub fn start<C: clap::Parser>() -> C {
+    start_from(std::env::args_os().collect())
+}
+
+/// [`start`] with the command line given (the program name first) instead of the process's.
+pub fn start_from<C: clap::Parser>(args: Vec<OsString>) -> C {
     quiet_on_broken_pipe();
-    if let Some(code) = crate::generate::answer(C::command) {
+    if let Some(code) = crate::generate::answer_from(&args, C::command) {
         std::process::exit(code);
     }
     crate::init_logging();
-    match C::try_parse() {
+    let json = json_in_args(args.iter().skip(1).cloned());
+    match C::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(error) => std::process::exit(parse_failure(&error, json_requested())),
+        Err(error) => std::process::exit(parse_failure(&error, json)),
     }
 }
 

@@ -23,6 +23,7 @@
 //! }
 //! ```
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 #[cfg(feature = "runtime")]
@@ -64,16 +65,34 @@ pub fn main<C: clap::Parser, T: Outcome>(
     prefix: &str,
     work: impl FnOnce(C) -> Result<T>,
 ) -> ExitCode {
-    let cli = crate::start::<C>();
-    finish(prefix, work(cli))
+    main_from(std::env::args_os().collect(), prefix, work)
+}
+
+/// [`main`] with the command line given (the program name first) instead of the process's:
+/// how a step runs inside the multi-call `ferry` binary (`ferry pr open …` runs `ferry-pr`'s
+/// work with `ferry-pr open …`).
+pub fn main_from<C: clap::Parser, T: Outcome>(
+    args: Vec<OsString>,
+    prefix: &str,
+    work: impl FnOnce(C) -> Result<T>,
+) -> ExitCode {
+    let json = crate::report::json_in_args(args.iter().skip(1).cloned());
+    let cli = crate::report::start_from::<C>(args);
+    finish_as(prefix, json, work(cli))
 }
 
 /// The exit code of a binary's work: the outcome's, or the error's after printing its report
 /// ([`Error::report`](crate::Error::report), as JSON too when the command line asks for it).
 pub fn finish<T: Outcome>(prefix: &str, result: Result<T>) -> ExitCode {
+    finish_as(prefix, crate::report::json_requested(), result)
+}
+
+/// [`finish`] with the report's format decided by the caller (`json`: the command line asked
+/// for `--format json`).
+fn finish_as<T: Outcome>(prefix: &str, json: bool, result: Result<T>) -> ExitCode {
     match result {
         Ok(outcome) => outcome.exit_code(),
-        Err(error) => error.report(prefix, crate::report::json_requested()),
+        Err(error) => error.report(prefix, json),
     }
 }
 
@@ -97,8 +116,25 @@ where
     T: Outcome,
     F: std::future::Future<Output = Result<T>>,
 {
-    let cli = crate::start::<C>();
-    finish(prefix, block_on(runtime, work(cli)))
+    main_async_from(std::env::args_os().collect(), prefix, runtime, work)
+}
+
+/// [`main_async`] with the command line given (the program name first): see [`main_from`].
+#[cfg(feature = "runtime")]
+pub fn main_async_from<C, T, F>(
+    args: Vec<OsString>,
+    prefix: &str,
+    runtime: Runtime,
+    work: impl FnOnce(C) -> F,
+) -> ExitCode
+where
+    C: clap::Parser,
+    T: Outcome,
+    F: std::future::Future<Output = Result<T>>,
+{
+    let json = crate::report::json_in_args(args.iter().skip(1).cloned());
+    let cli = crate::report::start_from::<C>(args);
+    finish_as(prefix, json, block_on(runtime, work(cli)))
 }
 
 /// Runs `work` to completion on a new Tokio runtime of the given flavour: the one way Ferry's

@@ -7,7 +7,7 @@ use sha2::Digest as _;
 
 use crate::{BINARIES, built};
 
-/// The archive's files: path → (mode, bytes).
+/// The archive's files: path → (mode, bytes); a symbolic link's bytes are `-> TARGET`.
 fn entries(archive: &std::path::Path) -> std::collections::BTreeMap<String, (u32, Vec<u8>)> {
     let file = std::fs::File::open(archive).expect("open the archive");
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
@@ -18,6 +18,9 @@ fn entries(archive: &std::path::Path) -> std::collections::BTreeMap<String, (u32
             let path = entry.path().expect("a path").to_string_lossy().into_owned();
             let mode = entry.header().mode().expect("a mode");
             let mut bytes = Vec::new();
+            if let Some(target) = entry.link_name().expect("a link name") {
+                bytes = format!("-> {}", target.display()).into_bytes();
+            }
             entry.read_to_end(&mut bytes).expect("read an entry");
             (path, (mode, bytes))
         })
@@ -52,6 +55,11 @@ fn the_archive_holds_binaries_docs_completions_and_man_pages_and_its_sums_verify
 
     let file = |p: &str| &found[&format!("{}/{p}", built.name)];
     assert_eq!(file("bin/ferry-lint").0, 0o755);
+    // One binary; every step is a link to it.
+    assert!(file("bin/ferry").1.len() > 8, "bin/ferry is the binary");
+    for b in BINARIES.iter().filter(|b| **b != "ferry") {
+        assert_eq!(file(&format!("bin/{b}")).1, b"-> ferry", "bin/{b}");
+    }
     assert_eq!(file("man/man1/ferry-lint.1").0, 0o644);
     let text = |p: &str| String::from_utf8(file(p).1.clone()).expect("text");
     assert!(text("man/man1/ferry-pr.1").contains(".TH ferry-pr 1"));

@@ -44,7 +44,7 @@ pub struct Built {
     pub target: String,
 }
 
-/// `cargo xtask dist --bin-dir` on small launchers of the debug binaries (the archive's layout,
+/// `cargo xtask dist --bin-dir` on a small launcher of the debug `ferry` (the archive's layout,
 /// completions and man pages are the real ones; the launchers keep it small and quick), made
 /// once per test run; `None` (a skip notice, a failure under CI) when the binaries are not
 /// built.
@@ -54,14 +54,11 @@ pub fn built() -> Option<&'static Built> {
     static BUILT: std::sync::OnceLock<Option<Built>> = std::sync::OnceLock::new();
     BUILT
         .get_or_init(|| {
+            // The release ships the multi-call `ferry` only; the steps are links to it.
             let bins = bin_dir();
-            let missing: Vec<&str> = BINARIES
-                .into_iter()
-                .filter(|b| !bins.join(b).is_file())
-                .collect();
-            if !missing.is_empty() {
+            if !bins.join("ferry").is_file() {
                 ferry_test_support::skip_notice(&format!(
-                    "binaries not built in {} ({missing:?}); run `cargo test --workspace`",
+                    "ferry is not built in {}; run `cargo test --workspace`",
                     bins.display()
                 ));
                 return None;
@@ -69,13 +66,14 @@ pub fn built() -> Option<&'static Built> {
             let dir = tempfile::tempdir().expect("a temporary directory").keep();
             let launchers = dir.join("bin");
             std::fs::create_dir_all(&launchers).expect("create the launcher directory");
-            for binary in BINARIES {
-                let path = launchers.join(binary);
-                let script = format!("#!/bin/sh\nexec '{}' \"$@\"\n", bins.join(binary).display());
-                std::fs::write(&path, script).expect("write a launcher");
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
-                    .expect("make the launcher executable");
-            }
+            let path = launchers.join("ferry");
+            let script = format!(
+                "#!/bin/sh\nexec '{}' \"$@\"\n",
+                bins.join("ferry").display()
+            );
+            std::fs::write(&path, script).expect("write a launcher");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .expect("make the launcher executable");
             let out = dir.join("dist");
             let run = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
                 .arg("dist")

@@ -78,3 +78,53 @@ fn no_arguments_prints_help_and_fails() {
         .code(2)
         .stderr(predicate::str::contains("Usage: ferry STEP"));
 }
+
+#[test]
+fn a_known_step_runs_in_process_even_when_no_step_binary_is_installed() {
+    // PATH holds no ferry-* program, and the step's answer comes from this binary.
+    let dir = tempfile::tempdir().unwrap();
+    ferry(dir.path())
+        .args(["validate", "--version"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("ferry-validate "));
+    ferry(dir.path())
+        .args(["set-image", "--no-such-flag"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--no-such-flag"));
+}
+
+#[test]
+fn a_link_named_after_a_step_runs_that_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("ferry-ledger");
+    std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin("ferry"), &link).unwrap();
+    let help = Command::new(&link)
+        .env("PATH", dir.path())
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let help = String::from_utf8(help).unwrap();
+    assert!(help.contains("Usage: ferry-ledger"), "{help}");
+    // With --format json, a refused command line is the JSON usage report of the step.
+    Command::new(&link)
+        .env("PATH", dir.path())
+        .args(["--no-such-flag", "--format", "json"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains(r#""kind":"usage""#));
+}
+
+#[test]
+fn generate_answers_for_a_step_in_process() {
+    let dir = tempfile::tempdir().unwrap();
+    ferry(dir.path())
+        .args(["pr", "--ferry-generate", "man"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH ferry-pr 1"));
+}
