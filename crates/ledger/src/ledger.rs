@@ -28,6 +28,8 @@ use ferry_git::{GitError, Repo};
 use build::Builder;
 
 mod build;
+mod cache;
+mod state;
 mod tree;
 
 /// An environment to trace: its name and overlay directory (repository-relative, `/`-separated).
@@ -296,6 +298,8 @@ pub struct LedgerOptions {
     pub max_deployments: Option<usize>,
     /// How overlays are resolved (the load restrictor of `ferry.toml`'s `[kustomize]`).
     pub resolve: ferry_kustomize::ResolveOptions,
+    /// Build without the cache in the Git directory (neither read nor written).
+    pub without_cache: bool,
 }
 
 impl LedgerOptions {
@@ -311,6 +315,14 @@ impl LedgerOptions {
     pub fn with_resolve(self, resolve: ferry_kustomize::ResolveOptions) -> Self {
         LedgerOptions { resolve, ..self }
     }
+
+    /// These options, neither reading nor writing the cache.
+    pub fn without_cache(self) -> Self {
+        LedgerOptions {
+            without_cache: true,
+            ..self
+        }
+    }
 }
 
 /// Builds the ledger of `environments` from the whole first-parent history of `base`.
@@ -323,17 +335,69 @@ pub fn build_ledger(
 }
 
 /// Builds the ledger of `environments` from the first-parent history of `base`, with options.
+///
+/// Unless the options say [`LedgerOptions::without_cache`], the ledger is read from and kept in
+/// a cache inside the repository's Git directory (`ferry/ledger-cache/`), keyed by commit ids:
+/// a base that moved on costs only the commits since the cached one. A cache that cannot be
+/// read or written never changes the answer (a debug-level log line says why it was not used).
 pub fn build_ledger_with(
     repo: &Repo,
     base: ObjectId,
     environments: &[EnvironmentSpec],
     options: &LedgerOptions,
 ) -> Result<Ledger, LedgerError> {
-    let chain = repo.first_parent_chain(base)?;
+    let cache = (!options.without_cache).then(|| cache::Cache::of(repo));
+    let mut chain = Chain::read(repo, base, cache.as_ref())?;
     let mut builder = Builder::new(repo, options.resolve.clone());
     let mut envs = Vec::new();
     for env in environments {
-        envs.push(builder.environment(env, &chain, options.max_deployments)?);
+        let overlay = env.overlay.trim_matches('/');
+        // The cached walk, when its commit is on the chain: only the commits since are new.
+        let resume = cache
+            .as_ref()
+            .and_then(|c| c.state(overlay, &options.resolve))
+            .and_then(|state| {
+                let at = chain.position(state.tip)?;
+                let state = state.shifted(at);
+                // Each kept commit must sit where the chain has it.
+                let consistent = state
+                    .saved
+                    .iter()
+                    .all(|s| chain.ids.get(s.position) == Some(&s.meta.id));
+                if !consistent {
+                    tracing::debug!(
+                        overlay,
+                        "ledger cache: its commits are not on the chain; not used"
+                    );
+                }
+                consistent.then_some((at, state))
+            });
+        let (mut ledger, walked) = match resume {
+            Some((at, state)) => {
+                let new = chain.infos(repo, at)?;
+                builder.environment(env, new, Some(state), None)?
+            }
+            None => {
+                let all = chain.infos(repo, chain.ids.len())?;
+                builder.environment(env, all, None, options.max_deployments)?
+            }
+        };
+        // A walk that read new commits is kept (it ends at the base).
+        if let (Some(cache), Some(walked)) = (&cache, walked) {
+            cache.set_state(overlay, &options.resolve, &walked);
+        }
+        if let Some(max) = options.max_deployments.map(|m| m.max(1))
+            && ledger.deployments.len() > max
+        {
+            ledger.deployments.truncate(max);
+            ledger.truncated = true;
+        }
+        envs.push(ledger);
+    }
+    if let Some(cache) = &cache
+        && chain.walked
+    {
+        cache.set_chain(&chain.ids);
     }
     tracing::debug!(
         %base,
@@ -344,9 +408,106 @@ pub fn build_ledger_with(
     Ok(Ledger {
         base: base.to_string(),
         environments: envs,
-        positions: chain.iter().enumerate().map(|(i, c)| (c.id, i)).collect(),
-        chain: chain.into_iter().map(|c| c.id).collect(),
+        positions: chain.ids.iter().enumerate().map(|(i, c)| (*c, i)).collect(),
+        chain: std::mem::take(&mut chain.ids),
     })
+}
+
+/// The first-parent chain of the base: its commit ids (newest first) and the metadata read so
+/// far.
+struct Chain {
+    ids: Vec<ObjectId>,
+    /// The commits read from Git, for the first `infos.len()` ids.
+    infos: Vec<ferry_git::CommitInfo>,
+    /// Whether commits were read from Git (the cached chain is then out of date; a base older
+    /// than the cached one leaves it as it is).
+    walked: bool,
+    positions: Option<HashMap<ObjectId, usize>>,
+}
+
+impl Chain {
+    /// The chain of `base`: from the cached chain where it leads into it, else from Git.
+    fn read(
+        repo: &Repo,
+        base: ObjectId,
+        cache: Option<&cache::Cache>,
+    ) -> Result<Chain, LedgerError> {
+        let cached = cache
+            .and_then(cache::Cache::chain)
+            .filter(|ids| Chain::plausible(repo, ids))
+            .unwrap_or_default();
+        let links = |at: usize| {
+            repo.commit(cached[at])
+                .is_ok_and(|c| c.parents.first() == cached.get(at + 1))
+        };
+        if let Some(at) = cached.iter().position(|id| *id == base)
+            && links(at)
+        {
+            return Ok(Chain {
+                ids: cached[at..].to_vec(),
+                infos: Vec::new(),
+                walked: false,
+                positions: None,
+            });
+        }
+        let known: HashMap<ObjectId, usize> =
+            cached.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let mut infos = Vec::new();
+        let mut next = Some(base);
+        let mut joined = None;
+        while let Some(id) = next {
+            if let Some(&at) = known.get(&id) {
+                joined = Some(at);
+                break;
+            }
+            let info = repo.commit(id)?;
+            next = info.parents.first().copied();
+            infos.push(info);
+        }
+        let mut ids: Vec<ObjectId> = infos.iter().map(|c| c.id).collect();
+        if let Some(at) = joined {
+            ids.extend_from_slice(&cached[at..]);
+        }
+        Ok(Chain {
+            ids,
+            infos,
+            walked: true,
+            positions: None,
+        })
+    }
+
+    /// Spot checks of a cached chain against Git (its digest already matched): it ends at a
+    /// root commit and each of its first two commits has the next as its first parent.
+    fn plausible(repo: &Repo, ids: &[ObjectId]) -> bool {
+        let parent = |id: ObjectId| repo.commit(id).ok().map(|c| c.parents.first().copied());
+        let ends_at_root = ids.last().is_some_and(|last| parent(*last) == Some(None));
+        let linked = ids
+            .windows(2)
+            .take(2)
+            .all(|pair| parent(pair[0]) == Some(Some(pair[1])));
+        if !(ends_at_root && linked) {
+            tracing::debug!("ledger cache: chain.json does not match Git; not used");
+        }
+        ends_at_root && linked
+    }
+
+    /// The position of `id` in the chain.
+    fn position(&mut self, id: ObjectId) -> Option<usize> {
+        let ids = &self.ids;
+        self.positions
+            .get_or_insert_with(|| ids.iter().enumerate().map(|(i, c)| (*c, i)).collect())
+            .get(&id)
+            .copied()
+    }
+
+    /// The metadata of the first `n` commits, read from Git where not read yet.
+    fn infos(&mut self, repo: &Repo, n: usize) -> Result<&[ferry_git::CommitInfo], LedgerError> {
+        while self.infos.len() < n {
+            let id = self.ids[self.infos.len()];
+            self.infos.push(repo.commit(id)?);
+        }
+        Ok(&self.infos[..n])
+    }
 }
 
 #[cfg(test)]

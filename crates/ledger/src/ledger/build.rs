@@ -13,11 +13,9 @@ use ferry_kustomize::dependencies::{DependencyScan, KUSTOMIZATION_FILE_NAMES, ca
 use gix::ObjectId;
 use sha2::{Digest, Sha256};
 
+use super::state::{DepKey, Meta, Rendering, Saved, State};
 use super::tree::{TREE_ROOT, TreeSource};
 use super::{Deployment, EnvLedger, EnvironmentSpec, ImageChange, LedgerError};
-
-/// The set of objects an environment's rendering depends on at one commit.
-type DepKey = BTreeMap<String, Option<Entry>>;
 
 /// The paths of a [`DepKey`] as a tree of path components.
 #[derive(Debug, Default)]
@@ -39,15 +37,6 @@ impl PathTrie {
         }
         root
     }
-}
-
-/// What an overlay renders at one commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Rendering {
-    /// Images by `workload/container`, or why resolution failed.
-    images: Result<BTreeMap<String, String>, String>,
-    /// SHA-256 of the rendered resources as JSON (to tell whether anything changed).
-    resources: [u8; 32],
 }
 
 type Resolved = Rc<Rendering>;
@@ -127,22 +116,38 @@ impl<'r> Builder<'r> {
 }
 
 impl Builder<'_> {
+    /// The ledger of `env` from the commits `new` (newest first, at positions `0..new.len()` of
+    /// the chain) and, when given, the walk of the older commits (`resume`, positions already
+    /// counted from the newest commit of `new`). With a limit (`max_deployments`, and no
+    /// `resume`) only what the newest deployments need is resolved; without one, every commit
+    /// is, and the walk's state at the newest commit is returned too (for the cache).
     pub(super) fn environment(
         &mut self,
         env: &EnvironmentSpec,
-        chain: &[CommitInfo],
+        new: &[CommitInfo],
+        resume: Option<State>,
         max_deployments: Option<usize>,
-    ) -> Result<EnvLedger, LedgerError> {
+    ) -> Result<(EnvLedger, Option<State>), LedgerError> {
         let overlay = env.overlay.trim_matches('/').to_string();
+        let max_deployments = max_deployments.filter(|_| resume.is_none());
         // Phase 1: the commits where the environment's inputs changed (no resolution).
         let mut candidates: Vec<(usize, Rc<DepKey>)> = Vec::new();
         // The dependency key and its paths as a trie; the key's objects are the same in every
         // commit since it was computed, so each commit is compared with the one before it.
         let mut previous: Option<(Rc<DepKey>, Rc<PathTrie>)> = None;
         let mut previous_tree: Option<ObjectId> = None;
+        let mut saved: Vec<Saved> = Vec::new();
+        if let Some(state) = resume {
+            previous = state.key.map(|key| {
+                let trie = Rc::new(PathTrie::new(&key));
+                (Rc::new(key), trie)
+            });
+            previous_tree = Some(state.tree);
+            saved = state.saved;
+        }
         // Without a limit every candidate is resolved: queue each as soon as it is found.
         let mut pipe = Pipeline::default();
-        for (position, commit) in chain.iter().enumerate().rev() {
+        for (position, commit) in new.iter().enumerate().rev() {
             let before = previous_tree.replace(commit.tree);
             if let (Some((_, trie)), Some(before)) = (&previous, before)
                 && self.same_along(before, commit.tree, trie)?
@@ -160,7 +165,7 @@ impl Builder<'_> {
             };
             let key = Rc::new(key);
             let exists = key.get(&overlay).is_some_and(Option::is_some);
-            if exists || !candidates.is_empty() {
+            if exists || !candidates.is_empty() || !saved.is_empty() {
                 if max_deployments.is_none() {
                     self.feed(&mut pipe, commit.tree, &key, &overlay);
                 }
@@ -171,29 +176,29 @@ impl Builder<'_> {
         // Phase 2: resolve; with a limit, only back to the oldest deployment shown.
         self.drain(pipe)?;
         let mut renderings: Vec<Option<Resolved>> = vec![None; candidates.len()];
-        let mut start = 0;
-        let mut baseline: Option<(Resolved, BTreeMap<String, String>)> = None;
         if let Some(max) = max_deployments.map(|m| m.max(1)) {
             let mut found = 0;
+            let mut start = 0;
             let mut i = candidates.len();
             while i > 0 && found < max {
                 i -= 1;
-                let here = self.rendering(chain, &candidates, &mut renderings, &overlay, i)?;
+                let here = self.rendering(new, &candidates, &mut renderings, &overlay, i)?;
                 let deployed = i == 0
                     || here
-                        != self.rendering(chain, &candidates, &mut renderings, &overlay, i - 1)?;
+                        != self.rendering(new, &candidates, &mut renderings, &overlay, i - 1)?;
                 if deployed {
                     found += 1;
                     start = i;
                 }
             }
+            let mut baseline = None;
             if start > 0 {
                 let before =
-                    self.rendering(chain, &candidates, &mut renderings, &overlay, start - 1)?;
+                    self.rendering(new, &candidates, &mut renderings, &overlay, start - 1)?;
                 // The images carried into the window: the newest that rendered.
                 let mut images = BTreeMap::new();
                 for k in (0..start).rev() {
-                    let r = self.rendering(chain, &candidates, &mut renderings, &overlay, k)?;
+                    let r = self.rendering(new, &candidates, &mut renderings, &overlay, k)?;
                     if let Ok(i) = &r.images {
                         images = i.clone();
                         break;
@@ -201,49 +206,53 @@ impl Builder<'_> {
                 }
                 baseline = Some((before, images));
             }
-        }
-        let truncated = baseline.is_some();
-        let (mut rendered, mut images) = match baseline {
-            Some((r, i)) => (Some(r), i),
-            None => (None, BTreeMap::new()),
-        };
-        let mut deployments: Vec<Deployment> = Vec::new();
-        for i in start..candidates.len() {
-            let rendering = self.rendering(chain, &candidates, &mut renderings, &overlay, i)?;
-            if rendered.as_ref() == Some(&rendering) {
-                // Inputs changed but the rendering did not (e.g. a base field the overlay
-                // overrides): nothing was deployed.
-                continue;
+            let mut items = Vec::new();
+            for i in start..candidates.len() {
+                let rendering = self.rendering(new, &candidates, &mut renderings, &overlay, i)?;
+                let position = candidates[i].0;
+                items.push((position, Meta::of(&new[position]), rendering));
             }
-            rendered = Some(Rc::clone(&rendering));
-            let (next, error) = match rendering.images.clone() {
-                Ok(next) => (next, None),
-                Err(e) => (images.clone(), Some(e)),
+            let truncated = baseline.is_some();
+            let ledger = EnvLedger {
+                name: env.name.clone(),
+                overlay,
+                deployments: deployments(baseline, items),
+                truncated,
             };
-            let changes = diff(&images, &next);
-            images = next;
-            let position = candidates[i].0;
-            let commit = &chain[position];
-            deployments.push(Deployment {
-                commit: commit.id.to_string(),
-                time: commit.committer.timestamp().to_string(),
-                author: commit.author.identity(),
-                summary: commit.summary().to_string(),
-                images: images.clone(),
-                changes,
-                error,
-                id: commit.id,
-                seconds: commit.committer.seconds,
-                position,
-            });
+            return Ok((ledger, None));
         }
-        deployments.reverse();
-        Ok(EnvLedger {
+        let mut items: Vec<(usize, Meta, Resolved)> = saved
+            .into_iter()
+            .map(|s| (s.position, s.meta, Rc::new(s.rendering)))
+            .collect();
+        for i in 0..candidates.len() {
+            let rendering = self.rendering(new, &candidates, &mut renderings, &overlay, i)?;
+            let position = candidates[i].0;
+            items.push((position, Meta::of(&new[position]), rendering));
+        }
+        let state = match (new.first(), previous_tree) {
+            (Some(tip), Some(tree)) => Some(State {
+                tip: tip.id,
+                tree,
+                key: previous.map(|(key, _)| (*key).clone()),
+                saved: items
+                    .iter()
+                    .map(|(position, meta, rendering)| Saved {
+                        position: *position,
+                        meta: meta.clone(),
+                        rendering: (**rendering).clone(),
+                    })
+                    .collect(),
+            }),
+            _ => None,
+        };
+        let ledger = EnvLedger {
             name: env.name.clone(),
             overlay,
-            deployments,
-            truncated,
-        })
+            deployments: deployments(None, items),
+            truncated: false,
+        };
+        Ok((ledger, state))
     }
 
     /// The rendering of candidate `i` (resolved once).
@@ -552,6 +561,48 @@ impl Builder<'_> {
         }
         Ok(())
     }
+}
+
+/// The deployments (newest first) among `items`, the commits where the inputs changed with
+/// what each rendered (oldest first): those after which the rendering differs from the one
+/// before. `baseline`: the rendering and images before the first item (with a limit).
+fn deployments(
+    baseline: Option<(Resolved, BTreeMap<String, String>)>,
+    items: Vec<(usize, Meta, Resolved)>,
+) -> Vec<Deployment> {
+    let (mut rendered, mut images) = match baseline {
+        Some((r, i)) => (Some(r), i),
+        None => (None, BTreeMap::new()),
+    };
+    let mut out: Vec<Deployment> = Vec::new();
+    for (position, meta, rendering) in items {
+        if rendered.as_ref() == Some(&rendering) {
+            // Inputs changed but the rendering did not (e.g. a base field the overlay
+            // overrides): nothing was deployed.
+            continue;
+        }
+        let (next, error) = match rendering.images.clone() {
+            Ok(next) => (next, None),
+            Err(e) => (images.clone(), Some(e)),
+        };
+        rendered = Some(rendering);
+        let changes = diff(&images, &next);
+        images = next;
+        out.push(Deployment {
+            commit: meta.id.to_string(),
+            time: meta.time,
+            author: meta.author,
+            summary: meta.summary,
+            images: images.clone(),
+            changes,
+            error,
+            id: meta.id,
+            seconds: meta.seconds,
+            position,
+        });
+    }
+    out.reverse();
+    out
 }
 
 /// How many resolutions [`Builder::feed`] queues ahead of the one it waits for.

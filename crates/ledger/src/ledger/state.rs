@@ -1,0 +1,85 @@
+//! What the history walk of one environment knows after its last commit: the commits where its
+//! inputs changed, what each rendered, and where the walk stands. The builder resumes from it
+//! and the cache (`cache.rs`) keeps it.
+
+use std::collections::BTreeMap;
+
+use ferry_git::{CommitInfo, Entry};
+use gix::ObjectId;
+
+/// The set of objects an environment's rendering depends on at one commit: each path the
+/// overlay may depend on and the object it names there (`None`: nothing there).
+pub(super) type DepKey = BTreeMap<String, Option<Entry>>;
+
+/// What an overlay renders at one commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Rendering {
+    /// Images by `workload/container`, or why resolution failed.
+    pub(super) images: Result<BTreeMap<String, String>, String>,
+    /// SHA-256 of the rendered resources as JSON (to tell whether anything changed).
+    pub(super) resources: [u8; 32],
+}
+
+/// The fields of a commit a deployment shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Meta {
+    /// Commit id.
+    pub(super) id: ObjectId,
+    /// Committer time, seconds since the epoch.
+    pub(super) seconds: i64,
+    /// Committer time, RFC 3339 UTC.
+    pub(super) time: String,
+    /// Author, `Name <email>`.
+    pub(super) author: String,
+    /// First line of the message.
+    pub(super) summary: String,
+}
+
+impl Meta {
+    /// The fields of `commit`.
+    pub(super) fn of(commit: &CommitInfo) -> Meta {
+        Meta {
+            id: commit.id,
+            seconds: commit.committer.seconds,
+            time: commit.committer.timestamp().to_string(),
+            author: commit.author.identity(),
+            summary: commit.summary().to_string(),
+        }
+    }
+}
+
+/// A commit where an environment's inputs changed, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Saved {
+    /// Position in the first-parent chain, newest first (the tip is 0).
+    pub(super) position: usize,
+    /// The commit.
+    pub(super) meta: Meta,
+    /// What the overlay rendered after it.
+    pub(super) rendering: Rendering,
+}
+
+/// The walk of one environment up to `tip`, positions counted from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct State {
+    /// The commit the walk ended at.
+    pub(super) tip: ObjectId,
+    /// The tip's root tree.
+    pub(super) tree: ObjectId,
+    /// The dependency key found last (the one in force at the tip); `None` before the overlay
+    /// depended on anything.
+    pub(super) key: Option<DepKey>,
+    /// Every commit where the inputs changed, oldest first.
+    pub(super) saved: Vec<Saved>,
+}
+
+impl State {
+    /// The state with every position moved `by` commits further from the tip (`by` newer
+    /// commits were added in front of it).
+    pub(super) fn shifted(mut self, by: usize) -> State {
+        for s in &mut self.saved {
+            s.position += by;
+        }
+        self
+    }
+}
