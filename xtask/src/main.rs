@@ -2,11 +2,13 @@
 //!
 //! - `cargo xtask demo`: the main job on a fresh machine.
 //! - `cargo xtask ci`: fmt, clippy, `cargo doc` without warnings, tests.
-//! - `cargo xtask bench kustomize|monitor|ledger`: the speed targets.
+//! - `cargo xtask bench all|kustomize|monitor|ledger`: the speed targets (`all`: every ratio
+//!   against the tool a user would pick instead, in one run).
 //! - `cargo xtask fuzz [--time 10m] [TARGET...]`: the fuzz targets of `fuzz/` (nightly).
 //! - `cargo xtask dist [--bin-dir DIR] [--out DIR]`: the release archive for the host target
 //!   and its `SHA256SUMS` ([`mod@dist`]).
 
+mod bench_all;
 mod bench_kustomize;
 mod bench_ledger;
 mod bench_monitor;
@@ -19,7 +21,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <demo [--bin-dir DIR] | ci | bench kustomize | bench monitor | bench ledger | fuzz [--time 10m] [TARGET...] | dist [--bin-dir DIR] [--out DIR]>";
+const USAGE: &str = "usage: cargo xtask <demo [--bin-dir DIR] | ci | bench all [--runs R] [--commits N] | bench kustomize | bench monitor | bench ledger | fuzz [--time 10m] [TARGET...] | dist [--bin-dir DIR] [--out DIR]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,6 +30,7 @@ fn main() -> Result<()> {
         ["demo"] => demo(None),
         ["demo", "--bin-dir", dir] => demo(Some(PathBuf::from(dir))),
         ["ci"] => ci(),
+        ["bench", "all", rest @ ..] => bench_all::run(rest),
         ["bench", "kustomize", rest @ ..] => bench_kustomize::run(rest),
         ["bench", "monitor", rest @ ..] => bench_monitor::run(rest),
         ["bench", "ledger", rest @ ..] => bench_ledger::run(rest),
