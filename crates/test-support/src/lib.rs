@@ -15,6 +15,7 @@ pub mod faults;
 pub mod git;
 pub mod github;
 pub mod http;
+pub mod kube_standin;
 pub mod output;
 pub mod registry;
 pub mod rollouts;
