@@ -21,7 +21,7 @@ use sha2::Digest as _;
 /// only `ferry`'s binary, which holds every step (the other packages' libraries, its
 /// dependencies: a test checks them).
 #[cfg(test)]
-pub(crate) const PACKAGES: [&str; 15] = [
+pub(crate) const PACKAGES: [&str; 16] = [
     "ferry",
     "ferry-init-cli",
     "ferry-build-cli",
@@ -34,13 +34,14 @@ pub(crate) const PACKAGES: [&str; 15] = [
     "ferry-promote",
     "ferry-monitor",
     "ferry-rollout",
+    "ferry-preview-cli",
     "ferry-rollback-cli",
     "ferry-ledger-cli",
     "ferry-lint-cli",
 ];
 
 /// Every name a release installs, the `ferry` binary first; the others are links to it.
-pub(crate) const BINARIES: [&str; 15] = [
+pub(crate) const BINARIES: [&str; 16] = [
     "ferry",
     "ferry-init",
     "ferry-build",
@@ -53,6 +54,7 @@ pub(crate) const BINARIES: [&str; 15] = [
     "ferry-promote",
     "ferry-monitor",
     "ferry-rollout",
+    "ferry-preview",
     "ferry-rollback",
     "ferry-ledger",
     "ferry-lint",

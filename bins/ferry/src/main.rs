@@ -79,6 +79,10 @@ const STEPS: &[(&str, &str, Entry)] = &[
         ferry_rollout::main,
     ),
     (
+        "preview",
+        "deploy a candidate into a preview namespace, test it, smoke-test a blue-green preview, clean up",
+    ),
+    (
         "rollback",
         "put an environment back on its last verified images, in Git, and hold",
         ferry_rollback_cli::main,
