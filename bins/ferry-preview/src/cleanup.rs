@@ -94,7 +94,11 @@ pub async fn gc(args: GcArgs) -> Result<u8> {
             Some(cluster.down(&preview).await?)
         };
         if args.cluster.format == Format::Text {
-            let verb = if args.dry_run { "would remove" } else { "removed" };
+            let verb = if args.dry_run {
+                "would remove"
+            } else {
+                "removed"
+            };
             println!("{verb} {} ({reason})", preview.namespace);
         }
         removed.push(json!({"namespace": preview.namespace, "reason": reason, "down": down}));

@@ -19,7 +19,12 @@ pub struct TestArgs {
     preview: PreviewArgs,
     /// The WorkflowTemplate to run: a file of infra/argo-workflows/ declaring it (applied into
     /// the preview namespace), else one already in the preview namespace.
-    #[arg(long, value_name = "NAME", required_unless_present = "job", conflicts_with = "job")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present = "job",
+        conflicts_with = "job"
+    )]
     workflow_template: Option<String>,
     /// A parameter NAME=VALUE the template declares (repeatable); `{namespace}` in VALUE is the
     /// preview's namespace. An undeclared NAME is refused before anything is sent.
@@ -106,7 +111,9 @@ pub async fn run(args: TestArgs) -> Result<u8> {
         }
         (None, Some(file)) => {
             if !params.is_empty() {
-                return Err(Error::usage("--param goes with --workflow-template, not --job"));
+                return Err(Error::usage(
+                    "--param goes with --workflow-template, not --job",
+                ));
             }
             let mut docs = ferry_kustomize::documents::read_documents(file)
                 .with_context(|| format!("--job {}", file.display()))
@@ -120,8 +127,10 @@ pub async fn run(args: TestArgs) -> Result<u8> {
             }
             let job = docs.remove(0);
             let (cluster, _) = common::cluster(&args.cluster).await?;
-            run_job(&cluster, &preview, &job, wait, &mut |s| print_state(format, "job", s))
-                .await?
+            run_job(&cluster, &preview, &job, wait, &mut |s| {
+                print_state(format, "job", s)
+            })
+            .await?
         }
         (None, None) => return Err(Error::usage("give --workflow-template NAME or --job FILE")),
     };

@@ -23,8 +23,12 @@ fn main() {
     ];
     let preview = Preview::new("staging", "pr-123").expect("a DNS label");
     let now: jiff::Timestamp = "2026-12-07T12:00:00Z".parse().expect("a time");
-    let stamp = Stamp::new(Some("0123456789abcdef0123456789abcdef01234567"), now, Duration::from_secs(86_400))
-        .expect("a commit id");
+    let stamp = Stamp::new(
+        Some("0123456789abcdef0123456789abcdef01234567"),
+        now,
+        Duration::from_secs(86_400),
+    )
+    .expect("a commit id");
     let images = [ImageOverride {
         name: "ghcr.io/acme/backend".into(),
         image: "ghcr.io/acme/backend:1.5.0-rc.1".into(),
@@ -43,8 +47,14 @@ fn main() {
     );
     // The overlay's Namespace is replaced; the ClusterRole is left out with a warning.
     assert_eq!(plan.skipped.len(), 2);
-    assert_eq!(plan.services[0].url, "http://backend.staging-pr-123.svc.cluster.local:8080");
-    println!("{}", serde_json::to_string_pretty(&plan.namespace).expect("JSON"));
+    assert_eq!(
+        plan.services[0].url,
+        "http://backend.staging-pr-123.svc.cluster.local:8080"
+    );
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&plan.namespace).expect("JSON")
+    );
 
     // A test parameter the template does not declare never reaches the cluster.
     let template = json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate",
@@ -52,7 +62,10 @@ fn main() {
         "spec": {"entrypoint": "main",
                  "arguments": {"parameters": [{"name": "base-url"}]},
                  "templates": [{"name": "main"}]}});
-    let typo = [("baseurl".to_string(), "http://backend.staging-pr-123:8080".to_string())];
+    let typo = [(
+        "baseurl".to_string(),
+        "http://backend.staging-pr-123:8080".to_string(),
+    )];
     let err = check_parameters(&template, &typo).expect_err("undeclared");
     assert!(matches!(err, ParameterError::Undeclared { .. }));
     println!("{err}");

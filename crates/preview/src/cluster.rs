@@ -57,6 +57,15 @@ pub fn listed_resources(namespace: &Value) -> Vec<ResourceType> {
         .collect()
 }
 
+/// How long and how often to wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wait {
+    /// Time between two reads.
+    pub interval: Duration,
+    /// The longest wait (a [`PreviewError::Timeout`] after).
+    pub timeout: Duration,
+}
+
 /// What `up` applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Applied {
@@ -186,11 +195,8 @@ impl Cluster {
         namespace: &str,
         body: &Value,
     ) -> Result<Value, PreviewError> {
-        let obj: DynamicObject =
-            serde_json::from_value(body.clone()).map_err(|e| PreviewError::NotReady(format!(
-                "cannot send {}: {e}",
-                describe(body)
-            )))?;
+        let obj: DynamicObject = serde_json::from_value(body.clone())
+            .map_err(|e| PreviewError::NotReady(format!("cannot send {}: {e}", describe(body))))?;
         self.api(resource, Some(namespace))
             .create(&PostParams::default(), &obj)
             .await
@@ -291,7 +297,10 @@ impl Cluster {
         let lp = ListParams::default().labels(&selector);
         for resource in &resources {
             let api = self.api(resource, Some(&preview.namespace));
-            match api.delete_collection(&DeleteParams::background(), &lp).await {
+            match api
+                .delete_collection(&DeleteParams::background(), &lp)
+                .await
+            {
                 Ok(either) => {
                     let count = either.left().map_or(0, |list| list.items.len());
                     down.deleted.push((resource.to_string(), count));
@@ -343,10 +352,10 @@ impl Cluster {
         namespace: &str,
         name: &str,
         judge: fn(&Value) -> WorkflowState,
-        interval: Duration,
-        timeout: Duration,
+        wait: Wait,
         on_change: &mut (dyn FnMut(&WorkflowState) + Send),
     ) -> Result<WorkflowState, PreviewError> {
+        let Wait { interval, timeout } = wait;
         let started = tokio::time::Instant::now();
         let mut last: Option<WorkflowState> = None;
         loop {

@@ -161,7 +161,9 @@ pub enum PreviewError {
         conflicts: Vec<FieldConflict>,
     },
     /// The namespace exists and is not this preview's.
-    #[error("namespace {namespace} exists and is not Ferry's preview {preview} ({reason}); refusing to touch it")]
+    #[error(
+        "namespace {namespace} exists and is not Ferry's preview {preview} ({reason}); refusing to touch it"
+    )]
     NotOurs {
         /// The namespace.
         namespace: String,

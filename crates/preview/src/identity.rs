@@ -78,7 +78,8 @@ impl Preview {
 
     /// Whether `obj` (a namespace) carries this preview's labels.
     pub fn owns(&self, obj: &Value) -> bool {
-        let label = |key: &str| obj.pointer(&format!("/metadata/labels/{}", key.replace('/', "~1")));
+        let label =
+            |key: &str| obj.pointer(&format!("/metadata/labels/{}", key.replace('/', "~1")));
         label(MANAGED_BY) == Some(&json!("ferry"))
             && label(PREVIEW) == Some(&json!(self.name))
             && label(ENVIRONMENT) == Some(&json!(self.environment))

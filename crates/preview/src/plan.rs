@@ -209,12 +209,11 @@ pub fn plan(
     let mut applied = Vec::new();
     for image in images {
         let entry = image.entry();
-        let matcher = ImageMatcher::new(&regex_quote(&image.name)).map_err(|_| {
-            PlanError::ImageUnused {
+        let matcher =
+            ImageMatcher::new(&regex_quote(&image.name)).map_err(|_| PlanError::ImageUnused {
                 name: image.name.clone(),
                 images: Vec::new(),
-            }
-        })?;
+            })?;
         let containers: usize = out
             .iter_mut()
             .map(|o| apply_image_entry(o, &entry, &matcher, true, &[]))

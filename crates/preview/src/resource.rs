@@ -13,14 +13,12 @@ use serde::Serialize;
 const CLUSTER_SCOPED: &[(&str, &[&str])] = &[
     (
         "",
-        &[
-            "Namespace",
-            "Node",
-            "PersistentVolume",
-            "ComponentStatus",
-        ],
+        &["Namespace", "Node", "PersistentVolume", "ComponentStatus"],
     ),
-    ("rbac.authorization.k8s.io", &["ClusterRole", "ClusterRoleBinding"]),
+    (
+        "rbac.authorization.k8s.io",
+        &["ClusterRole", "ClusterRoleBinding"],
+    ),
     ("apiextensions.k8s.io", &["CustomResourceDefinition"]),
     ("apiregistration.k8s.io", &["APIService"]),
     (
@@ -36,16 +34,34 @@ const CLUSTER_SCOPED: &[(&str, &[&str])] = &[
     ),
     (
         "storage.k8s.io",
-        &["StorageClass", "CSIDriver", "CSINode", "VolumeAttachment", "VolumeAttributesClass"],
+        &[
+            "StorageClass",
+            "CSIDriver",
+            "CSINode",
+            "VolumeAttachment",
+            "VolumeAttributesClass",
+        ],
     ),
     ("scheduling.k8s.io", &["PriorityClass"]),
     ("node.k8s.io", &["RuntimeClass"]),
-    ("networking.k8s.io", &["IngressClass", "IPAddress", "ServiceCIDR"]),
-    ("certificates.k8s.io", &["CertificateSigningRequest", "ClusterTrustBundle"]),
-    ("flowcontrol.apiserver.k8s.io", &["FlowSchema", "PriorityLevelConfiguration"]),
+    (
+        "networking.k8s.io",
+        &["IngressClass", "IPAddress", "ServiceCIDR"],
+    ),
+    (
+        "certificates.k8s.io",
+        &["CertificateSigningRequest", "ClusterTrustBundle"],
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io",
+        &["FlowSchema", "PriorityLevelConfiguration"],
+    ),
     ("policy", &["PodSecurityPolicy"]),
     ("cert-manager.io", &["ClusterIssuer"]),
-    ("argoproj.io", &["ClusterWorkflowTemplate", "ClusterAnalysisTemplate"]),
+    (
+        "argoproj.io",
+        &["ClusterWorkflowTemplate", "ClusterAnalysisTemplate"],
+    ),
     ("gateway.networking.k8s.io", &["GatewayClass"]),
 ];
 

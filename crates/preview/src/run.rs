@@ -1,8 +1,6 @@
 //! The flows over a [`Cluster`]: tests as an Argo Workflow or a Job, the health wait of `up`,
 //! and the target of `smoke` (a paused blue-green Rollout's preview Service).
 
-use std::time::Duration;
-
 use ferry_health::monitor::{self, Event, Policy, Report};
 use ferry_health::probe::cluster::cluster_probes;
 use ferry_health::probe::http::HttpSpec;
@@ -12,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::cluster::Cluster;
+pub use crate::cluster::Wait;
 use crate::error::{ParameterError, PreviewError};
 use crate::identity::{COMMIT, ENVIRONMENT, EXPIRES, MANAGED_BY, PREVIEW, Preview};
 use crate::job::{job_body, job_state};
@@ -27,15 +26,6 @@ pub enum TemplateSource {
     /// A template already in the preview namespace, by name: read, then checked before the
     /// Workflow is sent.
     Cluster(String),
-}
-
-/// How long and how often to wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Wait {
-    /// Time between two reads.
-    pub interval: Duration,
-    /// The longest wait (a [`PreviewError::Timeout`] after).
-    pub timeout: Duration,
 }
 
 /// A test that ran to its end.
@@ -54,7 +44,10 @@ pub struct TestRun {
 /// Ferry's labels of a preview namespace: what the test objects carry too.
 fn preview_labels(namespace: &Value) -> Map<String, Value> {
     let mut out = Map::new();
-    if let Some(labels) = namespace.pointer("/metadata/labels").and_then(Value::as_object) {
+    if let Some(labels) = namespace
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
+    {
         for key in [MANAGED_BY, PREVIEW, ENVIRONMENT, COMMIT, EXPIRES] {
             if let Some(v) = labels.get(key) {
                 out.insert(key.into(), v.clone());
@@ -120,7 +113,9 @@ pub async fn run_workflow(
         let metadata = applied
             .get_mut("metadata")
             .and_then(Value::as_object_mut)
-            .ok_or_else(|| ParameterError::Invalid("the WorkflowTemplate has no metadata".into()))?;
+            .ok_or_else(|| {
+                ParameterError::Invalid("the WorkflowTemplate has no metadata".into())
+            })?;
         metadata.insert("namespace".into(), Value::String(preview.namespace.clone()));
         let own = metadata
             .entry("labels")
@@ -131,7 +126,9 @@ pub async fn run_workflow(
         cluster.apply(&applied).await?;
     }
     let body = workflow_body(&name, &preview.namespace, parameters, &labels);
-    let created = cluster.create(&workflows(), &preview.namespace, &body).await?;
+    let created = cluster
+        .create(&workflows(), &preview.namespace, &body)
+        .await?;
     let workflow = name_of(&created);
     let state = cluster
         .wait_done(
@@ -139,8 +136,7 @@ pub async fn run_workflow(
             &preview.namespace,
             &workflow,
             interpret,
-            wait.interval,
-            wait.timeout,
+            wait,
             on_change,
         )
         .await?;
@@ -168,15 +164,7 @@ pub async fn run_job(
     let created = cluster.create(&jobs, &preview.namespace, &body).await?;
     let name = name_of(&created);
     let state = cluster
-        .wait_done(
-            &jobs,
-            &preview.namespace,
-            &name,
-            job_state,
-            wait.interval,
-            wait.timeout,
-            on_change,
-        )
+        .wait_done(&jobs, &preview.namespace, &name, job_state, wait, on_change)
         .await?;
     Ok(TestRun {
         kind: "Job".into(),
@@ -274,7 +262,11 @@ pub async fn preview_target(
         )));
     }
     let svc = cluster
-        .get(&ResourceType::of("v1", "Service"), Some(namespace), &service)
+        .get(
+            &ResourceType::of("v1", "Service"),
+            Some(namespace),
+            &service,
+        )
         .await?
         .ok_or_else(|| {
             PreviewError::NotFound(format!(

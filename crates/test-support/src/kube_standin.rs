@@ -132,7 +132,9 @@ impl State {
 
     fn stored(&mut self, path: &str, mut obj: Value, created: bool) -> Value {
         self.counter += 1;
-        let metadata = obj["metadata"].as_object_mut().expect("an object with metadata");
+        let metadata = obj["metadata"]
+            .as_object_mut()
+            .expect("an object with metadata");
         metadata.insert("resourceVersion".into(), json!(self.counter.to_string()));
         if created {
             metadata.insert("uid".into(), json!(format!("uid-{}", self.counter)));
@@ -149,7 +151,10 @@ impl State {
                 obj["status"] = json!({"phase": "Active"});
             }
             "deployments" => {
-                let generation = obj.pointer("/metadata/generation").cloned().unwrap_or(json!(1));
+                let generation = obj
+                    .pointer("/metadata/generation")
+                    .cloned()
+                    .unwrap_or(json!(1));
                 obj["status"] = if self.failing.iter().any(|f| path.ends_with(f)) {
                     json!({"observedGeneration": generation, "replicas": 1, "updatedReplicas": 1,
                         "unavailableReplicas": 1, "conditions": [
@@ -184,8 +189,9 @@ impl State {
                 if seen.content_type != "application/apply-patch+yaml"
                     || !seen.query.contains_key("fieldManager")
                 {
-                    return ResponseTemplate::new(415)
-                        .set_body_json(json!({"kind": "Status", "code": 415, "status": "Failure"}));
+                    return ResponseTemplate::new(415).set_body_json(
+                        json!({"kind": "Status", "code": 415, "status": "Failure"}),
+                    );
                 }
                 if self.conflicts.iter().any(|c| object_path.ends_with(c)) {
                     let body = conformance_json("kubernetes/status-409-apply-conflict.json");
@@ -275,7 +281,9 @@ fn merge_status(obj: &mut Value, status: &Value) {
     if let Some(s) = status.get("status") {
         obj["status"] = s.clone();
     }
-    if let Some(labels) = status.pointer("/metadata/labels").and_then(Value::as_object)
+    if let Some(labels) = status
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
         && let Some(own) = obj
             .pointer_mut("/metadata/labels")
             .and_then(Value::as_object_mut)
@@ -352,7 +360,13 @@ impl KubeStandIn {
 
     /// The paths of every object kept.
     pub fn paths(&self) -> Vec<String> {
-        self.state.lock().expect("state").objects.keys().cloned().collect()
+        self.state
+            .lock()
+            .expect("state")
+            .objects
+            .keys()
+            .cloned()
+            .collect()
     }
 
     /// Puts an object at `path` as if something else had created it.
@@ -366,12 +380,20 @@ impl KubeStandIn {
 
     /// Server-side applies to a path ending in `suffix` answer the conformance 409 conflict.
     pub fn conflict_on(&self, suffix: &str) {
-        self.state.lock().expect("state").conflicts.push(suffix.into());
+        self.state
+            .lock()
+            .expect("state")
+            .conflicts
+            .push(suffix.into());
     }
 
     /// A Deployment at a path ending in `suffix` exceeds its progress deadline.
     pub fn failing(&self, suffix: &str) {
-        self.state.lock().expect("state").failing.push(suffix.into());
+        self.state
+            .lock()
+            .expect("state")
+            .failing
+            .push(suffix.into());
     }
 
     /// Reads of a created object of `plural` answer with these objects' `status` (and their
@@ -406,13 +428,19 @@ mod tests {
         );
         assert_eq!(
             split_path("/apis/apps/v1/namespaces/ns/deployments/web"),
-            ("/apis/apps/v1/namespaces/ns/deployments".into(), Some("web".into()))
+            (
+                "/apis/apps/v1/namespaces/ns/deployments".into(),
+                Some("web".into())
+            )
         );
         assert_eq!(
             split_path("/apis/apps/v1/namespaces/ns/deployments"),
             ("/apis/apps/v1/namespaces/ns/deployments".into(), None)
         );
-        assert_eq!(split_path("/api/v1/namespaces"), ("/api/v1/namespaces".into(), None));
+        assert_eq!(
+            split_path("/api/v1/namespaces"),
+            ("/api/v1/namespaces".into(), None)
+        );
     }
 
     #[test]

@@ -61,20 +61,34 @@ async fn up_applies_the_namespace_then_every_object_by_server_side_apply() {
             format!("GET {NS}"),
             format!("PATCH {NS}"),
             format!("PATCH {NS}/serviceaccounts/backend"),
-            format!("PATCH /apis/rbac.authorization.k8s.io/v1{}/rolebindings/backend-reader", &NS[7..]),
+            format!(
+                "PATCH /apis/rbac.authorization.k8s.io/v1{}/rolebindings/backend-reader",
+                &NS[7..]
+            ),
             format!("PATCH /apis/apps/v1{}/deployments/backend", &NS[7..]),
             format!("PATCH {NS}/services/backend"),
         ]
     );
     for patch in log.iter().filter(|s| s.method == "PATCH") {
-        assert_eq!(patch.content_type, "application/apply-patch+yaml", "{}", patch.path);
-        assert_eq!(patch.query.get("fieldManager").map(String::as_str), Some("ferry"));
-        assert_eq!(patch.query.get("force"), None, "never forced");
+        assert_eq!(
+            patch.content_type, "application/apply-patch+yaml",
+            "{}",
+            patch.path
+        );
+        assert_eq!(
+            patch.query.get("fieldManager").map(String::as_str),
+            Some("ferry")
+        );
+        assert!(!patch.query.contains_key("force"), "never forced");
         let labels = &patch.body["metadata"]["labels"];
         assert_eq!(labels["ferry.dev/preview"], "pr-123", "{}", patch.path);
         assert!(patch.body["metadata"].get("managedFields").is_none());
         if patch.body["kind"] != "Namespace" {
-            assert_eq!(patch.body["metadata"]["namespace"], "staging-pr-123", "{}", patch.path);
+            assert_eq!(
+                patch.body["metadata"]["namespace"], "staging-pr-123",
+                "{}",
+                patch.path
+            );
         }
     }
     // The health wait: ferry-health's rules through the monitor's policy.
@@ -108,7 +122,11 @@ async fn an_unhealthy_workload_makes_the_verdict_unhealthy() {
     .expect("waited")
     .expect("a report");
     assert_eq!(report.verdict, Verdict::Unhealthy);
-    assert!(report.reason.contains("exceeded its progress deadline"), "{}", report.reason);
+    assert!(
+        report.reason.contains("exceeded its progress deadline"),
+        "{}",
+        report.reason
+    );
 }
 
 #[tokio::test]
@@ -116,7 +134,12 @@ async fn a_conflict_is_reported_with_its_fields_and_never_forced_and_down_cleans
     let standin = KubeStandIn::start().await;
     standin.conflict_on("/deployments/backend");
     let err = up(&standin).await.expect_err("a conflict");
-    let PreviewError::Conflict { object, conflicts, message } = &err else {
+    let PreviewError::Conflict {
+        object,
+        conflicts,
+        message,
+    } = &err
+    else {
         panic!("not a conflict: {err}");
     };
     assert_eq!(object, "Deployment/backend");
@@ -124,8 +147,12 @@ async fn a_conflict_is_reported_with_its_fields_and_never_forced_and_down_cleans
     assert!(conflicts[0].manager.starts_with("conflict with \"foo\""));
     assert!(message.starts_with("Apply failed with 1 conflict"));
     assert_eq!(err.exit_code(), 1);
-    assert!(standin.log().iter().all(|s| s.query.get("force").is_none()));
-    assert!(standin.object(&format!("{NS}/serviceaccounts/backend")).is_some());
+    assert!(standin.log().iter().all(|s| !s.query.contains_key("force")));
+    assert!(
+        standin
+            .object(&format!("{NS}/serviceaccounts/backend"))
+            .is_some()
+    );
 
     // `down` after the failed `up` removes everything, then is a no-op.
     standin.clear_log();
@@ -136,7 +163,10 @@ async fn a_conflict_is_reported_with_its_fields_and_never_forced_and_down_cleans
     let deletes: Vec<&Seen> = log.iter().filter(|s| s.method == "DELETE").collect();
     let (collections, namespace) = deletes.split_at(deletes.len() - 1);
     assert_eq!(
-        collections.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
+        collections
+            .iter()
+            .map(|s| s.path.as_str())
+            .collect::<Vec<_>>(),
         [
             "/api/v1/namespaces/staging-pr-123/serviceaccounts",
             "/apis/rbac.authorization.k8s.io/v1/namespaces/staging-pr-123/rolebindings",
@@ -148,7 +178,10 @@ async fn a_conflict_is_reported_with_its_fields_and_never_forced_and_down_cleans
         ]
     );
     for d in collections {
-        assert_eq!(d.query.get("labelSelector").map(String::as_str), Some(SELECTOR));
+        assert_eq!(
+            d.query.get("labelSelector").map(String::as_str),
+            Some(SELECTOR)
+        );
     }
     assert_eq!(namespace[0].path, NS);
     assert!(standin.paths().is_empty(), "left: {:?}", standin.paths());
@@ -244,7 +277,10 @@ fn ending_as(file: &str) -> Vec<Value> {
     vec![json!({"status": {"phase": "Running"}}), end]
 }
 
-async fn run_e2e(standin: &KubeStandIn, wait: Wait) -> Result<ferry_preview::TestRun, PreviewError> {
+async fn run_e2e(
+    standin: &KubeStandIn,
+    wait: Wait,
+) -> Result<ferry_preview::TestRun, PreviewError> {
     let cluster = Cluster::new(client(&standin.uri()));
     let given = vec![(
         "base-url".to_string(),
@@ -270,11 +306,18 @@ async fn run_e2e(standin: &KubeStandIn, wait: Wait) -> Result<ferry_preview::Tes
 async fn a_workflow_runs_from_the_template_with_its_parameters_until_it_succeeds() {
     let standin = KubeStandIn::start().await;
     up(&standin).await.expect("applied");
-    standin.script("workflows", ending_as("argo-workflows/workflow-succeeded.json"));
+    standin.script(
+        "workflows",
+        ending_as("argo-workflows/workflow-succeeded.json"),
+    );
     standin.clear_log();
     let run = run_e2e(&standin, quick()).await.expect("ran");
     assert_eq!(run.state.phase, Phase::Succeeded);
-    assert!(run.name.starts_with("e2e-") && run.name.len() > 4, "{}", run.name);
+    assert!(
+        run.name.starts_with("e2e-") && run.name.len() > 4,
+        "{}",
+        run.name
+    );
     let log = standin.log();
     let template = log
         .iter()
@@ -283,15 +326,27 @@ async fn a_workflow_runs_from_the_template_with_its_parameters_until_it_succeeds
     assert_eq!(template.method, "PATCH");
     assert_eq!(template.content_type, "application/apply-patch+yaml");
     assert_eq!(template.body["metadata"]["namespace"], "staging-pr-123");
-    let post = log.iter().find(|s| s.method == "POST").expect("a Workflow created");
-    assert_eq!(post.path, "/apis/argoproj.io/v1alpha1/namespaces/staging-pr-123/workflows");
+    let post = log
+        .iter()
+        .find(|s| s.method == "POST")
+        .expect("a Workflow created");
+    assert_eq!(
+        post.path,
+        "/apis/argoproj.io/v1alpha1/namespaces/staging-pr-123/workflows"
+    );
     assert_eq!(post.body["metadata"]["generateName"], "e2e-");
-    assert_eq!(post.body["spec"]["workflowTemplateRef"], json!({"name": "e2e"}));
+    assert_eq!(
+        post.body["spec"]["workflowTemplateRef"],
+        json!({"name": "e2e"})
+    );
     assert_eq!(
         post.body["spec"]["arguments"]["parameters"],
         json!([{"name": "base-url", "value": "http://backend.staging-pr-123.svc.cluster.local:8080"}])
     );
-    assert_eq!(post.body["metadata"]["labels"]["ferry.dev/preview"], "pr-123");
+    assert_eq!(
+        post.body["metadata"]["labels"]["ferry.dev/preview"],
+        "pr-123"
+    );
     assert_eq!(
         post.body["metadata"]["labels"]["workflows.argoproj.io/workflow-template"],
         "e2e"
@@ -302,7 +357,10 @@ async fn a_workflow_runs_from_the_template_with_its_parameters_until_it_succeeds
 async fn failed_and_errored_workflows_carry_their_nodes_and_a_timeout_is_reported() {
     let standin = KubeStandIn::start().await;
     up(&standin).await.expect("applied");
-    standin.script("workflows", ending_as("argo-workflows/workflow-failed-steps.yaml"));
+    standin.script(
+        "workflows",
+        ending_as("argo-workflows/workflow-failed-steps.yaml"),
+    );
     let run = run_e2e(&standin, quick()).await.expect("ran");
     assert_eq!(run.state.phase, Phase::Failed);
     assert_eq!(run.state.message, "child 'steps-9fkqc-3224593506' failed");
@@ -312,7 +370,10 @@ async fn failed_and_errored_workflows_carry_their_nodes_and_a_timeout_is_reporte
         .iter()
         .find(|n| n.node_type == "Pod")
         .expect("the failed pod");
-    assert_eq!((pod.name.as_str(), pod.message.as_str()), ("fail", "failed with exit code 1"));
+    assert_eq!(
+        (pod.name.as_str(), pod.message.as_str()),
+        ("fail", "failed with exit code 1")
+    );
 
     standin.script("workflows", ending_as("argo-workflows/workflow-error.yaml"));
     let run = run_e2e(&standin, quick()).await.expect("ran");
@@ -355,7 +416,10 @@ async fn a_job_runs_instead_of_a_workflow() {
         .await
         .expect("ran");
     assert_eq!(run.state.phase, Phase::Failed);
-    assert_eq!(run.state.failed_nodes[0].message, "Job has reached the specified backoff limit");
+    assert_eq!(
+        run.state.failed_nodes[0].message,
+        "Job has reached the specified backoff limit"
+    );
     let post = standin
         .log()
         .into_iter()
@@ -386,8 +450,13 @@ async fn smoke_finds_the_preview_service_of_a_paused_blue_green_rollout() {
             "spec": {"ports": [{"port": 8080}]}}),
     );
     let cluster = Cluster::new(client(&standin.uri()));
-    let target = preview_target(&cluster, "acme", "backend").await.expect("a target");
-    assert_eq!(target.url, "http://backend-preview.acme.svc.cluster.local:8080");
+    let target = preview_target(&cluster, "acme", "backend")
+        .await
+        .expect("a target");
+    assert_eq!(
+        target.url,
+        "http://backend-preview.acme.svc.cluster.local:8080"
+    );
     assert_eq!(target.preview_selector.as_deref(), Some("new"));
 
     // Promoted already: nothing waits for promotion, nothing to smoke-test.
@@ -396,9 +465,16 @@ async fn smoke_finds_the_preview_service_of_a_paused_blue_green_rollout() {
     rollout["status"]["phase"] = json!("Healthy");
     rollout["status"]["message"] = json!("");
     standin.insert(ferry_test_support::rollouts::ROLLOUT_PATH, rollout);
-    let err = preview_target(&cluster, "acme", "backend").await.expect_err("not paused");
-    assert!(err.to_string().contains("not paused for promotion"), "{err}");
+    let err = preview_target(&cluster, "acme", "backend")
+        .await
+        .expect_err("not paused");
+    assert!(
+        err.to_string().contains("not paused for promotion"),
+        "{err}"
+    );
     assert_eq!(err.exit_code(), 1);
-    let err = preview_target(&cluster, "acme", "frontend").await.expect_err("missing");
+    let err = preview_target(&cluster, "acme", "frontend")
+        .await
+        .expect_err("missing");
     assert!(matches!(err, PreviewError::NotFound(_)), "{err}");
 }

@@ -12,7 +12,11 @@ use crate::support::{preview, rendered, stamp};
 fn every_namespaced_object_moves_to_the_preview_namespace_with_its_labels() {
     let plan = plan(rendered(), &preview(), &stamp(), &[], Scope::Skip).expect("a plan");
     assert_eq!(plan.preview.namespace, "staging-pr-123");
-    let kinds: Vec<String> = plan.objects.iter().map(ferry_preview::plan::describe).collect();
+    let kinds: Vec<String> = plan
+        .objects
+        .iter()
+        .map(ferry_preview::plan::describe)
+        .collect();
     assert_eq!(
         kinds,
         [
@@ -27,7 +31,10 @@ fn every_namespaced_object_moves_to_the_preview_namespace_with_its_labels() {
         assert_eq!(labels[identity::MANAGED_BY], "ferry", "{obj}");
         assert_eq!(labels[identity::PREVIEW], "pr-123");
         assert_eq!(labels[identity::ENVIRONMENT], "staging");
-        assert_eq!(labels[identity::COMMIT], "0123456789abcdef0123456789abcdef01234567");
+        assert_eq!(
+            labels[identity::COMMIT],
+            "0123456789abcdef0123456789abcdef01234567"
+        );
         assert_eq!(labels[identity::EXPIRES], "1796731200");
     }
     for obj in &plan.objects {
@@ -36,7 +43,10 @@ fn every_namespaced_object_moves_to_the_preview_namespace_with_its_labels() {
     // The Deployment's own labels stay.
     assert_eq!(plan.objects[2]["metadata"]["labels"]["app"], "backend");
     // The ServiceAccount subject in the overlay's namespace follows; another namespace's stays.
-    assert_eq!(plan.objects[1]["subjects"][0]["namespace"], "staging-pr-123");
+    assert_eq!(
+        plan.objects[1]["subjects"][0]["namespace"],
+        "staging-pr-123"
+    );
     assert_eq!(plan.objects[1]["subjects"][1]["namespace"], "monitoring");
     assert_eq!(
         plan.namespace["metadata"]["annotations"][identity::EXPIRES_AT],
@@ -47,7 +57,10 @@ fn every_namespaced_object_moves_to_the_preview_namespace_with_its_labels() {
         r#"["v1/serviceaccounts","rbac.authorization.k8s.io/v1/rolebindings","apps/v1/deployments","v1/services"]"#
     );
     assert_eq!(plan.workloads, ["Deployment/backend"]);
-    assert_eq!(plan.services[0].url, "http://backend.staging-pr-123.svc.cluster.local:8080");
+    assert_eq!(
+        plan.services[0].url,
+        "http://backend.staging-pr-123.svc.cluster.local:8080"
+    );
 }
 
 #[test]
@@ -58,7 +71,10 @@ fn cluster_scoped_objects_are_skipped_with_a_reason_or_refused() {
         .iter()
         .map(|s| (s.object.as_str(), s.reason.contains("cluster-scoped")))
         .collect();
-    assert_eq!(skipped, [("Namespace/staging", false), ("ClusterRole/reader", true)]);
+    assert_eq!(
+        skipped,
+        [("Namespace/staging", false), ("ClusterRole/reader", true)]
+    );
     let err = ferry_preview::plan(rendered(), &preview(), &stamp(), &[], Scope::Refuse)
         .expect_err("refused");
     assert_eq!(
@@ -133,7 +149,8 @@ fn gc_removes_expired_previews_and_with_older_than_old_ones() {
         "creationTimestamp": "2026-12-07T12:00:00Z"}});
     let fresh = json!({"metadata": {"labels": {identity::EXPIRES: "1896731200"},
         "creationTimestamp": "2026-12-09T06:00:00Z"}});
-    let annotated = json!({"metadata": {"annotations": {identity::EXPIRES_AT: "2026-12-08T00:00:00Z"}}});
+    let annotated =
+        json!({"metadata": {"annotations": {identity::EXPIRES_AT: "2026-12-08T00:00:00Z"}}});
     assert_eq!(
         identity::gc_reason(&expired, now, None).as_deref(),
         Some("expired at 2026-12-08T12:00:00Z")

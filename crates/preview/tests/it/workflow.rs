@@ -49,9 +49,10 @@ fn declared_parameters_come_from_arguments_and_the_entrypoints_inputs() {
 fn an_undeclared_parameter_is_refused_naming_the_declared_ones() {
     // Upstream's own event-consumer template uses `appellation` without declaring it; Argo
     // accepts it at submission (FACTS.md). Ferry refuses it.
-    let consumer = conformance_yaml("argo-workflows/workflowtemplate-event-consumer.yaml")
-        .remove(0);
-    let err = check_parameters(&consumer, &params(&[("appellation", "Mr")])).expect_err("undeclared");
+    let consumer =
+        conformance_yaml("argo-workflows/workflowtemplate-event-consumer.yaml").remove(0);
+    let err =
+        check_parameters(&consumer, &params(&[("appellation", "Mr")])).expect_err("undeclared");
     assert_eq!(
         err,
         ParameterError::Undeclared {
@@ -69,9 +70,9 @@ fn an_undeclared_parameter_is_refused_naming_the_declared_ones() {
 
 #[test]
 fn a_declared_parameter_without_a_value_must_be_given() {
-    let whalesay = conformance_json("argo-workflows/server-test-templates.json")["workflowtmpl"]
-        ["object"]
-        .clone();
+    let whalesay =
+        conformance_json("argo-workflows/server-test-templates.json")["workflowtmpl"]["object"]
+            .clone();
     let err = check_parameters(&whalesay, &[]).expect_err("missing");
     assert!(matches!(err, ParameterError::Missing { ref missing, .. } if missing == &["message"]));
     check_parameters(&whalesay, &params(&[("message", "hello")])).expect("declared and given");
@@ -82,8 +83,12 @@ fn enum_values_are_checked() {
     let template = json!({"kind": "WorkflowTemplate", "metadata": {"name": "load"},
         "spec": {"arguments": {"parameters": [{"name": "profile", "value": "smoke", "enum": ["smoke", "soak"]}]}}});
     check_parameters(&template, &params(&[("profile", "soak")])).expect("allowed");
-    let err = check_parameters(&template, &params(&[("profile", "spike")])).expect_err("not allowed");
-    assert_eq!(err.to_string(), "--param profile=spike: WorkflowTemplate load allows only smoke, soak");
+    let err =
+        check_parameters(&template, &params(&[("profile", "spike")])).expect_err("not allowed");
+    assert_eq!(
+        err.to_string(),
+        "--param profile=spike: WorkflowTemplate load allows only smoke, soak"
+    );
 }
 
 #[test]
@@ -92,7 +97,10 @@ fn params_split_at_the_first_equals_sign_and_expand_the_namespace() {
         parse_param("url=http://x/?a=b").expect("valid"),
         ("url".to_string(), "http://x/?a=b".to_string())
     );
-    assert!(matches!(parse_param("novalue"), Err(ParameterError::Syntax(_))));
+    assert!(matches!(
+        parse_param("novalue"),
+        Err(ParameterError::Syntax(_))
+    ));
     assert!(matches!(parse_param("=v"), Err(ParameterError::Syntax(_))));
     assert_eq!(
         expand("http://backend.{namespace}.svc:8080", "staging-pr-1"),
@@ -104,7 +112,12 @@ fn params_split_at_the_first_equals_sign_and_expand_the_namespace() {
 fn the_workflow_references_the_template_with_its_parameters_and_labels() {
     let mut labels = serde_json::Map::new();
     labels.insert("ferry.dev/preview".into(), json!("pr-1"));
-    let body = workflow_body("e2e", "staging-pr-1", &params(&[("base-url", "http://b")]), &labels);
+    let body = workflow_body(
+        "e2e",
+        "staging-pr-1",
+        &params(&[("base-url", "http://b")]),
+        &labels,
+    );
     assert_eq!(
         body,
         json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
@@ -114,7 +127,8 @@ fn the_workflow_references_the_template_with_its_parameters_and_labels() {
                 "arguments": {"parameters": [{"name": "base-url", "value": "http://b"}]}}})
     );
     // The shape of upstream's Workflow that references a template with arguments.
-    let upstream = conformance_yaml("argo-workflows/workflow-template-ref-with-args.yaml").remove(0);
+    let upstream =
+        conformance_yaml("argo-workflows/workflow-template-ref-with-args.yaml").remove(0);
     assert!(upstream["spec"]["workflowTemplateRef"]["name"].is_string());
     assert!(upstream["spec"]["arguments"]["parameters"][0]["value"].is_string());
 }
@@ -130,7 +144,11 @@ fn phases_and_failed_nodes_match_the_conformance_workflows() {
         };
         let state = interpret(&workflow);
         assert_eq!(state.phase.as_str(), case["phase"], "{file}");
-        assert_eq!(state.message, case["message"].as_str().unwrap_or(""), "{file}");
+        assert_eq!(
+            state.message,
+            case["message"].as_str().unwrap_or(""),
+            "{file}"
+        );
         assert!(state.phase.is_done());
         let mut expected: Vec<(String, String, String)> = case["failed_or_messaged_nodes"]
             .as_array()
@@ -154,5 +172,8 @@ fn phases_and_failed_nodes_match_the_conformance_workflows() {
         found.sort();
         assert_eq!(found, expected, "{file}");
     }
-    assert_eq!(interpret(&json!({"metadata": {"name": "x"}})).phase, Phase::Pending);
+    assert_eq!(
+        interpret(&json!({"metadata": {"name": "x"}})).phase,
+        Phase::Pending
+    );
 }
