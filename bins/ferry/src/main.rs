@@ -81,6 +81,7 @@ const STEPS: &[(&str, &str, Entry)] = &[
     (
         "preview",
         "deploy a candidate into a preview namespace, test it, smoke-test a blue-green preview, clean up",
+        ferry_preview_cli::main,
     ),
     (
         "rollback",

@@ -16,7 +16,7 @@ pub fn bin_dir() -> PathBuf {
 }
 
 /// Every binary a release ships (`dist::BINARIES` of the xtask), listed here on its own.
-pub const BINARIES: [&str; 15] = [
+pub const BINARIES: [&str; 16] = [
     "ferry",
     "ferry-init",
     "ferry-build",
@@ -29,6 +29,7 @@ pub const BINARIES: [&str; 15] = [
     "ferry-promote",
     "ferry-monitor",
     "ferry-rollout",
+    "ferry-preview",
     "ferry-rollback",
     "ferry-ledger",
     "ferry-lint",
