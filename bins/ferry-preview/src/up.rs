@@ -23,7 +23,7 @@ pub struct UpArgs {
     /// REF a tag, a digest or TAG@DIGEST (repeatable).
     #[arg(long = "image", value_name = "NAME=REF")]
     images: Vec<String>,
-    /// The commit the preview renders [default: $GITHUB_SHA, else HEAD of the repository].
+    /// The commit the preview renders [default: HEAD of the repository, else $GITHUB_SHA].
     #[arg(long, value_name = "SHA")]
     commit: Option<String>,
     /// How long the preview lives before `gc` removes it.
@@ -52,11 +52,11 @@ enum ClusterScoped {
     Refuse,
 }
 
-/// The commit: the flag, else `$GITHUB_SHA`, else HEAD of the repository around the config.
+/// The commit: the flag, else HEAD of the repository around the config (what is rendered),
+/// else `$GITHUB_SHA`.
 fn commit(args: &UpArgs, config: &ferry_config::Config) -> Option<String> {
     args.commit
         .clone()
-        .or_else(|| ferry_cli::env::non_empty(ferry_cli::env::GITHUB_SHA))
         .or_else(|| {
             ferry_gitops::Repo::discover(&config.root)
                 .ok()?
@@ -64,6 +64,7 @@ fn commit(args: &UpArgs, config: &ferry_config::Config) -> Option<String> {
                 .ok()
                 .map(|id| id.to_string())
         })
+        .or_else(|| ferry_cli::env::non_empty(ferry_cli::env::GITHUB_SHA))
 }
 
 pub async fn run(args: UpArgs) -> Result<u8> {

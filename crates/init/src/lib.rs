@@ -19,6 +19,7 @@
 //! ```
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+mod argo_workflows;
 mod argocd;
 mod config;
 mod k8s;
@@ -58,6 +59,7 @@ pub fn generate(options: &Options) -> Vec<File> {
     let mut files = vec![File::new("ferry.toml", config::ferry_toml(options))];
     files.extend(k8s::files(options));
     files.extend(argocd::files(options));
+    files.extend(argo_workflows::files(options));
     if matches!(options.forge, Forge::Github { .. }) {
         files.extend(workflows::files(options));
         files.push(File::new(

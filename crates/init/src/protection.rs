@@ -100,13 +100,10 @@ and Commit statuses (read and write), install it on `{owner}/{repo}`, and store:
     );
     for env in options.environments.iter().skip(1) {
         let var = format!("{}_PREVIEW_URL", env.to_ascii_uppercase().replace('-', "_"));
-        let what = if options.is_blue_green(env) {
-            "preview Services (the smoke tests)"
-        } else if env == last {
+        if !options.is_blue_green(env) {
             continue;
-        } else {
-            "preview (the end-to-end and load tests)"
-        };
+        }
+        let what = "preview Services, reachable from the runner (`ferry preview smoke --url`)";
         let _ = writeln!(out, "- variable `{var}`: the URL of {env}'s {what};");
     }
     let registries: std::collections::BTreeSet<String> = options
@@ -130,9 +127,11 @@ and Commit statuses (read and write), install it on `{owner}/{repo}`, and store:
     let _ = write!(
         out,
         "
-The workflows call `make test` (tests), `make e2e` and `make load-test` (against `$BASE_URL`, a
-preview) and `make smoke-test` (against `$BASE_URL`, the blue-green preview Services); each
-image is built from `IMAGE/Dockerfile`. `verify.yml` verifies {} after each merge; {}.
+The workflows call `make test` (tests); the end-to-end and load tests are the WorkflowTemplates
+`e2e` and `load` of `infra/argo-workflows/`, run by `ferry preview test` in a preview namespace
+that `ferry preview up` creates and `ferry preview down` removes (the cluster runs Argo
+Workflows; see Ferry's docs/ferry-preview.md for the permissions); each image is built from
+`IMAGE/Dockerfile`. `verify.yml` verifies {} after each merge; {}.
 ",
         verified.join(", "),
         if options.blue_green.is_empty() {

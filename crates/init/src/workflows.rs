@@ -49,7 +49,7 @@ pub const REQUIRED_CHECKS: [&str; 2] = ["test", "validate"];
 /// The Ferry packages a workflow may install, with the binaries they hold (a binary of another
 /// name than its package: `ferry-build` in `ferry-build-cli`, `ferry-scan` in `ferry-scan-cli`,
 /// `ferry-rollback` in `ferry-rollback-cli`).
-pub const FERRY_PACKAGES: [(&str, &str); 10] = [
+pub const FERRY_PACKAGES: [(&str, &str); 11] = [
     ("ferry", "ferry"),
     ("ferry-validate", "ferry-validate"),
     ("ferry-tag", "ferry-tag"),
@@ -59,6 +59,7 @@ pub const FERRY_PACKAGES: [(&str, &str); 10] = [
     ("ferry-promote", "ferry-promote"),
     ("ferry-monitor", "ferry-monitor"),
     ("ferry-rollout", "ferry-rollout"),
+    ("ferry-preview-cli", "ferry-preview"),
     ("ferry-rollback-cli", "ferry-rollback"),
 ];
 

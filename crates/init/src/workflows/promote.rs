@@ -1,7 +1,8 @@
 //! `deploy-ENV.yml`: the promotion of one environment by hand (workflow dispatch). The gates
-//! (dry run), the pull request, tests against a preview (environments before the last), the
-//! approval of the GitHub environment and the merge, the blue-green release (smoke tests on the
-//! preview Services, promotion, the watch, a rollback), the cleanup.
+//! (dry run), the pull request, tests against a preview (environments before the last: `ferry
+//! preview up`, the E2E and load WorkflowTemplates, `ferry preview down` always), the approval of
+//! the GitHub environment and the merge, the blue-green release (smoke tests on the preview
+//! Services, the approval of the promotion, promotion, the watch, a rollback), the cleanup.
 
 use std::fmt::Write as _;
 
@@ -47,6 +48,8 @@ fn gates_and_open(options: &Options, env: &str) -> String {
 {packages}    outputs:
       # Empty when there is nothing to promote: the later jobs are skipped.
       change: ${{{{ steps.promote.outputs.promoted == 'true' && steps.promote.outputs.change || '' }}}}
+      # The change's head commit: what the preview deploys.
+      commit: ${{{{ steps.promote.outputs.commit }}}}
     steps:
 {token}{checkout}{install}      - name: Open the promotion's pull request (merged after the approval)
         id: promote
@@ -65,8 +68,11 @@ fn gates_and_open(options: &Options, env: &str) -> String {
     )
 }
 
-fn preview_tests(env: &str) -> String {
-    let var = format!("{}_PREVIEW_URL", env.to_ascii_uppercase().replace('-', "_"));
+/// The preview of a change: `ferry preview up` deploys the change's overlay into a namespace of
+/// its own, the E2E and load WorkflowTemplates of `infra/argo-workflows/` run against it.
+fn preview_tests(options: &Options, env: &str) -> String {
+    let service = &options.images[0].name;
+    let base_url = format!("base-url=http://{service}.{{namespace}}.svc.cluster.local");
     format!(
         "
   preview:
@@ -74,21 +80,54 @@ fn preview_tests(env: &str) -> String {
     needs: open
     if: needs.open.outputs.change != ''
     runs-on: {RUNNER}
-    timeout-minutes: 60
+    timeout-minutes: 90
     permissions:
       contents: read
-    env:
-      BASE_URL: ${{{{ vars.{var} }}}}
     steps:
-{checkout}      # TODO(issue 17): `ferry preview up` deploys the change to a preview environment of its
-      # own and `ferry preview down` removes it; until it ships the tests run against the
-      # preview URL in the repository variable {var}.
-      - name: End-to-end tests
-        run: make e2e
-      - name: Load tests
-        run: make load-test
+      - name: Check out the change
+        {checkout}
+        with:
+          persist-credentials: false
+          ref: ${{{{ needs.open.outputs.commit }}}}
+{install}{kubeconfig}      - name: Preview up (the change in namespace {env}-run-RUN_ID, healthy before the tests)
+        env:
+          COMMIT: ${{{{ needs.open.outputs.commit }}}}
+        run: >-
+          ferry preview up --env {env} --name \"run-$GITHUB_RUN_ID\"
+          --commit \"$COMMIT\" --ttl 24h
+      - name: End-to-end tests (WorkflowTemplate e2e of infra/argo-workflows/)
+        run: >-
+          ferry preview test --env {env} --name \"run-$GITHUB_RUN_ID\"
+          --workflow-template e2e --param {base_url} --timeout 30m
+      - name: Load tests (WorkflowTemplate load of infra/argo-workflows/)
+        run: >-
+          ferry preview test --env {env} --name \"run-$GITHUB_RUN_ID\"
+          --workflow-template load --param {base_url} --timeout 30m
 ",
-        checkout = checkout(false),
+        checkout = uses("actions/checkout"),
+        install = install(&["ferry-preview"]),
+        kubeconfig = kubeconfig(),
+    )
+}
+
+/// `ferry preview down` after the approval and the merge, whatever happened before.
+fn preview_down(env: &str) -> String {
+    format!(
+        "
+  preview-down:
+    name: preview down
+    needs: [open, preview, approve]
+    if: always() && needs.open.result == 'success'
+    runs-on: {RUNNER}
+    timeout-minutes: 15
+    permissions:
+      contents: read
+    steps:
+{install}{kubeconfig}      - name: Preview down (by its labels, then the namespace; a no-op when it is gone)
+        run: ferry preview down --env {env} --name \"run-$GITHUB_RUN_ID\"
+",
+        install = install(&["ferry-preview"]),
+        kubeconfig = kubeconfig(),
     )
 }
 
@@ -138,12 +177,18 @@ fn release(options: &Options, env: &str) -> String {
     let app = format!("{}-{env}", options.app);
     let var = format!("{}_PREVIEW_URL", env.to_ascii_uppercase().replace('-', "_"));
     let mut wait = String::new();
+    let mut smoke = String::new();
     let mut promote = String::new();
     let mut rollouts = String::new();
     for image in &options.images {
         let _ = writeln!(
             wait,
             "          ferry rollout status {} -n {ns} --wait --timeout 10m",
+            image.name
+        );
+        let _ = writeln!(
+            smoke,
+            "          ferry preview smoke --env {env} --rollout {} -n {ns} --url \"$PREVIEW_URL\" --http / --warmup 0s --interval 10s --checks 6 --failures 2",
             image.name
         );
         let _ = writeln!(
@@ -155,28 +200,49 @@ fn release(options: &Options, env: &str) -> String {
     }
     format!(
         "
-  release:
-    name: blue-green release
+  smoke:
+    name: smoke tests on the blue-green preview
     needs: [open, approve]
     if: needs.open.outputs.change != ''
     runs-on: {RUNNER}
+    timeout-minutes: 45
+    permissions:
+      contents: read
+    env:
+      COMMIT: ${{{{ needs.approve.outputs.commit }}}}
+    steps:
+{token}{checkout}{install_smoke}{kubeconfig}      - name: Wait until Argo CD synced the merge
+        run: ferry monitor sync --argocd-app {app} --revision \"$COMMIT\"
+      - name: Wait for the preview (every Rollout paused for promotion)
+        run: |
+{wait}      - name: Smoke tests against the preview Services (the monitor's probes and verdicts)
+        id: smoke
+        env:
+          PREVIEW_URL: ${{{{ vars.{var} }}}}
+        run: |
+{smoke}      - name: Roll back (the smoke tests failed on the preview)
+        if: failure() && steps.smoke.outcome == 'failure'
+        env:
+          FERRY_GITHUB_TOKEN: ${{{{ steps.app-token.outputs.token }}}}
+        run: >-
+          ferry rollback --env {env} --to previous{rollouts} -n {ns}
+          --reason \"smoke tests failed on the preview\"
+
+  release:
+    name: approve the promotion, promote, watch
+    needs: [open, approve, smoke]
+    if: needs.open.outputs.change != ''
+    runs-on: {RUNNER}
     timeout-minutes: 60
+    # The environment's required reviewers approve the promotion here, after the smoke tests.
+    environment: {env}
     permissions:
       contents: read
     env:
       COMMIT: ${{{{ needs.approve.outputs.commit }}}}
       FERRY_SLACK_WEBHOOK: ${{{{ secrets.SLACK_WEBHOOK_URL }}}}
     steps:
-{token}{checkout}{install}{kubeconfig}      - name: Wait until Argo CD synced the merge
-        run: ferry monitor sync --argocd-app {app} --revision \"$COMMIT\"
-      - name: Wait for the preview (every Rollout paused for promotion)
-        run: |
-{wait}      - name: Smoke tests against the preview Services
-        id: smoke
-        env:
-          BASE_URL: ${{{{ vars.{var} }}}}
-        run: make smoke-test
-      - name: Promote (the active Services switch to the new version)
+{token}{checkout}{install}{kubeconfig}      - name: Promote (the active Services switch to the new version)
         run: |
 {promote}      - name: Watch {env} (60 s warm-up, 10 checks over 5 minutes, 3 failures in a row roll back)
         id: watch
@@ -193,13 +259,6 @@ fn release(options: &Options, env: &str) -> String {
         run: >-
           ferry rollback --env {env} --report report.json{rollouts} -n {ns}
           --reason \"health checks failed after the promotion\"
-      - name: Roll back (the smoke tests failed on the preview)
-        if: failure() && steps.smoke.outcome == 'failure'
-        env:
-          FERRY_GITHUB_TOKEN: ${{{{ steps.app-token.outputs.token }}}}
-        run: >-
-          ferry rollback --env {env} --to previous{rollouts} -n {ns}
-          --reason \"smoke tests failed on the preview\"
       - name: Tell Slack the release failed
         if: failure()
         {slack}
@@ -215,6 +274,7 @@ fn release(options: &Options, env: &str) -> String {
             ("statuses", "write"),
         ]),
         checkout = checkout(true),
+        install_smoke = install(&["ferry-monitor", "ferry-rollout", "ferry-preview", "ferry-rollback"]),
         install = install(&["ferry-monitor", "ferry-rollout", "ferry-rollback"]),
         kubeconfig = kubeconfig(),
         slack = uses("slackapi/slack-github-action"),
@@ -231,7 +291,9 @@ pub(crate) fn workflow(options: &Options, env: &str) -> String {
          # Jobs: gates (a dry run), open (the pull request),\n"
     );
     if !last {
-        header.push_str("# preview tests (end-to-end and load tests against a preview),\n");
+        header.push_str(
+            "# preview tests (ferry preview up, the end-to-end and load WorkflowTemplates),\n",
+        );
     }
     let _ = writeln!(
         header,
@@ -239,9 +301,13 @@ pub(crate) fn workflow(options: &Options, env: &str) -> String {
     );
     if blue_green {
         header.push_str(
-            "# release (blue-green: smoke tests on the preview Services, promotion, the watch,\n\
-             # a rollback after 3 failed checks in a row, Slack),\n",
+            "# smoke (blue-green: smoke tests on the preview Services, a rollback when they fail),\n\
+             # release (the approval of the promotion, promotion, the watch, a rollback after 3\n\
+             # failed checks in a row, Slack),\n",
         );
+    }
+    if !last {
+        header.push_str("# preview down (always, after the approval and the merge),\n");
     }
     header.push_str("# cleanup (merged branches deleted, superseded changes closed).\n");
     if verified_after_merge(options).contains(&env) {
@@ -266,8 +332,9 @@ jobs:
     if last {
         out.push_str(&approve(env, "open"));
     } else {
-        out.push_str(&preview_tests(env));
+        out.push_str(&preview_tests(options, env));
         out.push_str(&approve(env, "open, preview"));
+        out.push_str(&preview_down(env));
     }
     if blue_green {
         out.push_str(&release(options, env));

@@ -290,10 +290,44 @@ fn code_and_gitops_files_start_different_workflows() {
     for part in [
         "--warmup 60s --interval 30s --checks 10 --failures 3",
         "ferry rollout promote backend -n shop-prod --wait",
-        "make smoke-test",
         "ferry rollback --env prod --report report.json",
         "secrets.SLACK_WEBHOOK_URL",
     ] {
         assert!(release.contains(part), "{part}: {release}");
     }
+    // prod: smoke tests on the blue-green preview, then the approval of the promotion.
+    let smoke = prod["jobs"]["smoke"].to_string();
+    assert!(
+        smoke.contains("ferry preview smoke --env prod --rollout backend -n shop-prod"),
+        "{smoke}"
+    );
+    assert_eq!(prod["jobs"]["release"]["environment"], "prod");
+    assert_eq!(
+        prod["jobs"]["release"]["needs"],
+        serde_json::json!(["open", "approve", "smoke"])
+    );
+    // staging: preview up, e2e, load; the approval; preview down always.
+    let staging = by_path("deploy-staging.yml");
+    let preview: Vec<&str> = staging["jobs"]["preview"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .filter(|r| r.starts_with("ferry preview"))
+        .map(|r| r.split(" --").next().unwrap())
+        .collect();
+    assert_eq!(
+        preview,
+        [
+            "ferry preview up",
+            "ferry preview test",
+            "ferry preview test"
+        ]
+    );
+    let down = &staging["jobs"]["preview-down"];
+    assert!(down["if"].as_str().unwrap().starts_with("always()"));
+    assert_eq!(
+        down["needs"],
+        serde_json::json!(["open", "preview", "approve"])
+    );
 }
