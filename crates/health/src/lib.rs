@@ -5,6 +5,8 @@
 //! - [`probe`]: the [`probe::Probe`] trait and its HTTP, Kubernetes and Argo CD probes.
 //! - [`monitor`]: the monitor loop over probes, its [`monitor::Policy`] (warm-up, interval,
 //!   failures, error budget, timeout) and the final [`monitor::Report`].
+//! - [`analysis`]: metric analysis with Argo Rollouts' semantics: Prometheus and web providers,
+//!   `successCondition`/`failureCondition`, measurement limits, AnalysisTemplates.
 //! - [`output`]: the monitor's events as lines of text or JSON.
 //! - [`assessment`]: objects read from files, assessed offline, with the exit code they imply.
 //!
@@ -18,6 +20,7 @@
 //! ```
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod analysis;
 pub mod assessment;
 pub mod monitor;
 pub mod output;

@@ -179,7 +179,7 @@ impl Probe for HttpProbe {
 }
 
 /// Reads at most `max` body bytes; `true` when that was the whole body.
-async fn read_capped(
+pub(crate) async fn read_capped(
     response: &mut reqwest::Response,
     max: usize,
 ) -> Result<(Vec<u8>, bool), reqwest::Error> {
@@ -283,7 +283,7 @@ pub fn judge_read(spec: &HttpSpec, status: u16, body: &[u8], complete: bool) -> 
     (Outcome::Pass, format!("HTTP {status}"))
 }
 
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     use std::error::Error as _;
     let kind = if e.is_timeout() {
         "timed out"
