@@ -17,6 +17,7 @@ pub mod github;
 pub mod http;
 pub mod kube_standin;
 pub mod output;
+pub mod prometheus;
 pub mod registry;
 pub mod rollouts;
 

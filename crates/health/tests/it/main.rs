@@ -9,3 +9,4 @@ mod conformance;
 mod http_probe;
 mod kubernetes_probe;
 mod monitor;
+mod prometheus_real;
