@@ -50,8 +50,13 @@ pub struct WatchArgs {
     /// Time between checks [default: 30s].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub interval: Option<Duration>,
-    /// Number of checks [default: 10].
-    #[arg(long, value_name = "N", conflicts_with = "duration")]
+    /// Number of checks (for --query: measurements, Rollouts' `count`) [default: 10].
+    #[arg(
+        long,
+        visible_alias = "count",
+        value_name = "N",
+        conflicts_with = "duration"
+    )]
     pub checks: Option<u32>,
     /// Check for this long after the warm-up instead of a number of checks.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -67,11 +72,70 @@ pub struct WatchArgs {
     /// Give up, inconclusive, after this long [default: 15m].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+    #[command(flatten)]
+    pub metric: MetricArgs,
     /// Output: one line per check, or JSON Lines events.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     #[command(flatten)]
     pub verify: VerifyArgs,
+}
+
+/// A Prometheus metric judged as an Argo Rollouts analysis metric (`watch --query`).
+#[derive(Debug, Args)]
+pub struct MetricArgs {
+    /// Base URL of the Prometheus HTTP API for --query (credentials: FERRY_PROMETHEUS_TOKEN, or
+    /// FERRY_PROMETHEUS_USER and FERRY_PROMETHEUS_PASSWORD).
+    #[arg(long, value_name = "URL", requires = "query")]
+    pub prometheus: Option<String>,
+    /// PromQL instant query, evaluated at each measurement's time; may use {{env}},
+    /// {{namespace}}, {{image}}, {{version}}. Measured at --warmup, then every --interval,
+    /// --checks times.
+    #[arg(long, value_name = "PROMQL", requires = "prometheus")]
+    pub query: Option<String>,
+    /// Rollouts' successCondition over `result` (a vector is an array): 'result[0] >= 0.95'.
+    #[arg(long, value_name = "EXPR", requires = "query")]
+    pub success: Option<String>,
+    /// Rollouts' failureCondition: 'result[0] < 0.9'.
+    #[arg(long, value_name = "EXPR", requires = "query")]
+    pub failure: Option<String>,
+    /// Failed measurements tolerated; one more is unhealthy (-1: off) [default: 0]. Also
+    /// overrides the metrics of ferry.toml, as the two limits below.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub failure_limit: Option<i64>,
+    /// Inconclusive measurements tolerated (an empty result is one) [default: 0].
+    #[arg(long, value_name = "N")]
+    pub inconclusive_limit: Option<i64>,
+    /// Errored measurements in a row tolerated; one more ends inconclusive [default: 4].
+    #[arg(long, value_name = "N")]
+    pub consecutive_error_limit: Option<i64>,
+    /// Timeout of one query [default: 30s, or [monitor.prometheus] timeout].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub query_timeout: Option<Duration>,
+    /// The released image, for {{image}} and {{version}} (its tag) in queries.
+    #[arg(long, value_name = "REF")]
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// An Argo Rollouts AnalysisTemplate or ClusterAnalysisTemplate (YAML or JSON; one template
+    /// in the file).
+    #[arg(long, value_name = "FILE")]
+    pub template: PathBuf,
+    /// A template argument, NAME=VALUE (repeatable); overrides the template's value.
+    #[arg(long = "arg", value_name = "NAME=VALUE")]
+    pub args: Vec<String>,
+    /// Query this Prometheus instead of each prometheus metric's `address`.
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
+    /// Terminate the run after this long, as the Rollouts controller terminates a background
+    /// analysis when the rollout ends (metrics still running then end Successful).
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Output: one line per measurement, or JSON Lines events.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

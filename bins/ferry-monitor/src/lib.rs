@@ -8,21 +8,25 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use args::{AssessArgs, SyncArgs, WatchArgs};
+use args::{AnalyzeArgs, AssessArgs, SyncArgs, WatchArgs};
 use clap::{Parser, Subcommand};
 use ferry_cli::{Context as _, Error, ErrorKind, Format, Result, Runtime, WithKind as _};
-use ferry_health::monitor::{self, Event, Verdict};
+use ferry_health::monitor::{Event, Verdict};
 use ferry_health::output::{event_json, event_text, observation_text};
 use ferry_health::probe::argocd::{ApplicationProbe, wait_until_decided};
 use ferry_health::probe::cluster::{Application, cluster_probes};
 use ferry_health::probe::http::HttpProbe;
 use ferry_health::probe::kubernetes::Workload;
 use ferry_health::probe::{Observation, Outcome, Probe};
+use watch::run_watch;
 
+mod analyze;
 mod args;
 mod http_spec;
+mod metrics;
 mod settings;
 mod verify;
+mod watch;
 
 /// Watch a deploy and give a verdict: healthy, unhealthy or inconclusive.
 ///
@@ -46,6 +50,10 @@ enum Command {
     Assess(AssessArgs),
     /// Wait until an Argo CD Application is synced to a revision, then report its health.
     Sync(SyncArgs),
+    /// Run an Argo Rollouts AnalysisTemplate (prometheus and web providers) as the Rollouts
+    /// controller would, printing each measurement (exit 0 Successful, 1 Failed, 3 Error or
+    /// Inconclusive).
+    Analyze(AnalyzeArgs),
 }
 
 /// Runs `ferry-monitor` with this command line (the program name first): the binary's `main`,
@@ -60,6 +68,7 @@ pub fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
                 Command::Watch(args) => watch(args).await,
                 Command::Assess(args) => assess(&args),
                 Command::Sync(args) => sync(args).await,
+                Command::Analyze(args) => analyze::analyze(args).await,
             }
         },
     )
@@ -86,6 +95,18 @@ async fn watch(args: WatchArgs) -> Result<u8> {
                 .map_err(|e| Error::usage(format!("--workload {w}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
+    let vars = metrics::release_vars(
+        chosen.env.as_deref(),
+        chosen.namespace.as_deref(),
+        args.metric.image.as_deref(),
+    );
+    let auth = if chosen.metrics.is_empty() {
+        None
+    } else {
+        metrics::auth().with_kind(ErrorKind::Usage)?
+    };
+    let analysis_metrics = metrics::build(&chosen.metrics, &policy, &vars, auth.as_ref())
+        .with_kind(ErrorKind::Usage)?;
     let pending = verify::prepare(&args.verify)
         .await
         .with_kind(ErrorKind::Usage)?;
@@ -112,10 +133,12 @@ async fn watch(args: WatchArgs) -> Result<u8> {
             retry,
         ));
     }
+    let metric_signal = signals_tx.clone();
     drop(signals_tx);
     let format = args.format;
     let total = policy.checks();
-    let probe_names: Vec<String> = probes.iter().map(|p| p.name()).collect();
+    let mut probe_names: Vec<String> = probes.iter().map(|p| p.name()).collect();
+    probe_names.extend(analysis_metrics.iter().map(|m| m.provider.describe()));
     let started = jiff::Timestamp::now();
     // The verdict line also says when the watch started and what it watched, so that
     // `ferry-rollback --report` can tell a stale report and age the failures.
@@ -123,23 +146,37 @@ async fn watch(args: WatchArgs) -> Result<u8> {
         .as_ref()
         .map(|p| p.commit().to_string())
         .or_else(|| chosen.argocd.as_ref().map(|(_, r)| r.clone()));
-    let mut out = std::io::stdout();
-    let mut write_error = None;
-    let report = monitor::run(&policy, &mut probes, Some(signals), &mut |event: &Event| {
+    if probes.is_empty() {
         let line = match format {
-            Format::Json => event_json(event, started, watched.as_deref()),
-            Format::Text => event_text(event, total),
+            Format::Json => serde_json::json!({"event": "started", "policy": &policy,
+                "probes": &probe_names})
+            .to_string(),
+            Format::Text => metrics::started_text(&policy, &analysis_metrics),
         };
-        if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush())
-            && write_error.is_none()
-        {
-            write_error = Some(e);
-        }
-    })
-    .await;
-    if let Some(e) = write_error {
-        return Err(e).context("cannot write to stdout");
+        let mut out = std::io::stdout();
+        writeln!(out, "{line}")
+            .and_then(|()| out.flush())
+            .context("cannot write to stdout")?;
     }
+    let report = run_watch(
+        &policy,
+        probes,
+        signals,
+        analysis_metrics,
+        metric_signal,
+        started,
+        format,
+    )
+    .await?;
+    let verdict_event = Event::Verdict(report.clone());
+    let line = match format {
+        Format::Json => event_json(&verdict_event, started, watched.as_deref()),
+        Format::Text => event_text(&verdict_event, total),
+    };
+    let mut out = std::io::stdout();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")?;
     let verification = pending.map(|p| {
         let env = p.env().to_string();
         let evidence = verify::evidence(&report, &probe_names, started, jiff::Timestamp::now());

@@ -15,6 +15,7 @@ use ferry_health::probe::http::HttpSpec;
 
 use crate::args::WatchArgs;
 use crate::http_spec::parse_http;
+use crate::metrics::{MetricWatch, from_config, from_flags};
 
 /// The watch to run.
 #[derive(Debug)]
@@ -29,6 +30,10 @@ pub struct Settings {
     pub namespace: Option<String>,
     /// The Argo CD Application and the revision it must be synced to.
     pub argocd: Option<(String, String)>,
+    /// Prometheus metrics (`--query`, `[[environment.monitor.metrics]]`).
+    pub metrics: Vec<MetricWatch>,
+    /// The environment watched, if one is.
+    pub env: Option<String>,
 }
 
 /// The config file: `explicit`, else the nearest `ferry.toml` from the current directory up.
@@ -85,9 +90,16 @@ pub fn resolve(args: &WatchArgs) -> Result<Settings> {
         .as_ref()
         .map_or_else(Monitor::default, |e| e.monitor.clone());
     let policy = policy(args, &monitor)?;
-    let from_flags =
-        !args.http.is_empty() || !args.workloads.is_empty() || args.argocd_app.is_some();
-    let (http, workloads, app) = if from_flags {
+    let flags = !args.http.is_empty()
+        || !args.workloads.is_empty()
+        || args.argocd_app.is_some()
+        || args.metric.query.is_some();
+    let metrics = if flags {
+        from_flags(&args.metric)?.into_iter().collect()
+    } else {
+        from_config(&monitor, &args.metric)
+    };
+    let (http, workloads, app) = if flags {
         let http = args
             .http
             .iter()
@@ -127,13 +139,13 @@ pub fn resolve(args: &WatchArgs) -> Result<Settings> {
             Some((app, revision))
         }
     };
-    if http.is_empty() && workloads.is_empty() && argocd.is_none() {
+    if http.is_empty() && workloads.is_empty() && argocd.is_none() && metrics.is_empty() {
         match chosen {
             Some((name, _)) => bail!(
-                "nothing to watch: environment `{name}` configures no probe ([environment.monitor] http or workloads, or argocd-app); give --http, --workload or --argocd-app"
+                "nothing to watch: environment `{name}` configures no probe ([environment.monitor] http, workloads or metrics, or argocd-app); give --http, --workload, --argocd-app or --prometheus with --query"
             ),
             None => bail!(
-                "nothing to watch: give --http, --workload or --argocd-app (or --env ENV to use ferry.toml)"
+                "nothing to watch: give --http, --workload, --argocd-app or --prometheus with --query (or --env ENV to use ferry.toml)"
             ),
         }
     }
@@ -143,6 +155,8 @@ pub fn resolve(args: &WatchArgs) -> Result<Settings> {
         workloads,
         namespace,
         argocd,
+        metrics,
+        env: chosen.map(|(name, _)| name.to_owned()),
     })
 }
 

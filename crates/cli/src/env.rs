@@ -119,6 +119,17 @@ pub const FERRY_REGISTRY_TOKEN: &str = "FERRY_REGISTRY_TOKEN";
 /// `ferry-rollback`, `ferry-monitor --verify`).
 pub const FERRY_SLACK_WEBHOOK: &str = "FERRY_SLACK_WEBHOOK";
 
+/// The bearer token `ferry-monitor` sends to Prometheus (`watch --prometheus`, `analyze`);
+/// never printed.
+pub const FERRY_PROMETHEUS_TOKEN: &str = "FERRY_PROMETHEUS_TOKEN";
+
+/// The basic-auth user `ferry-monitor` sends to Prometheus, with `FERRY_PROMETHEUS_PASSWORD`
+/// (when `FERRY_PROMETHEUS_TOKEN` is unset).
+pub const FERRY_PROMETHEUS_USER: &str = "FERRY_PROMETHEUS_USER";
+
+/// The basic-auth password for `FERRY_PROMETHEUS_USER`; never printed.
+pub const FERRY_PROMETHEUS_PASSWORD: &str = "FERRY_PROMETHEUS_PASSWORD";
+
 /// The kubeconfig files of `ferry-monitor`, `ferry-rollout` and `ferry-rollback` (default
 /// `~/.kube/config`; in a pod, the in-cluster config). Read by the Kubernetes client.
 pub const KUBECONFIG: &str = "KUBECONFIG";

@@ -313,6 +313,48 @@ pub struct Monitor {
     pub workloads: Vec<String>,
     /// Namespace of the workloads (only per environment); `None`: the kubeconfig's.
     pub namespace: Option<String>,
+    /// `[monitor.prometheus]`: the Prometheus the metrics query.
+    pub prometheus: Option<Prometheus>,
+    /// `[[environment.monitor.metrics]]`: Prometheus metrics judged as Argo Rollouts judges
+    /// them (only per environment).
+    pub metrics: Vec<Metric>,
+}
+
+/// The Prometheus of `[monitor.prometheus]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Prometheus {
+    /// Base URL of the HTTP API (`http://prometheus.monitoring:9090`).
+    pub url: String,
+    /// Time limit of one query. Default 30s.
+    pub timeout: Duration,
+}
+
+/// One metric of `[[environment.monitor.metrics]]`: a PromQL query and Argo Rollouts'
+/// conditions over its `result`. Count, interval and warm-up are the monitor's `checks`,
+/// `interval` and `warmup`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Metric {
+    /// Its name.
+    pub name: String,
+    /// The PromQL query; may use `{{env}}`, `{{namespace}}`, `{{image}}`, `{{version}}`.
+    pub query: String,
+    /// `successCondition` (`""`: not set).
+    pub success: String,
+    /// `failureCondition` (`""`: not set).
+    pub failure: String,
+    /// `failureLimit` (Rollouts' default 0).
+    pub failure_limit: Option<i64>,
+    /// `inconclusiveLimit` (default 0).
+    pub inconclusive_limit: Option<i64>,
+    /// `consecutiveErrorLimit` (default 4).
+    pub consecutive_error_limit: Option<i64>,
+    /// Where `success` is written, `FILE:LINE:COLUMN: FIELD`, for errors found later (the
+    /// condition language belongs to `ferry-health`).
+    pub success_at: String,
+    /// Where `failure` is written.
+    pub failure_at: String,
 }
 
 impl Default for Monitor {
@@ -327,6 +369,8 @@ impl Default for Monitor {
             http: Vec::new(),
             workloads: Vec::new(),
             namespace: None,
+            prometheus: None,
+            metrics: Vec::new(),
         }
     }
 }

@@ -1,8 +1,149 @@
-//! The probes of `[environment.monitor]` besides `http`: `workloads` and their `namespace`.
+//! The probes of `[environment.monitor]` besides `http`: `workloads` and their `namespace`;
+//! `[monitor.prometheus]` and the Prometheus `metrics`.
+
+use std::time::Duration;
 
 use toml::Spanned;
 
 use crate::error::{Diagnostic, Source};
+use crate::raw::{RawMetric, RawPrometheus};
+use crate::{Metric, Prometheus};
+
+/// Checks `[monitor.prometheus]`: an http(s) `url`, a `timeout` longer than 0s (default 30s).
+pub(crate) fn prometheus(
+    src: &Source<'_>,
+    raw: Spanned<RawPrometheus>,
+    prefix: &str,
+) -> Result<Prometheus, Diagnostic> {
+    let raw = raw.into_inner();
+    if !is_http_url(raw.url.get_ref()) || raw.url.get_ref().contains('?') {
+        return Err(src.at(
+            raw.url.span().start,
+            Some(format!("{prefix}.url")),
+            format!(
+                "invalid URL {:?}: expected an http:// or https:// URL without a query",
+                raw.url.get_ref()
+            ),
+        ));
+    }
+    let timeout = match &raw.timeout {
+        None => Duration::from_secs(30),
+        Some(t) => match crate::parse_duration(t.get_ref()) {
+            Ok(d) if !d.is_zero() => d,
+            Ok(_) => {
+                return Err(src.at(
+                    t.span().start,
+                    Some(format!("{prefix}.timeout")),
+                    "the timeout must be longer than 0s",
+                ));
+            }
+            Err(e) => {
+                return Err(src.at(
+                    t.span().start,
+                    Some(format!("{prefix}.timeout")),
+                    e.to_string(),
+                ));
+            }
+        },
+    };
+    Ok(Prometheus {
+        url: raw.url.into_inner(),
+        timeout,
+    })
+}
+
+/// Checks `[[environment.monitor.metrics]]`: a unique `name`, a `query`, at least one
+/// condition, limits of -1 (off; `failure-limit` only) or more, and a Prometheus to ask.
+pub(crate) fn metrics(
+    src: &Source<'_>,
+    raw: Vec<Spanned<RawMetric>>,
+    prometheus: Option<&Prometheus>,
+    prefix: &str,
+) -> Result<Vec<Metric>, Diagnostic> {
+    let mut out: Vec<Metric> = Vec::new();
+    for (i, m) in raw.into_iter().enumerate() {
+        let at = m.span().start;
+        let m = m.into_inner();
+        let field = format!("{prefix}.metrics[{i}]");
+        let fail = |pos: usize, key: &str, message: String| {
+            Err(src.at(pos, Some(format!("{field}.{key}")), message))
+        };
+        let name = m.name.get_ref();
+        if name.trim().is_empty() {
+            return fail(
+                m.name.span().start,
+                "name",
+                "the name must not be empty".into(),
+            );
+        }
+        if out.iter().any(|o| &o.name == name) {
+            return fail(
+                m.name.span().start,
+                "name",
+                format!("another metric is named {name:?}; names must be unique"),
+            );
+        }
+        if m.query.get_ref().trim().is_empty() {
+            return fail(
+                m.query.span().start,
+                "query",
+                "the query must not be empty".into(),
+            );
+        }
+        if m.success.is_none() && m.failure.is_none() {
+            return fail(
+                at,
+                "success",
+                "give `success` (e.g. \"result[0] >= 0.95\"), `failure`, or both".into(),
+            );
+        }
+        if prometheus.is_none() {
+            return fail(
+                m.query.span().start,
+                "query",
+                "no Prometheus to ask: set [monitor.prometheus] url (or this environment's [environment.monitor.prometheus])".into(),
+            );
+        }
+        let limit =
+            |v: &Option<Spanned<i64>>, key: &str, min: i64| -> Result<Option<i64>, Diagnostic> {
+                match v {
+                    None => Ok(None),
+                    Some(v) if *v.get_ref() >= min && *v.get_ref() <= i64::from(u32::MAX) => {
+                        Ok(Some(*v.get_ref()))
+                    }
+                    Some(v) => Err(src.at(
+                        v.span().start,
+                        Some(format!("{field}.{key}")),
+                        format!("expected a whole number from {min}, found {}", v.get_ref()),
+                    )),
+                }
+            };
+        let place = |v: &Option<Spanned<String>>, key: &str| {
+            let d = src.at(
+                v.as_ref().map_or(at, |v| v.span().start),
+                Some(format!("{field}.{key}")),
+                "",
+            );
+            d.to_string().trim_end_matches([' ', ':']).to_owned()
+        };
+        out.push(Metric {
+            name: name.clone(),
+            query: m.query.get_ref().clone(),
+            failure_limit: limit(&m.failure_limit, "failure-limit", -1)?,
+            inconclusive_limit: limit(&m.inconclusive_limit, "inconclusive-limit", 0)?,
+            consecutive_error_limit: limit(
+                &m.consecutive_error_limit,
+                "consecutive-error-limit",
+                0,
+            )?,
+            success_at: place(&m.success, "success"),
+            failure_at: place(&m.failure, "failure"),
+            success: m.success.map(Spanned::into_inner).unwrap_or_default(),
+            failure: m.failure.map(Spanned::into_inner).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
 
 /// Workload kinds the monitor follows, as `KIND/NAME` spells them (the monitor's `--workload`
 /// also takes these plurals and short names).
@@ -80,4 +221,12 @@ fn is_dns_name(s: &str) -> bool {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         })
+}
+
+/// An `http://` or `https://` URL with a host.
+pub(crate) fn is_http_url(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace))
 }

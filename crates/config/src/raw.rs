@@ -69,6 +69,28 @@ pub(crate) struct RawMonitor {
     pub failures: Option<Spanned<i64>>,
     pub error_budget: Option<Spanned<i64>>,
     pub timeout: Option<Spanned<String>>,
+    pub prometheus: Option<Spanned<RawPrometheus>>,
+}
+
+/// `[monitor.prometheus]` / `[environment.monitor.prometheus]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawPrometheus {
+    pub url: Spanned<String>,
+    pub timeout: Option<Spanned<String>>,
+}
+
+/// `[[environment.monitor.metrics]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct RawMetric {
+    pub name: Spanned<String>,
+    pub query: Spanned<String>,
+    pub success: Option<Spanned<String>>,
+    pub failure: Option<Spanned<String>>,
+    pub failure_limit: Option<Spanned<i64>>,
+    pub inconclusive_limit: Option<Spanned<i64>>,
+    pub consecutive_error_limit: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,11 +102,14 @@ pub(crate) struct RawEnvMonitor {
     pub failures: Option<Spanned<i64>>,
     pub error_budget: Option<Spanned<i64>>,
     pub timeout: Option<Spanned<String>>,
+    pub prometheus: Option<Spanned<RawPrometheus>>,
     #[serde(default)]
     pub http: Vec<Spanned<RawHttpProbe>>,
     #[serde(default)]
     pub workloads: Vec<Spanned<String>>,
     pub namespace: Option<Spanned<String>>,
+    #[serde(default)]
+    pub metrics: Vec<Spanned<RawMetric>>,
 }
 
 /// What only `[environment.monitor]` has: its probes.
@@ -92,6 +117,7 @@ pub(crate) struct RawProbes {
     pub http: Vec<Spanned<RawHttpProbe>>,
     pub workloads: Vec<Spanned<String>>,
     pub namespace: Option<Spanned<String>>,
+    pub metrics: Vec<Spanned<RawMetric>>,
 }
 
 impl RawEnvMonitor {
@@ -105,11 +131,13 @@ impl RawEnvMonitor {
                 failures: self.failures,
                 error_budget: self.error_budget,
                 timeout: self.timeout,
+                prometheus: self.prometheus,
             },
             RawProbes {
                 http: self.http,
                 workloads: self.workloads,
                 namespace: self.namespace,
+                metrics: self.metrics,
             },
         )
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use crate::error::{Diagnostic, Source};
+use crate::probes::is_http_url;
 use crate::raw::{
     RawConfig, RawEnvironment, RawForge, RawHttpProbe, RawKustomize, RawMonitor, RawProbes,
 };
@@ -468,6 +469,13 @@ impl Check<'_> {
                 );
             }
         }
+        if let Some(p) = raw.prometheus {
+            m.prometheus = Some(crate::probes::prometheus(
+                self.src,
+                p,
+                &format!("{prefix}.prometheus"),
+            )?);
+        }
         if let Some(v) = &raw.checks {
             m.checks = self.count(v, format!("{prefix}.checks"), 1)?;
         }
@@ -493,6 +501,7 @@ impl Check<'_> {
             );
         }
         m.http = Vec::new();
+        m.metrics = Vec::new();
         let Some(probes) = probes else {
             return Ok(m);
         };
@@ -502,6 +511,8 @@ impl Check<'_> {
         }
         m.workloads = crate::probes::workloads(self.src, probes.workloads, prefix)?;
         m.namespace = crate::probes::namespace(self.src, probes.namespace, prefix)?;
+        m.metrics =
+            crate::probes::metrics(self.src, probes.metrics, m.prometheus.as_ref(), prefix)?;
         Ok(m)
     }
 
@@ -838,13 +849,6 @@ fn is_author(s: &str) -> bool {
         && name.ends_with(' ')
         && email.contains('@')
         && !email.contains(['<', '>', ' '])
-}
-
-fn is_http_url(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
-    matches!(rest, Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace))
 }
 
 /// Checks an image repository as written in a kustomization's `images[].name`: an optional

@@ -65,7 +65,7 @@ pub fn observation_text(o: &Observation) -> String {
 }
 
 /// The time since the start: `+1m05s`, `+0m00.250s`.
-fn clock(ms: u64) -> String {
+pub fn clock(ms: u64) -> String {
     let (m, s, ms) = (ms / 60_000, ms / 1000 % 60, ms % 1000);
     if ms == 0 {
         format!("+{m}m{s:02}s")

@@ -6,5 +6,6 @@
 mod cli;
 mod config;
 mod limits;
+mod metrics;
 mod output;
 mod verify;

@@ -381,7 +381,7 @@ fn unknown_keys_name_the_key_and_the_known_ones() {
         ),
         (
             with("\n[monitor]\nhttp = []\n"),
-            "DIR/ferry.toml:12:1: monitor.http: unknown field `http`, expected one of `warmup`, `interval`, `checks`, `failures`, `error-budget`, `timeout`",
+            "DIR/ferry.toml:12:1: monitor.http: unknown field `http`, expected one of `warmup`, `interval`, `checks`, `failures`, `error-budget`, `timeout`, `prometheus`",
         ),
         (
             prod_with("[environment.monitor]\nhttp = [{ url = \"http://x\", code = 200 }]"),
@@ -735,4 +735,88 @@ fn kustomize_load_restrictor_follows_kustomize_by_default() {
     assert!(e.contains("kustomize.load-restrictor"), "{e}");
     assert!(e.contains("unknown load restrictor \"off\""), "{e}");
     assert!(e.contains(":2:"), "{e}");
+}
+
+// ---- Prometheus metrics ----
+
+#[test]
+fn metrics_take_the_prometheus_of_monitor_and_keep_their_places() {
+    let text = with(
+        "\n[monitor.prometheus]\nurl = \"http://prometheus:9090\"\n\n\
+         [environment.monitor]\n\n\
+         [[environment.monitor.metrics]]\nname = \"error-rate\"\nquery = \"sum(rate(e[1m]))\"\n\
+         success = \"result[0] < 0.05\"\nfailure-limit = 2\n",
+    );
+    let (_dir, result) = load(&text);
+    let config = result.expect("the file loads");
+    let prod = config.environment("prod").expect("prod");
+    let p = prod
+        .monitor
+        .prometheus
+        .as_ref()
+        .expect("inherited from [monitor]");
+    assert_eq!(p.url, "http://prometheus:9090");
+    assert_eq!(p.timeout, std::time::Duration::from_secs(30));
+    let m = &prod.monitor.metrics[0];
+    assert_eq!(
+        (
+            m.name.as_str(),
+            m.query.as_str(),
+            m.success.as_str(),
+            m.failure.as_str()
+        ),
+        ("error-rate", "sum(rate(e[1m]))", "result[0] < 0.05", "")
+    );
+    assert_eq!(m.failure_limit, Some(2));
+    assert!(
+        m.success_at
+            .ends_with("ferry.toml:19:11: environment[1].monitor.metrics[0].success"),
+        "{}",
+        m.success_at
+    );
+    assert!(
+        config
+            .environment("dev")
+            .expect("dev")
+            .monitor
+            .metrics
+            .is_empty()
+    );
+}
+
+#[test]
+fn metric_mistakes_name_their_place() {
+    let metric = |extra: &str| {
+        prod_with(&format!(
+            "[environment.monitor]\n\n[[environment.monitor.metrics]]\nname = \"m\"\nquery = \"q\"\n{extra}"
+        ))
+    };
+    assert_errors(&[
+        (
+            with("\n[monitor.prometheus]\nurl = \"ftp://p\"\n"),
+            "DIR/ferry.toml:12:7: monitor.prometheus.url: invalid URL \"ftp://p\": expected an http:// or https:// URL without a query",
+        ),
+        (
+            with("\n[monitor.prometheus]\nurl = \"http://p\"\ntimeout = \"0s\"\n"),
+            "DIR/ferry.toml:13:11: monitor.prometheus.timeout: the timeout must be longer than 0s",
+        ),
+        (
+            metric("success = \"result[0] > 1\""),
+            "DIR/ferry.toml:14:9: environment[1].monitor.metrics[0].query: no Prometheus to ask: set [monitor.prometheus] url (or this environment's [environment.monitor.prometheus])",
+        ),
+        (
+            metric(""),
+            "DIR/ferry.toml:12:1: environment[1].monitor.metrics[0].success: give `success` (e.g. \"result[0] >= 0.95\"), `failure`, or both",
+        ),
+        (
+            metric(
+                "success = \"true\"\nfailure-limit = -2\n[environment.monitor.prometheus]\nurl = \"http://p\"",
+            ),
+            "DIR/ferry.toml:16:17: environment[1].monitor.metrics[0].failure-limit: expected a whole number from -1, found -2",
+        ),
+        (
+            metric("success = \"true\"\ninterval = \"1m\""),
+            "DIR/ferry.toml:16:1: environment[1].monitor.metrics[0].interval: unknown field `interval`, expected one of `name`, `query`, `success`, `failure`, `failure-limit`, `inconclusive-limit`, `consecutive-error-limit`",
+        ),
+    ]);
 }
