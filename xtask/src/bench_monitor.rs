@@ -5,11 +5,19 @@
 //!   in-process mock API; the verdict must come with the first watch event that shows the crash
 //!   loop (latency 0 ms after it);
 //! - HTTP failures: an endpoint that answers 503 (judged by the real HTTP rules); the verdict must
-//!   come at warm-up + (failures − 1) × interval, to the millisecond.
+//!   come at warm-up + (failures − 1) × interval, to the millisecond;
+//! - Prometheus: the real analysis loop on a Prometheus answer with a bad error rate (read by the
+//!   real provider and conditions), `failureLimit` = failures − 1, so its row sits next to the
+//!   HTTP one with the same expected time: warm-up + failureLimit × interval.
 
 use std::time::Duration;
 
 use anyhow::{Result, bail};
+use ferry_health::analysis::evaluate::Conditions;
+use ferry_health::analysis::metric::Limits;
+use ferry_health::analysis::prometheus::{self, Answer};
+use ferry_health::analysis::run::{MeasureFuture, Measured, Metric, Provider, Timestamp};
+use ferry_health::analysis::{self};
 use ferry_health::monitor::{self, Policy, Span, Verdict};
 use ferry_health::probe::http::{HttpSpec, judge};
 use ferry_health::probe::kubernetes::{Workload, WorkloadProbe};
@@ -40,6 +48,17 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
         rows.push(Row {
             scenario: format!(
                 "HTTP 503, warm-up {warmup}s, interval {interval}s, failures {failures}"
+            ),
+            event_ms: None,
+            expected_ms: millis(expected),
+            verdict_ms: report.at_ms,
+            verdict: report.verdict,
+        });
+        let limit = failures - 1;
+        let report = runtime.block_on(prometheus_spike(&policy, limit));
+        rows.push(Row {
+            scenario: format!(
+                "Prometheus error rate, warm-up {warmup}s, interval {interval}s, limit {limit}"
             ),
             event_ms: None,
             expected_ms: millis(expected),
@@ -126,6 +145,55 @@ async fn http_failures(policy: &Policy) -> monitor::Report {
         "https://app.example.com/healthz",
     )))];
     monitor::run(policy, &mut probes, None, &mut |_| {}).await
+}
+
+/// A Prometheus answering an error rate of 0.31 to `result[0] < 0.05`, read as the provider
+/// reads an answer, measured by the real analysis loop.
+struct BadErrorRate(Conditions);
+
+impl Provider for BadErrorRate {
+    fn describe(&self) -> String {
+        "prometheus http://prometheus:9090: error rate".to_owned()
+    }
+
+    fn measure(&mut self, _time: Timestamp) -> MeasureFuture<'_> {
+        let data = json!({"resultType": "vector",
+            "result": [{"metric": {}, "value": [1_700_000_000, "0.31"]}]});
+        let (phase, value, message) = prometheus::measure(
+            Ok(Answer {
+                data,
+                warnings: Vec::new(),
+            }),
+            &self.0,
+        );
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_millis(0)).await;
+            Measured {
+                phase,
+                value,
+                message,
+            }
+        })
+    }
+}
+
+async fn prometheus_spike(policy: &Policy, failure_limit: u32) -> analysis::run::Report {
+    let metric = Metric {
+        name: "error-rate".to_owned(),
+        limits: Limits {
+            count: Some(i64::from(policy.checks())),
+            interval: Some(policy.interval),
+            failure_limit: Some(i64::from(failure_limit)),
+            ..Limits::default()
+        },
+        initial_delay: policy.warmup,
+        dry_run: false,
+        provider: Box::new(BadErrorRate(
+            Conditions::parse("result[0] < 0.05", "").expect("the condition parses"),
+        )),
+    };
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    analysis::run::run(vec![metric], policy.timeout, Timestamp::UNIX_EPOCH, tx).await
 }
 
 /// A Deployment whose new pod starts crash looping at `event_at`, seen by the pod watch.

@@ -22,6 +22,8 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+pub use jiff::Timestamp;
+
 use super::Phase;
 use super::metric::{Counters, DryRunSummary, Limits, MetricState, assess_metric, assess_run};
 use crate::monitor::Verdict;
