@@ -160,6 +160,10 @@ fn sample(table: &str, key: &str) -> Option<String> {
         "docker-config" => "\"docker.json\"".to_string(),
         "credential-helper" => "\"pass\"".to_string(),
         "load-restrictor" => "\"none\"".to_string(),
+        "metrics" => "[]".to_string(),
+        "url" => "\"http://prometheus.example.com:9090\"".to_string(),
+        "query" | "success" | "failure" => "\"true\"".to_string(),
+        "failure-limit" | "inconclusive-limit" | "consecutive-error-limit" => "2".to_string(),
         _ => "\"x\"".to_string(),
     };
     let line = format!("{key} = {value}\n");
@@ -167,6 +171,25 @@ fn sample(table: &str, key: &str) -> Option<String> {
         "environment" => format!("{ENV}{line}"),
         "environment.monitor" => format!("{ENV}[environment.monitor]\n{line}"),
         "forge.github" => format!("{ENV}[forge.github]\nowner = \"o\"\nrepo = \"r\"\n{line}"),
+        "monitor.prometheus" if key != "url" => {
+            format!("{ENV}[monitor.prometheus]\nurl = \"http://p.example.com\"\n{line}")
+        }
+        // A metric needs a name, a query, a condition and a Prometheus to ask.
+        "environment.monitor.metrics" => {
+            let mut text = format!(
+                "[monitor.prometheus]\nurl = \"http://p.example.com\"\n{ENV}[[environment.monitor.metrics]]\n{line}"
+            );
+            for (k, v) in [
+                ("name", "\"m\""),
+                ("query", "\"q\""),
+                ("success", "\"true\""),
+            ] {
+                if k != key {
+                    text.push_str(&format!("{k} = {v}\n"));
+                }
+            }
+            text
+        }
         t if t.starts_with("registries") => format!("{ENV}[registries.\"r.example.com\"]\n{line}"),
         t => format!("{ENV}[{t}]\n{line}"),
     })
