@@ -3,7 +3,7 @@
 //!
 //! - [`identity`]: the preview (`<env>-<name>`, a DNS label) and the labels that mark what it
 //!   creates (name, environment, commit, expiry).
-//! - [`plan`]: pure: rendered objects (`serde_json::Value`s, however they were rendered) in,
+//! - [`plan`](mod@plan): pure: rendered objects (`serde_json::Value`s, however they were rendered) in,
 //!   the namespace and the objects to apply out: namespace override, labels, image overrides
 //!   through kustomize's images transformer, cluster-scoped objects skipped with a warning.
 //! - [`resource`]: REST paths and which kinds are cluster-scoped (no discovery request).
