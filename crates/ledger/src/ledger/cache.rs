@@ -20,14 +20,14 @@ use std::path::{Path, PathBuf};
 
 use ferry_git::{Entry, EntryType, Repo};
 use gix::ObjectId;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::state::{DepKey, Meta, Rendering, Saved, State};
 
 /// The format of the cache files; a change in what they hold or in how resolution answers
 /// bumps it (older files are then ignored).
-pub(super) const FORMAT: u32 = 1;
+pub(super) const FORMAT: u32 = 2;
 
 const MAGIC: &str = "ferry-ledger-cache";
 
@@ -57,9 +57,18 @@ impl Cache {
 
     /// The cached first-parent chain (newest first), if there is a valid one.
     pub(super) fn chain(&self) -> Option<Vec<ObjectId>> {
-        let body = self.read("chain.json", "chain", &self.salt)?;
-        let ids = body.get("ids")?.as_array()?;
-        let parsed: Option<Vec<ObjectId>> = ids.iter().map(|v| oid(v.as_str()?)).collect();
+        let file: ChainFile = self.read("chain.json", "chain", &self.salt)?;
+        // The ids as one string of 40-digit hex ids, newest first.
+        let hex = file.ids.as_bytes();
+        let parsed: Option<Vec<ObjectId>> = hex
+            .len()
+            .is_multiple_of(40)
+            .then(|| {
+                hex.chunks(40)
+                    .map(|id| ObjectId::from_hex(id).ok())
+                    .collect()
+            })
+            .flatten();
         parsed.or_else(|| {
             tracing::debug!("ledger cache: chain.json holds a bad commit id; not used");
             None
@@ -68,8 +77,15 @@ impl Cache {
 
     /// Keeps `ids` (the first-parent chain from its first id) as the cached chain.
     pub(super) fn set_chain(&self, ids: &[ObjectId]) {
-        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-        self.write("chain.json", "chain", &self.salt, json!({ "ids": ids }));
+        let mut hex = String::with_capacity(ids.len() * 40);
+        for id in ids {
+            hex.push_str(&id.to_string());
+        }
+        let file = ChainFile {
+            key: self.salt.clone(),
+            ids: hex,
+        };
+        self.write("chain.json", "chain", &file);
     }
 
     /// The cached walk of the environment at `overlay` resolved with `options`, if any.
@@ -78,12 +94,12 @@ impl Cache {
         overlay: &str,
         options: &ferry_kustomize::ResolveOptions,
     ) -> Option<State> {
-        let (file, key) = self.env_file(overlay, options);
-        let body = self.read(&file, "environment", &key)?;
-        let state = state_from_json(&body);
+        let (name, key) = self.env_file(overlay, options);
+        let file: StateFile = self.read(&name, "environment", &key)?;
+        let state = file.into_state();
         if state.is_none() {
             tracing::debug!(
-                file,
+                name,
                 "ledger cache: a malformed environment record; not used"
             );
         }
@@ -97,8 +113,8 @@ impl Cache {
         options: &ferry_kustomize::ResolveOptions,
         state: &State,
     ) {
-        let (file, key) = self.env_file(overlay, options);
-        self.write(&file, "environment", &key, state_to_json(state));
+        let (name, key) = self.env_file(overlay, options);
+        self.write(&name, "environment", &StateFile::of(key, state));
     }
 
     /// The file and key of an environment's walk.
@@ -112,8 +128,13 @@ impl Cache {
         (name, key)
     }
 
-    /// The body of cache file `name` when it is whole, of this format and kind, and for `key`.
-    fn read(&self, name: &str, kind: &str, key: &str) -> Option<Map<String, Value>> {
+    /// The record in cache file `name` when it is whole, of this format and kind, and for `key`.
+    fn read<T: Keyed + for<'de> Deserialize<'de>>(
+        &self,
+        name: &str,
+        kind: &str,
+        key: &str,
+    ) -> Option<T> {
         let path = self.dir.join(name);
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
@@ -145,21 +166,20 @@ impl Cache {
         if fields[3] != hex(&Sha256::digest(body)) {
             return refuse("its digest does not match (truncated or altered)");
         }
-        let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
-            return refuse("not a JSON object");
+        let Ok(record) = serde_json::from_slice::<T>(body) else {
+            return refuse("not a record of its kind");
         };
-        if body.get("key").and_then(Value::as_str) != Some(key) {
+        if record.key() != key {
             return refuse("another key (Ferry version, overlay, options or shallow boundary)");
         }
-        Some(body)
+        Some(record)
     }
 
     /// Writes cache file `name` atomically; a failure is said at debug level and ignored.
-    fn write(&self, name: &str, kind: &str, key: &str, mut body: Value) {
-        if let Value::Object(map) = &mut body {
-            map.insert("key".into(), Value::String(key.to_owned()));
-        }
-        let text = body.to_string();
+    fn write(&self, name: &str, kind: &str, record: &impl Serialize) {
+        let Ok(text) = serde_json::to_string(record) else {
+            return;
+        };
         let header = format!(
             "{MAGIC} {FORMAT} {kind} {}\n",
             hex(&Sha256::digest(text.as_bytes()))
@@ -167,6 +187,145 @@ impl Cache {
         if let Err(e) = write_atomically(&self.dir, name, &[header.as_bytes(), text.as_bytes()]) {
             tracing::debug!(dir = %self.dir.display(), name, error = %e, "ledger cache: cannot write; the answer is unchanged");
         }
+    }
+}
+
+/// A record that names its key.
+trait Keyed {
+    fn key(&self) -> &str;
+}
+
+/// `chain.json`.
+#[derive(Serialize, Deserialize)]
+struct ChainFile {
+    key: String,
+    /// 40-digit hex ids, newest first, concatenated.
+    ids: String,
+}
+
+impl Keyed for ChainFile {
+    fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// `env-HASH.json`: a [`State`].
+#[derive(Serialize, Deserialize)]
+struct StateFile {
+    key: String,
+    tip: String,
+    tree: String,
+    /// Path → `[id, kind]` or `null`; `null` before the overlay depended on anything.
+    dependencies: Option<BTreeMap<String, Option<(String, String)>>>,
+    /// Oldest first.
+    deployments: Vec<SavedFile>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedFile {
+    position: usize,
+    commit: String,
+    seconds: i64,
+    time: String,
+    author: String,
+    summary: String,
+    resources: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    images: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+impl Keyed for StateFile {
+    fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+impl StateFile {
+    fn of(key: String, state: &State) -> StateFile {
+        StateFile {
+            key,
+            tip: state.tip.to_string(),
+            tree: state.tree.to_string(),
+            dependencies: state.key.as_ref().map(|key| {
+                key.iter()
+                    .map(|(path, entry)| {
+                        let entry = entry.map(|e| (e.id.to_string(), kind_name(e.kind).to_owned()));
+                        (path.clone(), entry)
+                    })
+                    .collect()
+            }),
+            deployments: state
+                .saved
+                .iter()
+                .map(|s| SavedFile {
+                    position: s.position,
+                    commit: s.meta.id.to_string(),
+                    seconds: s.meta.seconds,
+                    time: s.meta.time.clone(),
+                    author: s.meta.author.clone(),
+                    summary: s.meta.summary.clone(),
+                    resources: hex(&s.rendering.resources),
+                    images: s.rendering.images.as_ref().ok().cloned(),
+                    error: s.rendering.images.as_ref().err().cloned(),
+                })
+                .collect(),
+        }
+    }
+
+    fn into_state(self) -> Option<State> {
+        let key = match self.dependencies {
+            None => None,
+            Some(map) => {
+                let mut key = DepKey::new();
+                for (path, entry) in map {
+                    let entry = match entry {
+                        None => None,
+                        Some((id, kind)) => Some(Entry {
+                            id: oid(&id)?,
+                            kind: kind_of(&kind)?,
+                        }),
+                    };
+                    key.insert(path, entry);
+                }
+                Some(key)
+            }
+        };
+        let mut saved = Vec::with_capacity(self.deployments.len());
+        let mut last: Option<usize> = None;
+        for item in self.deployments {
+            // Oldest first: positions strictly decrease.
+            if last.is_some_and(|l| item.position >= l) {
+                return None;
+            }
+            last = Some(item.position);
+            let images = match (item.images, item.error) {
+                (Some(images), None) => Ok(images),
+                (None, Some(error)) => Err(error),
+                _ => return None,
+            };
+            saved.push(Saved {
+                position: item.position,
+                meta: Meta {
+                    id: oid(&item.commit)?,
+                    seconds: item.seconds,
+                    time: item.time,
+                    author: item.author,
+                    summary: item.summary,
+                },
+                rendering: Rendering {
+                    images,
+                    resources: digest(&item.resources)?,
+                },
+            });
+        }
+        Some(State {
+            tip: oid(&self.tip)?,
+            tree: oid(&self.tree)?,
+            key,
+            saved,
+        })
     }
 }
 
@@ -234,107 +393,6 @@ fn kind_of(name: &str) -> Option<EntryType> {
     })
 }
 
-fn state_to_json(state: &State) -> Value {
-    let key = state.key.as_ref().map(|key| {
-        key.iter()
-            .map(|(path, entry)| {
-                let entry = entry.map(|e| json!([e.id.to_string(), kind_name(e.kind)]));
-                (path.clone(), entry.unwrap_or(Value::Null))
-            })
-            .collect::<Map<String, Value>>()
-    });
-    let saved: Vec<Value> = state
-        .saved
-        .iter()
-        .map(|s| {
-            let mut item = json!({
-                "position": s.position,
-                "commit": s.meta.id.to_string(),
-                "seconds": s.meta.seconds,
-                "time": s.meta.time,
-                "author": s.meta.author,
-                "summary": s.meta.summary,
-                "resources": hex(&s.rendering.resources),
-            });
-            match &s.rendering.images {
-                Ok(images) => item["images"] = json!(images),
-                Err(error) => item["error"] = json!(error),
-            }
-            item
-        })
-        .collect();
-    json!({
-        "tip": state.tip.to_string(),
-        "tree": state.tree.to_string(),
-        "dependencies": key,
-        "deployments": saved,
-    })
-}
-
-fn state_from_json(body: &Map<String, Value>) -> Option<State> {
-    let key = match body.get("dependencies")? {
-        Value::Null => None,
-        Value::Object(map) => {
-            let mut key = DepKey::new();
-            for (path, entry) in map {
-                let entry = match entry {
-                    Value::Null => None,
-                    Value::Array(pair) if pair.len() == 2 => Some(Entry {
-                        id: oid(pair[0].as_str()?)?,
-                        kind: kind_of(pair[1].as_str()?)?,
-                    }),
-                    _ => return None,
-                };
-                key.insert(path.clone(), entry);
-            }
-            Some(key)
-        }
-        _ => return None,
-    };
-    let mut saved = Vec::new();
-    let mut last: Option<usize> = None;
-    for item in body.get("deployments")?.as_array()? {
-        let position = usize::try_from(item.get("position")?.as_u64()?).ok()?;
-        // Oldest first: positions strictly decrease.
-        if last.is_some_and(|l| position >= l) {
-            return None;
-        }
-        last = Some(position);
-        let text = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_owned);
-        let images = match (item.get("images"), text("error")) {
-            (Some(Value::Object(images)), None) => {
-                let mut map = BTreeMap::new();
-                for (k, v) in images {
-                    map.insert(k.clone(), v.as_str()?.to_owned());
-                }
-                Ok(map)
-            }
-            (None, Some(error)) => Err(error),
-            _ => return None,
-        };
-        saved.push(Saved {
-            position,
-            meta: Meta {
-                id: oid(item.get("commit")?.as_str()?)?,
-                seconds: item.get("seconds")?.as_i64()?,
-                time: text("time")?,
-                author: text("author")?,
-                summary: text("summary")?,
-            },
-            rendering: Rendering {
-                images,
-                resources: digest(item.get("resources")?.as_str()?)?,
-            },
-        });
-    }
-    Some(State {
-        tip: oid(body.get("tip")?.as_str()?)?,
-        tree: oid(body.get("tree")?.as_str()?)?,
-        key,
-        saved,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,10 +448,10 @@ mod tests {
     #[test]
     fn a_state_reads_back_as_written() {
         let state = sample();
-        let Value::Object(body) = state_to_json(&state) else {
-            panic!("an object")
-        };
-        assert_eq!(state_from_json(&body), Some(state));
+        let file = StateFile::of("k".into(), &state);
+        let text = serde_json::to_string(&file).expect("JSON");
+        let back: StateFile = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(back.into_state(), Some(state));
     }
 
     #[test]

@@ -209,8 +209,15 @@ fn a_consistent_looking_cache_of_wrong_commits_never_changes_an_answer() {
                 d["position"] = serde_json::json!(d["position"].as_u64().expect("a position") + 1);
             }
             // Oldest first, positions decreasing: still well formed.
-        } else if let Some(ids) = json["ids"].as_array_mut() {
-            ids.reverse();
+        } else if let Some(ids) = json["ids"].as_str() {
+            // The chain backwards: 40-digit ids, concatenated.
+            let reversed: Vec<&str> = ids
+                .as_bytes()
+                .chunks(40)
+                .rev()
+                .map(|c| std::str::from_utf8(c).expect("hex"))
+                .collect();
+            json["ids"] = serde_json::json!(reversed.concat());
         }
         let body = json.to_string();
         let digest: String = <sha2::Sha256 as sha2::Digest>::digest(body.as_bytes())
