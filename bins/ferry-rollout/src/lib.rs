@@ -201,6 +201,12 @@ fn status_lines(s: &RolloutStatus) -> Vec<String> {
     if let Some((step, total)) = s.step {
         lines.push(format!("step      {step}/{total}"));
     }
+    if let Some(weight) = s.weight {
+        lines.push(format!("weight    {weight}"));
+    }
+    if let Some(pause) = &s.pause {
+        lines.push(format!("pause     {pause} (a pause step)"));
+    }
     for image in &s.images {
         lines.push(format!("image     {image}"));
     }

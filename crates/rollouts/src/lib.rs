@@ -380,6 +380,11 @@ pub struct RolloutStatus {
     pub preview_selector: Option<String>,
     /// Current canary step and the number of steps.
     pub step: Option<(i64, usize)>,
+    /// The canary's set weight, as the kubectl plugin shows it: the last `setWeight` at or
+    /// before the current step, 100 past the last step, 0 when aborted.
+    pub weight: Option<i64>,
+    /// The current canary step's pause: `indefinite`, or its `duration` (`1h`, `30` seconds).
+    pub pause: Option<String>,
     /// The stable ReplicaSet is the current one (and, blue-green, the active Service selects
     /// it).
     pub fully_promoted: bool,
@@ -440,11 +445,52 @@ pub fn status(obj: &Value) -> RolloutStatus {
         step: canary_steps(obj)
             .filter(|n| *n > 0)
             .map(|n| (int_at(obj, &["status", "currentStepIndex"]).unwrap_or(0), n)),
+        weight: canary_weight(obj),
+        pause: canary_pause(obj),
         fully_promoted: rules::is_fully_promoted(obj),
         observed: rules::rollout_spec_observed(obj),
         generation: int_at(obj, &["metadata", "generation"]),
         images,
     }
+}
+
+/// The steps of a canary with steps, and the current index.
+fn canary_position(obj: &Value) -> Option<(&Vec<Value>, i64)> {
+    let steps = at(obj, &["spec", "strategy", "canary", "steps"])?.as_array()?;
+    Some((
+        steps,
+        int_at(obj, &["status", "currentStepIndex"]).unwrap_or(0),
+    ))
+}
+
+fn canary_weight(obj: &Value) -> Option<i64> {
+    at(obj, &["spec", "strategy", "canary"])?;
+    if rules::is_aborted(obj) {
+        return Some(0);
+    }
+    let Some((steps, index)) = canary_position(obj) else {
+        return Some(100);
+    };
+    if index < 0 || index as usize >= steps.len() {
+        return Some(100);
+    }
+    Some(
+        steps[..=index as usize]
+            .iter()
+            .rev()
+            .find_map(|s| s.get("setWeight").and_then(Value::as_i64))
+            .unwrap_or(0),
+    )
+}
+
+fn canary_pause(obj: &Value) -> Option<String> {
+    let (steps, index) = canary_position(obj)?;
+    let pause = steps.get(usize::try_from(index).ok()?)?.get("pause")?;
+    Some(match pause.get("duration") {
+        Some(Value::String(d)) => d.clone(),
+        Some(Value::Number(n)) => format!("{n}s"),
+        _ => "indefinite".to_owned(),
+    })
 }
 
 /// How waiting after a command ended.

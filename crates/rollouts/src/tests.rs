@@ -193,3 +193,22 @@ fn semantic_derivative_ignores_unset_fields_of_the_left_side() {
     assert!(!derivative(&json!([1, 2]), &json!([1])));
     assert!(derivative(&json!({"l": []}), &json!({"l": [1]})));
 }
+
+#[test]
+fn status_shows_the_canary_weight_and_pause() {
+    let s = status(&canary(false, true, 1));
+    assert_eq!(s.step, Some((1, 3)));
+    assert_eq!(s.weight, Some(20));
+    assert_eq!(s.pause.as_deref(), Some("indefinite"));
+    let s = status(&canary(false, false, 2));
+    assert_eq!((s.weight, s.pause), (Some(60), None));
+    let s = status(&canary(false, false, 3));
+    assert_eq!(s.weight, Some(100));
+    let mut aborted = canary(false, false, 2);
+    aborted["status"]["abort"] = json!(true);
+    assert_eq!(status(&aborted).weight, Some(0));
+    let mut timed = canary(false, false, 1);
+    timed["spec"]["strategy"]["canary"]["steps"][1] = json!({"pause": {"duration": "1h"}});
+    assert_eq!(status(&timed).pause.as_deref(), Some("1h"));
+    assert_eq!(status(&blue_green("a", "b")).weight, None);
+}
