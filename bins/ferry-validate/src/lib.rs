@@ -209,6 +209,7 @@ fn check(t: &Target) -> OverlayReport {
                 message: format!("{e}; check the overlay path"),
             }],
             resources: Vec::new(),
+            unrendered: Vec::new(),
         });
     let base = t.base.canonicalize().unwrap_or_else(|_| t.base.clone());
     let loc = |f: &Finding| Location {

@@ -59,6 +59,11 @@ const STEPS: &[(&str, &str, Entry)] = &[
         ferry_validate::main,
     ),
     (
+        "render",
+        "print an overlay's kustomize build output, byte-identical to kubectl kustomize",
+        ferry_render::main,
+    ),
+    (
         "pr",
         "open, update, wait for and clean up the GitOps change of an environment",
         ferry_pr::main,

@@ -36,6 +36,7 @@ pub mod edit_file;
 pub mod images;
 pub mod located;
 pub mod model;
+pub mod render;
 pub mod resolve;
 pub mod source;
 pub mod spec;

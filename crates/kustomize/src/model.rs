@@ -663,6 +663,10 @@ fn parse_docs(text: &str, deep: bool) -> Result<Vec<serde_json::Value>, YamlErro
         return Ok(Vec::new());
     }
     let mut o = options(false);
+    // Resources read as kustomize (go-yaml v3 into untyped values) reads them: `yes`, `on`
+    // are strings, `0755` is octal.
+    o.strict_booleans = true;
+    o.legacy_octal_numbers = true;
     if deep {
         let mut budget = o.budget.take().unwrap_or_default();
         budget.max_depth = MAX_RESOURCE_DEPTH;
@@ -671,11 +675,75 @@ fn parse_docs(text: &str, deep: bool) -> Result<Vec<serde_json::Value>, YamlErro
     }
     let docs: Vec<Option<serde_json::Value>> = serde_saphyr::from_multiple_with_options(text, o)
         .map_err(|e| YamlError::from_saphyr(&e))?;
-    Ok(docs
+    let mut docs: Vec<serde_json::Value> = docs
         .into_iter()
         .flatten()
         .filter(|d| !d.is_null())
-        .collect())
+        .collect();
+    // A block scalar ending the text without a final line break has none (go-yaml); the
+    // parser adds one.
+    if !text.ends_with('\n')
+        && ends_in_block_scalar(text)
+        && let Some(last) = docs.last_mut().and_then(last_leaf)
+        && let serde_json::Value::String(s) = last
+        && s.ends_with('\n')
+    {
+        s.pop();
+    }
+    Ok(docs)
+}
+
+/// Whether the last line of `text` is the content of a block scalar (`|`, `>`): a line above
+/// it ends with a block indicator and every line in between is indented more.
+fn ends_in_block_scalar(text: &str) -> bool {
+    let indent = |l: &str| l.len() - l.trim_start_matches(' ').len();
+    let header = |l: &str| {
+        let t = l
+            .trim_end()
+            .trim_end_matches(|c: char| c.is_ascii_digit() || c == '-' || c == '+');
+        t.ends_with('|') || t.ends_with('>')
+    };
+    let mut lines = text.lines().rev();
+    let Some(last) = lines.next() else {
+        return false;
+    };
+    let mut least = indent(last);
+    for l in lines.filter(|l| !l.trim().is_empty()) {
+        let i = indent(l);
+        if i < least {
+            if header(l) {
+                return true;
+            }
+            if i == 0 {
+                return false;
+            }
+            least = i;
+        }
+    }
+    false
+}
+
+/// The last scalar of a document, in text order.
+fn last_leaf(v: &mut serde_json::Value) -> Option<&mut serde_json::Value> {
+    match v {
+        serde_json::Value::Object(m) => {
+            let last = m.values_mut().last()?;
+            if last.is_object() || last.is_array() {
+                last_leaf(last)
+            } else {
+                Some(last)
+            }
+        }
+        serde_json::Value::Array(a) => {
+            let last = a.last_mut()?;
+            if last.is_object() || last.is_array() {
+                last_leaf(last)
+            } else {
+                Some(last)
+            }
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,9 @@ use crate::source::{FileSource, FsSource, ParseCache};
 
 mod budget;
 mod builder;
+mod fieldspec;
+mod fieldspecs;
+mod finish;
 mod generate;
 mod images;
 mod load;
@@ -32,12 +35,14 @@ mod patches;
 mod plugins;
 mod resolution;
 mod resource;
+mod transformers;
+mod unsupported;
 mod worker;
 
 pub use budget::{MAX_BUILDS, MAX_EXPANDED_BYTES, MAX_NESTING, MAX_OBJECTS};
 pub use load::is_remote;
 pub use options::{LoadRestrictor, ResolveOptions};
-pub use resolution::{Container, Resolution, ResolveError, Resolved, Workload};
+pub use resolution::{Container, Resolution, ResolveError, Resolved, Unrendered, Workload};
 pub use worker::OverlayResolver;
 
 /// Resolves the workloads of `overlay`; any error finding makes it fail.

@@ -30,7 +30,7 @@ use build::Builder;
 mod build;
 mod cache;
 mod state;
-mod tree;
+pub(crate) mod tree;
 
 /// An environment to trace: its name and overlay directory (repository-relative, `/`-separated).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -29,6 +29,7 @@
 
 pub mod from_config;
 pub mod ledger;
+pub mod render_at;
 pub mod verify;
 
 pub use from_config::{
@@ -38,6 +39,7 @@ pub use ledger::{
     Deployment, EnvLedger, EnvironmentSpec, ImageChange, ImageStint, Ledger, LedgerError,
     LedgerOptions, build_ledger, build_ledger_with,
 };
+pub use render_at::{RenderAtError, render_at};
 pub use verify::{
     NOTES_REF, ParsedNote, RECORD_VERSION, VerificationRecord, VerifiedSet, VerifyError,
     deployment_to_verify, read_verifications, record_verification, verify_deployment,

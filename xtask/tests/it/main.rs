@@ -22,6 +22,7 @@ pub const BINARIES: [&str; 16] = [
     "ferry-build",
     "ferry-set-image",
     "ferry-validate",
+    "ferry-render",
     "ferry-tag",
     "ferry-image",
     "ferry-scan",

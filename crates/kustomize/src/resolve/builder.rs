@@ -80,6 +80,8 @@ fn validate_capturing(
         top_sort: None,
         budget: RunBudget::default(),
         built: std::collections::HashMap::new(),
+        unrendered: Vec::new(),
+        metadata_plugins: Vec::new(),
     };
     let origin = Origin {
         file: dir.clone(),
@@ -92,9 +94,17 @@ fn validate_capturing(
     } else {
         Vec::new()
     };
+    if let Some(c) = b.captured.as_mut() {
+        c.unrendered.clone_from(&b.unrendered);
+    }
     *captured = b.captured.take();
     let sort = b.top_sort.flatten();
-    Ok(resolution(resources, b.findings, sort.as_ref()))
+    Ok(resolution(
+        resources,
+        b.findings,
+        sort.as_ref(),
+        b.unrendered,
+    ))
 }
 
 /// The overlay's own kustomization, captured just before its `images` step.
@@ -108,6 +118,8 @@ pub(super) struct TopCapture {
     pub(super) plugin_images: Vec<(ImageEntry, Vec<String>)>,
     /// Where the findings of [`validate::check_fields`] on the file sit.
     pub(super) checks: std::ops::Range<usize>,
+    /// The run's unrendered fields.
+    pub(super) unrendered: Vec<super::resolution::Unrendered>,
 }
 
 /// Where a problem was found.
@@ -152,6 +164,10 @@ pub(super) struct Builder<'a> {
     pub(super) budget: RunBudget,
     /// Directories built so far and what they gave: a base listed many times is built once.
     pub(super) built: std::collections::HashMap<(PathBuf, Expect), Option<Vec<Res>>>,
+    /// Fields Ferry does not render exactly, as found.
+    pub(super) unrendered: Vec<super::resolution::Unrendered>,
+    /// Label and annotation transformer configurations of the kustomization being built.
+    pub(super) metadata_plugins: Vec<super::fieldspec::MetadataPlugin>,
 }
 
 impl Builder<'_> {
@@ -392,14 +408,16 @@ impl Builder<'_> {
         validate::check_fields(file, k, &mut self.findings);
         let checks = checks_start..self.findings.len();
 
+        self.note_unrendered(file, k);
         self.add_resources(dir, file, k, &mut acc);
         self.check_crds(dir, file, k);
         self.check_openapi(dir, file, k);
-        self.add_components(dir, file, k, &mut acc);
-        // Generators run after resources and components, before the transformers.
+        // Generators run after resources, before components (kustomize v5.5).
         self.generate(dir, file, k, &mut acc);
+        self.add_components(dir, file, k, &mut acc);
         let image_paths = self.configured_image_paths(dir, file, k);
         let plugin_images = self.plugin_images(dir, file, k);
+        let metadata_plugins = std::mem::take(&mut self.metadata_plugins);
         self.warn_image_replacements(dir, file, k);
         self.warn_helm_charts(file, k);
 
@@ -409,6 +427,14 @@ impl Builder<'_> {
             return acc;
         }
         self.apply_json6902_patches(dir, file, k, &mut acc);
+        self.apply_replicas(file, k, &mut acc);
+        // Plugin transformers run after the built-in ones; labels and annotations do not
+        // interact with images, so they may come before the `images` step.
+        for (pairs, specs) in &metadata_plugins {
+            for r in acc.iter_mut() {
+                super::fieldspec::set_custom_entries(&mut r.doc, specs, pairs);
+            }
+        }
         if top {
             self.captured = Some(TopCapture {
                 file: file.to_path_buf(),
@@ -416,6 +442,7 @@ impl Builder<'_> {
                 image_paths: image_paths.clone(),
                 plugin_images: plugin_images.clone(),
                 checks,
+                unrendered: Vec::new(),
             });
         }
         apply_images(self.cache, k, &mut acc, &image_paths, &plugin_images);
@@ -562,82 +589,5 @@ impl Builder<'_> {
                     .into(),
             );
         }
-    }
-
-    /// The namespace, name prefix and suffix, labels and annotations of `k`, copied into every
-    /// resource; false (with an error) when the copies exceed the run's limits.
-    fn apply_names_and_metadata(
-        &mut self,
-        file: &Path,
-        k: &Kustomization,
-        acc: &mut [Res],
-    ) -> bool {
-        // Names, labels and annotations are copied into every resource.
-        let meta: usize = [&k.namespace, &k.name_prefix, &k.name_suffix]
-            .into_iter()
-            .flatten()
-            .map(|s| s.value.len())
-            .chain(
-                k.common_labels
-                    .iter()
-                    .flat_map(|l| l.value.iter().map(|(a, b)| a.len() + b.len())),
-            )
-            .chain(
-                k.labels
-                    .iter()
-                    .flatten()
-                    .flat_map(|l| l.pairs.iter().map(|(a, b)| a.len() + b.len())),
-            )
-            .chain(
-                k.common_annotations
-                    .iter()
-                    .flatten()
-                    .map(|(a, b)| a.len() + b.len()),
-            )
-            .sum();
-        let whole = Origin {
-            file: file.to_path_buf(),
-            line: 0,
-            column: 0,
-        };
-        if !self.charge_bytes(meta.saturating_mul(acc.len()), &whole) {
-            return false;
-        }
-        if let Some(ns) = &k.namespace {
-            for r in acc.iter_mut() {
-                if r.kind() == "Namespace" {
-                    // kustomize renames Namespace objects to the target namespace.
-                    r.set_meta("name", &ns.value);
-                } else if !r.cluster_scoped() {
-                    r.set_meta("namespace", &ns.value);
-                }
-            }
-        }
-        let prefix = k.name_prefix.as_ref().map_or("", |s| s.value.as_str());
-        let suffix = k.name_suffix.as_ref().map_or("", |s| s.value.as_str());
-        if !prefix.is_empty() || !suffix.is_empty() {
-            for r in acc
-                .iter_mut()
-                .filter(|r| !matches!(r.kind(), "CustomResourceDefinition" | "Namespace"))
-            {
-                let name = format!("{prefix}{}{suffix}", r.name());
-                r.set_meta("name", &name);
-            }
-        }
-        // Labels and annotations on metadata only: later patch targets select by them.
-        let labels = k
-            .common_labels
-            .iter()
-            .flat_map(|l| l.value.iter())
-            .chain(k.labels.iter().flatten().flat_map(|l| l.pairs.iter()));
-        for (key, value) in labels {
-            acc.iter_mut()
-                .for_each(|r| r.set_meta_entry("labels", key, value));
-        }
-        for (key, value) in k.common_annotations.iter().flatten() {
-            acc.iter_mut()
-                .for_each(|r| r.set_meta_entry("annotations", key, value));
-        }
-        true
     }
 }

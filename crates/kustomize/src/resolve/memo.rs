@@ -248,7 +248,12 @@ fn replay(memo: &mut Memo, source: &dyn FileSource, cache: &ParseCache) -> Optio
         &top.image_paths,
         &top.plugin_images,
     );
-    let resolution = resolution(acc, findings, kustomization.sort_options.as_ref());
+    let resolution = resolution(
+        acc,
+        findings,
+        kustomization.sort_options.as_ref(),
+        top.unrendered.clone(),
+    );
     memo.text = text;
     memo.kustomization = kustomization;
     memo.top.checks = checks;

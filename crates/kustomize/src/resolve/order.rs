@@ -2,7 +2,8 @@
 //! the order of accumulation (`sortOptions: {order: fifo}`), set by the overlay's own
 //! kustomization only.
 
-use super::resolution::Resolution;
+use super::finish::finish;
+use super::resolution::{Resolution, Unrendered};
 use super::resource::Res;
 use crate::model::SortOptions;
 use crate::validate::Finding;
@@ -45,12 +46,21 @@ pub(super) fn resolution(
     mut resources: Vec<Res>,
     findings: Vec<Finding>,
     options: Option<&SortOptions>,
+    mut unrendered: Vec<Unrendered>,
 ) -> Resolution {
+    for problem in finish(&mut resources) {
+        unrendered.push(Unrendered {
+            file: std::path::PathBuf::new(),
+            field: "name reference".into(),
+            reason: problem,
+        });
+    }
     sort(&mut resources, options);
     Resolution {
         workloads: resources.iter().filter_map(Res::workload).collect(),
         findings,
         resources: resources.into_iter().map(|r| r.doc).collect(),
+        unrendered,
     }
 }
 

@@ -20,6 +20,15 @@ enum PluginRole {
 }
 
 impl Builder<'_> {
+    /// Notes a field a rendering must refuse.
+    pub(super) fn unrender(&mut self, file: &Path, field: &str, reason: &str) {
+        self.unrendered.push(super::resolution::Unrendered {
+            file: file.to_path_buf(),
+            field: field.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+
     /// The `images` field specs of the files of `configurations:`: `(kind, path)`.
     pub(super) fn configured_image_paths(
         &mut self,
@@ -69,6 +78,11 @@ impl Builder<'_> {
         role: PluginRole,
     ) -> Vec<(ImageEntry, Vec<String>)> {
         let at = Origin::at(file, entry);
+        let field = match role {
+            PluginRole::Generator => "generators",
+            PluginRole::Transformer => "transformers",
+            PluginRole::Validator => "validators",
+        };
         let text = if entry.value.contains('\n') {
             entry.value.clone()
         } else {
@@ -76,6 +90,11 @@ impl Builder<'_> {
                 return Vec::new();
             };
             if self.src.is_dir(&path) {
+                self.unrender(
+                    file,
+                    field,
+                    "Ferry builds no plugin configuration directory",
+                );
                 self.push(
                     Severity::Warning,
                     &at,
@@ -100,6 +119,35 @@ impl Builder<'_> {
         for doc in docs.iter() {
             let kind = str_at(doc, &["kind"]).to_string();
             match (role, kind.as_str()) {
+                (PluginRole::Transformer, "LabelTransformer" | "AnnotationsTransformer") => {
+                    let map = if kind == "LabelTransformer" {
+                        "labels"
+                    } else {
+                        "annotations"
+                    };
+                    let pairs: Vec<(String, String)> = doc[map]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect();
+                    let specs = doc["fieldSpecs"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|f| {
+                            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+                            (
+                                s("group"),
+                                s("version"),
+                                s("kind"),
+                                s("path"),
+                                f["create"] == true,
+                            )
+                        })
+                        .collect();
+                    self.metadata_plugins.push((pairs, specs));
+                }
                 (PluginRole::Transformer, "ImageTagTransformer") => {
                     match serde_json::from_value::<ImageEntry>(doc["imageTag"].clone()) {
                         Ok(e) => {
@@ -121,20 +169,21 @@ impl Builder<'_> {
                 | (PluginRole::Generator, "ConfigMapGenerator" | "SecretGenerator")
                 | (
                     PluginRole::Transformer,
-                    "LabelTransformer"
-                    | "AnnotationsTransformer"
-                    | "ReplicaCountTransformer"
-                    | "HashTransformer"
-                    | "SortOrderTransformer",
-                ) => {}
-                _ => self.push(
-                    Severity::Warning,
-                    &at,
-                    format!(
-                        "Ferry does not run `{kind}` configurations: workloads or images they \
+                    "ReplicaCountTransformer" | "HashTransformer" | "SortOrderTransformer",
+                ) => {
+                    self.unrender(file, field, &format!("Ferry does not run `{kind}` plugins"));
+                }
+                _ => {
+                    self.unrender(file, field, &format!("Ferry does not run `{kind}` plugins"));
+                    self.push(
+                        Severity::Warning,
+                        &at,
+                        format!(
+                            "Ferry does not run `{kind}` configurations: workloads or images they \
                          change are not reflected"
-                    ),
-                ),
+                        ),
+                    );
+                }
             }
         }
         out

@@ -49,6 +49,33 @@ pub struct Resolution {
     /// that cannot change images are not applied.
     #[serde(skip)]
     pub resources: Vec<Value>,
+    /// Fields the overlay uses that Ferry does not render exactly (Helm charts, plugins,
+    /// `replacements`, …): a rendering is refused while any is listed.
+    #[serde(skip)]
+    pub unrendered: Vec<Unrendered>,
+}
+
+/// A kustomization field Ferry does not render exactly, and where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unrendered {
+    /// The kustomization file.
+    pub file: PathBuf,
+    /// The field (`helmCharts`, `replacements`, …).
+    pub field: String,
+    /// Why, in a few words.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Unrendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: `{}`: {}; Ferry does not render it exactly, so it refuses to render this overlay",
+            self.file.display(),
+            self.field,
+            self.reason
+        )
+    }
 }
 
 impl Resolution {

@@ -11,6 +11,13 @@ use crate::transform;
 pub(super) struct Res {
     pub(super) doc: Value,
     pub(super) history: Vec<(String, String)>,
+    /// kustomize's previous ids (effective namespace, name), stored before each rename.
+    pub(super) prev: Vec<(String, String)>,
+    /// The name prefixes and suffixes added, innermost first.
+    pub(super) prefixes: Vec<String>,
+    pub(super) suffixes: Vec<String>,
+    /// A generated object whose name gets kustomize's content hash.
+    pub(super) needs_hash: bool,
 }
 
 pub(super) fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
@@ -20,36 +27,60 @@ pub(super) fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
         .unwrap_or_default()
 }
 
-/// Kinds that have no namespace (kustomize's built-in list of cluster-scoped kinds).
-const CLUSTER_SCOPED: &[&str] = &[
-    "APIService",
-    "CSIDriver",
-    "CSINode",
-    "CertificateSigningRequest",
-    "ClusterIssuer",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "ComponentStatus",
-    "CustomResourceDefinition",
-    "IngressClass",
-    "MutatingWebhookConfiguration",
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "PodSecurityPolicy",
-    "PriorityClass",
-    "PriorityLevelConfiguration",
-    "FlowSchema",
-    "RuntimeClass",
-    "SelfSubjectAccessReview",
-    "SelfSubjectRulesReview",
-    "StorageClass",
-    "SubjectAccessReview",
-    "TokenReview",
-    "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding",
-    "ValidatingWebhookConfiguration",
-    "VolumeAttachment",
+/// The kinds kustomize (v5.5) knows to be cluster-scoped, by apiVersion and kind (kyaml's
+/// `precomputedIsNamespaceScoped`); any other kind, custom resources included, is namespaced.
+const CLUSTER_SCOPED: &[(&str, &str)] = &[
+    (
+        "admissionregistration.k8s.io/v1",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io/v1beta1",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io/v1beta1",
+        "ValidatingWebhookConfiguration",
+    ),
+    ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+    ("apiextensions.k8s.io/v1beta1", "CustomResourceDefinition"),
+    ("apiregistration.k8s.io/v1", "APIService"),
+    ("apiregistration.k8s.io/v1beta1", "APIService"),
+    ("certificates.k8s.io/v1", "CertificateSigningRequest"),
+    ("certificates.k8s.io/v1beta1", "CertificateSigningRequest"),
+    ("flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema"),
+    (
+        "flowcontrol.apiserver.k8s.io/v1beta1",
+        "PriorityLevelConfiguration",
+    ),
+    ("networking.k8s.io/v1", "IngressClass"),
+    ("networking.k8s.io/v1beta1", "IngressClass"),
+    ("node.k8s.io/v1", "RuntimeClass"),
+    ("node.k8s.io/v1beta1", "RuntimeClass"),
+    ("policy/v1beta1", "PodSecurityPolicy"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+    ("rbac.authorization.k8s.io/v1beta1", "ClusterRole"),
+    ("rbac.authorization.k8s.io/v1beta1", "ClusterRoleBinding"),
+    ("scheduling.k8s.io/v1", "PriorityClass"),
+    ("scheduling.k8s.io/v1beta1", "PriorityClass"),
+    ("storage.k8s.io/v1", "CSIDriver"),
+    ("storage.k8s.io/v1", "CSINode"),
+    ("storage.k8s.io/v1", "StorageClass"),
+    ("storage.k8s.io/v1", "VolumeAttachment"),
+    ("storage.k8s.io/v1beta1", "CSIDriver"),
+    ("storage.k8s.io/v1beta1", "CSINode"),
+    ("storage.k8s.io/v1beta1", "StorageClass"),
+    ("storage.k8s.io/v1beta1", "VolumeAttachment"),
+    ("v1", "ComponentStatus"),
+    ("v1", "Namespace"),
+    ("v1", "Node"),
+    ("v1", "NodeProxyOptions"),
+    ("v1", "PersistentVolume"),
 ];
 
 impl Res {
@@ -57,6 +88,10 @@ impl Res {
         let mut r = Self {
             doc,
             history: Vec::new(),
+            prev: Vec::new(),
+            prefixes: Vec::new(),
+            suffixes: Vec::new(),
+            needs_hash: false,
         };
         r.history.push(r.id());
         r
@@ -97,8 +132,24 @@ impl Res {
             ns
         }
     }
+    /// The id kustomize stores before a rename (`StorePreviousId`).
+    pub(super) fn store_previous_id(&mut self) {
+        let ns = self.effective_namespace(self.namespace()).to_string();
+        let name = self.name().to_string();
+        self.prev.push((ns, name));
+    }
+    /// The effective namespace and name the object was read (or generated) with: kustomize's
+    /// `OrgId`.
+    pub(super) fn org_id(&self) -> (String, String) {
+        self.prev.first().cloned().unwrap_or_else(|| {
+            (
+                self.effective_namespace(self.namespace()).to_string(),
+                self.name().to_string(),
+            )
+        })
+    }
     pub(super) fn cluster_scoped(&self) -> bool {
-        CLUSTER_SCOPED.contains(&self.kind())
+        is_cluster_scoped(self.api_version(), self.kind())
     }
     pub(super) fn describe(&self) -> String {
         format!("{}/{}", self.kind(), self.name())
@@ -176,4 +227,11 @@ pub(super) fn registered_id(x: &Res) -> ResKey {
 
 fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(group, _)| group)
+}
+
+/// Whether kustomize treats objects of `api_version` and `kind` as cluster-scoped.
+pub(super) fn is_cluster_scoped(api_version: &str, kind: &str) -> bool {
+    CLUSTER_SCOPED
+        .iter()
+        .any(|(a, k)| *a == api_version && *k == kind)
 }

@@ -9,7 +9,7 @@ use ferry_git::EntryType;
 use ferry_kustomize::{FileKind, FileSource};
 
 /// The absolute path the snapshot of a Git tree is resolved at (it never touches the disk).
-pub(super) const TREE_ROOT: &str = "/repository";
+pub(crate) const TREE_ROOT: &str = "/repository";
 
 /// Most symbolic links followed while resolving one path (as Linux's `ELOOP` limit).
 const MAX_LINKS: usize = 40;
@@ -34,7 +34,7 @@ enum Place {
 /// resolver: directories, files and symbolic links (followed like the file system does, and
 /// only inside the snapshot; a path leaving it names nothing the resolver may read).
 #[derive(Debug)]
-pub(super) struct TreeSource {
+pub(crate) struct TreeSource {
     root: PathBuf,
     root_parts: Vec<String>,
     nodes: HashMap<String, Node>,
@@ -43,7 +43,7 @@ pub(super) struct TreeSource {
 }
 
 impl TreeSource {
-    pub(super) fn new(root: &Path) -> Self {
+    pub(crate) fn new(root: &Path) -> Self {
         let mut nodes = HashMap::new();
         nodes.insert(String::new(), Node::Dir(BTreeSet::new()));
         TreeSource {
@@ -61,7 +61,7 @@ impl TreeSource {
     }
 
     /// Adds the file (or link) at repository path `path`, with its parent directories.
-    pub(super) fn insert(&mut self, path: &str, kind: EntryType, bytes: Arc<[u8]>) {
+    pub(crate) fn insert(&mut self, path: &str, kind: EntryType, bytes: Arc<[u8]>) {
         self.links |= kind == EntryType::Link;
         let node = if kind == EntryType::Link {
             Node::Link(String::from_utf8_lossy(&bytes).into_owned())

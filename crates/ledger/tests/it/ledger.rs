@@ -17,7 +17,7 @@ struct History {
 }
 
 /// c0 blueprint; c1 dev backend 1.4.0; c2 README; c3 dev frontend 1.4.0; c4 staging backend
-/// 1.4.0; c5 base postgres 16.5; c6 base ConfigMap; side branch s1 dev backend 1.5.0 merged as
+/// 1.4.0; c5 base postgres 16.5; c6 base ConfigMap (a key no overlay merges over); side branch s1 dev backend 1.5.0 merged as
 /// m7 (--no-ff); c8 prod backend 1.3.2.
 fn history() -> History {
     let (repo, c0) = TestRepo::blueprint();
@@ -35,9 +35,11 @@ fn history() -> History {
     let cm = "infra/k8s/base/configmap.yaml";
     repo.write(
         cm,
-        &repo.read(cm).replace("LOG_LEVEL: info", "LOG_LEVEL: warn"),
+        &repo
+            .read(cm)
+            .replace("API_BASE_URL: /api", "API_BASE_URL: /api/v2"),
     );
-    let c6 = repo.commit_all("base: quieter logs", "Ada <ada@example.com>");
+    let c6 = repo.commit_all("base: API v2", "Ada <ada@example.com>");
     repo.git(&["checkout", "-q", "-b", "side"]);
     repo.bump("dev", BACKEND, "1.5.0");
     let side = repo.commit_all("dev: backend 1.5.0", "Carol <carol@example.com>");
@@ -152,7 +154,7 @@ fn deployments_carry_commit_time_author_and_images() {
     );
 
     // The base ConfigMap change is a deployment without image changes.
-    assert_eq!(dev.deployments[1].summary, "base: quieter logs");
+    assert_eq!(dev.deployments[1].summary, "base: API v2");
     assert!(dev.deployments[1].changes.is_empty());
     assert!(dev.deployments.iter().all(|d| d.error.is_none()));
 
