@@ -21,7 +21,7 @@ use sha2::Digest as _;
 /// only `ferry`'s binary, which holds every step (the other packages' libraries, its
 /// dependencies: a test checks them).
 #[cfg(test)]
-pub(crate) const PACKAGES: [&str; 16] = [
+pub(crate) const PACKAGES: [&str; 17] = [
     "ferry",
     "ferry-init-cli",
     "ferry-build-cli",
@@ -42,7 +42,7 @@ pub(crate) const PACKAGES: [&str; 16] = [
 ];
 
 /// Every name a release installs, the `ferry` binary first; the others are links to it.
-pub(crate) const BINARIES: [&str; 16] = [
+pub(crate) const BINARIES: [&str; 17] = [
     "ferry",
     "ferry-init",
     "ferry-build",

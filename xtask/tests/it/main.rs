@@ -16,7 +16,7 @@ pub fn bin_dir() -> PathBuf {
 }
 
 /// Every binary a release ships (`dist::BINARIES` of the xtask), listed here on its own.
-pub const BINARIES: [&str; 16] = [
+pub const BINARIES: [&str; 17] = [
     "ferry",
     "ferry-init",
     "ferry-build",
