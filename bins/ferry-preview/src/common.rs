@@ -97,14 +97,14 @@ pub fn monitor_of(config: Option<&Config>, env: &str) -> Monitor {
         .map_or_else(Monitor::default, |e| e.monitor.clone())
 }
 
-/// The objects ENV's overlay renders.
+/// The objects ENV's overlay renders, as `kubectl kustomize` renders them (`ferry render`).
 pub fn render(config: &Config, env: &str) -> Result<Vec<Value>> {
     let environment = config.require_environment(env)?;
     let overlay = config.overlay_dir(environment);
     let options = ferry_gitops::resolve_options(config);
-    let resolution = ferry_kustomize::resolve_overlay_with(&config.root, &overlay, &options)
-        .map_err(|e| Error::bad_input(format!("rendering {}: {e}", overlay.display())))?;
-    Ok(resolution.resources)
+    let rendered = ferry_kustomize::render::render_overlay(&config.root, &overlay, &options)
+        .with_context(|| format!("rendering {}", overlay.display()))?;
+    Ok(rendered.objects.into_iter().map(|o| o.value).collect())
 }
 
 /// The repository's WorkflowTemplates directory.
