@@ -6,7 +6,8 @@
 //! Each comparison runs the pair R times (default 5), interleaved (Ferry, the other, Ferry, …),
 //! and compares medians; peak resident memory (`/usr/bin/time -f %M`) is measured once each.
 //! Comparisons whose other tool is missing (`kubectl`, `skopeo`, `docker-registry`) print
-//! `SKIPPED`. Prints a markdown table for `docs/performance.md`, with the machine.
+//! `SKIPPED`. Then runs `bench monitor` (detection latency in simulated time). Prints a
+//! markdown table for `docs/performance.md`, with the machine.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -349,6 +350,12 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
     // Image digest vs skopeo inspect against a local registry.
     if tool("skopeo").is_none() || tool("docker-registry").is_none() {
         skipped.push("image digest: skopeo or docker-registry not found");
+    }
+
+    // The monitor's detection latency (simulated time, no other tool to compare with).
+    println!("\n## cargo xtask bench monitor");
+    if let Err(e) = crate::bench_monitor::run(&[]) {
+        println!("bench monitor failed: {e:#}");
     }
 
     println!();
