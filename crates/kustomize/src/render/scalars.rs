@@ -18,7 +18,6 @@ pub(super) fn resolves_as_string(s: &str) -> bool {
         b'+' | b'-' | b'0'..=b'9' => 'D',
         b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => 'M',
         b'.' => '.',
-        b'<' => 'M',
         _ => return true,
     };
     if SPECIAL.contains(&s) {

@@ -45,6 +45,19 @@ pub fn key_cmp(a: &str, b: &str) -> Ordering {
     }
 }
 
+/// Sorts map entries as go-yaml v2 does with `keyList.Less`, which is not a total order for
+/// every set of keys: an insertion sort (Go's `sort.Sort` on up to 12 elements; the same
+/// result as any sort when the keys are totally ordered), never a panic.
+fn sort_keys(entries: &mut [(&String, &Value)]) {
+    for i in 1..entries.len() {
+        let mut j = i;
+        while j > 0 && key_less(entries[j].0, entries[j - 1].0) {
+            entries.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+}
+
 fn key_less(a: &str, b: &str) -> bool {
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
@@ -253,7 +266,7 @@ impl Emitter {
     fn block_mapping(&mut self, m: &Map<String, Value>) {
         self.increase_indent(false, false);
         let mut entries: Vec<(&String, &Value)> = m.iter().collect();
-        entries.sort_by(|a, b| key_cmp(a.0, b.0));
+        sort_keys(&mut entries);
         for (k, v) in entries {
             self.write_indent();
             // A simple key: one line, at most 128 bytes.

@@ -7,6 +7,7 @@ mod images_conformance;
 mod images_proptest;
 mod kubectl;
 mod realworld_kubectl;
+mod render_generated;
 mod render_kubectl;
 mod resolve_kubectl;
 mod set_image_bad_input;
