@@ -25,7 +25,7 @@ pub const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
 pub const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 
 /// `true` inside GitHub Actions: `ferry-validate` prints workflow annotations, `ferry-tag`
-/// reads the workflow context.
+/// reads the workflow context, `ferry-diff` the pull request.
 pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 
 /// The GitHub server (default `https://github.com`): links to the run, commits and
@@ -63,7 +63,8 @@ pub const FERRY_GITHUB_APP_PRIVATE_KEY_PATH: &str = "FERRY_GITHUB_APP_PRIVATE_KE
 /// The event that started the workflow (`push`, `pull_request`, …): `ferry-tag`'s context.
 pub const GITHUB_EVENT_NAME: &str = "GITHUB_EVENT_NAME";
 
-/// The file holding the event's payload (JSON): `ferry-tag`'s context.
+/// The file holding the event's payload (JSON): `ferry-tag`'s context; the pull request
+/// (number, base and head commits) of `ferry-diff`.
 pub const GITHUB_EVENT_PATH: &str = "GITHUB_EVENT_PATH";
 
 /// The ref that started the workflow (`refs/heads/main`, `refs/tags/v1.2.3`): `ferry-tag`.

@@ -148,6 +148,30 @@ impl Setup {
     /// `FERRY_GITHUB_APP_PRIVATE_KEY_PATH`; app id from `FERRY_GITHUB_APP_ID`, else
     /// `[forge.github] app-id`), else `FERRY_GITHUB_TOKEN`, else `GITHUB_TOKEN`.
     pub fn github_forge(&self) -> Result<GithubForge> {
+        let client = self.github_client()?;
+        let github = self.config.forge.github.as_ref();
+        let repo = self.open_repo()?;
+        let signature = self.signature(&repo)?;
+        let overlays = self.overlays(&repo)?;
+        let merge_method = github.map(|g| g.merge_method).unwrap_or_default();
+        Ok(GithubForge::new(
+            client,
+            repo,
+            GithubForgeOptions {
+                remote: self.remote.clone(),
+                base_branch: self.config.forge.base_branch.clone(),
+                branch_prefix: self.config.forge.branch_prefix.clone(),
+                signature,
+                merge_method,
+                overlays,
+                resolve: ferry_gitops::resolve_options(&self.config),
+            },
+        ))
+    }
+
+    /// The GitHub client of the repository (see [`Setup::github_forge`] for where the
+    /// repository, URLs and credentials come from); must be called inside a Tokio runtime.
+    pub fn github_client(&self) -> Result<GithubClient> {
         use crate::env::{self, non_empty as var};
         let github = self.config.forge.github.as_ref();
         let (owner, name) = match github {
@@ -209,26 +233,9 @@ impl Setup {
                 }
             },
         };
-        let client = GithubClient::new(
+        Ok(GithubClient::new(
             GithubConfig::new(owner, name, credentials).with_urls(api_url, graphql_url),
-        )?;
-        let repo = self.open_repo()?;
-        let signature = self.signature(&repo)?;
-        let overlays = self.overlays(&repo)?;
-        let merge_method = github.map(|g| g.merge_method).unwrap_or_default();
-        Ok(GithubForge::new(
-            client,
-            repo,
-            GithubForgeOptions {
-                remote: self.remote.clone(),
-                base_branch: self.config.forge.base_branch.clone(),
-                branch_prefix: self.config.forge.branch_prefix.clone(),
-                signature,
-                merge_method,
-                overlays,
-                resolve: ferry_gitops::resolve_options(&self.config),
-            },
-        ))
+        )?)
     }
 
     /// Each environment's overlay directory relative to the repository top.

@@ -60,6 +60,13 @@ pub enum GithubError {
         message: String,
     },
 
+    /// GitHub refused a comment body as too long (422; at most 65,536 characters).
+    #[error("GitHub refused the comment as too long: {message}")]
+    CommentTooLong {
+        /// GitHub's message.
+        message: String,
+    },
+
     /// GitHub kept answering with a rate limit and the retry budget ran out.
     #[error(
         "rate limited by GitHub on {method} {path} after {attempts} attempt(s){}",

@@ -9,7 +9,7 @@
 //! - Commits go through GraphQL `createCommitOnBranch` with `expectedHeadOid`: GitHub signs them
 //!   (verified) and refuses them when the branch moved, which surfaces as
 //!   [`GithubError::Conflict`] so the caller recomputes its edit from the new head.
-//! - Pull requests: find, create, update, label, comment, close, enable auto-merge (GraphQL
+//! - Pull requests: find, create, update, label, comment (list, create, update, delete), close, enable auto-merge (GraphQL
 //!   `enablePullRequestAutoMerge`, which also enqueues into a merge queue), read the merge state.
 //! - Commit statuses `ferry/verified/<env>` are the verification records in GitHub mode.
 //!
@@ -52,8 +52,8 @@ pub use error::{AutoMergeRefusal, GithubError};
 pub use fuzzing::read_reply;
 pub use graphql::{BranchCommit, CreatedCommit, FileAddition, MergeMethod, MergeOptions};
 pub use rest::{
-    BranchRef, CommitStatus, Label, NewPullRequest, NewStatus, PullRequest, PullRequestUpdate,
-    PullState, StatusState, verified_context,
+    BranchRef, CommentAuthor, CommitStatus, IssueComment, Label, MAX_COMMENT_PAGES, NewPullRequest,
+    NewStatus, PullRequest, PullRequestUpdate, PullState, StatusState, verified_context,
 };
 pub use retry::RetryPolicy;
 

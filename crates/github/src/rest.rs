@@ -200,6 +200,51 @@ pub fn verified_context(env: &str) -> String {
 
 const PER_PAGE: usize = 100;
 
+/// The most pages of comments [`GithubClient::list_comments`] reads (10,000 comments).
+pub const MAX_COMMENT_PAGES: usize = 100;
+
+/// A comment on a pull request or issue, as far as Ferry reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueComment {
+    /// Its id.
+    pub id: u64,
+    /// Its body (Markdown); absent in some media types.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Its web page.
+    pub html_url: String,
+    /// Its author; `None` for a deleted account.
+    #[serde(default)]
+    pub user: Option<CommentAuthor>,
+}
+
+/// The author of a comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentAuthor {
+    /// The login (`github-actions[bot]`).
+    pub login: String,
+    /// `User`, `Bot` or `Organization`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+}
+
+/// A comment answer: a 422 whose validation errors say the body is too long (GitHub has
+/// answered in two shapes, so only the message is matched) is
+/// [`GithubError::CommentTooLong`]; other errors are [`GithubError::Api`].
+fn comment_reply(
+    reply: super::Reply,
+    method: &Method,
+    path: &str,
+) -> Result<super::Reply, GithubError> {
+    if reply.status.as_u16() == 422 {
+        let message = error_message(&reply.body);
+        if message.to_ascii_lowercase().contains("is too long") {
+            return Err(GithubError::CommentTooLong { message });
+        }
+    }
+    super::ok(reply, method, path)
+}
+
 impl GithubClient {
     fn repo_path(&self, rest: &str) -> String {
         format!(
@@ -449,6 +494,69 @@ impl GithubClient {
             .rest(Method::POST, &path, Some(&json!({ "body": body })))
             .await?;
         Ok(decode::<Comment>(reply, &path)?.id)
+    }
+
+    /// Every comment of a pull request (or issue), oldest first (REST `GET
+    /// /issues/{n}/comments`, 100 a page, pages followed until a short one, at most
+    /// [`MAX_COMMENT_PAGES`]).
+    pub async fn list_comments(&self, number: u64) -> Result<Vec<IssueComment>, GithubError> {
+        let mut all = Vec::new();
+        for page in 1..=MAX_COMMENT_PAGES {
+            let path = self.repo_path(&format!(
+                "/issues/{number}/comments?per_page={PER_PAGE}&page={page}"
+            ));
+            let reply = self.rest(Method::GET, &path, None).await?;
+            let comments: Vec<IssueComment> = decode(reply, &path)?;
+            let last = comments.len() < PER_PAGE;
+            all.extend(comments);
+            if last {
+                return Ok(all);
+            }
+        }
+        Err(GithubError::Decode {
+            what: format!("the comments of #{number}"),
+            message: format!(
+                "more than {} comments; Ferry reads at most {MAX_COMMENT_PAGES} pages",
+                MAX_COMMENT_PAGES * PER_PAGE
+            ),
+        })
+    }
+
+    /// Comments on a pull request (or issue) (REST `POST /issues/{n}/comments`).
+    ///
+    /// A body over GitHub's 65,536 characters fails with [`GithubError::CommentTooLong`].
+    pub async fn create_comment(
+        &self,
+        number: u64,
+        body: &str,
+    ) -> Result<IssueComment, GithubError> {
+        let path = self.repo_path(&format!("/issues/{number}/comments"));
+        let reply = self
+            .rest_raw(Method::POST, &path, Some(&json!({ "body": body })))
+            .await?;
+        decode(comment_reply(reply, &Method::POST, &path)?, &path)
+    }
+
+    /// Replaces the body of a comment (REST `PATCH /issues/comments/{id}`).
+    ///
+    /// A body over GitHub's 65,536 characters fails with [`GithubError::CommentTooLong`].
+    pub async fn update_comment(&self, id: u64, body: &str) -> Result<IssueComment, GithubError> {
+        let path = self.repo_path(&format!("/issues/comments/{id}"));
+        let reply = self
+            .rest_raw(Method::PATCH, &path, Some(&json!({ "body": body })))
+            .await?;
+        decode(comment_reply(reply, &Method::PATCH, &path)?, &path)
+    }
+
+    /// Deletes a comment (REST `DELETE /issues/comments/{id}`); `false` when it was gone
+    /// already.
+    pub async fn delete_comment(&self, id: u64) -> Result<bool, GithubError> {
+        let path = self.repo_path(&format!("/issues/comments/{id}"));
+        let reply = self.rest_raw(Method::DELETE, &path, None).await?;
+        if reply.status.as_u16() == 404 {
+            return Ok(false);
+        }
+        super::ok(reply, &Method::DELETE, &path).map(|_| true)
     }
 
     /// Closes a pull request, first commenting why when `comment` is given (a superseded

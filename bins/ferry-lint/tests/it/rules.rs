@@ -97,20 +97,24 @@ fn permissions_cover_ferry_steps_and_nothing_more() {
         "permissions",
         &[
             (
-                ".github/workflows/verify.yml:9:7",
+                ".github/workflows/verify.yml:10:7",
                 "grants `pull-requests: write`, which none of its ferry steps needs",
             ),
             (
-                ".github/workflows/verify.yml:9:7",
+                ".github/workflows/verify.yml:10:7",
                 "needs `deployments: write` of GITHUB_TOKEN, but the permissions grant `deployments: none`",
             ),
             (
-                ".github/workflows/verify.yml:9:7",
+                ".github/workflows/verify.yml:10:7",
                 "needs `statuses: write` of GITHUB_TOKEN, but the permissions grant `statuses: read`",
             ),
             (
-                ".github/workflows/verify.yml:16:3",
+                ".github/workflows/verify.yml:17:3",
                 "job `ledger` runs ferry steps but neither it nor the workflow sets `permissions:`",
+            ),
+            (
+                ".github/workflows/verify.yml:26:7",
+                "`ferry diff` (line 31) needs `pull-requests: write` of GITHUB_TOKEN, but the permissions grant `pull-requests: read`",
             ),
         ],
     );
@@ -148,7 +152,11 @@ fn known_names_of_environments_and_images() {
                 "the environment `production` (--to)",
             ),
             (
-                ".github/workflows/deploy.yml:19:14",
+                ".github/workflows/deploy.yml:15:14",
+                "`ferry diff` names the environment `production` (--envs)",
+            ),
+            (
+                ".github/workflows/deploy.yml:20:14",
                 "`ferry monitor watch` names the environment `production` (--verify)",
             ),
         ],

@@ -70,6 +70,18 @@ impl Repo {
             })
     }
 
+    /// The best common ancestor of `a` and `b` (`git merge-base a b`), `None` when their
+    /// histories do not meet.
+    pub fn merge_base(&self, a: ObjectId, b: ObjectId) -> Result<Option<ObjectId>, GitError> {
+        if a == b {
+            return Ok(Some(a));
+        }
+        let base = self.repo.merge_base(a, b).map_err(git_with(|| {
+            format!("cannot find the merge base of {a} and {b}")
+        }))?;
+        Ok(base.map(|b| b.detach()))
+    }
+
     /// Whether `ancestor` is `descendant` or one of its ancestors.
     pub fn is_ancestor(&self, ancestor: ObjectId, descendant: ObjectId) -> Result<bool, GitError> {
         if ancestor == descendant {

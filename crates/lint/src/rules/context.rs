@@ -255,6 +255,14 @@ pub(crate) fn needs(call: &FerryCall, forge: ForgeKind) -> Vec<(&'static str, Le
     use Level::{Read, Write};
     let dry = call.has("dry-run");
     let sub = call.sub.as_deref();
+    // `ferry diff` reads the repository; its comment goes to GitHub whatever the forge.
+    if call.is("diff", None) {
+        return if call.has("comment") {
+            vec![("contents", Read), ("pull-requests", Write)]
+        } else {
+            vec![("contents", Read)]
+        };
+    }
     if forge == ForgeKind::Git {
         let writes = match call.step.as_str() {
             "pr" => matches!(sub, Some("open" | "merge" | "close" | "cleanup")),

@@ -7,6 +7,7 @@ use crate::finding::{Finding, Rule};
 /// The flags that name an environment, by step.
 const ENV_FLAGS: &[(&str, &[&str])] = &[
     ("pr", &["env"]),
+    ("diff", &["env", "envs"]),
     ("promote", &["from", "to", "mark-verified"]),
     ("monitor", &["env", "verify"]),
     ("rollback", &["env"]),
@@ -34,7 +35,11 @@ pub(super) fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                 .find(|(step, _)| *step == call.step)
                 .map_or(&[][..], |(_, flags)| flags);
             for flag in flags {
-                for env in call.values(flag) {
+                let mut envs = call.values(flag);
+                if *flag == "envs" {
+                    envs = second_values(call, flag);
+                }
+                for env in envs {
                     if literal(env) && config.environment(env).is_none() {
                         findings.push(finding(
                             &workflow.file,
@@ -79,4 +84,17 @@ pub(super) fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
 /// A value written out, not an expression, a shell variable or the next flag.
 fn literal(value: &str) -> bool {
     !value.is_empty() && !value.contains('$') && !value.starts_with('-')
+}
+
+/// The two values of a flag that takes two (`--envs A B`).
+fn second_values<'c>(call: &'c crate::calls::FerryCall, flag: &str) -> Vec<&'c str> {
+    let flag = format!("--{flag}");
+    let mut out = Vec::new();
+    let mut words = call.args.iter();
+    while let Some(word) = words.next() {
+        if *word == flag {
+            out.extend(words.by_ref().take(2).map(String::as_str));
+        }
+    }
+    out
 }
