@@ -21,13 +21,14 @@ use sha2::Digest as _;
 /// only `ferry`'s binary, which holds every step (the other packages' libraries, its
 /// dependencies: a test checks them).
 #[cfg(test)]
-pub(crate) const PACKAGES: [&str; 17] = [
+pub(crate) const PACKAGES: [&str; 18] = [
     "ferry",
     "ferry-init-cli",
     "ferry-build-cli",
     "ferry-set-image",
     "ferry-validate",
     "ferry-render",
+    "ferry-diff-cli",
     "ferry-tag",
     "ferry-image-cli",
     "ferry-scan-cli",
@@ -42,13 +43,14 @@ pub(crate) const PACKAGES: [&str; 17] = [
 ];
 
 /// Every name a release installs, the `ferry` binary first; the others are links to it.
-pub(crate) const BINARIES: [&str; 17] = [
+pub(crate) const BINARIES: [&str; 18] = [
     "ferry",
     "ferry-init",
     "ferry-build",
     "ferry-set-image",
     "ferry-validate",
     "ferry-render",
+    "ferry-diff",
     "ferry-tag",
     "ferry-image",
     "ferry-scan",

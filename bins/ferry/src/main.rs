@@ -64,6 +64,11 @@ const STEPS: &[(&str, &str, Entry)] = &[
         ferry_render::main,
     ),
     (
+        "diff",
+        "show a GitOps change rendered, object by object, and drift between environments",
+        ferry_diff_cli::main,
+    ),
+    (
         "pr",
         "open, update, wait for and clean up the GitOps change of an environment",
         ferry_pr::main,

@@ -49,9 +49,10 @@ pub const REQUIRED_CHECKS: [&str; 2] = ["test", "validate"];
 /// The Ferry packages a workflow may install, with the binaries they hold (a binary of another
 /// name than its package: `ferry-build` in `ferry-build-cli`, `ferry-scan` in `ferry-scan-cli`,
 /// `ferry-rollback` in `ferry-rollback-cli`).
-pub const FERRY_PACKAGES: [(&str, &str); 11] = [
+pub const FERRY_PACKAGES: [(&str, &str); 12] = [
     ("ferry", "ferry"),
     ("ferry-validate", "ferry-validate"),
+    ("ferry-diff-cli", "ferry-diff"),
     ("ferry-tag", "ferry-tag"),
     ("ferry-build-cli", "ferry-build"),
     ("ferry-scan-cli", "ferry-scan"),

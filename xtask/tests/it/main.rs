@@ -16,13 +16,14 @@ pub fn bin_dir() -> PathBuf {
 }
 
 /// Every binary a release ships (`dist::BINARIES` of the xtask), listed here on its own.
-pub const BINARIES: [&str; 17] = [
+pub const BINARIES: [&str; 18] = [
     "ferry",
     "ferry-init",
     "ferry-build",
     "ferry-set-image",
     "ferry-validate",
     "ferry-render",
+    "ferry-diff",
     "ferry-tag",
     "ferry-image",
     "ferry-scan",

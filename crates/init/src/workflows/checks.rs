@@ -54,7 +54,7 @@ jobs:
 }
 
 /// `gitops-checks.yml`: the overlays of a GitOps pull request validated for real, the test job
-/// a light one.
+/// a light one, and the rendered diff posted on the pull request (`ferry diff --comment`).
 pub(crate) fn gitops(options: &Options) -> String {
     let mut render = String::new();
     for env in &options.environments {
@@ -66,7 +66,8 @@ pub(crate) fn gitops(options: &Options) -> String {
     format!(
         "# GitOps checks, written by `ferry init`: pull requests that change GitOps files (infra/,
 # ferry.toml), among them every change Ferry opens. `validate` checks every overlay for real;
-# `test` only reports the required job name, since no code changed (pr.yml tests code).
+# `test` only reports the required job name, since no code changed (pr.yml tests code); `diff`
+# posts what the change does to each environment's rendered objects as a pull request comment.
 name: GitOps checks
 
 on:
@@ -101,9 +102,26 @@ jobs:
         run: ferry validate
       - name: Render every overlay (kubectl kustomize)
         run: |
-{render}",
+{render}
+  diff:
+    name: diff
+    # A fork's token cannot comment.
+    if: github.event.pull_request.head.repo.full_name == github.repository
+    runs-on: {RUNNER}
+    timeout-minutes: 15
+    permissions:
+      contents: read
+      pull-requests: write
+    steps:
+{history}{install_diff}      - name: Comment the rendered diff (ferry diff)
+        env:
+          GITHUB_TOKEN: ${{{{ github.token }}}}
+        run: ferry diff --comment --summary
+",
         base = options.base_branch,
         checkout = checkout(false),
+        history = checkout(true),
         install = install(&["ferry-validate"]),
+        install_diff = install(&["ferry-diff"]),
     )
 }
