@@ -90,6 +90,23 @@ pub fn select<'a>(doc: &'a serde_json::Value, path: &[PathStep]) -> Option<&'a s
     })
 }
 
+/// `v` with object keys in sorted order, as Go's `encoding/json` writes a map.
+fn sorted(v: &serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            serde_json::Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&m[k])))
+                    .collect(),
+            )
+        }
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Runs one web measurement: the phase, the value (the selected JSON), the message of an
 /// error.
 pub async fn measure(
@@ -122,14 +139,17 @@ pub async fn measure(
         Ok((_, false)) => return error(format!("the answer is larger than {MAX_BODY} bytes")),
         Err(e) => return error(describe(&e)),
     };
-    let doc: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(d) => d,
-        Err(e) => return error(format!("could not parse JSON body: {e}")),
+    // A body that is not JSON (the empty body too) is the result as a string, as Rollouts reads
+    // it.
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        let text = String::from_utf8_lossy(&body).into_owned();
+        let (phase, message) = evaluate_result(&Value::Str(text.clone()), conditions);
+        return (phase, text, message);
     };
     let Some(selected) = select(&doc, &spec.path) else {
-        return error("result of jsonPath is empty".to_owned());
+        return error("Could not find JSONPath in body".to_owned());
     };
-    let value = selected.to_string();
+    let value = sorted(selected).to_string();
     let (phase, message) = evaluate_result(&Value::from_json(selected), conditions);
     (phase, value, message)
 }

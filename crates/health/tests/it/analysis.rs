@@ -532,3 +532,47 @@ fn conditions_rollouts_users_write() {
     assert!(!expr::eval_condition(&nan, "result < 0.9").expect("evaluates"));
     assert!(expr::eval_condition(&nan, "isNaN(result)").expect("evaluates"));
 }
+
+/// The web provider against a local server answering each case of
+/// `fixtures/conformance/rollouts/web-metric.jsonl` (Rollouts' `webmetric_test.go`).
+#[tokio::test]
+async fn web_metric_cases() {
+    use ferry_health::analysis::web::{WebSpec, measure, parse_json_path};
+    let all = ferry_test_support::conformance_cases("rollouts/web-metric.jsonl");
+    assert_eq!(all.len(), 14);
+    let client = reqwest::Client::new();
+    for case in &all {
+        let id = id(case);
+        let status = case["http_status"].as_u64().expect("status");
+        let body = case["http_body"].as_str().expect("body").to_owned();
+        let addr =
+            ferry_test_support::http::serve_answers(move |_| ferry_test_support::http::Answer {
+                status: format!("{status} Status"),
+                headers: Vec::new(),
+                body: body.clone(),
+            });
+        let path = match case["jsonPath"].as_str().expect("jsonPath") {
+            "" => Vec::new(),
+            p => parse_json_path(p).expect(id),
+        };
+        let spec = WebSpec {
+            url: format!("http://{addr}/metric"),
+            method: "GET".to_owned(),
+            headers: Vec::new(),
+            body: None,
+            timeout: std::time::Duration::from_secs(5),
+            path,
+        };
+        let conditions = Conditions::parse(
+            case["successCondition"].as_str().expect("success"),
+            case["failureCondition"].as_str().expect("failure"),
+        )
+        .expect(id);
+        let (phase, value, message) = measure(&client, &spec, &conditions).await;
+        assert_eq!(phase.as_str(), case["expected_phase"], "{id}: {message:?}");
+        assert_eq!(value, case["expected_value"], "{id}");
+        if let Some(m) = case["expected_message"].as_str() {
+            assert_eq!(message.as_deref(), Some(m), "{id}");
+        }
+    }
+}
