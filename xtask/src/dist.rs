@@ -21,7 +21,7 @@ use sha2::Digest as _;
 /// only `ferry`'s binary, which holds every step (the other packages' libraries, its
 /// dependencies: a test checks them).
 #[cfg(test)]
-pub(crate) const PACKAGES: [&str; 18] = [
+pub(crate) const PACKAGES: [&str; 20] = [
     "ferry",
     "ferry-init-cli",
     "ferry-build-cli",
@@ -40,10 +40,12 @@ pub(crate) const PACKAGES: [&str; 18] = [
     "ferry-rollback-cli",
     "ferry-ledger-cli",
     "ferry-lint-cli",
+    "ferry-status",
+    "ferry-metrics",
 ];
 
 /// Every name a release installs, the `ferry` binary first; the others are links to it.
-pub(crate) const BINARIES: [&str; 18] = [
+pub(crate) const BINARIES: [&str; 20] = [
     "ferry",
     "ferry-init",
     "ferry-build",
@@ -62,6 +64,8 @@ pub(crate) const BINARIES: [&str; 18] = [
     "ferry-rollback",
     "ferry-ledger",
     "ferry-lint",
+    "ferry-status",
+    "ferry-metrics",
 ];
 
 /// The completion scripts, by kind: the directory and the file name of binary `b`.

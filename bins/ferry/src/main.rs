@@ -104,6 +104,16 @@ const STEPS: &[(&str, &str, Entry)] = &[
         ferry_ledger_cli::main,
     ),
     (
+        "status",
+        "every environment at a glance: images, verified, held, open changes, soak",
+        ferry_status::main,
+    ),
+    (
+        "metrics",
+        "delivery metrics (DORA) from the Git history; text, JSON or an HTML report",
+        ferry_metrics::main,
+    ),
+    (
         "lint",
         "check workflows and ferry.toml against the rules that break pipelines",
         ferry_lint_cli::main,

@@ -66,6 +66,19 @@ pub fn body_env(body: &str) -> Option<&str> {
     (!env.is_empty()).then_some(env)
 }
 
+/// The images a Ferry change body sets: the new reference of each row of its image table
+/// (`… → `NEW` …`), in table order.
+pub fn body_images(body: &str) -> Vec<String> {
+    body.lines()
+        .filter(|line| line.starts_with('|'))
+        .filter_map(|line| {
+            let (_, after) = line.split_once("→ `")?;
+            let (image, _) = after.split_once('`')?;
+            Some(image.to_owned())
+        })
+        .collect()
+}
+
 /// A `…/compare/OLD...NEW` link between the source revisions of two image references, when
 /// both tags name a revision: a commit sha (`1a2b3c4`, `sha-1a2b3c4`) or a version (`v1.2.3`,
 /// `1.2.3`). `None` for digests, equal revisions or other tags.
@@ -113,6 +126,23 @@ fn cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_images_of_a_body_are_read_back() {
+        let body = render_body(
+            "prod",
+            "main",
+            &[
+                row(Some("r.example.com/api:1.0"), "r.example.com/api:1.1", None),
+                row(None, "r.example.com/web:2.0", None),
+            ],
+        );
+        assert_eq!(
+            body_images(&body),
+            ["r.example.com/api:1.1", "r.example.com/web:2.0"]
+        );
+        assert!(body_images("no table here").is_empty());
+    }
 
     fn row(old: Option<&str>, new: &str, repo: Option<&str>) -> ImageChangeRow {
         ImageChangeRow {

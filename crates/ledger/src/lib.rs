@@ -12,6 +12,7 @@
 //!   [`Ledger::last_verified_before`], [`verify_deployment`] (the one way to verify an
 //!   environment).
 //! - [`from_config`]: the repository and the ledger a `ferry.toml` describes ([`load_ledger`]).
+//! - [`trailer`]: the `Ferry-Rollback:` trailer of a rollback commit.
 //!
 //! Git access is `ferry-git`; overlays are resolved by `ferry-kustomize`, whose
 //! [`ferry_kustomize::dependencies`] names the files an overlay may depend on.
@@ -30,6 +31,7 @@
 pub mod from_config;
 pub mod ledger;
 pub mod render_at;
+pub mod trailer;
 pub mod verify;
 
 pub use from_config::{

@@ -40,9 +40,8 @@ use ferry_ledger::ledger::{Deployment, EnvLedger, ImageChange};
 use ferry_ledger::verify::VerifiedSet;
 use serde::Serialize;
 
-/// The commit-message trailer that marks a rollback commit; its value is the commit (hex) of
-/// the deployment that was rolled back.
-pub const ROLLBACK_TRAILER: &str = "Ferry-Rollback";
+/// The rollback trailer lives with the ledger, which every reader of the history uses.
+pub use ferry_ledger::trailer::{ROLLBACK_TRAILER, rollback_trailer, trailer_line};
 
 /// The rule that made a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -269,25 +268,6 @@ impl Decision {
             | Decision::Escalate { reason, .. } => reason,
         }
     }
-}
-
-/// The value of the last [`ROLLBACK_TRAILER`] in the trailer block (the last paragraph) of a
-/// commit message, trimmed; keys compare case-insensitively, as git does.
-pub fn rollback_trailer(message: &str) -> Option<&str> {
-    let (_, last) = message.trim_end().rsplit_once("\n\n")?;
-    last.lines()
-        .filter_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.trim()
-                .eq_ignore_ascii_case(ROLLBACK_TRAILER)
-                .then_some(value.trim())
-        })
-        .rfind(|v| !v.is_empty())
-}
-
-/// The trailer line for a rollback of `failed_commit`.
-pub fn trailer_line(failed_commit: &str) -> String {
-    format!("{ROLLBACK_TRAILER}: {failed_commit}")
 }
 
 fn short(commit: &str) -> &str {

@@ -14,6 +14,7 @@ pub mod bounded;
 pub mod faults;
 pub mod git;
 pub mod github;
+pub mod history;
 pub mod http;
 pub mod kube_standin;
 pub mod output;

@@ -1,0 +1,109 @@
+//! `ferry-status` on the demo's story: offline (text, JSON, one environment), through the
+//! plain-git forge, and its usage errors.
+
+use std::path::Path;
+use std::process::Output;
+
+use ferry_test_support::git::{bare_origin, binary_in, clone, git};
+use ferry_test_support::history::History;
+
+const T0: i64 = 1_790_000_000;
+/// Seven hours into the story: staging was rolled back and held 40 minutes ago.
+const NOW: &str = "2026-09-21T21:13:20Z";
+
+fn status(dir: &Path, args: &[&str]) -> Output {
+    binary_in(Path::new(env!("CARGO_BIN_EXE_ferry-status")), dir)
+        .args(args)
+        .output()
+        .expect("ferry-status runs")
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "ferry-status failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).expect("UTF-8")
+}
+
+#[test]
+fn offline_text_and_json() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let (h, bad) = History::demo(&tmp.path().join("repo"), T0);
+    let text = stdout(&status(&h.dir, &["--offline", "--now", NOW]));
+    insta::assert_snapshot!("offline_text", text);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&status(
+        &h.dir,
+        &["--offline", "--now", NOW, "--format", "json"],
+    )))
+    .expect("JSON");
+    let staging = &json["environments"][1];
+    assert_eq!(staging["state"], "held");
+    assert_eq!(staging["deployed"]["rollback_of"], bad.as_str());
+    assert_eq!(json["open_changes_read"], false);
+    insta::assert_json_snapshot!("offline_json", json);
+
+    // One environment, with colour forced.
+    let one = stdout(&status(
+        &h.dir,
+        &[
+            "--offline",
+            "--now",
+            NOW,
+            "--env",
+            "staging",
+            "--color",
+            "always",
+        ],
+    ));
+    assert_eq!(one.lines().count(), 4, "{one}");
+    assert!(one.contains("\x1b[31mheld\x1b[0m"), "{one}");
+}
+
+#[test]
+fn through_the_plain_git_forge() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let (h, _) = History::demo(&tmp.path().join("seed"), T0);
+    let origin = tmp.path().join("origin.git");
+    bare_origin(&h.dir, &origin, T0);
+    // The remote has the records and holds; the clone has only main.
+    git(
+        &h.dir,
+        &[
+            "push",
+            "-q",
+            origin.to_str().expect("UTF-8"),
+            "refs/notes/ferry",
+            "refs/ferry/holds",
+        ],
+        T0,
+    );
+    let work = clone(&origin, &tmp.path().join("work"), T0);
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&status(&work, &["--now", NOW, "--format", "json"])))
+            .expect("JSON");
+    assert_eq!(json["open_changes_read"], true);
+    let states: Vec<&str> = json["environments"]
+        .as_array()
+        .expect("environments")
+        .iter()
+        .map(|e| e["state"].as_str().expect("a state"))
+        .collect();
+    assert_eq!(states, ["verified", "held", "verified"]);
+    assert_eq!(
+        json["environments"][2]["open_changes"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let (h, _) = History::demo(&tmp.path().join("repo"), T0);
+    let out = status(&h.dir, &["--offline", "--env", "qa"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("qa"));
+    let out = status(&h.dir, &["--offline", "--now", "yesterday"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,3 @@
+//! The integration tests of ferry-status.
+
+mod cli;

@@ -1,0 +1,350 @@
+//! [`Metrics`] as one self-contained HTML file: inline CSS, inline SVG charts of each metric
+//! per week, a table per environment, the DORA band of each metric. No script, no font, no
+//! link to anything outside the file; the markup is well-formed XML (polyglot HTML), so any
+//! XML parser reads it.
+
+use std::fmt::Write as _;
+
+use crate::bands::Band;
+use crate::metrics::{EnvMetrics, Metrics, Week};
+use crate::metrics_text::{METRIC_NAMES, duration, headline};
+
+/// Escapes text for HTML and XML (`&`, `<`, `>`, `"`, `'`).
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root { --fg: #1f2430; --muted: #667085; --line: #e4e7ec; --bg: #f7f8fa; --card: #ffffff;
+  --accent: #3b6fd8; --elite: #12805c; --high: #3b82c4; --medium: #c98a06; --low: #c0392b; }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--fg);
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+header { background: #1f2a44; color: #fff; padding: 28px 40px 24px; }
+header h1 { margin: 0 0 4px; font-size: 24px; font-weight: 650; letter-spacing: .2px; }
+header p { margin: 0; color: #c9d3e8; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 40px 48px; }
+h2 { font-size: 19px; margin: 36px 0 12px; }
+h3 { font-size: 13px; text-transform: uppercase; letter-spacing: .6px; color: var(--muted); margin: 0 0 6px; }
+.cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 14px; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px; }
+.card .value { font-size: 20px; font-weight: 650; margin: 2px 0 6px; }
+.card .detail { color: var(--muted); font-size: 12.5px; min-height: 18px; }
+.band { display: inline-block; border-radius: 999px; padding: 1px 10px; font-size: 12px; font-weight: 600;
+  color: #fff; text-transform: uppercase; letter-spacing: .5px; }
+.band.elite { background: var(--elite); } .band.high { background: var(--high); }
+.band.medium { background: var(--medium); } .band.low { background: var(--low); }
+.band.none { background: #98a2b3; }
+.charts { display: grid; grid-template-columns: repeat(2, 1fr); gap: 14px; margin-top: 14px; }
+.chart { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px 6px; }
+.chart svg { width: 100%; height: auto; display: block; }
+table { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line);
+  border-radius: 10px; overflow: hidden; margin-top: 14px; font-size: 13px; }
+th, td { text-align: left; padding: 7px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { background: #eef1f6; font-weight: 600; color: #344054; }
+tr:last-child td { border-bottom: none; }
+td.num { font-variant-numeric: tabular-nums; }
+code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.failed { color: var(--low); font-weight: 600; } .ok { color: var(--elite); }
+footer { color: var(--muted); font-size: 12.5px; margin-top: 36px; border-top: 1px solid var(--line); padding-top: 14px; }
+"#;
+
+/// The report.
+pub fn render(metrics: &Metrics, title: &str) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        escape(title)
+    );
+    let _ = write!(
+        out,
+        "<header><h1>{}</h1><p>{} to {} ({}) · lead time from the {}</p></header>\n<main>\n",
+        escape(title),
+        escape(&ferry_config::human_time(&metrics.since)),
+        escape(&ferry_config::human_time(&metrics.now)),
+        crate::metrics_text::days(metrics.days),
+        if metrics.lead_time_from == "application-commit" {
+            "application commit"
+        } else {
+            "first environment"
+        }
+    );
+    for env in &metrics.environments {
+        environment(&mut out, env);
+    }
+    out.push_str(
+        "<footer>DORA bands from the software delivery performance clusters of the \
+         <em>Accelerate State of DevOps Report 2023</em>: deployment frequency elite at least \
+         daily, high at least weekly, medium at least monthly; lead time elite under a day, \
+         high under a week, medium under a month; change failure rate elite at most 5%, high \
+         10%, medium 15%; time to restore elite under an hour, high under a day, medium under a \
+         week. Percentiles by nearest rank. Generated by ferry metrics.</footer>\n",
+    );
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
+}
+
+fn band_badge(band: Option<Band>) -> String {
+    match band {
+        Some(b) => format!("<span class=\"band {b}\">{b}</span>"),
+        None => "<span class=\"band none\">no data</span>".to_owned(),
+    }
+}
+
+fn environment(out: &mut String, env: &EnvMetrics) {
+    let _ = writeln!(
+        out,
+        "<section>\n<h2>{}</h2>\n<div class=\"cards\">",
+        escape(&env.env)
+    );
+    for (name, (value, band)) in METRIC_NAMES.iter().zip(headline(env)) {
+        let (main, detail) = match value.split_once(" (") {
+            Some((m, d)) => (m.to_owned(), format!("({d}")),
+            None => (value.clone(), String::new()),
+        };
+        let _ = writeln!(
+            out,
+            "<div class=\"card\"><h3>{}</h3><div class=\"value\">{}</div>\
+             <div class=\"detail\">{}</div>{}</div>",
+            escape(name),
+            escape(&main),
+            escape(&detail),
+            band_badge(band)
+        );
+    }
+    out.push_str("</div>\n<div class=\"charts\">\n");
+    let weeks = &env.weeks;
+    let series = |f: &dyn Fn(&Week) -> Option<f64>| weeks.iter().map(f).collect::<Vec<_>>();
+    chart(
+        out,
+        "Deployments per week",
+        weeks,
+        &series(&|w| Some(w.deployments as f64)),
+        Kind::Bars,
+        &|v| format!("{v:.0}"),
+    );
+    chart(
+        out,
+        "Lead time, weekly median",
+        weeks,
+        &series(&|w| w.lead_time_median),
+        Kind::Line,
+        &duration,
+    );
+    chart(
+        out,
+        "Change failure rate per week",
+        weeks,
+        &series(&|w| (w.deployments > 0).then(|| w.failed as f64 / w.deployments as f64)),
+        Kind::Bars,
+        &|v| format!("{:.0}%", v * 100.0),
+    );
+    chart(
+        out,
+        "Time to restore, weekly median",
+        weeks,
+        &series(&|w| w.restore_median),
+        Kind::Line,
+        &duration,
+    );
+    out.push_str("</div>\n");
+    table(out, env);
+    out.push_str("</section>\n");
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Bars,
+    Line,
+}
+
+const W: f64 = 520.0;
+const H: f64 = 170.0;
+const LEFT: f64 = 58.0;
+const RIGHT: f64 = 12.0;
+const TOP: f64 = 12.0;
+const BOTTOM: f64 = 26.0;
+
+fn chart(
+    out: &mut String,
+    title: &str,
+    weeks: &[Week],
+    values: &[Option<f64>],
+    kind: Kind,
+    label: &dyn Fn(f64) -> String,
+) {
+    let max = values.iter().flatten().copied().fold(0.0_f64, f64::max);
+    let top = if max > 0.0 { max } else { 1.0 };
+    let n = values.len().max(1) as f64;
+    let plot_w = W - LEFT - RIGHT;
+    let plot_h = H - TOP - BOTTOM;
+    let x = |i: usize| LEFT + plot_w * (i as f64 + 0.5) / n;
+    let y = |v: f64| TOP + plot_h * (1.0 - v / top);
+    let _ = write!(
+        out,
+        "<div class=\"chart\"><h3>{}</h3><svg viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{}\">",
+        escape(title),
+        escape(title)
+    );
+    let fracs: &[f64] = if max > 0.0 { &[0.0, 0.5, 1.0] } else { &[0.0] };
+    for &frac in fracs {
+        let yy = y(top * frac);
+        let _ = write!(
+            out,
+            "<line x1=\"{LEFT}\" y1=\"{yy:.1}\" x2=\"{:.1}\" y2=\"{yy:.1}\" stroke=\"#e4e7ec\" />\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#667085\">{}</text>",
+            W - RIGHT,
+            LEFT - 6.0,
+            yy + 4.0,
+            escape(&label(top * frac))
+        );
+    }
+    match kind {
+        Kind::Bars => {
+            let bw = (plot_w / n * 0.7).max(1.0);
+            for (i, v) in values.iter().enumerate() {
+                if let Some(v) = v.filter(|v| *v > 0.0) {
+                    let _ = write!(
+                        out,
+                        "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{:.1}\" rx=\"2\" fill=\"#3b6fd8\"><title>{}: {}</title></rect>",
+                        x(i) - bw / 2.0,
+                        y(v),
+                        TOP + plot_h - y(v),
+                        escape(&week_label(&weeks[i].start)),
+                        escape(&label(v))
+                    );
+                }
+            }
+        }
+        Kind::Line => {
+            let points: Vec<(f64, f64, f64, usize)> = values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.map(|v| (x(i), y(v), v, i)))
+                .collect();
+            if points.len() > 1 {
+                let path: Vec<String> = points
+                    .iter()
+                    .map(|(px, py, _, _)| format!("{px:.1},{py:.1}"))
+                    .collect();
+                let _ = write!(
+                    out,
+                    "<polyline points=\"{}\" fill=\"none\" stroke=\"#3b6fd8\" stroke-width=\"2\" />",
+                    path.join(" ")
+                );
+            }
+            for (px, py, v, i) in &points {
+                let _ = write!(
+                    out,
+                    "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"3.5\" fill=\"#3b6fd8\"><title>{}: {}</title></circle>",
+                    escape(&week_label(&weeks[*i].start)),
+                    escape(&label(*v))
+                );
+            }
+            if points.is_empty() {
+                let _ = write!(
+                    out,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#98a2b3\">no data in this window</text>",
+                    LEFT + plot_w / 2.0,
+                    TOP + plot_h / 2.0
+                );
+            }
+        }
+    }
+    if let (Some(first), Some(last)) = (weeks.first(), weeks.last()) {
+        let _ = write!(
+            out,
+            "<text x=\"{LEFT}\" y=\"{:.1}\" font-size=\"11\" fill=\"#667085\">{}</text>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#667085\">{}</text>",
+            H - 6.0,
+            escape(&week_label(&first.start)),
+            W - RIGHT,
+            H - 6.0,
+            escape(&week_label(&last.start))
+        );
+    }
+    out.push_str("</svg></div>\n");
+}
+
+/// `2026-11-24` of a week's RFC 3339 start.
+fn week_label(start: &str) -> String {
+    start.get(..10).unwrap_or(start).to_owned()
+}
+
+fn table(out: &mut String, env: &EnvMetrics) {
+    out.push_str(
+        "<table><thead><tr><th>deployment</th><th>time</th><th>lead time</th>\
+         <th>outcome</th><th>restored after</th></tr></thead><tbody>\n",
+    );
+    let cfr = &env.change_failure_rate;
+    let commits = &env.deployment_frequency.deployments;
+    if commits.is_empty() {
+        out.push_str("<tr><td colspan=\"5\">no deployment in this window</td></tr>\n");
+    }
+    for counted in commits.iter().rev().take(TABLE_ROWS) {
+        let commit = &counted.commit;
+        let lead = env.lead_time.samples.iter().find(|s| s.commit == *commit);
+        let failure = cfr.failures.iter().find(|f| f.commit == *commit);
+        let restore = env
+            .time_to_restore
+            .samples
+            .iter()
+            .find(|s| s.failed == *commit);
+        let time = &counted.time;
+        let outcome = match failure {
+            _ if counted.rollback_of.is_some() => format!(
+                "rollback of <code>{}</code>",
+                escape(crate::history::short(
+                    counted.rollback_of.as_deref().unwrap_or_default()
+                ))
+            ),
+            Some(f) if f.by == "rollback" => format!(
+                "<span class=\"failed\">rolled back</span> by <code>{}</code>",
+                escape(crate::history::short(&f.evidence))
+            ),
+            Some(f) => format!(
+                "<span class=\"failed\">held</span>: {}",
+                escape(&f.evidence)
+            ),
+            None => "<span class=\"ok\">ok</span>".to_owned(),
+        };
+        let restored = match (failure, restore) {
+            (Some(_), Some(r)) => escape(&duration(r.seconds as f64)),
+            (Some(_), None) => "not yet".to_owned(),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td>{outcome}</td><td class=\"num\">{restored}</td></tr>",
+            escape(crate::history::short(commit)),
+            escape(&ferry_config::human_time(time)),
+            lead.map(|l| escape(&duration(l.seconds as f64)))
+                .unwrap_or_default(),
+        );
+    }
+    if commits.len() > TABLE_ROWS {
+        let _ = writeln!(
+            out,
+            "<tr><td colspan=\"5\">and {} older deployments (all of them: --format json)</td></tr>",
+            commits.len() - TABLE_ROWS
+        );
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+/// The newest deployments each environment's table shows.
+const TABLE_ROWS: usize = 100;
