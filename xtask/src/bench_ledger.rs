@@ -139,7 +139,7 @@ fn count_deployments(report: &serde_json::Value) -> Result<usize> {
 }
 
 /// The shortest wall time of `runs` runs of `f`.
-fn best_of(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Duration> {
+pub(crate) fn best_of(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Duration> {
     let mut best = Duration::MAX;
     for _ in 0..runs {
         let start = Instant::now();
@@ -149,7 +149,7 @@ fn best_of(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Duration> {
     Ok(best)
 }
 
-fn show(d: Duration) -> String {
+pub(crate) fn show(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
 }
 

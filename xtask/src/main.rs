@@ -2,7 +2,7 @@
 //!
 //! - `cargo xtask demo`: the main job on a fresh machine.
 //! - `cargo xtask ci`: fmt, clippy, `cargo doc` without warnings, tests.
-//! - `cargo xtask bench all|kustomize|monitor|ledger|render`: the speed targets (`all`: every ratio
+//! - `cargo xtask bench all|kustomize|monitor|ledger|render|status`: the speed targets (`all`: every ratio
 //!   against the tool a user would pick instead, in one run).
 //! - `cargo xtask fuzz [--time 10m] [TARGET...]`: the fuzz targets of `fuzz/` (nightly).
 //! - `cargo xtask dist [--bin-dir DIR] [--out DIR]`: the release archive for the host target
@@ -13,6 +13,7 @@ mod bench_kustomize;
 mod bench_ledger;
 mod bench_monitor;
 mod bench_render;
+mod bench_status;
 mod demo;
 mod dist;
 mod fuzz;
@@ -22,7 +23,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <demo [--bin-dir DIR] | ci | bench all [--runs R] [--commits N] | bench kustomize | bench monitor | bench ledger | bench render [--runs N] | fuzz [--time 10m] [TARGET...] | dist [--bin-dir DIR] [--out DIR]>";
+const USAGE: &str = "usage: cargo xtask <demo [--bin-dir DIR] | ci | bench all [--runs R] [--commits N] | bench kustomize | bench monitor | bench ledger | bench render [--runs N] | bench status | fuzz [--time 10m] [TARGET...] | dist [--bin-dir DIR] [--out DIR]>";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,6 +37,7 @@ fn main() -> Result<()> {
         ["bench", "monitor", rest @ ..] => bench_monitor::run(rest),
         ["bench", "ledger", rest @ ..] => bench_ledger::run(rest),
         ["bench", "render", rest @ ..] => bench_render::run(rest),
+        ["bench", "status", rest @ ..] => bench_status::run(rest),
         ["fuzz", rest @ ..] => fuzz::run(rest),
         ["dist", rest @ ..] => dist::run(rest),
         _ => bail!("{USAGE}"),
