@@ -16,7 +16,7 @@ pub fn bin_dir() -> PathBuf {
 }
 
 /// Every binary a release ships (`dist::BINARIES` of the xtask), listed here on its own.
-pub const BINARIES: [&str; 18] = [
+pub const BINARIES: [&str; 20] = [
     "ferry",
     "ferry-init",
     "ferry-build",
@@ -35,6 +35,8 @@ pub const BINARIES: [&str; 18] = [
     "ferry-rollback",
     "ferry-ledger",
     "ferry-lint",
+    "ferry-status",
+    "ferry-metrics",
 ];
 
 /// A release made by `cargo xtask dist` from the workspace's debug binaries.
