@@ -241,10 +241,39 @@ fn the_action_installs_the_archive_checksum_verified_or_builds_with_cargo() {
             && cargo.contains("ferry-lint-cli"),
         "{cargo}"
     );
+    // It installs exactly the packages of bins/: a library package there has no binary and
+    // fails `cargo install`.
+    let named: std::collections::BTreeSet<&str> = cargo
+        .split_whitespace()
+        .skip_while(|word| *word != "--tag")
+        .skip(2)
+        .collect();
+    assert_eq!(
+        named,
+        binary_packages().iter().map(String::as_str).collect(),
+        "{cargo}"
+    );
 
     // Inputs are checked before they reach a URL or a command.
     let work = dir.path().join("bad");
     let (out, _, cargo) = install(&releases, "1.0; rm -rf /", &work);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert_eq!(cargo, None);
+}
+
+/// The package names of `bins/*/Cargo.toml`: the packages that ship binaries.
+fn binary_packages() -> std::collections::BTreeSet<String> {
+    let bins = workspace_root().join("bins");
+    std::fs::read_dir(&bins)
+        .expect("read bins/")
+        .map(|entry| {
+            let manifest = entry.expect("a bins/ entry").path().join("Cargo.toml");
+            let text = std::fs::read_to_string(&manifest).expect("read a bins/ manifest");
+            text.lines()
+                .find_map(|line| line.strip_prefix("name = \""))
+                .and_then(|rest| rest.strip_suffix('"'))
+                .expect("a [package] name line in every bins/ manifest")
+                .to_owned()
+        })
+        .collect()
 }
