@@ -1,6 +1,6 @@
 //! The facts `ferry status` and `ferry metrics` are computed from, as plain data.
 //!
-//! [`crate::gather`] fills them from a repository; tests and the example build them by hand.
+//! [`crate::gather`](mod@crate::gather) fills them from a repository; tests and the example build them by hand.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

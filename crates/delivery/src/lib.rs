@@ -6,7 +6,7 @@
 //! - [`history`]: the data both answers are computed from ([`History`]): each environment's
 //!   deployments in promotion order (from the ledger), whether each was verified (verification
 //!   records), which rolled back which (the `Ferry-Rollback:` trailer), holds, soak times and
-//!   logical image names. [`gather`] reads them from a repository and a ledger (the only I/O
+//!   logical image names. [`gather`](mod@gather) reads them from a repository and a ledger (the only I/O
 //!   here besides [`local_holds`] and [`revision_times`]); [`read`] reads it from the local
 //!   repository alone or through a forge (a sync, holds, open changes, verifications).
 //! - [`status`]: one row per environment ([`status::status`]); [`status_text`] its table.

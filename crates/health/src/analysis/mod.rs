@@ -12,7 +12,7 @@
 //! - [`web`]: the web provider (a JSON document, a JSON path).
 //! - [`template`]: AnalysisTemplate / ClusterAnalysisTemplate documents (as JSON values) and
 //!   `{{args.NAME}}`, `{{env}}`… substitution.
-//! - [`run`]: the analysis loop on tokio time, and its [`run::Verdict`] in the monitor's
+//! - [`run`]: the analysis loop on tokio time, and its [`verdict`](run::verdict_of) in the monitor's
 //!   vocabulary: failures make it unhealthy, errors and inconclusive measurements make it
 //!   inconclusive, never unhealthy.
 //!
