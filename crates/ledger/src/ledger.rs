@@ -26,9 +26,12 @@ use ferry_config::UnknownEnvironment;
 use ferry_git::{GitError, Repo};
 
 use build::Builder;
+use chain::Chain;
+use state::State;
 
 mod build;
 mod cache;
+mod chain;
 mod state;
 pub(crate) mod tree;
 
@@ -122,6 +125,10 @@ pub struct Deployment {
     pub author: String,
     /// First line of the commit message.
     pub summary: String,
+    /// The deployment this commit rolled back: the value of its `Ferry-Rollback:` trailer
+    /// ([`rollback_trailer`](crate::trailer::rollback_trailer)), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<String>,
     /// Image of every workload container, by `workload/container` (`Kind/workload/container`
     /// when two workloads share a name).
     pub images: BTreeMap<String, String>,
@@ -239,6 +246,9 @@ pub struct Ledger {
     chain: Vec<ObjectId>,
     #[serde(skip)]
     positions: HashMap<ObjectId, usize>,
+    /// Whether the chain stops before the root commit (a window walked newest first).
+    #[serde(skip)]
+    partial: bool,
 }
 
 impl Ledger {
@@ -256,23 +266,26 @@ impl Ledger {
             })
     }
 
-    /// The first-parent chain of the base branch, newest first.
+    /// The first-parent chain of the base branch, newest first (with a window read without
+    /// the cache, only as far back as the walk went).
     pub fn chain(&self) -> &[ObjectId] {
         &self.chain
     }
 
     /// What `env` ran at `commit` (a commit of the first-parent chain): its last deployment at
-    /// or before it.
+    /// or before it. [`LedgerError::Truncated`] when the answer lies before the deployments read
+    /// (or, when the chain was read only part of the way, `commit` is not among its commits).
     pub fn deployed_at(
         &self,
         env: &str,
         commit: ObjectId,
     ) -> Result<Option<&Deployment>, LedgerError> {
-        let position = *self
-            .positions
-            .get(&commit)
-            .ok_or(LedgerError::NotOnBase(commit))?;
         let env = self.environment(env)?;
+        let position = *self.positions.get(&commit).ok_or(if self.partial {
+            LedgerError::Truncated(env.name.clone())
+        } else {
+            LedgerError::NotOnBase(commit)
+        })?;
         match env.deployments.iter().find(|d| d.position >= position) {
             None if env.truncated => Err(LedgerError::Truncated(env.name.clone())),
             found => Ok(found),
@@ -293,13 +306,17 @@ impl Ledger {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LedgerOptions {
-    /// Keep only the newest N deployments of each environment and resolve only what they
-    /// need (the commits of their window and the one before it). `None`: the whole history.
+    /// Keep only the newest N deployments of each environment; without a usable cache only
+    /// what they need is walked and resolved (newest first, back to the deployment before
+    /// them). `None`: the whole history.
     pub max_deployments: Option<usize>,
     /// How overlays are resolved (the load restrictor of `ferry.toml`'s `[kustomize]`).
     pub resolve: ferry_kustomize::ResolveOptions,
     /// Build without the cache in the Git directory (neither read nor written).
     pub without_cache: bool,
+    /// Keep only the deployments committed at or after this time, and the newest one before
+    /// it (what ran at that time); the walk stops there. `None`: no such limit.
+    pub since: Option<jiff::Timestamp>,
 }
 
 impl LedgerOptions {
@@ -314,6 +331,19 @@ impl LedgerOptions {
     /// These options, resolving overlays with `resolve`.
     pub fn with_resolve(self, resolve: ferry_kustomize::ResolveOptions) -> Self {
         LedgerOptions { resolve, ..self }
+    }
+
+    /// Options keeping the deployments committed at or after `t` and the newest one before it.
+    pub fn since(t: jiff::Timestamp) -> Self {
+        LedgerOptions::default().with_since(t)
+    }
+
+    /// These options, also stopping at the newest deployment committed before `t`.
+    pub fn with_since(self, t: jiff::Timestamp) -> Self {
+        LedgerOptions {
+            since: Some(t),
+            ..self
+        }
     }
 
     /// These options, neither reading nor writing the cache.
@@ -336,10 +366,15 @@ pub fn build_ledger(
 
 /// Builds the ledger of `environments` from the first-parent history of `base`, with options.
 ///
-/// Unless the options say [`LedgerOptions::without_cache`], the ledger is read from and kept in
-/// a cache inside the repository's Git directory (`ferry/ledger-cache/`), keyed by commit ids:
-/// a base that moved on costs only the commits since the cached one. A cache that cannot be
-/// read or written never changes the answer (a debug-level log line says why it was not used).
+/// The history is walked once for all `environments` (commits and trees are read once and
+/// shared): pass them all in one call. Unless the options say
+/// [`LedgerOptions::without_cache`], the ledger is read from and kept in a cache inside the
+/// repository's Git directory (`ferry/ledger-cache/`), keyed by commit ids: a base that moved
+/// on costs only the commits since the cached one. Without a usable cache, a window
+/// ([`LedgerOptions::newest`], [`LedgerOptions::with_since`]) walks the history newest first and
+/// stops as soon as its deployments (and what ran before them) are known. A cache that cannot
+/// be read or written never changes the answer (a debug-level log line says why it was not
+/// used).
 pub fn build_ledger_with(
     repo: &Repo,
     base: ObjectId,
@@ -349,6 +384,11 @@ pub fn build_ledger_with(
     let cache = (!options.without_cache).then(|| cache::Cache::of(repo));
     let mut chain = Chain::read(repo, base, cache.as_ref())?;
     let mut builder = Builder::new(repo, options.resolve.clone());
+    let window =
+        (options.max_deployments.is_some() || options.since.is_some()).then(|| build::Window {
+            max: options.max_deployments,
+            since: options.since.map(|t| t.as_second()),
+        });
     let mut envs = Vec::new();
     for env in environments {
         let overlay = env.overlay.trim_matches('/');
@@ -356,46 +396,36 @@ pub fn build_ledger_with(
         let resume = cache
             .as_ref()
             .and_then(|c| c.state(overlay, &options.resolve))
-            .and_then(|state| {
-                let at = chain.position(state.tip)?;
-                let state = state.shifted(at);
-                // Each kept commit must sit where the chain has it.
-                let consistent = state
-                    .saved
-                    .iter()
-                    .all(|s| chain.ids.get(s.position) == Some(&s.meta.id));
-                if !consistent {
-                    tracing::debug!(
-                        overlay,
-                        "ledger cache: its commits are not on the chain; not used"
-                    );
+            .and_then(|state| resumable(repo, &mut chain, state));
+        let mut ledger = match (resume, window) {
+            (None, Some(window)) => builder.newest(env, &mut chain, window)?,
+            (resume, _) => {
+                let (ledger, walked) = match resume {
+                    Some((at, state)) => {
+                        let new = chain.infos(repo, at)?;
+                        builder.environment(env, new, Some(state), None)?
+                    }
+                    None => {
+                        chain.read_all(repo)?;
+                        let all = chain.infos(repo, chain.ids.len())?;
+                        builder.environment(env, all, None, None)?
+                    }
+                };
+                // A walk that read new commits is kept (it ends at the base).
+                if let (Some(cache), Some(walked)) = (&cache, walked) {
+                    cache.set_state(overlay, &options.resolve, &walked);
                 }
-                consistent.then_some((at, state))
-            });
-        let (mut ledger, walked) = match resume {
-            Some((at, state)) => {
-                let new = chain.infos(repo, at)?;
-                builder.environment(env, new, Some(state), None)?
-            }
-            None => {
-                let all = chain.infos(repo, chain.ids.len())?;
-                builder.environment(env, all, None, options.max_deployments)?
+                ledger
             }
         };
-        // A walk that read new commits is kept (it ends at the base).
-        if let (Some(cache), Some(walked)) = (&cache, walked) {
-            cache.set_state(overlay, &options.resolve, &walked);
-        }
-        if let Some(max) = options.max_deployments.map(|m| m.max(1))
-            && ledger.deployments.len() > max
-        {
-            ledger.deployments.truncate(max);
-            ledger.truncated = true;
+        if let Some(window) = window {
+            cut(&mut ledger, window);
         }
         envs.push(ledger);
     }
     if let Some(cache) = &cache
         && chain.walked
+        && chain.complete()
     {
         cache.set_chain(&chain.ids);
     }
@@ -403,110 +433,69 @@ pub fn build_ledger_with(
         %base,
         environments = environments.len(),
         max_deployments = ?options.max_deployments,
+        since = ?options.since,
+        commits = chain.ids.len(),
         "ledger built"
     );
+    let partial = !chain.complete();
     Ok(Ledger {
         base: base.to_string(),
         environments: envs,
         positions: chain.ids.iter().enumerate().map(|(i, c)| (*c, i)).collect(),
         chain: std::mem::take(&mut chain.ids),
+        partial,
     })
 }
 
-/// The first-parent chain of the base: its commit ids (newest first) and the metadata read so
-/// far.
-struct Chain {
-    ids: Vec<ObjectId>,
-    /// The commits read from Git, for the first `infos.len()` ids.
-    infos: Vec<ferry_git::CommitInfo>,
-    /// Whether commits were read from Git (the cached chain is then out of date; a base older
-    /// than the cached one leaves it as it is).
-    walked: bool,
-    positions: Option<HashMap<ObjectId, usize>>,
+/// The cached walk `state` with its position on `chain`, when its commits are where the chain
+/// has them.
+fn resumable(repo: &Repo, chain: &mut Chain, state: State) -> Option<(usize, State)> {
+    let at = match chain.position(state.tip) {
+        Some(at) => at,
+        // A chain read from Git on demand: the cached tip is found by walking to it.
+        None if !chain.complete() => {
+            let mut n = 0;
+            loop {
+                match chain.info(repo, n).ok()? {
+                    Some(c) if c.id == state.tip => break n,
+                    Some(_) => n += 1,
+                    None => return None,
+                }
+            }
+        }
+        None => return None,
+    };
+    let state = state.shifted(at);
+    // Each kept commit must sit where the chain has it.
+    if !chain.complete()
+        && let Some(last) = state.saved.iter().map(|s| s.position).max()
+    {
+        chain.info(repo, last).ok()?;
+    }
+    let consistent = state
+        .saved
+        .iter()
+        .all(|s| chain.ids.get(s.position) == Some(&s.meta.id));
+    if !consistent {
+        tracing::debug!("ledger cache: its commits are not on the chain; not used");
+    }
+    consistent.then_some((at, state))
 }
 
-impl Chain {
-    /// The chain of `base`: from the cached chain where it leads into it, else from Git.
-    fn read(
-        repo: &Repo,
-        base: ObjectId,
-        cache: Option<&cache::Cache>,
-    ) -> Result<Chain, LedgerError> {
-        let cached = cache
-            .and_then(cache::Cache::chain)
-            .filter(|ids| Chain::plausible(repo, ids))
-            .unwrap_or_default();
-        let links = |at: usize| {
-            repo.commit(cached[at])
-                .is_ok_and(|c| c.parents.first() == cached.get(at + 1))
-        };
-        if let Some(at) = cached.iter().position(|id| *id == base)
-            && links(at)
-        {
-            return Ok(Chain {
-                ids: cached[at..].to_vec(),
-                infos: Vec::new(),
-                walked: false,
-                positions: None,
-            });
-        }
-        let known: HashMap<ObjectId, usize> =
-            cached.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        let mut infos = Vec::new();
-        let mut next = Some(base);
-        let mut joined = None;
-        while let Some(id) = next {
-            if let Some(&at) = known.get(&id) {
-                joined = Some(at);
-                break;
-            }
-            let info = repo.commit(id)?;
-            next = info.parents.first().copied();
-            infos.push(info);
-        }
-        let mut ids: Vec<ObjectId> = infos.iter().map(|c| c.id).collect();
-        if let Some(at) = joined {
-            ids.extend_from_slice(&cached[at..]);
-        }
-        Ok(Chain {
-            ids,
-            infos,
-            walked: true,
-            positions: None,
-        })
+/// Keeps the deployments of `ledger` inside `window`.
+fn cut(ledger: &mut EnvLedger, window: build::Window) {
+    let mut keep = ledger.deployments.len();
+    if let Some(max) = window.max.map(|m| m.max(1)) {
+        keep = keep.min(max);
     }
-
-    /// Spot checks of a cached chain against Git (its digest already matched): it ends at a
-    /// root commit and each of its first two commits has the next as its first parent.
-    fn plausible(repo: &Repo, ids: &[ObjectId]) -> bool {
-        let parent = |id: ObjectId| repo.commit(id).ok().map(|c| c.parents.first().copied());
-        let ends_at_root = ids.last().is_some_and(|last| parent(*last) == Some(None));
-        let linked = ids
-            .windows(2)
-            .take(2)
-            .all(|pair| parent(pair[0]) == Some(Some(pair[1])));
-        if !(ends_at_root && linked) {
-            tracing::debug!("ledger cache: chain.json does not match Git; not used");
-        }
-        ends_at_root && linked
+    if let Some(since) = window.since
+        && let Some(first_before) = ledger.deployments.iter().position(|d| d.seconds < since)
+    {
+        keep = keep.min(first_before + 1);
     }
-
-    /// The position of `id` in the chain.
-    fn position(&mut self, id: ObjectId) -> Option<usize> {
-        let ids = &self.ids;
-        self.positions
-            .get_or_insert_with(|| ids.iter().enumerate().map(|(i, c)| (*c, i)).collect())
-            .get(&id)
-            .copied()
-    }
-
-    /// The metadata of the first `n` commits, read from Git where not read yet.
-    fn infos(&mut self, repo: &Repo, n: usize) -> Result<&[ferry_git::CommitInfo], LedgerError> {
-        while self.infos.len() < n {
-            let id = self.ids[self.infos.len()];
-            self.infos.push(repo.commit(id)?);
-        }
-        Ok(&self.infos[..n])
+    if keep < ledger.deployments.len() {
+        ledger.deployments.truncate(keep);
+        ledger.truncated = true;
     }
 }
 

@@ -13,9 +13,16 @@ use ferry_kustomize::dependencies::{DependencyScan, KUSTOMIZATION_FILE_NAMES, ca
 use gix::ObjectId;
 use sha2::{Digest, Sha256};
 
+use super::chain::Chain;
 use super::state::{DepKey, Meta, Rendering, Saved, State};
 use super::tree::{TREE_ROOT, TreeSource};
 use super::{Deployment, EnvLedger, EnvironmentSpec, ImageChange, LedgerError};
+
+mod walk;
+mod window;
+
+use walk::exists;
+pub(super) use window::Window;
 
 /// The paths of a [`DepKey`] as a tree of path components.
 #[derive(Debug, Default)]
@@ -280,6 +287,45 @@ impl Builder<'_> {
         Ok(r)
     }
 
+    /// The root tree of the commit at `position`.
+    fn tree_at(&self, chain: &mut Chain, position: usize) -> Result<ObjectId, LedgerError> {
+        Ok(chain
+            .info(self.repo, position)?
+            .expect("candidates are commits of the chain")
+            .tree)
+    }
+
+    /// The fields a deployment shows of the commit at `position`.
+    fn meta(&self, chain: &mut Chain, position: usize) -> Result<Meta, LedgerError> {
+        Ok(Meta::of(
+            chain
+                .info(self.repo, position)?
+                .expect("candidates are commits of the chain"),
+        ))
+    }
+
+    /// What the overlay renders after the commit at `position`, whose dependency key is `key`
+    /// (resolved once per key).
+    fn render(
+        &mut self,
+        chain: &mut Chain,
+        position: usize,
+        overlay: &str,
+        key: &Rc<DepKey>,
+    ) -> Result<Resolved, LedgerError> {
+        if exists(key, overlay) {
+            let tree = self.tree_at(chain, position)?;
+            self.resolve(tree, overlay, key)
+        } else {
+            Ok(Rc::new(Rendering {
+                images: Err(format!("overlay directory {overlay} does not exist")),
+                resources: [0; 32],
+            }))
+        }
+    }
+}
+
+impl Builder<'_> {
     /// Whether every path of `trie` names the same object (or nothing) in trees `a` and `b`.
     fn same_along(&self, a: ObjectId, b: ObjectId, trie: &PathTrie) -> Result<bool, LedgerError> {
         if a == b {
@@ -593,6 +639,7 @@ fn deployments(
             time: meta.time,
             author: meta.author,
             summary: meta.summary,
+            rollback_of: meta.rollback_of,
             images: images.clone(),
             changes,
             error,

@@ -27,7 +27,7 @@ use super::state::{DepKey, Meta, Rendering, Saved, State};
 
 /// The format of the cache files; a change in what they hold or in how resolution answers
 /// bumps it (older files are then ignored).
-pub(super) const FORMAT: u32 = 2;
+pub(super) const FORMAT: u32 = 3;
 
 const MAGIC: &str = "ferry-ledger-cache";
 
@@ -229,6 +229,8 @@ struct SavedFile {
     time: String,
     author: String,
     summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rollback_of: Option<String>,
     resources: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     images: Option<BTreeMap<String, String>>,
@@ -266,6 +268,7 @@ impl StateFile {
                     time: s.meta.time.clone(),
                     author: s.meta.author.clone(),
                     summary: s.meta.summary.clone(),
+                    rollback_of: s.meta.rollback_of.clone(),
                     resources: hex(&s.rendering.resources),
                     images: s.rendering.images.as_ref().ok().cloned(),
                     error: s.rendering.images.as_ref().err().cloned(),
@@ -313,6 +316,7 @@ impl StateFile {
                     time: item.time,
                     author: item.author,
                     summary: item.summary,
+                    rollback_of: item.rollback_of,
                 },
                 rendering: Rendering {
                     images,
@@ -421,6 +425,7 @@ mod tests {
                         time: "1970-01-01T00:00:10Z".into(),
                         author: "A <a@example.com>".into(),
                         summary: "first".into(),
+                        rollback_of: None,
                     },
                     rendering: Rendering {
                         images: Err("bad".into()),
@@ -435,6 +440,7 @@ mod tests {
                         time: "1970-01-01T00:00:20Z".into(),
                         author: "B <b@example.com>".into(),
                         summary: "second".into(),
+                        rollback_of: Some(id(4).to_string()),
                     },
                     rendering: Rendering {
                         images: Ok([("web/app".to_string(), "app:1".to_string())].into()),

@@ -33,6 +33,8 @@ pub(super) struct Meta {
     pub(super) author: String,
     /// First line of the message.
     pub(super) summary: String,
+    /// The value of the message's `Ferry-Rollback:` trailer.
+    pub(super) rollback_of: Option<String>,
 }
 
 impl Meta {
@@ -44,6 +46,7 @@ impl Meta {
             time: commit.committer.timestamp().to_string(),
             author: commit.author.identity(),
             summary: commit.summary().to_string(),
+            rollback_of: crate::trailer::rollback_trailer(&commit.message).map(str::to_owned),
         }
     }
 }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use crate::common::{BACKEND, FRONTEND, T0, TestRepo};
 use ferry_git::{ObjectId, Repo, Signature};
 use ferry_ledger::{
-    EnvironmentSpec, Ledger, LedgerError, LedgerOptions, VerificationRecord, build_ledger,
-    build_ledger_with, read_verifications, record_verification,
+    Deployment, EnvironmentSpec, Ledger, LedgerError, LedgerOptions, VerificationRecord,
+    build_ledger, build_ledger_with, read_verifications, record_verification,
 };
 
 struct History {
@@ -543,6 +543,53 @@ fn a_limited_ledger_is_the_newest_part_of_the_full_one() {
         limited.deployed_at("dev", h.c[6]).unwrap().unwrap().id(),
         h.c[6]
     );
+}
+
+/// A window by time (`since`), with and without a limit and a cache, is the newest part of the
+/// full history: the deployments at or after the time and the newest one before it.
+#[test]
+fn a_window_since_a_time_is_the_newest_part_of_the_full_ledger() {
+    let h = history();
+    let repo = Repo::open(h.repo.path()).unwrap();
+    let base = repo.resolve("main").unwrap();
+    let full = build_ledger_with(
+        &repo,
+        base,
+        &envs(),
+        &LedgerOptions::default().without_cache(),
+    )
+    .unwrap();
+    let chain: Vec<ObjectId> = full.chain().to_vec();
+    for commit in chain.iter().rev() {
+        let since = repo.commit(*commit).unwrap().committer.timestamp();
+        for options in [
+            LedgerOptions::since(since).without_cache(),
+            LedgerOptions::newest(2).with_since(since).without_cache(),
+            LedgerOptions::since(since),
+        ] {
+            let window = build_ledger_with(&repo, base, &envs(), &options).unwrap();
+            for env in &full.environments {
+                let mut want: Vec<&Deployment> = Vec::new();
+                for d in &env.deployments {
+                    if options.max_deployments.is_some_and(|m| want.len() >= m) {
+                        break;
+                    }
+                    want.push(d);
+                    if d.timestamp() < since {
+                        break;
+                    }
+                }
+                let got = window.environment(&env.name).unwrap();
+                assert_eq!(
+                    serde_json::to_value(&got.deployments).unwrap(),
+                    serde_json::to_value(&want).unwrap(),
+                    "{} since {since} {options:?}",
+                    env.name
+                );
+                assert_eq!(got.truncated, want.len() < env.deployments.len());
+            }
+        }
+    }
 }
 
 #[test]
