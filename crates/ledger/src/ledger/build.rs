@@ -616,31 +616,32 @@ fn deployments(
     baseline: Option<(Resolved, BTreeMap<String, String>)>,
     items: Vec<(usize, Meta, Resolved)>,
 ) -> Vec<Deployment> {
-    let (mut rendered, mut images) = match baseline {
+    let (mut rendered, baseline_images) = match baseline {
         Some((r, i)) => (Some(r), i),
         None => (None, BTreeMap::new()),
     };
-    let mut out: Vec<Deployment> = Vec::new();
+    let mut out: Vec<Deployment> = Vec::with_capacity(items.len());
     for (position, meta, rendering) in items {
         if rendered.as_ref() == Some(&rendering) {
             // Inputs changed but the rendering did not (e.g. a base field the overlay
             // overrides): nothing was deployed.
             continue;
         }
-        let (next, error) = match rendering.images.clone() {
-            Ok(next) => (next, None),
-            Err(e) => (images.clone(), Some(e)),
+        // The images before: the previous deployment's (one map per deployment, no copy).
+        let before = out.last().map_or(&baseline_images, |d| &d.images);
+        let (next, error) = match &rendering.images {
+            Ok(next) => (next.clone(), None),
+            Err(e) => (before.clone(), Some(e.clone())),
         };
+        let changes = diff(before, &next);
         rendered = Some(rendering);
-        let changes = diff(&images, &next);
-        images = next;
         out.push(Deployment {
             commit: meta.id.to_string(),
             time: meta.time,
             author: meta.author,
             summary: meta.summary,
             rollback_of: meta.rollback_of,
-            images: images.clone(),
+            images: next,
             changes,
             error,
             id: meta.id,
