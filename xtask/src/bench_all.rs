@@ -6,7 +6,8 @@
 //! Each comparison runs the pair R times (default 5), interleaved (Ferry, the other, Ferry, …),
 //! and compares medians; peak resident memory (`/usr/bin/time -f %M`) is measured once each.
 //! Comparisons whose other tool is missing (`kubectl`, `skopeo`, `docker-registry`) print
-//! `SKIPPED`. Then runs `bench monitor` (detection latency in simulated time). Prints a
+//! `SKIPPED`. Then `bench status` (`ferry status` and `ferry metrics`, cold and warm, against
+//! their targets) and `bench monitor` (detection latency in simulated time). Prints a
 //! markdown table for `docs/performance.md`, with the machine.
 
 use std::path::{Path, PathBuf};
@@ -351,6 +352,9 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
     if tool("skopeo").is_none() || tool("docker-registry").is_none() {
         skipped.push("image digest: skopeo or docker-registry not found");
     }
+
+    // ferry status and ferry metrics, cold and warm (no other tool to compare with).
+    crate::bench_status::print_section(&step("status")?, &step("metrics")?, commits, runs)?;
 
     // The monitor's detection latency (simulated time, no other tool to compare with).
     println!("\n## cargo xtask bench monitor");

@@ -6,6 +6,7 @@
 //! Exit codes: 0 on success; 2 on usage, config or git errors; 3 when the forge cannot be
 //! reached or a file cannot be written.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::PathBuf;
 
@@ -19,6 +20,8 @@ use ferry_git::Repo;
 use ferry_ledger::ledger::LedgerOptions;
 use jiff::Timestamp;
 
+pub mod revision;
+
 /// Compute delivery metrics (DORA) from the GitOps repository's history: per environment,
 /// deployment frequency (per day and week), lead time for changes, change failure rate
 /// (deployments rolled back — the Ferry-Rollback trailer — or held) and time to restore (from
@@ -26,8 +29,9 @@ use jiff::Timestamp;
 /// DORA performance band (docs/ferry-metrics.md).
 ///
 /// Lead time starts at the application commit an image was built from when --app-repo names
-/// the application repository (its tag or commit id in the image tag); otherwise at the time
-/// the image first entered the first environment.
+/// the application repository (the commit its org.opencontainers.image.revision label names,
+/// read from the registry, else its tag: a tag or commit id of the application); otherwise at
+/// the time the image first entered the first environment.
 #[derive(Debug, Parser)]
 #[command(name = "ferry-metrics", version, about, long_about)]
 struct Cli {
@@ -48,10 +52,15 @@ struct Cli {
     #[arg(long)]
     summary: bool,
     /// The application repository (a local clone): lead time starts at the commit each image
-    /// was built from (a tag `1.4.0`/`v1.4.0`, or a commit id `1a2b3c4`/`sha-1a2b3c4` in the
-    /// image tag).
+    /// was built from: the one its `org.opencontainers.image.revision` label names (read from
+    /// the image's registry, unless --offline or --no-registry), else the one its tag names (a
+    /// tag `1.4.0`/`v1.4.0`, or a commit id `1a2b3c4`/`sha-1a2b3c4`).
     #[arg(long, value_name = "PATH")]
     app_repo: Option<PathBuf>,
+    /// With --app-repo, do not read the images' revision labels from their registries (only
+    /// their tags name revisions).
+    #[arg(long)]
+    no_registry: bool,
     /// Read only the local repository: no sync, holds and verification records as the last
     /// sync left them.
     #[arg(long)]
@@ -134,13 +143,34 @@ async fn run(cli: Cli) -> Result<()> {
                     path.display()
                 )
             })?;
-            let images = history.environments.iter().flat_map(|e| {
-                e.deployments
-                    .iter()
-                    .flat_map(|d| d.changed.iter().filter_map(|c| d.images.get(c)))
-                    .map(String::as_str)
-            });
-            Some(revision_times(&app, images))
+            let images: BTreeSet<String> = history
+                .environments
+                .iter()
+                .flat_map(|e| {
+                    e.deployments
+                        .iter()
+                        .filter(|d| d.time >= since && d.time <= now)
+                        .flat_map(|d| d.changed.iter().filter_map(|c| d.images.get(c)))
+                })
+                .cloned()
+                .collect();
+            let labels = if cli.offline || cli.no_registry {
+                BTreeMap::new()
+            } else {
+                // Credentials as for `ferry image`: FERRY_REGISTRY_*, ferry.toml's
+                // [registries."HOST"], docker's config.json.
+                let flags = ferry_cli::registry::RegistryFlags {
+                    explicit: ferry_cli::registry::env_credentials()?,
+                    ..Default::default()
+                };
+                let client = ferry_cli::registry::client(&flags, Some(&setup.config))?;
+                revision::revision_labels(&client, &images).await
+            };
+            Some(revision_times(
+                &app,
+                images.iter().map(String::as_str),
+                &labels,
+            ))
         }
         None => None,
     };

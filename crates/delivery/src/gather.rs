@@ -193,24 +193,34 @@ pub fn local_holds(repo: &Repo) -> Result<Vec<Hold>, DeliveryError> {
 }
 
 /// The commit time, in the application repository `app`, of the revision each image was built
-/// from, for the images whose tag names one: a tag of `app` (`1.4.0`, or `v1.4.0`), or a commit
-/// id (`1a2b3c4`, `sha-1a2b3c4`). Images without such a tag are left out.
+/// from: the revision its `org.opencontainers.image.revision` label names (`labels`, by image
+/// reference, as read from the registry; a full or abbreviated commit id of `app`), else the
+/// one its tag names: a tag of `app` (`1.4.0`, or `v1.4.0`), or a commit id (`1a2b3c4`,
+/// `sha-1a2b3c4`). Images whose revision is not found in `app` are left out.
 pub fn revision_times<'i>(
     app: &Repo,
     images: impl IntoIterator<Item = &'i str>,
+    labels: &BTreeMap<String, String>,
 ) -> BTreeMap<String, Timestamp> {
     let mut out = BTreeMap::new();
     for image in images {
         if out.contains_key(image) {
             continue;
         }
-        let Some(tag) = tag_of(image) else {
-            continue;
-        };
-        let hex = tag.strip_prefix("sha-").unwrap_or(tag);
-        let mut candidates = vec![format!("refs/tags/{tag}"), format!("refs/tags/v{tag}")];
-        if hex.len() >= 7 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            candidates.push(hex.to_owned());
+        let mut candidates = Vec::new();
+        if let Some(revision) = labels.get(image).map(|r| r.trim())
+            && revision.len() >= 7
+            && revision.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            candidates.push(revision.to_owned());
+        }
+        if let Some(tag) = tag_of(image) {
+            let hex = tag.strip_prefix("sha-").unwrap_or(tag);
+            candidates.push(format!("refs/tags/{tag}"));
+            candidates.push(format!("refs/tags/v{tag}"));
+            if hex.len() >= 7 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                candidates.push(hex.to_owned());
+            }
         }
         let found = candidates.iter().find_map(|rev| {
             let id = app.resolve(rev).ok()?;

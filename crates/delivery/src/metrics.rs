@@ -21,7 +21,7 @@
 //! Each number comes with its median and 90th percentile ([`crate::stats`]), its DORA band
 //! ([`crate::bands`]) and the deployments behind it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -299,11 +299,12 @@ fn env_metrics(
         .collect();
     let mut restores = Vec::new();
     let mut unrestored = Vec::new();
+    let verified = verified_sets(all);
     for &i in &counted {
         if !failed.contains_key(&i) {
             continue;
         }
-        match restored(all, i, request.now) {
+        match restored(all, &verified, i, request.now) {
             Some((r, at)) => restores.push(RestoreSample {
                 failed: all[i].commit.clone(),
                 failed_at: all[i].time.to_string(),
@@ -359,6 +360,11 @@ fn failures(history: &History, env: &EnvHistory) -> BTreeMap<usize, Failure> {
         by,
         evidence,
     };
+    let by_commit: HashMap<&str, usize> = all
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.commit.as_str(), i))
+        .collect();
     for rollback in all {
         let Some(target) = &rollback.rollback_of else {
             continue;
@@ -367,10 +373,12 @@ fn failures(history: &History, env: &EnvHistory) -> BTreeMap<usize, Failure> {
         if target.len() < 7 {
             continue;
         }
-        if let Some(i) = all
-            .iter()
-            .position(|d| d.commit.starts_with(&target) && d.time <= rollback.time)
-        {
+        // A full commit id is looked up; an abbreviated one is searched for.
+        let found = match by_commit.get(target.as_str()) {
+            Some(&i) => Some(i),
+            None => all.iter().position(|d| d.commit.starts_with(&target)),
+        };
+        if let Some(i) = found.filter(|&i| all[i].time <= rollback.time) {
             out.entry(i)
                 .or_insert_with(|| failure(i, "rollback", rollback.commit.clone()));
         }
@@ -395,19 +403,38 @@ fn failures(history: &History, env: &EnvHistory) -> BTreeMap<usize, Failure> {
     out
 }
 
-/// The deployment after `failed` that restored a verified set, and when.
-fn restored(all: &[DeploymentFact], failed: usize, now: Timestamp) -> Option<(usize, Timestamp)> {
+/// For each deployment, the earliest verification of its image set at it or before it (any
+/// earlier deployment with the same images counts): one pass, so that finding restores stays
+/// linear in the deployments.
+fn verified_sets(all: &[DeploymentFact]) -> Vec<Option<Timestamp>> {
+    let mut earliest: HashMap<&BTreeMap<String, String>, Timestamp> = HashMap::new();
+    all.iter()
+        .map(|d| {
+            if let Some(v) = d.verified_at {
+                earliest
+                    .entry(&d.images)
+                    .and_modify(|e| *e = (*e).min(v))
+                    .or_insert(v);
+            }
+            earliest.get(&d.images).copied()
+        })
+        .collect()
+}
+
+/// The deployment after `failed` that restored a verified set, and when (`verified`: what
+/// [`verified_sets`] says of `all`).
+fn restored(
+    all: &[DeploymentFact],
+    verified: &[Option<Timestamp>],
+    failed: usize,
+    now: Timestamp,
+) -> Option<(usize, Timestamp)> {
     for r in failed + 1..all.len() {
         let candidate = &all[r];
         if candidate.time > now {
             return None;
         }
-        let verified = all[..=r]
-            .iter()
-            .filter(|d| d.images == candidate.images)
-            .filter_map(|d| d.verified_at)
-            .min();
-        if let Some(v) = verified
+        if let Some(v) = verified[r]
             && v <= now
         {
             return Some((r, v.max(candidate.time)));

@@ -1,3 +1,4 @@
 //! The integration tests of ferry-metrics.
 
 mod cli;
+mod revision;

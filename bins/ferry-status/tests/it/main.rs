@@ -1,3 +1,4 @@
 //! The integration tests of ferry-status.
 
 mod cli;
+mod github;

@@ -3,5 +3,6 @@
 
 mod demo;
 mod html;
+mod revisions;
 mod schedule;
 mod support;

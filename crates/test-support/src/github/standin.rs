@@ -58,6 +58,8 @@ pub struct Pull {
     pub merge_commit: Option<String>,
     /// Comments, in order.
     pub comments: Vec<String>,
+    /// When it was opened (Unix seconds, the stand-in's clock).
+    pub created_at: i64,
 }
 
 /// What a faulty call does.
@@ -282,6 +284,7 @@ impl StandIn {
         assert!(git.head(head).is_some(), "branch {head} exists");
         let mut state = self.lock();
         let number = 1347 + state.pulls.len() as u64;
+        let created_at = state.clock;
         state.pulls.push(Pull {
             number,
             head: head.to_owned(),
@@ -293,8 +296,15 @@ impl StandIn {
             auto_merge: false,
             merge_commit: None,
             comments: Vec::new(),
+            created_at,
         });
         number
+    }
+
+    /// Sets the stand-in's clock (Unix seconds): the time of the next commit it makes and of
+    /// the pull requests opened from now on.
+    pub fn set_clock(&self, seconds: i64) {
+        self.lock().clock = seconds;
     }
 
     /// Closes every open pull request (as a person would), without touching a branch.
@@ -409,6 +419,8 @@ impl Handler {
                 }
             }
             ("POST", ["git", "commits"]) => self.commit(state, &body),
+            // No commit statuses are kept: every commit has none (GitHub's answer then).
+            ("GET", ["commits", _, "statuses"]) => (200, Value::Array(Vec::new())),
             ("POST", ["pulls"]) => self.create_pull(state, &body),
             ("GET", ["pulls"]) => {
                 let list: Vec<Value> = state
@@ -637,6 +649,7 @@ impl Handler {
             return validation(&format!("No commits between {base} and {head}"));
         }
         let number = 1347 + state.pulls.len() as u64;
+        let created_at = state.clock;
         state.pulls.push(Pull {
             number,
             head,
@@ -648,6 +661,7 @@ impl Handler {
             auto_merge: false,
             merge_commit: None,
             comments: Vec::new(),
+            created_at,
         });
         let pull = state.pulls.last().expect("just pushed");
         (201, self.pull_body(&self.pulls_create, pull))

@@ -20,7 +20,7 @@ const SNAPSHOT: &str = "query FerrySnapshot($owner: String!, $name: String!, $ba
     pullRequests(states: OPEN, baseRefName: $base, first: 100, after: $after, orderBy: {field: CREATED_AT, direction: ASC}) {
       pageInfo { hasNextPage endCursor }
       nodes {
-        number id url title body headRefName headRefOid isCrossRepository
+        number id url title body createdAt headRefName headRefOid isCrossRepository
         autoMergeRequest { enabledAt }
         labels(first: 100) { nodes { name } }
         headRef { target { oid ... on Commit { tree { oid } parents(first: 2) { nodes { oid } } } } }
@@ -68,6 +68,8 @@ pub(super) struct OpenPull {
     pub cross_repository: bool,
     pub auto_merge: bool,
     pub labels: Vec<String>,
+    /// When it was opened (RFC 3339), when GitHub says.
+    pub created_at: Option<String>,
     /// Tree and parents of the head commit, when the head branch still points at it.
     pub head_tree: Option<String>,
     pub head_parents: Vec<String>,
@@ -248,6 +250,8 @@ pub(super) async fn snapshot(
         title: String,
         #[serde(default)]
         body: Option<String>,
+        #[serde(rename = "createdAt", default)]
+        created_at: Option<String>,
         #[serde(rename = "headRefName")]
         head_ref_name: String,
         #[serde(rename = "headRefOid")]
@@ -374,6 +378,7 @@ pub(super) async fn snapshot(
                     .labels
                     .map(|l| l.nodes.into_iter().map(|n| n.name).collect())
                     .unwrap_or_default(),
+                created_at: pull.created_at,
                 head_tree,
                 head_parents,
             });

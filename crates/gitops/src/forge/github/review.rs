@@ -49,7 +49,7 @@ impl GithubForge {
                 state: ChangeState::Open,
                 head: Some(p.head_oid.clone()),
                 base: p.head_parents.first().cloned(),
-                created_at: None,
+                created_at: p.created_at.clone(),
                 merge_commit: None,
                 auto_merge: p.auto_merge,
                 note: None,

@@ -88,6 +88,7 @@ impl Handler {
             "url": format!("https://github.com/{REPOSITORY}/pull/{}", pull.number),
             "title": pull.title,
             "body": pull.body,
+            "createdAt": crate::history::rfc3339(pull.created_at),
             "headRefName": pull.head,
             "headRefOid": head,
             "isCrossRepository": false,
