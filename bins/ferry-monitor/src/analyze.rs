@@ -10,7 +10,6 @@ use ferry_health::analysis::prometheus::{Client, PrometheusProvider};
 use ferry_health::analysis::run::{self, Metric, Provider};
 use ferry_health::analysis::template::{self, MetricDef, ProviderDef};
 use ferry_health::analysis::web::WebProvider;
-use ferry_health::monitor::Verdict;
 use serde_json::Value;
 
 use crate::args::AnalyzeArgs;
@@ -79,11 +78,7 @@ pub async fn analyze(args: AnalyzeArgs) -> Result<u8> {
         ("phase", report.phase.as_str()),
         ("reason", &report.reason),
     ])?;
-    Ok(match report.verdict {
-        Verdict::Healthy => 0,
-        Verdict::Unhealthy => 1,
-        Verdict::Inconclusive => 3,
-    })
+    Ok(report.verdict.exit_code())
 }
 
 fn metric(

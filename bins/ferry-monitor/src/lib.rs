@@ -11,7 +11,7 @@ use std::time::Duration;
 use args::{AnalyzeArgs, AssessArgs, SyncArgs, WatchArgs};
 use clap::{Parser, Subcommand};
 use ferry_cli::{Context as _, Error, ErrorKind, Format, Result, Runtime, WithKind as _};
-use ferry_health::monitor::{Event, Verdict};
+use ferry_health::monitor::Event;
 use ferry_health::output::{event_json, event_text, observation_text};
 use ferry_health::probe::argocd::{ApplicationProbe, wait_until_decided};
 use ferry_health::probe::cluster::{Application, cluster_probes};
@@ -198,11 +198,7 @@ async fn watch(args: WatchArgs) -> Result<u8> {
     if let Some((env, result)) = verification {
         verify::print(&mut out, format, &env, &result?).context("cannot write to stdout")?;
     }
-    Ok(match report.verdict {
-        Verdict::Healthy => 0,
-        Verdict::Unhealthy => 1,
-        Verdict::Inconclusive => 3,
-    })
+    Ok(report.verdict.exit_code())
 }
 
 fn assess(args: &AssessArgs) -> Result<u8> {

@@ -123,13 +123,3 @@ pub fn summary(markdown: &str) -> Result<()> {
         .map(|_| ())
         .map_err(|e| Error::msg(ErrorKind::Io, e.to_string()))
 }
-
-/// The exit code of a verdict: 0 healthy, 1 unhealthy, 3 inconclusive.
-pub fn verdict_code(verdict: ferry_health::monitor::Verdict) -> u8 {
-    use ferry_health::monitor::Verdict;
-    match verdict {
-        Verdict::Healthy => 0,
-        Verdict::Unhealthy => 1,
-        Verdict::Inconclusive => 3,
-    }
-}

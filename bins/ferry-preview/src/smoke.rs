@@ -96,5 +96,5 @@ pub async fn run(args: SmokeArgs) -> Result<u8> {
         report.verdict.as_str(),
         report.reason
     ))?;
-    Ok(common::verdict_code(report.verdict))
+    Ok(report.verdict.exit_code())
 }

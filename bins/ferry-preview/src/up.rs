@@ -139,7 +139,7 @@ pub async fn run(args: UpArgs) -> Result<u8> {
         Some(r) => (
             r.verdict.as_str().to_string(),
             r.reason.clone(),
-            common::verdict_code(r.verdict),
+            r.verdict.exit_code(),
         ),
         None if args.no_wait => ("applied".into(), "--no-wait: not waited for".into(), 0),
         None => ("healthy".into(), "no workload to wait for".into(), 0),

@@ -145,6 +145,16 @@ impl Verdict {
             Self::Inconclusive => "inconclusive",
         }
     }
+
+    /// The exit code of a binary that ends on this verdict: 0 healthy, 1 unhealthy, 3
+    /// inconclusive (`ferry-monitor watch` and `analyze`, `ferry-preview`).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Healthy => 0,
+            Self::Unhealthy => 1,
+            Self::Inconclusive => 3,
+        }
+    }
 }
 
 impl std::fmt::Display for Verdict {

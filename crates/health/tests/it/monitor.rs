@@ -434,3 +434,19 @@ fn invalid_policies_are_refused() {
     );
     assert!(policy().validate().is_ok());
 }
+
+#[test]
+fn verdicts_exit_0_healthy_1_unhealthy_3_inconclusive() {
+    let codes: Vec<(Verdict, u8)> = [Verdict::Healthy, Verdict::Unhealthy, Verdict::Inconclusive]
+        .into_iter()
+        .map(|v| (v, v.exit_code()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (Verdict::Healthy, 0),
+            (Verdict::Unhealthy, 1),
+            (Verdict::Inconclusive, 3)
+        ]
+    );
+}
