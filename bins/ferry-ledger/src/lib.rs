@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use ferry_cli::{Context as _, Error, ErrorKind, Format, Result, WithKind as _};
+use ferry_cli::{Context as _, ErrorKind, Format, Result, WithKind as _};
 use ferry_config::Config;
 use ferry_ledger::{Deployment, EnvLedger, LedgerOptions, LoadRequest, Loaded, load_ledger};
 use serde::Serialize;
@@ -134,16 +134,7 @@ pub fn main(args: Vec<std::ffi::OsString>) -> ExitCode {
 /// The config file `--config` names, or the nearest one.
 pub(crate) fn load_config(common: &Common) -> Result<Config> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let path = match &common.config {
-        Some(p) => p.clone(),
-        None => Config::discover(&cwd).ok_or_else(|| {
-            Error::usage(format!(
-                "no {} in {} or above; pass --config FILE",
-                ferry_config::FILE_NAME,
-                cwd.display()
-            ))
-        })?,
-    };
+    let path = Config::locate(common.config.as_deref(), &cwd)?;
     Ok(Config::load(&path)?)
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use ferry_config::{Config, Monitor};
-use ferry_health::monitor::{Policy, Span};
+use ferry_health::monitor::{Policy, PolicyFlags, Span};
 use ferry_health::probe::http::HttpSpec;
 
 use crate::args::WatchArgs;
@@ -42,13 +42,7 @@ pub fn config_path(explicit: Option<&Path>, flag: &str) -> Result<PathBuf> {
         return Ok(p.to_path_buf());
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    Config::discover(&cwd).ok_or_else(|| {
-        anyhow!(
-            "{flag}: no {} in {} or above; pass --config FILE",
-            ferry_config::FILE_NAME,
-            cwd.display()
-        )
-    })
+    Config::locate(None, &cwd).map_err(|e| anyhow!("{flag}: {e}"))
 }
 
 /// The environment whose settings apply: `--env`, else `--verify`'s.
@@ -200,35 +194,26 @@ fn base_tip(config: &Config) -> Result<String> {
 /// `--failures` above the number of checks is refused, as in `ferry.toml`; a failure count
 /// that only comes from a default is lowered to the number of checks.
 fn policy(args: &WatchArgs, monitor: &Monitor) -> Result<Policy> {
-    let interval = args.interval.unwrap_or(monitor.interval);
     let span = match (args.duration, args.checks) {
-        (Some(d), _) => Span::For(d),
-        (None, Some(n)) => Span::Checks(n),
-        (None, None) => Span::Checks(monitor.checks),
+        (Some(d), _) => Some(Span::For(d)),
+        (None, checks) => checks.map(Span::Checks),
     };
-    let mut policy = Policy {
-        warmup: args.warmup.unwrap_or(monitor.warmup),
-        interval,
+    let flags = PolicyFlags {
+        warmup: args.warmup,
+        interval: args.interval,
         span,
-        failures: args.failures.unwrap_or(monitor.failures),
-        error_budget: args.error_budget.unwrap_or(monitor.error_budget),
-        timeout: args.timeout.unwrap_or(monitor.timeout),
+        failures: args.failures,
+        error_budget: args.error_budget,
+        timeout: args.timeout,
     };
-    let checks = policy.checks();
-    if args.failures.is_none() && policy.failures > checks && checks > 0 {
-        policy.failures = checks;
-    }
-    policy.validate().map_err(|e| {
+    Policy::configured(monitor, &flags).map_err(|e| {
         if e.contains("could never be found unhealthy") {
-            anyhow!(
-                "--failures {}: {e}; lower --failures or raise --checks",
-                policy.failures
-            )
+            let failures = args.failures.unwrap_or(monitor.failures);
+            anyhow!("--failures {failures}: {e}; lower --failures or raise --checks")
         } else {
             anyhow!(e)
         }
-    })?;
-    Ok(policy)
+    })
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use ferry_cli::{Context as _, Error, ErrorKind, Result, WithKind as _};
 use ferry_config::{Config, Monitor, parse_duration};
-use ferry_health::monitor::{Policy, Span};
+use ferry_health::monitor::{Policy, PolicyFlags, Span};
 use ferry_preview::{Cluster, Preview};
 use serde_json::Value;
 
@@ -21,13 +21,7 @@ pub fn load_config(explicit: Option<&Path>) -> Result<Config> {
             let cwd = std::env::current_dir()
                 .context("cannot read the current directory")
                 .with_kind(ErrorKind::Io)?;
-            Config::discover(&cwd).ok_or_else(|| {
-                Error::usage(format!(
-                    "no {} in {} or above; pass --config FILE",
-                    ferry_config::FILE_NAME,
-                    cwd.display()
-                ))
-            })?
+            Config::locate(None, &cwd)?
         }
     };
     Ok(Config::load(&path)?)
@@ -71,23 +65,18 @@ pub struct PolicyArgs {
     timeout: Option<Duration>,
 }
 
-/// The monitor's policy: `monitor` (`[monitor]` ← `[environment.monitor]`), then the flags.
-/// A failure count that only comes from the file is lowered to the number of checks.
+/// The monitor's policy: `monitor` (`[monitor]` ← `[environment.monitor]`), then the flags
+/// ([`Policy::configured`]).
 pub fn policy(args: &PolicyArgs, monitor: &Monitor) -> Result<Policy> {
-    let mut policy = Policy {
-        warmup: args.warmup.unwrap_or(monitor.warmup),
-        interval: args.interval.unwrap_or(monitor.interval),
-        span: Span::Checks(args.checks.unwrap_or(monitor.checks)),
-        failures: args.failures.unwrap_or(monitor.failures),
-        error_budget: args.error_budget.unwrap_or(monitor.error_budget),
-        timeout: args.timeout.unwrap_or(monitor.timeout),
+    let flags = PolicyFlags {
+        warmup: args.warmup,
+        interval: args.interval,
+        span: args.checks.map(Span::Checks),
+        failures: args.failures,
+        error_budget: args.error_budget,
+        timeout: args.timeout,
     };
-    let checks = policy.checks();
-    if args.failures.is_none() && policy.failures > checks && checks > 0 {
-        policy.failures = checks;
-    }
-    policy.validate().map_err(Error::usage)?;
-    Ok(policy)
+    Policy::configured(monitor, &flags).map_err(Error::usage)
 }
 
 /// The environment's monitor settings, defaults without a config.

@@ -60,16 +60,7 @@ pub struct Setup {
 pub fn setup(args: &ForgeArgs) -> Result<Setup> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let start = args.repo.clone().unwrap_or(cwd);
-    let path = match &args.config {
-        Some(p) => p.clone(),
-        None => Config::discover(&start).ok_or_else(|| {
-            Error::usage(format!(
-                "no {} in {} or above; pass --config FILE",
-                ferry_config::FILE_NAME,
-                start.display()
-            ))
-        })?,
-    };
+    let path = Config::locate(args.config.as_deref(), &start)?;
     let mut config = Config::load(&path)?;
     if let Some(base) = &args.base {
         ferry_config::check_branch(base).map_err(|reason| {

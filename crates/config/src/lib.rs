@@ -41,6 +41,7 @@
 mod duration;
 mod error;
 mod limits;
+mod locate;
 mod names;
 mod probes;
 mod raw;
@@ -55,6 +56,7 @@ use std::time::Duration;
 pub use duration::{DurationError, HumanDuration, format_duration, parse_duration};
 pub use error::{ConfigError, Diagnostic};
 pub use limits::MAX_FILE_SIZE;
+pub use locate::NoConfigFile;
 pub use names::{check_branch, check_remote};
 pub use readable::{human_duration, human_seconds, human_time};
 pub use registries::{Registry, RegistryCredentials};

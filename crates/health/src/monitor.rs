@@ -75,7 +75,48 @@ impl Default for Policy {
     }
 }
 
+/// A binary's policy flags: each one given replaces the configured value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PolicyFlags {
+    /// `--warmup`.
+    pub warmup: Option<Duration>,
+    /// `--interval`.
+    pub interval: Option<Duration>,
+    /// `--checks` or `--duration`.
+    pub span: Option<Span>,
+    /// `--failures`.
+    pub failures: Option<u32>,
+    /// `--error-budget`.
+    pub error_budget: Option<u32>,
+    /// The timeout flag.
+    pub timeout: Option<Duration>,
+}
+
 impl Policy {
+    /// The policy of `monitor` (`[monitor]` ← `[environment.monitor]`), then the flags: the one
+    /// way `ferry-monitor watch` and `ferry-preview` build it. A failure count that only comes
+    /// from the file is lowered to the number of checks (a `--failures` above it is refused, as
+    /// in `ferry.toml`); the result is [validated](Policy::validate).
+    pub fn configured(
+        monitor: &ferry_config::Monitor,
+        flags: &PolicyFlags,
+    ) -> Result<Policy, String> {
+        let mut policy = Policy {
+            warmup: flags.warmup.unwrap_or(monitor.warmup),
+            interval: flags.interval.unwrap_or(monitor.interval),
+            span: flags.span.unwrap_or(Span::Checks(monitor.checks)),
+            failures: flags.failures.unwrap_or(monitor.failures),
+            error_budget: flags.error_budget.unwrap_or(monitor.error_budget),
+            timeout: flags.timeout.unwrap_or(monitor.timeout),
+        };
+        let checks = policy.checks();
+        if flags.failures.is_none() && policy.failures > checks && checks > 0 {
+            policy.failures = checks;
+        }
+        policy.validate()?;
+        Ok(policy)
+    }
+
     /// Why the policy cannot be run, if it cannot.
     pub fn validate(&self) -> Result<(), String> {
         if self.failures == 0 {

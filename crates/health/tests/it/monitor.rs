@@ -450,3 +450,30 @@ fn verdicts_exit_0_healthy_1_unhealthy_3_inconclusive() {
         ]
     );
 }
+
+#[test]
+fn a_configured_policy_takes_the_flags_over_the_file() {
+    let mut file = ferry_config::Monitor::default();
+    file.checks = 2;
+    file.failures = 3;
+    // A failure count from the file is lowered to the number of checks…
+    let policy = Policy::configured(&file, &monitor::PolicyFlags::default()).expect("policy");
+    assert_eq!((policy.span, policy.failures), (Span::Checks(2), 2));
+    // …a flag's is refused.
+    let flags = monitor::PolicyFlags {
+        failures: Some(3),
+        ..Default::default()
+    };
+    let e = Policy::configured(&file, &flags).expect_err("3 failures in 2 checks");
+    assert!(e.contains("could never be found unhealthy"), "{e}");
+    let flags = monitor::PolicyFlags {
+        interval: Some(Duration::from_secs(1)),
+        span: Some(Span::For(Duration::from_secs(4))),
+        ..Default::default()
+    };
+    let policy = Policy::configured(&file, &flags).expect("policy");
+    assert_eq!(
+        (policy.interval, policy.checks(), policy.warmup),
+        (Duration::from_secs(1), 5, file.warmup)
+    );
+}
