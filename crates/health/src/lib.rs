@@ -22,6 +22,7 @@
 
 pub mod analysis;
 pub mod assessment;
+pub mod kube_api;
 pub mod monitor;
 pub mod output;
 pub mod probe;

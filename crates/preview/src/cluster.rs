@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use ferry_health::kube_api::{is_not_found, to_value};
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use serde::Serialize;
 use serde_json::Value;
@@ -28,14 +29,6 @@ pub fn test_resources() -> Vec<ResourceType> {
 
 fn namespace_type() -> ResourceType {
     ResourceType::of("v1", "Namespace")
-}
-
-fn to_value(obj: &DynamicObject) -> Value {
-    serde_json::to_value(obj).unwrap_or(Value::Null)
-}
-
-fn is_not_found(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 404)
 }
 
 /// Whether a namespace is being deleted.

@@ -120,10 +120,7 @@ impl ResourceType {
     /// kube's description of it.
     pub fn api_resource(&self) -> ApiResource {
         let (group, version) = group_version(&self.api_version);
-        ApiResource::from_gvk_with_plural(
-            &GroupVersionKind::gvk(group, version, &self.kind),
-            &self.plural,
-        )
+        ferry_health::kube_api::resource(group, version, &self.kind, &self.plural)
     }
 }
 

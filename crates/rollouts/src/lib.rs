@@ -36,10 +36,9 @@
 
 use std::time::Duration;
 
+use ferry_health::kube_api::{is_not_found, resource, to_value};
 use ferry_health::rules::rollout as rules;
-use kube::api::{
-    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
-};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -585,25 +584,11 @@ pub struct RolloutClient {
 
 /// The `argoproj.io/v1alpha1` Rollout resource.
 pub fn rollout_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Rollout"),
-        "rollouts",
-    )
+    resource("argoproj.io", "v1alpha1", "Rollout", "rollouts")
 }
 
 fn replica_set_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("apps", "v1", "ReplicaSet"),
-        "replicasets",
-    )
-}
-
-fn to_value(obj: &DynamicObject) -> Value {
-    serde_json::to_value(obj).unwrap_or(Value::Null)
-}
-
-fn is_not_found(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if s.code == 404)
+    resource("apps", "v1", "ReplicaSet", "replicasets")
 }
 
 impl RolloutClient {

@@ -11,9 +11,10 @@ use std::time::Duration;
 use kube::api::{Api, DynamicObject};
 use serde_json::Value;
 
-use super::kubernetes::{api_error, resource, to_value};
+use super::kubernetes::api_error;
 use super::{CheckFuture, Observation, Outcome, Probe};
 use crate::HealthStatus;
+use crate::kube_api::{resource, to_value};
 use crate::rules::argocd::{SyncVerdict, application_health, sync_to_revision};
 
 /// Where an Application stands with respect to revision `revision`: pending until

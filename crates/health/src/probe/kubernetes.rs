@@ -10,14 +10,13 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use kube::api::{
-    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, WatchEvent, WatchParams,
-};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, WatchEvent, WatchParams};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::{CheckFuture, Observation, Outcome, Probe};
 use crate::HealthStatus;
+use crate::kube_api::{resource, to_value};
 use crate::rules::{self, apps, core, rollout};
 
 /// How many restarts after an OOM kill count as "repeated OOMKilled".
@@ -397,12 +396,4 @@ pub(crate) fn api_error(probe: &str, e: &kube::Error) -> Observation {
         ),
         other => Observation::new(probe, Outcome::Error, format!("API unreachable: {other}")),
     }
-}
-
-pub(crate) fn resource(group: &str, version: &str, kind: &str, plural: &str) -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural)
-}
-
-pub(crate) fn to_value(obj: &DynamicObject) -> Value {
-    serde_json::to_value(obj).unwrap_or(Value::Null)
 }
