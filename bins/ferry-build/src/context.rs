@@ -4,8 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ferry_build::labels::{LabelInputs, oci_labels};
-use ferry_cli::env as names;
-use ferry_cli::{Error, ErrorKind, Result};
+use ferry_cli::{Error, Result};
 use ferry_image::meta::{Context, RepoInfo, context_from_github};
 use jiff::Timestamp;
 use serde_json::json;
@@ -64,33 +63,12 @@ pub(crate) fn labels(cli: &Cli, now: Timestamp) -> Result<BTreeMap<String, Strin
 /// event payload.
 fn workflow(now: Timestamp) -> Result<(Context, RepoInfo)> {
     let vars: BTreeMap<String, String> = ferry_cli::env::github_workflow();
-    let payload = match vars.get(names::GITHUB_EVENT_PATH).filter(|p| !p.is_empty()) {
-        Some(path) if std::path::Path::new(path).exists() => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Error::msg(
-                    ErrorKind::Io,
-                    format!("cannot read the event payload {path}: {e}"),
-                )
-            })?;
-            serde_json::from_str(&text).map_err(|e| {
-                Error::bad_input(format!("the event payload {path} is not valid JSON: {e}"))
-            })?
-        }
-        _ => json!({}),
-    };
+    let payload = ferry_cli::github_event::payload(&vars)?.unwrap_or_else(|| json!({}));
     let context = context_from_github(&vars, payload, false, |_| now);
-    let mut repo = context
-        .payload
-        .get("repository")
-        .map(RepoInfo::from_github_json)
-        .unwrap_or_default();
-    if let Some(full) = vars.get(names::GITHUB_REPOSITORY).filter(|r| !r.is_empty()) {
-        if repo.name.is_empty() {
-            repo.name = full.rsplit('/').next().unwrap_or(full).to_owned();
-        }
-        if repo.html_url.is_empty() {
-            repo.html_url = format!("{}/{full}", ferry_cli::env::github_server_url());
-        }
-    }
+    let repo = RepoInfo::of_workflow(
+        &context.payload,
+        &vars,
+        &ferry_cli::env::github_server_url(),
+    );
     Ok((context, repo))
 }

@@ -21,18 +21,8 @@ pub(crate) fn from_actions() -> Result<Option<PullRequest>> {
     if !ferry_cli::env::in_github_actions() {
         return Ok(None);
     }
-    let vars = ferry_cli::env::github_workflow();
-    let Some(path) = vars
-        .get(ferry_cli::env::GITHUB_EVENT_PATH)
-        .filter(|p| !p.is_empty())
-    else {
-        return Ok(None);
-    };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the event payload {path}"))?;
-    let payload: Value = serde_json::from_str(&text)
-        .map_err(|e| Error::bad_input(format!("the event payload {path} is not JSON: {e}")))?;
-    Ok(of_payload(&payload))
+    let payload = ferry_cli::github_event::payload(&ferry_cli::env::github_workflow())?;
+    Ok(payload.as_ref().and_then(of_payload))
 }
 
 /// The pull request of an event payload.

@@ -3,14 +3,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use ferry_cli::Result;
 use ferry_cli::env as names;
 use ferry_image::meta::{Context, RepoInfo, context_from_github};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use crate::{Cli, Source, bad_input, env, git, runtime};
+use crate::{Cli, Source, bad_input, env, git};
 
 /// The context source's description for the output.
 pub(crate) struct Gathered {
@@ -48,17 +47,7 @@ pub(crate) fn gather(cli: &Cli, now: Timestamp) -> Result<Gathered> {
 
 fn workflow_context(now: Timestamp) -> Result<Gathered> {
     let vars: BTreeMap<String, String> = ferry_cli::env::github_workflow();
-    let payload = match vars.get(names::GITHUB_EVENT_PATH).filter(|p| !p.is_empty()) {
-        Some(path) if std::path::Path::new(path).exists() => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the event payload {path}"))
-                .map_err(runtime)?;
-            serde_json::from_str(&text)
-                .with_context(|| format!("the event payload {path} is not valid JSON"))
-                .map_err(bad_input)?
-        }
-        _ => json!({}),
-    };
+    let payload = ferry_cli::github_event::payload(&vars)?.unwrap_or_else(|| json!({}));
     let pr_head_sha =
         env(names::DOCKER_METADATA_PR_HEAD_SHA).is_some_and(|v| v.eq_ignore_ascii_case("true"));
     // Like metadata-action: the payload's commit date first; then (instead of the GitHub API)
@@ -70,19 +59,11 @@ fn workflow_context(now: Timestamp) -> Result<Gathered> {
     let context = context_from_github(&vars, payload, pr_head_sha, |sha| {
         git::commit_time(&workspace, sha).unwrap_or(now)
     });
-    let mut repo = context
-        .payload
-        .get("repository")
-        .map(RepoInfo::from_github_json)
-        .unwrap_or_default();
-    if let Some(full) = vars.get(names::GITHUB_REPOSITORY).filter(|r| !r.is_empty()) {
-        if repo.name.is_empty() {
-            repo.name = full.rsplit('/').next().unwrap_or(full).to_string();
-        }
-        if repo.html_url.is_empty() {
-            repo.html_url = format!("{}/{full}", ferry_cli::env::github_server_url());
-        }
-    }
+    let repo = RepoInfo::of_workflow(
+        &context.payload,
+        &vars,
+        &ferry_cli::env::github_server_url(),
+    );
     Ok(Gathered {
         context,
         repo,

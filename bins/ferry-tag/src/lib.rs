@@ -110,7 +110,7 @@ fn bad_input(error: impl Into<anyhow::Error>) -> Error {
     Error::new(ErrorKind::BadInput, error)
 }
 
-/// A file that cannot be read or written: stdout, `GITHUB_OUTPUT`, the event payload (exit 3).
+/// A file that cannot be written: stdout, `GITHUB_OUTPUT` (exit 3).
 fn runtime(error: impl Into<anyhow::Error>) -> Error {
     Error::new(ErrorKind::Io, error)
 }

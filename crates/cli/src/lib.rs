@@ -27,6 +27,7 @@ pub mod error;
 #[cfg(feature = "forge")]
 pub mod forge;
 pub mod generate;
+pub mod github_event;
 pub mod github_output;
 #[cfg(feature = "kube")]
 pub mod kube;

@@ -42,6 +42,29 @@ impl RepoInfo {
                 .map(str::to_string),
         }
     }
+
+    /// The repository of a workflow run: the event payload's `repository`, its name and web
+    /// URL taken from `GITHUB_REPOSITORY` (`owner/name`, in `env`) on the GitHub server
+    /// `server_url` where the payload has none.
+    pub fn of_workflow(
+        payload: &Value,
+        env: &BTreeMap<String, String>,
+        server_url: &str,
+    ) -> RepoInfo {
+        let mut repo = payload
+            .get("repository")
+            .map(RepoInfo::from_github_json)
+            .unwrap_or_default();
+        if let Some(full) = env.get("GITHUB_REPOSITORY").filter(|r| !r.is_empty()) {
+            if repo.name.is_empty() {
+                repo.name = full.rsplit('/').next().unwrap_or(full).to_owned();
+            }
+            if repo.html_url.is_empty() {
+                repo.html_url = format!("{server_url}/{full}");
+            }
+        }
+        repo
+    }
 }
 
 /// Builds the context the way metadata-action does in a workflow: `GITHUB_EVENT_NAME`,
