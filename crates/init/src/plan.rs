@@ -2,7 +2,6 @@
 //! which never overwrites a different file unless forced.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::{File, InitError};
@@ -150,14 +149,7 @@ fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), InitError> {
     };
     let dir = path.parent().expect("a generated path has a parent");
     fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".ferry-tmp");
-    let tmp = PathBuf::from(tmp);
-    let mut out = fs::File::create(&tmp).map_err(io(&tmp))?;
-    out.write_all(contents).map_err(io(&tmp))?;
-    out.sync_all().map_err(io(&tmp))?;
-    drop(out);
-    fs::rename(&tmp, path).map_err(io(path))
+    ferry_fs::write_atomic(path, contents).map_err(io(path))
 }
 
 #[cfg(test)]

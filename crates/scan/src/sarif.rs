@@ -3,7 +3,6 @@
 //! property GitHub ranks alerts by, one result per finding with its location. Findings an
 //! ignore entry accepts carry an accepted external suppression with the entry's reason.
 
-use std::ffi::OsString;
 use std::path::Path;
 
 use serde_json::{Map, Value, json};
@@ -23,26 +22,11 @@ const MAX_LOCATIONS: usize = 10;
 const MAX_FULL_DESCRIPTION: usize = 1000;
 
 /// Writes the SARIF document of a report and the gate's verdict on it to `path`, pretty
-/// printed, atomically: to a temporary file beside it (`.NAME.ferry-tmp-PID`), then renamed over
-/// it; a failed write leaves no temporary file behind.
+/// printed, atomically ([`ferry_fs::write_atomic`]: a temporary file beside it, then renamed
+/// over it); a failed write leaves no temporary file behind.
 pub fn write_file(path: &Path, report: &Report, verdict: &Verdict) -> std::io::Result<()> {
     let text = serde_json::to_string_pretty(&to_sarif(report, verdict)).expect("SARIF is JSON");
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
-    let mut tmp_name = OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".ferry-tmp-{}", std::process::id()));
-    let tmp = dir.join(tmp_name);
-    let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    ferry_fs::write_atomic(path, text.as_bytes())
 }
 
 /// The SARIF document for a report and the gate's verdict on it.
