@@ -2,7 +2,7 @@
 //! `ferry-vVERSION-TARGET.tar.gz`, and `SHA256SUMS` beside it.
 //!
 //! The archive holds one directory, `ferry-vVERSION-TARGET/`: `bin/` (the multi-call `ferry`
-//! binary, which runs every step in-process, and for each other name of [`BINARIES`] a symbolic
+//! binary, which runs every step in-process, and for each other binary of [`binaries`] a symbolic
 //! link `ferry-STEP` → `ferry`, or a copy on Windows), `LICENSE`, `README.md`,
 //! `completions/{bash,zsh,fish,powershell}/` and `man/man1/`, the completions and man pages made
 //! by the binary itself from each step's clap definition (`ferry [STEP] --ferry-generate KIND`,
@@ -16,57 +16,95 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use sha2::Digest as _;
 
-/// The packages holding the binaries of the workspace; the binaries of the packages with a
-/// `-cli` suffix are named without it (the plain names are the libraries). The release ships
-/// only `ferry`'s binary, which holds every step (the other packages' libraries, its
-/// dependencies: a test checks them).
-#[cfg(test)]
-pub(crate) const PACKAGES: [&str; 20] = [
-    "ferry",
-    "ferry-init-cli",
-    "ferry-build-cli",
-    "ferry-set-image",
-    "ferry-validate",
-    "ferry-render",
-    "ferry-diff-cli",
-    "ferry-tag",
-    "ferry-image-cli",
-    "ferry-scan-cli",
-    "ferry-pr",
-    "ferry-promote",
-    "ferry-monitor",
-    "ferry-rollout",
-    "ferry-preview-cli",
-    "ferry-rollback-cli",
-    "ferry-ledger-cli",
-    "ferry-lint-cli",
-    "ferry-status",
-    "ferry-metrics",
-];
+/// A package of the workspace with its binary targets (`cargo metadata`).
+#[derive(Debug, Clone)]
+pub(crate) struct Package {
+    /// The package name (`ferry-init-cli`).
+    pub(crate) name: String,
+    /// Its directory (`…/bins/ferry-init`).
+    pub(crate) dir: PathBuf,
+    /// Its binary targets (`ferry-init`).
+    pub(crate) bins: Vec<String>,
+}
 
-/// Every name a release installs, the `ferry` binary first; the others are links to it.
-pub(crate) const BINARIES: [&str; 20] = [
-    "ferry",
-    "ferry-init",
-    "ferry-build",
-    "ferry-set-image",
-    "ferry-validate",
-    "ferry-render",
-    "ferry-diff",
-    "ferry-tag",
-    "ferry-image",
-    "ferry-scan",
-    "ferry-pr",
-    "ferry-promote",
-    "ferry-monitor",
-    "ferry-rollout",
-    "ferry-preview",
-    "ferry-rollback",
-    "ferry-ledger",
-    "ferry-lint",
-    "ferry-status",
-    "ferry-metrics",
-];
+/// Every package of the workspace with its binary targets, from `cargo metadata`.
+pub(crate) fn packages() -> Result<Vec<Package>> {
+    let out = crate::cargo()
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(crate::root())
+        .output()
+        .context("cannot run cargo metadata")?;
+    if !out.status.success() {
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("cargo metadata prints JSON")?;
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned).context("a string");
+    let mut packages = Vec::new();
+    for p in metadata["packages"].as_array().context("packages")? {
+        let manifest = PathBuf::from(text(&p["manifest_path"])?);
+        let mut bins = Vec::new();
+        for t in p["targets"].as_array().context("targets")? {
+            if t["kind"]
+                .as_array()
+                .is_some_and(|k| k.contains(&"bin".into()))
+            {
+                bins.push(text(&t["name"])?);
+            }
+        }
+        packages.push(Package {
+            name: text(&p["name"])?,
+            dir: manifest
+                .parent()
+                .context("a manifest's directory")?
+                .to_path_buf(),
+            bins,
+        });
+    }
+    Ok(packages)
+}
+
+/// A binary a release installs: its name and the package that builds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Binary {
+    /// The binary (`ferry-init`).
+    pub(crate) name: String,
+    /// Its package (`ferry-init-cli`: a binary whose name a library has too is in a package
+    /// with a `-cli` suffix).
+    pub(crate) package: String,
+}
+
+/// Every binary a release installs, `ferry` first, then its steps by name: the binary targets
+/// of the packages under `bins/`. The one list of them: the archive, `cargo xtask dist --list`
+/// and the tests that check the lists kept by hand (the front end's `STEPS`, `action.yml`'s
+/// `cargo install`, the README's table) read it.
+pub(crate) fn binaries() -> Result<Vec<Binary>> {
+    let bins_dir = crate::root().join("bins");
+    let mut binaries: Vec<Binary> = packages()?
+        .into_iter()
+        .filter(|p| p.dir.parent() == Some(bins_dir.as_path()))
+        .flat_map(|p| {
+            p.bins.into_iter().map(move |name| Binary {
+                name,
+                package: p.name.clone(),
+            })
+        })
+        .collect();
+    binaries.sort_by(|a, b| (a.name != "ferry", &a.name).cmp(&(b.name != "ferry", &b.name)));
+    if binaries.first().is_none_or(|b| b.name != "ferry") {
+        bail!("no package under bins/ builds the `ferry` binary");
+    }
+    Ok(binaries)
+}
 
 /// The completion scripts, by kind: the directory and the file name of binary `b`.
 const COMPLETIONS: [(&str, &str, &str); 4] = [
@@ -86,6 +124,12 @@ pub(crate) struct Dist {
 }
 
 pub(crate) fn run(args: &[&str]) -> Result<()> {
+    if args == ["--list"] {
+        for b in binaries()? {
+            println!("{} {}", b.name, b.package);
+        }
+        return Ok(());
+    }
     let mut bin_dir = None;
     let mut out = None;
     let mut rest = args.iter();
@@ -94,7 +138,7 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
             "--bin-dir" => bin_dir = rest.next().map(PathBuf::from),
             "--out" => out = rest.next().map(PathBuf::from),
             other => bail!(
-                "dist: unexpected argument {other:?}; usage: cargo xtask dist [--bin-dir DIR] [--out DIR]"
+                "dist: unexpected argument {other:?}; usage: cargo xtask dist [--bin-dir DIR] [--out DIR] | dist --list"
             ),
         }
     }
@@ -151,7 +195,8 @@ pub(crate) fn build(bin_dir: &Path, out: &Path, version: &str, target: &str) -> 
         )
     })?;
     let mut files: Vec<(String, Content, u32)> = Vec::new();
-    for binary in BINARIES {
+    for binary in binaries()? {
+        let binary = binary.name.as_str();
         let step = binary.strip_prefix("ferry-");
         let file = format!("{binary}{exe}");
         if step.is_none() {

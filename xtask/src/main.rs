@@ -165,6 +165,8 @@ fn ci() -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     /// The packages a build command names with `-p`.
@@ -181,41 +183,10 @@ mod tests {
 
     /// The binary targets of each workspace package, from `cargo metadata`.
     fn binary_targets() -> std::collections::BTreeMap<String, Vec<String>> {
-        let out = cargo()
-            .args([
-                "metadata",
-                "--no-deps",
-                "--format-version",
-                "1",
-                "--offline",
-            ])
-            .current_dir(root())
-            .output()
-            .expect("run cargo metadata");
-        assert!(
-            out.status.success(),
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let metadata: serde_json::Value =
-            serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
-        let packages = metadata["packages"].as_array().expect("packages");
-        packages
-            .iter()
-            .map(|p| {
-                let bins = p["targets"]
-                    .as_array()
-                    .expect("targets")
-                    .iter()
-                    .filter(|t| {
-                        t["kind"]
-                            .as_array()
-                            .is_some_and(|k| k.contains(&"bin".into()))
-                    })
-                    .map(|t| t["name"].as_str().expect("target name").to_owned())
-                    .collect();
-                (p["name"].as_str().expect("package name").to_owned(), bins)
-            })
+        dist::packages()
+            .expect("cargo metadata")
+            .into_iter()
+            .map(|p| (p.name, p.bins))
             .collect()
     }
 
@@ -244,53 +215,90 @@ mod tests {
         }
     }
 
-    /// A release ships every binary of the workspace: each package with a binary target (but
-    /// xtask) is in [`dist::PACKAGES`], each of their binaries in [`dist::BINARIES`], the
-    /// front end knows each `ferry-STEP` binary as a step (its `STEPS`) and depends on its
-    /// package, so the one `ferry` binary of the archive runs it.
+    /// A release ships every binary of the workspace ([`dist::binaries`], the packages under
+    /// `bins/`): no package elsewhere has one (but xtask), the front end knows exactly its
+    /// steps (`STEPS`) and depends on each package, so the one `ferry` binary of the archive
+    /// runs them, and the lists kept by hand beside the code name exactly them: the README's
+    /// table of binaries and the packages `ferry init`'s workflows install.
     #[test]
     fn the_release_ships_every_binary_of_the_workspace() {
-        let targets = binary_targets();
-        let front_end = std::fs::read_to_string(root().join("bins/ferry/src/main.rs"))
-            .expect("read the front end");
-        for (package, bins) in targets
+        let binaries = dist::binaries().expect("the release's binaries");
+        let names: BTreeSet<&str> = binaries.iter().map(|b| b.name.as_str()).collect();
+        assert!(names.len() > 10, "{names:?}");
+        for (package, bins) in binary_targets()
             .iter()
             .filter(|(p, b)| !b.is_empty() && *p != "xtask")
         {
-            assert!(
-                dist::PACKAGES.contains(&package.as_str()),
-                "`{package}` has binaries {bins:?} but is not in dist::PACKAGES"
-            );
             for binary in bins {
                 assert!(
-                    dist::BINARIES.contains(&binary.as_str()),
-                    "`{binary}` of `{package}` is not in dist::BINARIES"
+                    binaries
+                        .iter()
+                        .any(|b| &b.name == binary && &b.package == package),
+                    "`{binary}` of `{package}` is not a binary of a package under bins/"
                 );
-                if let Some(step) = binary.strip_prefix("ferry-") {
-                    assert!(
-                        front_end.contains(&format!("\"{step}\",")),
-                        "the front end (bins/ferry/src/main.rs STEPS) does not list `{step}`"
-                    );
-                }
             }
         }
+        let front_end = std::fs::read_to_string(root().join("bins/ferry/src/main.rs"))
+            .expect("read the front end");
+        let table = &front_end[front_end.find("const STEPS").expect("STEPS")..];
+        let table = &table[..table.find("];").expect("the end of STEPS")];
+        let steps: BTreeSet<String> = table
+            .split('(')
+            .filter_map(|entry| entry.trim_start().strip_prefix('"')?.split_once('"'))
+            .map(|(step, _)| format!("ferry-{step}"))
+            .collect();
+        let want_steps: BTreeSet<String> = names
+            .iter()
+            .filter(|n| **n != "ferry")
+            .map(|n| (*n).to_owned())
+            .collect();
+        assert_eq!(steps, want_steps, "bins/ferry/src/main.rs STEPS");
         let ferry_manifest = std::fs::read_to_string(root().join("bins/ferry/Cargo.toml"))
             .expect("read bins/ferry/Cargo.toml");
-        for package in dist::PACKAGES {
+        for b in binaries.iter().filter(|b| b.name != "ferry") {
             assert!(
-                targets.get(package).is_some_and(|b| !b.is_empty()),
-                "dist::PACKAGES names `{package}`, which has no binary target"
-            );
-            // The release ships `ferry` only: it must hold every step.
-            assert!(
-                package == "ferry"
-                    || ferry_manifest
-                        .lines()
-                        .any(|l| l.starts_with(&format!("{package} = "))),
-                "bins/ferry does not depend on `{package}`, so `ferry` cannot run its step"
+                ferry_manifest
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{} = ", b.package))),
+                "bins/ferry does not depend on `{}`, so `ferry` cannot run its step",
+                b.package
             );
         }
-        assert_eq!(dist::BINARIES.len(), dist::PACKAGES.len());
+        // The README's table of binaries: one row per binary.
+        let readme = std::fs::read_to_string(root().join("README.md")).expect("read README.md");
+        let section = &readme[readme.find("## Binaries").expect("a Binaries section")..];
+        let rows: BTreeSet<&str> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("| binary |"))
+            .skip(2)
+            .take_while(|l| l.starts_with("| `"))
+            .filter_map(|l| l.strip_prefix("| `")?.split_once('`'))
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(rows, names, "README.md's table of binaries");
+        // `ferry init`'s workflows install packages by the binaries they run.
+        let init = std::fs::read_to_string(root().join("crates/init/src/workflows.rs"))
+            .expect("read crates/init/src/workflows.rs");
+        let list = &init[init
+            .find("pub const FERRY_PACKAGES")
+            .expect("FERRY_PACKAGES")..];
+        let list = &list[..list.find("];").expect("the end of FERRY_PACKAGES")];
+        let pairs: Vec<(&str, &str)> = list
+            .lines()
+            .filter_map(|l| {
+                let (package, binary) = l.trim().strip_prefix("(\"")?.split_once("\", \"")?;
+                Some((package, binary.strip_suffix("\"),")?))
+            })
+            .collect();
+        assert!(pairs.len() > 5, "{pairs:?}");
+        for (package, binary) in pairs {
+            assert!(
+                binaries
+                    .iter()
+                    .any(|b| b.name == binary && b.package == package),
+                "FERRY_PACKAGES pairs `{package}` with `{binary}`, which it does not build"
+            );
+        }
     }
 
     /// A `ferry STEP` of the demo outside [`demo::BINARIES`] is refused before it runs.

@@ -214,7 +214,7 @@ fn the_action_installs_the_archive_checksum_verified_or_builds_with_cargo() {
     );
     assert!(outputs.contains("method=archive\n"), "{outputs}");
     assert_eq!(cargo, None);
-    for binary in crate::BINARIES {
+    for (binary, _) in crate::binaries() {
         assert!(bin_dir.join(binary).is_file(), "{binary} not installed");
     }
 
@@ -261,19 +261,7 @@ fn the_action_installs_the_archive_checksum_verified_or_builds_with_cargo() {
     assert_eq!(cargo, None);
 }
 
-/// The package names of `bins/*/Cargo.toml`: the packages that ship binaries.
+/// The packages that ship the release's binaries (`cargo xtask dist --list`).
 fn binary_packages() -> std::collections::BTreeSet<String> {
-    let bins = workspace_root().join("bins");
-    std::fs::read_dir(&bins)
-        .expect("read bins/")
-        .map(|entry| {
-            let manifest = entry.expect("a bins/ entry").path().join("Cargo.toml");
-            let text = std::fs::read_to_string(&manifest).expect("read a bins/ manifest");
-            text.lines()
-                .find_map(|line| line.strip_prefix("name = \""))
-                .and_then(|rest| rest.strip_suffix('"'))
-                .expect("a [package] name line in every bins/ manifest")
-                .to_owned()
-        })
-        .collect()
+    crate::binaries().iter().map(|(_, p)| p.clone()).collect()
 }

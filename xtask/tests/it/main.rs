@@ -15,29 +15,36 @@ pub fn bin_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// Every binary a release ships (`dist::BINARIES` of the xtask), listed here on its own.
-pub const BINARIES: [&str; 20] = [
-    "ferry",
-    "ferry-init",
-    "ferry-build",
-    "ferry-set-image",
-    "ferry-validate",
-    "ferry-render",
-    "ferry-diff",
-    "ferry-tag",
-    "ferry-image",
-    "ferry-scan",
-    "ferry-pr",
-    "ferry-promote",
-    "ferry-monitor",
-    "ferry-rollout",
-    "ferry-preview",
-    "ferry-rollback",
-    "ferry-ledger",
-    "ferry-lint",
-    "ferry-status",
-    "ferry-metrics",
-];
+/// `cargo xtask ARGS`: its standard output, when it succeeds.
+fn xtask(args: &[&std::ffi::OsStr]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .output()
+        .expect("run xtask");
+    assert!(
+        out.status.success(),
+        "xtask {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// Every binary a release ships and its package, `ferry` first: `cargo xtask dist --list`,
+/// the xtask's one list (the packages under `bins/`).
+pub fn binaries() -> &'static [(String, String)] {
+    static BINARIES: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    BINARIES.get_or_init(|| {
+        let list: Vec<(String, String)> = xtask(&["dist".as_ref(), "--list".as_ref()])
+            .lines()
+            .map(|l| {
+                let (binary, package) = l.split_once(' ').expect("BINARY PACKAGE");
+                (binary.to_owned(), package.to_owned())
+            })
+            .collect();
+        assert_eq!(list.first().map(|(b, _)| b.as_str()), Some("ferry"));
+        list
+    })
+}
 
 /// A release made by `cargo xtask dist` from the workspace's debug binaries.
 pub struct Built {
@@ -80,19 +87,13 @@ pub fn built() -> Option<&'static Built> {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
                 .expect("make the launcher executable");
             let out = dir.join("dist");
-            let run = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
-                .arg("dist")
-                .arg("--bin-dir")
-                .arg(&launchers)
-                .arg("--out")
-                .arg(&out)
-                .output()
-                .expect("run xtask dist");
-            assert!(
-                run.status.success(),
-                "xtask dist failed: {}",
-                String::from_utf8_lossy(&run.stderr)
-            );
+            xtask(&[
+                "dist".as_ref(),
+                "--bin-dir".as_ref(),
+                launchers.as_os_str(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ]);
             let rustc = std::process::Command::new("rustc")
                 .arg("-vV")
                 .output()
