@@ -1,7 +1,8 @@
 //! A stateful stand-in for the Kubernetes API server on 127.0.0.1 (wiremock), for the tests of
-//! `ferry-preview` and its binary: objects kept by path, server-side apply, create with
-//! `generateName`, get, list and delete-collection by label selector, namespace deletion, and a
-//! log of every request.
+//! the binaries that call the API (`ferry-preview`, `ferry-rollout`, `ferry-rollback`): objects
+//! kept by path, server-side apply, JSON merge patches and JSON patches (RFC 7386, RFC 6902; a
+//! subresource's, `…/status`, patches the object), create with `generateName`, get, list and
+//! delete-collection by label selector, namespace deletion, and a log of every request.
 //!
 //! Its error bodies are the conformance data of `fixtures/conformance/kubernetes/` (a 404 is
 //! `status-404-not-found.json` with the object's name, a refused apply is
@@ -43,6 +44,10 @@ struct State {
     reads: BTreeMap<String, usize>,
     counter: u64,
 }
+
+/// The stand-in's priority among the server's mocks (wiremock: lower first), below
+/// [`KubeStandIn::mount`]'s.
+const STANDIN_PRIORITY: u8 = 10;
 
 /// The stand-in.
 pub struct KubeStandIn {
@@ -179,6 +184,27 @@ impl State {
         obj
     }
 
+    /// Server-side apply of `seen`'s body at `object_path`.
+    fn apply(&mut self, seen: &Seen, object_path: &str, plural: &str) -> ResponseTemplate {
+        if self.conflicts.iter().any(|c| object_path.ends_with(c)) {
+            let body = conformance_json("kubernetes/status-409-apply-conflict.json");
+            return ResponseTemplate::new(409).set_body_json(body);
+        }
+        let created = !self.objects.contains_key(object_path);
+        let mut obj = seen.body.clone();
+        if let Some(old) = self.objects.get(object_path) {
+            for key in ["uid", "creationTimestamp", "generation"] {
+                obj["metadata"][key] = old["metadata"][key].clone();
+            }
+        }
+        obj["metadata"]["managedFields"] = json!([{"manager": seen.query["fieldManager"],
+            "operation": "Apply", "apiVersion": obj["apiVersion"], "fieldsType": "FieldsV1",
+            "fieldsV1": {}, "time": "2026-12-07T12:00:00Z"}]);
+        let obj = self.stored(object_path, obj, created);
+        let obj = self.with_status(object_path, plural, obj);
+        ResponseTemplate::new(if created { 201 } else { 200 }).set_body_json(obj)
+    }
+
     fn answer(&mut self, seen: &Seen) -> ResponseTemplate {
         let (collection, name) = split_path(&seen.path);
         let plural = plural_of(&collection).to_string();
@@ -186,30 +212,27 @@ impl State {
         match (seen.method.as_str(), name) {
             ("PATCH", Some(name)) => {
                 let object_path = format!("{collection}/{name}");
-                if seen.content_type != "application/apply-patch+yaml"
-                    || !seen.query.contains_key("fieldManager")
-                {
-                    return ResponseTemplate::new(415).set_body_json(
-                        json!({"kind": "Status", "code": 415, "status": "Failure"}),
-                    );
-                }
-                if self.conflicts.iter().any(|c| object_path.ends_with(c)) {
-                    let body = conformance_json("kubernetes/status-409-apply-conflict.json");
-                    return ResponseTemplate::new(409).set_body_json(body);
-                }
-                let created = !self.objects.contains_key(&object_path);
-                let mut obj = seen.body.clone();
-                if let Some(old) = self.objects.get(&object_path) {
-                    for key in ["uid", "creationTimestamp", "generation"] {
-                        obj["metadata"][key] = old["metadata"][key].clone();
+                match seen.content_type.as_str() {
+                    "application/apply-patch+yaml" if seen.query.contains_key("fieldManager") => {
+                        self.apply(seen, &object_path, &plural)
                     }
+                    "application/merge-patch+json" | "application/json-patch+json" => {
+                        let Some(mut obj) = self.objects.get(&object_path).cloned() else {
+                            return not_found(&plural, &name);
+                        };
+                        if seen.content_type == "application/merge-patch+json" {
+                            merge_patch(&mut obj, &seen.body);
+                        } else if let Err(message) = json_patch(&mut obj, &seen.body) {
+                            return ResponseTemplate::new(422).set_body_json(json!({"kind":
+                                "Status", "code": 422, "status": "Failure", "message": message}));
+                        }
+                        let obj = self.stored(&object_path, obj, false);
+                        let obj = self.with_status(&object_path, &plural, obj);
+                        ResponseTemplate::new(200).set_body_json(obj)
+                    }
+                    _ => ResponseTemplate::new(415)
+                        .set_body_json(json!({"kind": "Status", "code": 415, "status": "Failure"})),
                 }
-                obj["metadata"]["managedFields"] = json!([{"manager": seen.query["fieldManager"],
-                    "operation": "Apply", "apiVersion": obj["apiVersion"], "fieldsType": "FieldsV1",
-                    "fieldsV1": {}, "time": "2026-12-07T12:00:00Z"}]);
-                let obj = self.stored(&object_path, obj, created);
-                let obj = self.with_status(&object_path, &plural, obj);
-                ResponseTemplate::new(if created { 201 } else { 200 }).set_body_json(obj)
             }
             ("POST", None) => {
                 let mut obj = seen.body.clone();
@@ -277,6 +300,66 @@ impl State {
     }
 }
 
+/// A JSON merge patch (RFC 7386) applied to `target`: `null` removes a key, objects merge,
+/// anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(p) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    let t = target.as_object_mut().expect("an object");
+    for (k, v) in p {
+        if v.is_null() {
+            t.remove(k);
+        } else {
+            merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+        }
+    }
+}
+
+/// A JSON patch (RFC 6902: `add`, `replace`, `remove`) applied to `target`, or why not.
+fn json_patch(target: &mut Value, ops: &Value) -> Result<(), String> {
+    for op in ops.as_array().ok_or("a JSON patch is an array")? {
+        let path = op["path"].as_str().ok_or("an operation without a path")?;
+        let (parent, last) = path.rsplit_once('/').ok_or("a path starts with /")?;
+        let key = last.replace("~1", "/").replace("~0", "~");
+        let parent = target
+            .pointer_mut(parent)
+            .ok_or_else(|| format!("{path}: no such parent"))?;
+        let value = op.get("value").cloned();
+        match (op["op"].as_str(), parent) {
+            (Some("add"), Value::Object(m)) => {
+                m.insert(key, value.ok_or("add without a value")?);
+            }
+            (Some("replace"), Value::Object(m)) if m.contains_key(&key) => {
+                m.insert(key, value.ok_or("replace without a value")?);
+            }
+            (Some("remove"), Value::Object(m)) if m.contains_key(&key) => {
+                m.remove(&key);
+            }
+            (Some("add"), Value::Array(a)) if key == "-" => {
+                a.push(value.ok_or("add without a value")?);
+            }
+            (Some(kind), Value::Array(a)) => {
+                let i: usize = key.parse().map_err(|_| format!("{path}: not an index"))?;
+                match kind {
+                    "add" if i <= a.len() => a.insert(i, value.ok_or("add without a value")?),
+                    "replace" if i < a.len() => a[i] = value.ok_or("replace without a value")?,
+                    "remove" if i < a.len() => {
+                        a.remove(i);
+                    }
+                    _ => return Err(format!("{path}: cannot {kind}")),
+                }
+            }
+            (kind, _) => return Err(format!("{path}: cannot {}", kind.unwrap_or("?"))),
+        }
+    }
+    Ok(())
+}
+
 fn merge_status(obj: &mut Value, status: &Value) {
     if let Some(s) = status.get("status") {
         obj["status"] = s.clone();
@@ -333,6 +416,7 @@ impl KubeStandIn {
         let state = Arc::new(Mutex::new(State::default()));
         wiremock::Mock::given(wiremock::matchers::any())
             .respond_with(Responder(state.clone()))
+            .with_priority(STANDIN_PRIORITY)
             .mount(&server)
             .await;
         Self { server, state }
@@ -341,6 +425,22 @@ impl KubeStandIn {
     /// The API server's URL (`--server`).
     pub fn uri(&self) -> String {
         self.server.uri()
+    }
+
+    /// Answers what `mock` matches on the same server, before the stand-in does: another
+    /// service the binary calls (a webhook), so one request log orders both.
+    pub async fn mount(&self, mock: wiremock::Mock) {
+        mock.with_priority(STANDIN_PRIORITY - 1)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Every request the server received, the stand-in's and the mounted mocks', in order.
+    pub async fn received_requests(&self) -> Vec<Request> {
+        self.server
+            .received_requests()
+            .await
+            .expect("wiremock records requests")
     }
 
     /// Every request so far.
@@ -441,6 +541,30 @@ mod tests {
             split_path("/api/v1/namespaces"),
             ("/api/v1/namespaces".into(), None)
         );
+    }
+
+    #[test]
+    fn merge_and_json_patches_apply_as_the_rfcs_say() {
+        let mut obj = json!({"spec": {"paused": true, "replicas": 2}, "status": {"abort": true}});
+        merge_patch(
+            &mut obj,
+            &json!({"spec": {"paused": false}, "status": {"abort": null}}),
+        );
+        assert_eq!(
+            obj,
+            json!({"spec": {"paused": false, "replicas": 2}, "status": {}})
+        );
+        let ops = json!([{"op": "replace", "path": "/spec/replicas", "value": 3},
+            {"op": "add", "path": "/spec/items", "value": []},
+            {"op": "add", "path": "/spec/items/-", "value": "a/b"},
+            {"op": "remove", "path": "/spec/paused"}]);
+        json_patch(&mut obj, &ops).expect("a valid patch");
+        assert_eq!(
+            obj,
+            json!({"spec": {"replicas": 3, "items": ["a/b"]}, "status": {}})
+        );
+        let missing = json!([{"op": "replace", "path": "/spec/nothing", "value": 1}]);
+        assert!(json_patch(&mut obj, &missing).is_err());
     }
 
     #[test]

@@ -646,26 +646,23 @@ fn rollout(aborted: bool) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_rollout_is_aborted_and_slack_told_what_happened() {
+    use ferry_test_support::kube_standin::KubeStandIn;
     use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::{Mock, ResponseTemplate};
     let Some(w) = world() else { return };
     let runner = clone(w.dir.path(), &w.origin, "runner");
-    let server = MockServer::start().await;
+    let server = KubeStandIn::start().await;
     let object = "/apis/argoproj.io/v1alpha1/namespaces/acme-dev/rollouts/backend";
-    Mock::given(method("GET"))
-        .and(path(object))
-        .respond_with(ResponseTemplate::new(200).set_body_json(rollout(false)))
-        .mount(&server)
-        .await;
-    Mock::given(method("PATCH"))
-        .and(path(format!("{object}/status")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(rollout(true)))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/slack/hook"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
-        .mount(&server)
+    server.insert(object, rollout(false));
+    // The controller's part: the read before the abort sees the paused Rollout, the abort's
+    // answer and every later read the aborted one.
+    server.script("rollouts", vec![rollout(false), rollout(true)]);
+    server
+        .mount(
+            Mock::given(method("POST"))
+                .and(path("/slack/hook"))
+                .respond_with(ResponseTemplate::new(200).set_body_string("ok")),
+        )
         .await;
     let file = write_report(
         w.dir.path(),
@@ -703,16 +700,25 @@ async fn the_rollout_is_aborted_and_slack_told_what_happened() {
     assert_eq!(out["notifications"][0]["result"], "sent", "{out:#}");
     assert!(!stdout.contains("/slack/hook"), "the webhook is a secret");
 
-    let requests = server.received_requests().await.unwrap();
-    let abort = requests
-        .iter()
-        .find(|r| r.method.as_str() == "PATCH")
-        .expect("an abort");
-    assert_eq!(abort.url.path(), format!("{object}/status"));
+    let patches: Vec<(String, String, Value)> = server
+        .log()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| (r.path, r.content_type, r.body))
+        .collect();
     assert_eq!(
-        serde_json::from_slice::<Value>(&abort.body).unwrap(),
-        serde_json::json!({"status": {"abort": true}})
+        patches,
+        [(
+            format!("{object}/status"),
+            "application/merge-patch+json".to_owned(),
+            serde_json::json!({"status": {"abort": true}})
+        )]
     );
+    assert_eq!(
+        server.object(object).expect("the Rollout")["status"]["abort"],
+        true
+    );
+    let requests = server.received_requests().await;
     let slack = requests
         .iter()
         .find(|r| r.method.as_str() == "POST")

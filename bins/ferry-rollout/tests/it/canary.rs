@@ -1,13 +1,12 @@
 //! Canary Rollouts from `fixtures/conformance/rollouts/actions.jsonl` (Argo CD's recorded Rollout
 //! objects): `status` shows the step, weight and pause; `promote`, `promote --full`, `abort` and
 //! `retry` send the kubectl plugin's patches, and those patches applied to the recorded object
-//! give the recorded result of the same action.
+//! (by the stand-in API server, as merge patches) give the recorded result of the same action.
 
-use assert_cmd::Command;
 use ferry_test_support::rollouts::{ROLLOUT_PATH, ROLLOUT_STATUS_PATH};
-use serde_json::{Map, Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use serde_json::{Value, json};
+
+use crate::{api, patches, run};
 
 /// The case `id` of the data, its object renamed to acme/backend (the stand-in's path).
 fn case(id: &str) -> Value {
@@ -24,77 +23,14 @@ fn case(id: &str) -> Value {
     case
 }
 
-async fn api(object: &Value) -> MockServer {
-    let server = MockServer::start().await;
-    for (m, p) in [
-        ("GET", ROLLOUT_PATH),
-        ("PATCH", ROLLOUT_PATH),
-        ("PATCH", ROLLOUT_STATUS_PATH),
-    ] {
-        Mock::given(method(m))
-            .and(path(p))
-            .respond_with(ResponseTemplate::new(200).set_body_json(object))
-            .mount(&server)
-            .await;
-    }
-    server
-}
-
-fn run(server: &MockServer, args: &[&str]) -> assert_cmd::assert::Assert {
-    Command::cargo_bin("ferry-rollout")
-        .expect("the binary")
-        .args(args)
-        .args(["-n", "acme", "--server", &server.uri()])
-        .env_remove("KUBECONFIG")
-        .assert()
-}
-
-/// `(path, content type, body)` of every PATCH.
-async fn patches(server: &MockServer) -> Vec<(String, String, Value)> {
-    server
-        .received_requests()
-        .await
-        .expect("requests are recorded")
-        .iter()
-        .filter(|r| r.method.as_str() == "PATCH")
-        .map(|r| {
-            (
-                r.url.path().to_owned(),
-                r.headers["content-type"]
-                    .to_str()
-                    .expect("a content type")
-                    .to_owned(),
-                serde_json::from_slice(&r.body).expect("a JSON body"),
-            )
-        })
-        .collect()
-}
-
-/// RFC 7386 merge patch.
-fn merge(target: &mut Value, patch: &Value) {
-    let Value::Object(p) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(Map::new());
-    }
-    let t = target.as_object_mut().expect("an object");
-    for (k, v) in p {
-        if v.is_null() {
-            t.remove(k);
-        } else {
-            merge(t.entry(k.clone()).or_insert(Value::Null), v);
-        }
-    }
-}
-
-/// Without null values, `metadata.creationTimestamp` and `status.abort: false` (the plugin's
-/// `retry` writes false where Argo CD's action deletes the key: both mean "not aborted").
+/// Without null values, `metadata.creationTimestamp` and `resourceVersion` (the stand-in's
+/// own) and `status.abort: false` (the plugin's `retry` writes false where Argo CD's action
+/// deletes the key: both mean "not aborted").
 fn normalise(v: &Value) -> Value {
     let mut v = strip_nulls(v);
     if let Some(m) = v["metadata"].as_object_mut() {
         m.remove("creationTimestamp");
+        m.remove("resourceVersion");
     }
     if v["status"]["abort"] == json!(false)
         && let Some(s) = v["status"].as_object_mut()
@@ -123,7 +59,7 @@ async fn action(id: &str, args: &[&str], expected: &[(&str, Value)]) {
     let case = case(id);
     let server = api(&case["object"]).await;
     run(&server, args).success();
-    let sent = patches(&server).await;
+    let sent = patches(&server);
     let want: Vec<(String, String, Value)> = expected
         .iter()
         .map(|(p, body)| {
@@ -135,10 +71,7 @@ async fn action(id: &str, args: &[&str], expected: &[(&str, Value)]) {
         })
         .collect();
     assert_eq!(sent, want, "{id}");
-    let mut object = case["object"].clone();
-    for (_, _, body) in &sent {
-        merge(&mut object, body);
-    }
+    let object = server.object(ROLLOUT_PATH).expect("the Rollout");
     assert_eq!(
         normalise(&object),
         normalise(&case["expected_object"]),
@@ -171,7 +104,7 @@ async fn status_shows_the_canary_step_weight_and_pause() {
     assert_eq!(json["weight"], 40);
     assert_eq!(json["pause"], "indefinite");
     assert_eq!(json["step"][0], 1);
-    assert!(patches(&server).await.is_empty(), "status only reads");
+    assert!(patches(&server).is_empty(), "status only reads");
 }
 
 #[tokio::test(flavor = "multi_thread")]

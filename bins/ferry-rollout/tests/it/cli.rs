@@ -1,55 +1,12 @@
-//! `ferry-rollout` against a stand-in API server (wiremock): the exact requests each command
-//! sends, its output and exit codes.
+//! `ferry-rollout` against the stateful stand-in API server (`ferry_test_support::kube_standin`):
+//! the exact requests each command sends, what they leave, its output and exit codes.
 
 use assert_cmd::Command;
+use ferry_test_support::kube_standin::KubeStandIn;
 use ferry_test_support::rollouts::{ROLLOUT_PATH, ROLLOUT_STATUS_PATH, paused_blue_green};
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
-async fn api(object: &Value) -> MockServer {
-    let server = MockServer::start().await;
-    for m in ["GET", "PATCH"] {
-        Mock::given(method(m))
-            .and(path(ROLLOUT_PATH))
-            .respond_with(ResponseTemplate::new(200).set_body_json(object))
-            .mount(&server)
-            .await;
-    }
-    Mock::given(method("PATCH"))
-        .and(path(ROLLOUT_STATUS_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(object))
-        .mount(&server)
-        .await;
-    server
-}
-
-fn run(server: &MockServer, args: &[&str]) -> assert_cmd::assert::Assert {
-    Command::cargo_bin("ferry-rollout")
-        .unwrap()
-        .args(args)
-        .args(["-n", "acme", "--server", &server.uri()])
-        .env_remove("KUBECONFIG")
-        .assert()
-}
-
-/// `METHOD path content-type body` of every PATCH the server saw.
-async fn patches(server: &MockServer) -> Vec<(String, String, Value)> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.method.as_str() == "PATCH")
-        .map(|r| {
-            (
-                r.url.path().to_string(),
-                r.headers["content-type"].to_str().unwrap().to_string(),
-                serde_json::from_slice(&r.body).unwrap(),
-            )
-        })
-        .collect()
-}
+use crate::{api, patches, run};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn promote_sends_the_plugins_patches() {
@@ -58,7 +15,7 @@ async fn promote_sends_the_plugins_patches() {
         .success()
         .stdout(predicates::str::contains("rollout 'backend' promoted"));
     assert_eq!(
-        patches(&server).await,
+        patches(&server),
         vec![
             (
                 ROLLOUT_STATUS_PATH.to_string(),
@@ -72,6 +29,13 @@ async fn promote_sends_the_plugins_patches() {
             ),
         ]
     );
+    // What the patches leave: running, no pause condition.
+    let rollout = server.object(ROLLOUT_PATH).expect("the Rollout");
+    assert_eq!(rollout["spec"]["paused"], false);
+    assert!(
+        rollout["status"].get("pauseConditions").is_none(),
+        "{rollout:#}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -83,7 +47,6 @@ async fn promote_full_abort_and_retry() {
         .stdout(predicates::str::contains("rollout 'backend' aborted"));
     run(&server, &["retry", "backend"]).success();
     let bodies: Vec<(String, Value)> = patches(&server)
-        .await
         .into_iter()
         .map(|(p, _, b)| (p, b))
         .collect();
@@ -112,23 +75,27 @@ async fn undo_replaces_the_template() {
     let rs = |name: &str, revision: &str, image: &str| {
         json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
             "metadata": {"name": format!("backend-{name}"), "namespace": "acme",
+                "labels": {"app": "backend", "rollouts-pod-template-hash": name},
                 "annotations": {"rollout.argoproj.io/revision": revision},
                 "ownerReferences": [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": "backend", "uid": "u-1", "controller": true}]},
             "spec": {"template": {"metadata": {"labels": {"app": "backend", "rollouts-pod-template-hash": name}},
                 "spec": {"containers": [{"name": "backend", "image": image}]}}}})
     };
-    Mock::given(method("GET"))
-        .and(path("/apis/apps/v1/namespaces/acme/replicasets"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "apiVersion": "apps/v1", "kind": "ReplicaSetList", "metadata": {},
-            "items": [rs("a", "1", "r.example/backend:1.2.0"), rs("b", "2", "r.example/backend:1.3.1"), rs("c", "3", "r.example/backend:1.4.0")]})))
-        .mount(&server)
-        .await;
+    for (name, revision, image) in [
+        ("a", "1", "r.example/backend:1.2.0"),
+        ("b", "2", "r.example/backend:1.3.1"),
+        ("c", "3", "r.example/backend:1.4.0"),
+    ] {
+        server.insert(
+            &format!("/apis/apps/v1/namespaces/acme/replicasets/backend-{name}"),
+            rs(name, revision, image),
+        );
+    }
     run(&server, &["undo", "backend", "--to-revision", "1"])
         .success()
         .stdout(predicates::str::contains("rollout 'backend' rolled back"));
     assert_eq!(
-        patches(&server).await,
+        patches(&server),
         vec![(
             ROLLOUT_PATH.to_string(),
             "application/json-patch+json".to_string(),
@@ -137,13 +104,18 @@ async fn undo_replaces_the_template() {
                 "spec": {"containers": [{"name": "backend", "image": "r.example/backend:1.2.0"}]}}}])
         )]
     );
+    let rollout = server.object(ROLLOUT_PATH).expect("the Rollout");
+    assert_eq!(
+        rollout["spec"]["template"]["spec"]["containers"][0]["image"],
+        "r.example/backend:1.2.0"
+    );
     // No such revision: a negative answer, nothing sent.
     run(&server, &["undo", "backend", "--to-revision", "9"])
         .code(1)
         .stderr(predicates::str::contains(
             "unable to find specified revision 9 in history",
         ));
-    assert_eq!(patches(&server).await.len(), 1);
+    assert_eq!(patches(&server).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -167,18 +139,13 @@ async fn status_as_text_and_json() {
     assert_eq!(status["stable_hash"], "old");
     assert_eq!(status["active_selector"], "old");
     assert_eq!(status["paused"], true);
-    assert!(patches(&server).await.is_empty());
+    assert!(patches(&server).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn missing_rollouts_and_unreachable_servers() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
-            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": "rollouts.argoproj.io \"backend\" not found", "reason": "NotFound", "code": 404})))
-        .mount(&server)
-        .await;
+    // An empty cluster: the conformance 404 of every read.
+    let server = KubeStandIn::start().await;
     run(&server, &["abort", "backend"])
         .code(1)
         .stderr(predicates::str::contains("rollout acme/backend not found"));
