@@ -219,17 +219,6 @@ fn count_deployments(report: &serde_json::Value) -> Result<usize> {
         .context("no deployments in ferry-ledger's JSON")
 }
 
-/// The shortest wall time of `runs` runs of `f`.
-pub(crate) fn best_of(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Duration> {
-    let mut best = Duration::MAX;
-    for _ in 0..runs {
-        let start = Instant::now();
-        f()?;
-        best = best.min(start.elapsed());
-    }
-    Ok(best)
-}
-
 pub(crate) fn show(d: Duration) -> String {
     format!("{:.3} s", d.as_secs_f64())
 }
