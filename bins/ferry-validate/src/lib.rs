@@ -11,7 +11,7 @@ use clap::Parser;
 use ferry_cli::{ErrorKind, Format, WithKind as _};
 use ferry_config::Config;
 use ferry_kustomize::{
-    Finding, LoadRestrictor, Resolution, ResolveOptions, Severity, Workload, validate_overlay_with,
+    Finding, LoadRestrictor, Resolution, ResolveOptions, Severity, Workload, check_overlay_with,
 };
 use serde::Serialize;
 
@@ -199,7 +199,7 @@ fn git_top(dir: &Path) -> Option<PathBuf> {
 
 fn check(t: &Target) -> OverlayReport {
     let resolution =
-        validate_overlay_with(&t.root, &t.dir, &t.options).unwrap_or_else(|e| Resolution {
+        check_overlay_with(&t.root, &t.dir, &t.options).unwrap_or_else(|e| Resolution {
             workloads: Vec::new(),
             findings: vec![Finding {
                 severity: Severity::Error,

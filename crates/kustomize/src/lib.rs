@@ -38,6 +38,7 @@ pub mod located;
 pub mod model;
 pub mod render;
 pub mod resolve;
+mod skim;
 pub mod source;
 pub mod spec;
 pub mod transform;
@@ -48,8 +49,8 @@ pub use edit_file::{FileEditError, FileOutcome, WriteMode, set_images_in_file};
 pub use images::ImageEntry;
 pub use resolve::{
     LoadRestrictor, OverlayResolver, Resolution, ResolveError, ResolveOptions, Resolved, Workload,
-    resolve_overlay, resolve_overlay_with, validate_overlay, validate_overlay_in,
-    validate_overlay_in_with, validate_overlay_with,
+    check_overlay_with, resolve_overlay, resolve_overlay_with, validate_overlay,
+    validate_overlay_in, validate_overlay_in_with, validate_overlay_with,
 };
 pub use source::{FileKind, FileSource, FsSource, ParseCache};
 pub use spec::{FieldEdit, ImageSpec, SpecError};

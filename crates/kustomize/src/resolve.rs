@@ -15,13 +15,14 @@
 
 use std::path::Path;
 
-use builder::validate_here;
+use builder::{Mode, validate_here_as};
 
 use crate::model;
 use crate::source::{FileSource, FsSource, ParseCache};
 
 mod budget;
 mod builder;
+mod doc;
 mod fieldspec;
 mod fieldspecs;
 mod finish;
@@ -108,7 +109,41 @@ pub fn validate_overlay_in_with(
     overlay: &Path,
     options: &ResolveOptions,
 ) -> Result<Resolution, ResolveError> {
-    // Deeply nested resource files need a deep stack while they are parsed.
+    on_parser_thread(source, cache, (root, overlay), options, Mode::ALL)
+}
+
+/// Like [`validate_overlay_with`], for callers that need only the workloads and findings
+/// (`ferry-validate`): [`Resolution::resources`] is left empty, so that objects no patch or
+/// transformer touches are never fully decoded (their files are skimmed: split into documents,
+/// each one's `apiVersion`, `kind` and `metadata` read, the whole text checked). Workloads and
+/// findings are those of [`validate_overlay_with`].
+pub fn check_overlay_with(
+    root: &Path,
+    overlay: &Path,
+    options: &ResolveOptions,
+) -> Result<Resolution, ResolveError> {
+    let mode = Mode {
+        lazy: true,
+        resources: false,
+    };
+    on_parser_thread(
+        &FsSource,
+        &ParseCache::new(),
+        (root, overlay),
+        options,
+        mode,
+    )
+}
+
+/// Resolves on a new thread with a deep stack (deeply nested resource files need one while
+/// they are parsed).
+fn on_parser_thread(
+    source: &dyn FileSource,
+    cache: &ParseCache,
+    (root, overlay): (&Path, &Path),
+    options: &ResolveOptions,
+    mode: Mode,
+) -> Result<Resolution, ResolveError> {
     let io = |source| ResolveError::Io {
         path: overlay.to_path_buf(),
         source,
@@ -118,7 +153,7 @@ pub fn validate_overlay_in_with(
             .name("ferry-kustomize".into())
             .stack_size(model::PARSER_STACK_BYTES)
             .spawn_scoped(s, || {
-                validate_here(source, cache, root, overlay, options, false).0
+                validate_here_as(source, cache, (root, overlay), options, false, mode).0
             })
             .map_err(io)?
             .join()

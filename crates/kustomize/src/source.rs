@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use crate::model::{self, Kustomization, YamlError};
+use crate::skim::Skimmed;
 use crate::transform::ImageMatcher;
 
 /// What a path names once symbolic links are followed.
@@ -177,6 +178,8 @@ pub struct ParseCache {
     /// Parsed kustomizations by [`image_value_skeleton`], with their text.
     skeletons: Mutex<HashMap<String, Parsed>>,
     documents: Mutex<HashMap<Box<str>, Cached<Vec<Value>>>>,
+    /// Resource files read by the fast first pass (`None`: the pass declined the text).
+    skimmed: Mutex<HashMap<Box<str>, Option<Arc<Skimmed>>>>,
     /// Compiled regexes are shared, never cloned: a clone of a `Regex` starts with an empty
     /// pool of search caches, which the next search builds again.
     regexes: Mutex<HashMap<Box<str>, Compiled<regex::Regex>>>,
@@ -220,6 +223,26 @@ impl ParseCache {
         cached(&self.documents, text, |t| {
             model::parse_resource_documents(t).map(Arc::new)
         })
+    }
+
+    /// `text` read by the fast first pass ([`crate::skim`]): documents with their heads, the rest
+    /// decoded on demand; `None` when the pass declines the text (then
+    /// [`Self::resource_documents`] parses it).
+    pub(crate) fn skimmed(&self, text: &str) -> Option<Arc<Skimmed>> {
+        if let Some(found) = self
+            .skimmed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(text)
+        {
+            return found.clone();
+        }
+        let skimmed = Skimmed::new(text).map(Arc::new);
+        self.skimmed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(text.into(), skimmed.clone());
+        skimmed
     }
 }
 

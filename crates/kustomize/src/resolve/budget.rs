@@ -28,6 +28,8 @@ pub(super) struct RunBudget {
     bytes: usize,
     /// Set once a limit is exceeded: the resolution stops building.
     pub(super) exhausted: bool,
+    /// Set once documents not decoded were charged with an upper bound of their weight.
+    pub(super) approximate: bool,
 }
 
 impl Default for RunBudget {
@@ -37,6 +39,7 @@ impl Default for RunBudget {
             objects: MAX_OBJECTS,
             bytes: MAX_EXPANDED_BYTES,
             exhausted: false,
+            approximate: false,
         }
     }
 }

@@ -20,6 +20,24 @@ use crate::model::{
 use crate::source::{FileSource, ParseCache};
 use crate::validate::{self, Finding, Severity};
 
+/// How a resolution reads resource files and what it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Mode {
+    /// Skim resource files ([`crate::skim`]): documents are decoded only when something reads
+    /// or changes more than their head. Results are the same either way.
+    pub(super) lazy: bool,
+    /// Return [`Resolution::resources`] (every document decoded); without, it is empty.
+    pub(super) resources: bool,
+}
+
+impl Mode {
+    /// Lazy decoding, with the resources.
+    pub(super) const ALL: Mode = Mode {
+        lazy: true,
+        resources: true,
+    };
+}
+
 /// Resolves on the current thread, which must have [`model::PARSER_STACK_BYTES`] of stack;
 /// with `capture`, also returns the overlay's own state before its `images` step.
 pub(super) fn validate_here(
@@ -30,13 +48,25 @@ pub(super) fn validate_here(
     options: &ResolveOptions,
     capture: bool,
 ) -> (Result<Resolution, ResolveError>, Option<TopCapture>) {
+    validate_here_as(source, cache, (root, overlay), options, capture, Mode::ALL)
+}
+
+/// [`validate_here`] in `mode`.
+pub(super) fn validate_here_as(
+    source: &dyn FileSource,
+    cache: &ParseCache,
+    (root, overlay): (&Path, &Path),
+    options: &ResolveOptions,
+    capture: bool,
+    mode: Mode,
+) -> (Result<Resolution, ResolveError>, Option<TopCapture>) {
     let mut captured = None;
     let result = validate_capturing(
         source,
         cache,
         (root, overlay),
         options,
-        capture,
+        (capture, mode),
         &mut captured,
     );
     (result, captured)
@@ -47,9 +77,10 @@ fn validate_capturing(
     cache: &ParseCache,
     (root, overlay): (&Path, &Path),
     options: &ResolveOptions,
-    capture: bool,
+    (capture, mode): (bool, Mode),
     captured: &mut Option<TopCapture>,
 ) -> Result<Resolution, ResolveError> {
+    let (given_root, given_overlay) = (root, overlay);
     let canon = |p: &Path| {
         source.canonicalize(p).map_err(|source| ResolveError::Io {
             path: p.to_path_buf(),
@@ -82,6 +113,7 @@ fn validate_capturing(
         built: std::collections::HashMap::new(),
         unrendered: Vec::new(),
         metadata_plugins: Vec::new(),
+        lazy: mode.lazy,
     };
     let origin = Origin {
         file: dir.clone(),
@@ -94,6 +126,24 @@ fn validate_capturing(
     } else {
         Vec::new()
     };
+    if b.budget.exhausted && b.budget.approximate {
+        // A limit was reached while documents not decoded counted with an upper bound of
+        // their weight: decode them all, so that the limits see what the full parse sees.
+        return validate_capturing(
+            source,
+            cache,
+            (given_root, given_overlay),
+            options,
+            (
+                capture,
+                Mode {
+                    lazy: false,
+                    ..mode
+                },
+            ),
+            captured,
+        );
+    }
     if let Some(c) = b.captured.as_mut() {
         c.unrendered.clone_from(&b.unrendered);
     }
@@ -104,6 +154,7 @@ fn validate_capturing(
         b.findings,
         sort.as_ref(),
         b.unrendered,
+        mode.resources,
     ))
 }
 
@@ -168,6 +219,8 @@ pub(super) struct Builder<'a> {
     pub(super) unrendered: Vec<super::resolution::Unrendered>,
     /// Label and annotation transformer configurations of the kustomization being built.
     pub(super) metadata_plugins: Vec<super::fieldspec::MetadataPlugin>,
+    /// Whether resource files are skimmed ([`Mode::lazy`]).
+    pub(super) lazy: bool,
 }
 
 impl Builder<'_> {
@@ -206,14 +259,13 @@ impl Builder<'_> {
         if let Some(done) = self.built.get(&key) {
             // Each copy of a shared base counts against the run's limits.
             let done = done.clone();
-            let docs: Vec<&Value> = done.iter().flatten().map(|r| &r.doc).collect();
+            let docs: Vec<&Res> = done.iter().flatten().collect();
+            if docs.iter().any(|r| r.doc.is_lazy()) {
+                self.budget.approximate = true;
+            }
             let charged = self
                 .budget
-                .bytes(
-                    docs.iter()
-                        .map(|d| budget::weight(std::slice::from_ref(*d)))
-                        .sum(),
-                )
+                .bytes(docs.iter().map(|r| r.doc.weight()).sum())
                 .and_then(|()| self.budget.objects(docs.len()));
             if let Err(e) = charged {
                 self.error(at, e);
@@ -432,7 +484,7 @@ impl Builder<'_> {
         // interact with images, so they may come before the `images` step.
         for (pairs, specs) in &metadata_plugins {
             for r in acc.iter_mut() {
-                super::fieldspec::set_custom_entries(&mut r.doc, specs, pairs);
+                super::fieldspec::set_custom_entries(r.doc.value_mut(), specs, pairs);
             }
         }
         if top {

@@ -12,7 +12,7 @@ use super::resource::{Res, is_cluster_scoped, str_at};
 /// Applies the final steps to the resources of a build.
 pub(super) fn finish(resources: &mut Vec<Res>) -> Vec<String> {
     for r in resources.iter_mut().filter(|r| r.needs_hash) {
-        let hash = content_hash(&r.doc);
+        let hash = content_hash(r.doc.value());
         r.store_previous_id();
         let name = format!("{}-{hash}", r.name());
         r.set_meta("name", &name);
@@ -20,16 +20,25 @@ pub(super) fn finish(resources: &mut Vec<Res>) -> Vec<String> {
     let problems = fix_name_references(resources);
     // kustomize clears its build annotations at the end: an empty or null `annotations` goes.
     for r in resources.iter_mut() {
-        if let Some(meta) = r.doc.get_mut("metadata").and_then(Value::as_object_mut)
-            && meta
-                .get("annotations")
+        let empty = |doc: &Value| {
+            doc.get("metadata")
+                .and_then(Value::as_object)
+                .and_then(|m| m.get("annotations"))
                 .is_some_and(|a| a.is_null() || a.as_object().is_some_and(|m| m.is_empty()))
+        };
+        if empty(r.doc.view())
+            && let Some(meta) = r
+                .doc
+                .value_mut()
+                .get_mut("metadata")
+                .and_then(Value::as_object_mut)
         {
             meta.remove("annotations");
         }
     }
     resources.retain(|r| {
         r.doc
+            .view()
             .pointer("/metadata/annotations/config.kubernetes.io~1local-config")
             .and_then(Value::as_str)
             != Some("true")
@@ -187,7 +196,7 @@ fn fix_name_references(resources: &mut [Res]) -> Vec<String> {
         let kind = me.kind.clone();
         // The objects this one may refer to (`SubsetThatCouldBeReferencedByResource`).
         let sa_namespaces: Vec<String> = if kind == "RoleBinding" {
-            r.doc["subjects"]
+            r.doc.value()["subjects"]
                 .as_array()
                 .into_iter()
                 .flatten()
@@ -221,8 +230,10 @@ fn fix_name_references(resources: &mut [Res]) -> Vec<String> {
             {
                 let role_ref = spec.path.ends_with("roleRef/name").then(|| {
                     (
-                        r.doc["roleRef"]["apiGroup"].as_str().map(String::from),
-                        r.doc["roleRef"]["kind"].as_str().map(String::from),
+                        r.doc.value()["roleRef"]["apiGroup"]
+                            .as_str()
+                            .map(String::from),
+                        r.doc.value()["roleRef"]["kind"].as_str().map(String::from),
                     )
                 });
                 let sieved: Vec<&Candidate> = subset
@@ -248,7 +259,7 @@ fn fix_name_references(resources: &mut [Res]) -> Vec<String> {
                     continue;
                 }
                 let path = split_path(spec.path);
-                visit(&mut r.doc, &path, None, &mut |node| {
+                visit(r.doc.value_mut(), &path, None, &mut |node| {
                     update_reference(node, &sieved, me, &mut problems);
                 });
             }

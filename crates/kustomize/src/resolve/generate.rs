@@ -65,7 +65,7 @@ impl Builder<'_> {
             };
             let options = merged_options(g.value.options.as_ref(), k.generator_options.as_ref());
             let new = generated(kind, name, &g.value, &pairs, &options);
-            if !self.charge(std::slice::from_ref(&new.doc), &at) {
+            if !self.charge(std::slice::from_ref(new.doc.value()), &at) {
                 continue;
             }
             let behavior = g.value.behavior.as_deref().unwrap_or("create");
@@ -335,7 +335,7 @@ fn generated(
         r.set_meta_entry("annotations", key, value);
     }
     if options.immutable {
-        r.doc["immutable"] = Value::Bool(true);
+        r.doc.value_mut()["immutable"] = Value::Bool(true);
     }
     r.needs_hash = !options.disable_hash;
     r
@@ -346,34 +346,37 @@ fn generated(
 /// for `merge`; the hash suffix only when both want it.
 fn merged(old: &Res, mut new: Res, merge_data: bool) -> Res {
     for map in ["labels", "annotations"] {
-        let mut all = old.doc["metadata"][map]
+        let mut all = old.doc.value()["metadata"][map]
             .as_object()
             .cloned()
             .unwrap_or_default();
-        if let Some(own) = new.doc["metadata"][map].as_object() {
+        if let Some(own) = new.doc.value()["metadata"][map].as_object() {
             all.extend(own.clone());
         }
         if !all.is_empty() {
-            new.doc["metadata"][map] = Value::Object(all);
+            new.doc.value_mut()["metadata"][map] = Value::Object(all);
         }
     }
-    new.doc["metadata"]["name"] = Value::String(old.name().to_string());
-    match old.doc["metadata"].get("namespace") {
-        Some(ns) => new.doc["metadata"]["namespace"] = ns.clone(),
+    new.doc.value_mut()["metadata"]["name"] = Value::String(old.name().to_string());
+    match old.doc.value()["metadata"].get("namespace") {
+        Some(ns) => new.doc.value_mut()["metadata"]["namespace"] = ns.clone(),
         None => {
-            if let Some(m) = new.doc["metadata"].as_object_mut() {
+            if let Some(m) = new.doc.value_mut()["metadata"].as_object_mut() {
                 m.remove("namespace");
             }
         }
     }
     if merge_data {
         for field in ["data", "binaryData"] {
-            let mut all = old.doc[field].as_object().cloned().unwrap_or_default();
-            if let Some(own) = new.doc[field].as_object() {
+            let mut all = old.doc.value()[field]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            if let Some(own) = new.doc.value()[field].as_object() {
                 all.extend(own.clone());
             }
             if !all.is_empty() {
-                new.doc[field] = Value::Object(all);
+                new.doc.value_mut()[field] = Value::Object(all);
             }
         }
     }

@@ -32,7 +32,10 @@ pub(super) fn apply_images(
                     paths.push(p);
                 }
             }
-            transform::apply_image_entry(&mut r.doc, &entry.value, matcher, true, &paths);
+            if untouched(r, &paths) {
+                continue;
+            }
+            transform::apply_image_entry(r.doc.value_mut(), &entry.value, matcher, true, &paths);
         }
     }
     // `transformers:` run after the built-in ones.
@@ -43,7 +46,18 @@ pub(super) fn apply_images(
         };
         let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
         for r in acc.iter_mut() {
-            transform::apply_image_entry(&mut r.doc, entry, matcher, true, &paths);
+            if untouched(r, &paths) {
+                continue;
+            }
+            transform::apply_image_entry(r.doc.value_mut(), entry, matcher, true, &paths);
         }
     }
+}
+
+/// Whether the images transformer leaves `r` alone without looking inside it: a custom
+/// resource definition, or a document without `containers`/`initContainers` when every field
+/// path goes through one. (Decoding it would find nothing to change.)
+fn untouched(r: &Res, paths: &[&str]) -> bool {
+    r.kind() == "CustomResourceDefinition"
+        || (!r.doc.maybe_containers() && paths.iter().all(|p| p.contains("ontainers")))
 }

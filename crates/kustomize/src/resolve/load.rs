@@ -7,9 +7,11 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::builder::{Builder, Origin};
+use super::doc::Doc;
 use super::options::LoadRestrictor;
 use super::resource::{Res, str_at};
 use crate::model::{self, KUSTOMIZATION_FILE_NAMES, Kustomization};
+use crate::skim::Skimmed;
 
 /// Whether a resource entry names a remote location (git URL, HTTP URL).
 pub fn is_remote(entry: &str) -> bool {
@@ -273,6 +275,12 @@ impl Builder<'_> {
                 return Vec::new();
             }
         };
+        if self.lazy
+            && let Some(file) = self.cache.skimmed(&text)
+            && let Some(out) = self.skimmed_resources(&file, path, at)
+        {
+            return out;
+        }
         let docs = match self.cache.resource_documents(&text) {
             Ok(d) if !self.charge(&d, at) => return Vec::new(),
             Ok(d) => d,
@@ -313,14 +321,7 @@ impl Builder<'_> {
                 }
                 let r = Res::new(item);
                 if r.kind().is_empty() || r.name().is_empty() {
-                    self.error(
-                        &here,
-                        format!(
-                            "a resource without `kind` or `metadata.name` ({}); every object \
-                             needs both",
-                            r.describe()
-                        ),
-                    );
+                    self.error(&here, missing_kind_or_name(&r));
                     continue;
                 }
                 out.push(r);
@@ -328,6 +329,58 @@ impl Builder<'_> {
         }
         out
     }
+}
+
+impl Builder<'_> {
+    /// The resources of a skimmed file, not decoded; `None` for a file with a `List` (whose
+    /// items come from the decoded value: the caller reads it fully).
+    fn skimmed_resources(
+        &mut self,
+        file: &Arc<Skimmed>,
+        path: &Path,
+        at: &Origin,
+    ) -> Option<Vec<Res>> {
+        let docs = file.docs();
+        let list = |d: &crate::skim::SkimDoc| {
+            let kind = str_at(&d.head, &["kind"]);
+            kind == "List" || (kind.ends_with("List") && d.has_items)
+        };
+        if docs.iter().any(list) {
+            return None;
+        }
+        // Charged with an upper bound of the weight (see `Mode::lazy`).
+        self.budget.approximate = true;
+        let charged = self
+            .budget
+            .bytes(docs.iter().map(|d| d.weight).sum())
+            .and_then(|()| self.budget.objects(docs.len()));
+        if let Err(e) = charged {
+            self.error(at, e);
+            return Some(Vec::new());
+        }
+        let mut out = Vec::with_capacity(docs.len());
+        for i in 0..docs.len() {
+            let r = Res::of(Doc::Lazy(Arc::clone(file), i));
+            if r.kind().is_empty() || r.name().is_empty() {
+                let here = Origin {
+                    file: path.to_path_buf(),
+                    line: 0,
+                    column: 0,
+                };
+                self.error(&here, missing_kind_or_name(&r));
+                continue;
+            }
+            out.push(r);
+        }
+        Some(out)
+    }
+}
+
+fn missing_kind_or_name(r: &Res) -> String {
+    format!(
+        "a resource without `kind` or `metadata.name` ({}); every object needs both",
+        r.describe()
+    )
 }
 
 fn yaml_hint(message: &str) -> &'static str {

@@ -253,6 +253,7 @@ fn replay(memo: &mut Memo, source: &dyn FileSource, cache: &ParseCache) -> Optio
         findings,
         kustomization.sort_options.as_ref(),
         top.unrendered.clone(),
+        true,
     );
     memo.text = text;
     memo.kustomization = kustomization;

@@ -47,6 +47,7 @@ pub(super) fn resolution(
     findings: Vec<Finding>,
     options: Option<&SortOptions>,
     mut unrendered: Vec<Unrendered>,
+    keep_resources: bool,
 ) -> Resolution {
     for problem in finish(&mut resources) {
         unrendered.push(Unrendered {
@@ -59,7 +60,11 @@ pub(super) fn resolution(
     Resolution {
         workloads: resources.iter().filter_map(Res::workload).collect(),
         findings,
-        resources: resources.into_iter().map(|r| r.doc).collect(),
+        resources: if keep_resources {
+            resources.into_iter().map(|r| r.doc.into_value()).collect()
+        } else {
+            Vec::new()
+        },
         unrendered,
     }
 }

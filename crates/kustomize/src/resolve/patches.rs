@@ -161,7 +161,7 @@ impl Builder<'_> {
                     meta.shift_remove("namespace");
                 }
                 let api_version = acc[i].api_version().to_string();
-                transform::strategic_merge(&mut acc[i].doc, &patch, &api_version);
+                transform::strategic_merge(acc[i].doc.value_mut(), &patch, &api_version);
             }
         }
     }
@@ -197,7 +197,7 @@ impl Builder<'_> {
         let labels = |r: &Res, key: &str, selector: &Option<String>| {
             selector.as_deref().is_none_or(|s| {
                 s.split(',').filter(|c| !c.trim().is_empty()).all(|c| {
-                    let meta = r.doc.get("metadata").and_then(|m| m.get(key));
+                    let meta = r.doc.view().get("metadata").and_then(|m| m.get(key));
                     match c.split_once("!=") {
                         Some((k, v)) => {
                             meta.and_then(|m| m.get(k.trim())).and_then(Value::as_str)
@@ -324,13 +324,13 @@ impl Builder<'_> {
             .iter()
             .any(|op| op.get("path").and_then(Value::as_str) == Some(""));
         for i in targets {
-            let before = whole.then(|| acc[i].doc.clone());
-            let mut result = transform::apply_json6902(&mut acc[i].doc, &ops);
+            let before = whole.then(|| acc[i].doc.value().clone());
+            let mut result = transform::apply_json6902(acc[i].doc.value_mut(), &ops);
             if let Some(before) = before
                 && result.is_ok()
-                && !acc[i].doc.is_object()
+                && !acc[i].doc.value().is_object()
             {
-                acc[i].doc = before;
+                acc[i].doc = super::doc::Doc::Full(before);
                 let index = ops
                     .iter()
                     .rposition(|op| op.get("path").and_then(Value::as_str) == Some(""))

@@ -3,13 +3,14 @@
 
 use serde_json::Value;
 
+use super::doc::Doc;
 use super::resolution::{Container, Workload};
 use crate::transform;
 
 /// A resource being built, with the ids (namespace, name) it had before renames.
 #[derive(Debug, Clone)]
 pub(super) struct Res {
-    pub(super) doc: Value,
+    pub(super) doc: Doc,
     pub(super) history: Vec<(String, String)>,
     /// kustomize's previous ids (effective namespace, name), stored before each rename.
     pub(super) prev: Vec<(String, String)>,
@@ -85,6 +86,9 @@ const CLUSTER_SCOPED: &[(&str, &str)] = &[
 
 impl Res {
     pub(super) fn new(doc: Value) -> Self {
+        Self::of(Doc::Full(doc))
+    }
+    pub(super) fn of(doc: Doc) -> Self {
         let mut r = Self {
             doc,
             history: Vec::new(),
@@ -97,19 +101,19 @@ impl Res {
         r
     }
     pub(super) fn kind(&self) -> &str {
-        str_at(&self.doc, &["kind"])
+        str_at(self.doc.view(), &["kind"])
     }
     pub(super) fn api_version(&self) -> &str {
-        str_at(&self.doc, &["apiVersion"])
+        str_at(self.doc.view(), &["apiVersion"])
     }
     pub(super) fn group(&self) -> &str {
         group_of(self.api_version())
     }
     pub(super) fn name(&self) -> &str {
-        str_at(&self.doc, &["metadata", "name"])
+        str_at(self.doc.view(), &["metadata", "name"])
     }
     pub(super) fn namespace(&self) -> &str {
-        str_at(&self.doc, &["metadata", "namespace"])
+        str_at(self.doc.view(), &["metadata", "namespace"])
     }
     pub(super) fn id(&self) -> (String, String) {
         (
@@ -155,20 +159,22 @@ impl Res {
         format!("{}/{}", self.kind(), self.name())
     }
     pub(super) fn set_meta(&mut self, key: &str, value: &str) {
-        if !self.doc.get("metadata").is_some_and(Value::is_object) {
-            self.doc["metadata"] = Value::Object(Default::default());
+        let doc = self.doc.value_mut();
+        if !doc.get("metadata").is_some_and(Value::is_object) {
+            doc["metadata"] = Value::Object(Default::default());
         }
-        self.doc["metadata"][key] = Value::String(value.to_string());
+        doc["metadata"][key] = Value::String(value.to_string());
         let id = self.id();
         if !self.history.contains(&id) {
             self.history.push(id);
         }
     }
     pub(super) fn set_meta_entry(&mut self, map: &str, key: &str, value: &str) {
-        if !self.doc.get("metadata").is_some_and(Value::is_object) {
-            self.doc["metadata"] = Value::Object(Default::default());
+        let doc = self.doc.value_mut();
+        if !doc.get("metadata").is_some_and(Value::is_object) {
+            doc["metadata"] = Value::Object(Default::default());
         }
-        let meta = &mut self.doc["metadata"];
+        let meta = &mut doc["metadata"];
         if !meta.get(map).is_some_and(Value::is_object) {
             meta[map] = Value::Object(Default::default());
         }
@@ -191,10 +197,10 @@ impl Res {
                 .any(|(ns, n)| n == name && ns == norm_ns(namespace))
     }
     pub(super) fn workload(&self) -> Option<Workload> {
-        if self.kind() == "CustomResourceDefinition" {
+        if self.kind() == "CustomResourceDefinition" || !self.doc.maybe_containers() {
             return None;
         }
-        let containers = transform::containers_of(&self.doc);
+        let containers = transform::containers_of(self.doc.value());
         if containers.is_empty() {
             return None;
         }

@@ -109,8 +109,8 @@ impl Builder<'_> {
                 specs.push(METADATA_LABELS);
             }
             for r in acc.iter_mut() {
-                set_entries(&mut r.doc, &specs, &pairs);
-                set_custom_entries(&mut r.doc, &custom, &pairs);
+                set_entries(r.doc.value_mut(), &specs, &pairs);
+                set_custom_entries(r.doc.value_mut(), &custom, &pairs);
             }
         }
         if let Some(labels) = k.common_labels.as_ref() {
@@ -120,7 +120,7 @@ impl Builder<'_> {
                 .map(|(a, b)| (a.clone(), b.clone()))
                 .collect();
             for r in acc.iter_mut() {
-                set_entries(&mut r.doc, fieldspecs::COMMON_LABELS, &pairs);
+                set_entries(r.doc.value_mut(), fieldspecs::COMMON_LABELS, &pairs);
             }
         }
         if let Some(annotations) = k.common_annotations.as_ref() {
@@ -129,7 +129,7 @@ impl Builder<'_> {
                 .map(|(a, b)| (a.clone(), b.clone()))
                 .collect();
             for r in acc.iter_mut() {
-                set_entries(&mut r.doc, fieldspecs::COMMON_ANNOTATIONS, &pairs);
+                set_entries(r.doc.value_mut(), fieldspecs::COMMON_ANNOTATIONS, &pairs);
             }
         }
         true
@@ -150,7 +150,7 @@ impl Builder<'_> {
                     }
                     found = true;
                     let count = replica.count;
-                    visit(&mut r.doc, &path, Some(Leaf::Scalar), &mut |node| {
+                    visit(r.doc.value_mut(), &path, Some(Leaf::Scalar), &mut |node| {
                         *node = Value::from(count);
                     });
                 }
@@ -183,7 +183,7 @@ fn renamable(r: &Res) -> bool {
 
 /// kustomize's namespace transformer on one object.
 fn set_namespace(r: &mut Res, ns: &str) {
-    if r.doc.as_object().is_none_or(serde_json::Map::is_empty) {
+    if r.doc.is_empty_map() {
         return;
     }
     r.store_previous_id();
@@ -204,12 +204,16 @@ fn set_namespace(r: &mut Res, ns: &str) {
         }
         let path = split_path(spec.path);
         let create = spec.create.then_some(Leaf::Scalar);
-        visit(&mut r.doc, &path, create, &mut |node| {
+        visit(r.doc.value_mut(), &path, create, &mut |node| {
             *node = Value::String(ns.to_string());
         });
     }
     if matches!(kind.as_str(), "RoleBinding" | "ClusterRoleBinding")
-        && let Some(subjects) = r.doc.get_mut("subjects").and_then(Value::as_array_mut)
+        && let Some(subjects) = r
+            .doc
+            .value_mut()
+            .get_mut("subjects")
+            .and_then(Value::as_array_mut)
     {
         for s in subjects.iter_mut() {
             if str_at(s, &["name"]) == "default"
