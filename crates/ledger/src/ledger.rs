@@ -396,22 +396,34 @@ pub fn build_ledger_with(
         let resume = cache
             .as_ref()
             .and_then(|c| c.state(overlay, &options.resolve))
-            .and_then(|state| resumable(repo, &mut chain, state));
-        let mut ledger = match (resume, window) {
-            (None, Some(window)) => builder.newest(env, &mut chain, window)?,
-            (resume, _) => {
-                let (ledger, walked) = match resume {
-                    Some((at, state)) => {
-                        let new = chain.infos(repo, at)?;
-                        builder.environment(env, new, Some(state), None)?
-                    }
-                    None => {
-                        chain.read_all(repo)?;
-                        let all = chain.infos(repo, chain.ids.len())?;
-                        builder.environment(env, all, None, None)?
-                    }
-                };
-                // A walk that read new commits is kept (it ends at the base).
+            .and_then(|state| resumable(repo, &mut chain, state))
+            // A window's walk (it stopped before the root) serves only windows.
+            .filter(|(_, state)| state.baseline.is_none() || window.is_some());
+        let mut ledger = None;
+        if let Some((at, state)) = resume {
+            let new = chain.infos(repo, at)?;
+            let (resumed, walked) = builder.environment(env, new, Some(state), None)?;
+            // A window's walk that does not reach back far enough is walked again.
+            if window.is_none_or(|w| holds(&resumed, w)) {
+                if let (Some(cache), Some(walked)) = (&cache, walked) {
+                    cache.set_state(overlay, &options.resolve, &walked);
+                }
+                ledger = Some(resumed);
+            }
+        }
+        let mut ledger = match (ledger, window) {
+            (Some(ledger), _) => ledger,
+            (None, Some(window)) => {
+                let (ledger, walked) = builder.newest(env, &mut chain, window)?;
+                if let Some(cache) = &cache {
+                    cache.set_state(overlay, &options.resolve, &walked);
+                }
+                ledger
+            }
+            (None, None) => {
+                chain.read_all(repo)?;
+                let all = chain.infos(repo, chain.ids.len())?;
+                let (ledger, walked) = builder.environment(env, all, None, None)?;
                 if let (Some(cache), Some(walked)) = (&cache, walked) {
                     cache.set_state(overlay, &options.resolve, &walked);
                 }
@@ -480,6 +492,18 @@ fn resumable(repo: &Repo, chain: &mut Chain, state: State) -> Option<(usize, Sta
         tracing::debug!("ledger cache: its commits are not on the chain; not used");
     }
     consistent.then_some((at, state))
+}
+
+/// Whether `ledger` (possibly the newest part of the history only) holds every deployment of
+/// `window`.
+fn holds(ledger: &EnvLedger, window: build::Window) -> bool {
+    !ledger.truncated
+        || window
+            .max
+            .is_some_and(|max| ledger.deployments.len() >= max.max(1))
+        || window
+            .since
+            .is_some_and(|since| ledger.deployments.iter().any(|d| d.seconds < since))
 }
 
 /// Keeps the deployments of `ledger` inside `window`.

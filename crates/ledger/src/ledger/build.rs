@@ -144,7 +144,9 @@ impl Builder<'_> {
         let mut previous: Option<(Rc<DepKey>, Rc<PathTrie>)> = None;
         let mut previous_tree: Option<ObjectId> = None;
         let mut saved: Vec<Saved> = Vec::new();
+        let mut baseline = None;
         if let Some(state) = resume {
+            baseline = state.baseline;
             previous = state.key.map(|key| {
                 let trie = Rc::new(PathTrie::new(&key));
                 (Rc::new(key), trie)
@@ -250,14 +252,17 @@ impl Builder<'_> {
                         rendering: (**rendering).clone(),
                     })
                     .collect(),
+                baseline: baseline.clone(),
             }),
             _ => None,
         };
+        let truncated = baseline.is_some();
+        let baseline = baseline.map(|(rendering, images)| (Rc::new(rendering), images));
         let ledger = EnvLedger {
             name: env.name.clone(),
             overlay,
-            deployments: deployments(None, items),
-            truncated: false,
+            deployments: deployments(baseline, items),
+            truncated,
         };
         Ok((ledger, state))
     }

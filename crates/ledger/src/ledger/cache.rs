@@ -27,7 +27,7 @@ use super::state::{DepKey, Meta, Rendering, Saved, State};
 
 /// The format of the cache files; a change in what they hold or in how resolution answers
 /// bumps it (older files are then ignored).
-pub(super) const FORMAT: u32 = 3;
+pub(super) const FORMAT: u32 = 4;
 
 const MAGIC: &str = "ferry-ledger-cache";
 
@@ -219,6 +219,20 @@ struct StateFile {
     dependencies: Option<BTreeMap<String, Option<(String, String)>>>,
     /// Oldest first.
     deployments: Vec<SavedFile>,
+    /// A window's walk (stopped before the root commit): what rendered before the oldest of
+    /// `deployments`, and the images carried then; absent for the whole history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    baseline: Option<BaselineFile>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BaselineFile {
+    resources: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    images: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    carried: BTreeMap<String, String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -258,6 +272,15 @@ impl StateFile {
                     })
                     .collect()
             }),
+            baseline: state
+                .baseline
+                .as_ref()
+                .map(|(rendering, carried)| BaselineFile {
+                    resources: hex(&rendering.resources),
+                    images: rendering.images.as_ref().ok().cloned(),
+                    error: rendering.images.as_ref().err().cloned(),
+                    carried: carried.clone(),
+                }),
             deployments: state
                 .saved
                 .iter()
@@ -324,11 +347,26 @@ impl StateFile {
                 },
             });
         }
+        let baseline = match self.baseline {
+            None => None,
+            Some(b) => Some((
+                Rendering {
+                    images: match (b.images, b.error) {
+                        (Some(images), None) => Ok(images),
+                        (None, Some(error)) => Err(error),
+                        _ => return None,
+                    },
+                    resources: digest(&b.resources)?,
+                },
+                b.carried,
+            )),
+        };
         Some(State {
             tip: oid(&self.tip)?,
             tree: oid(&self.tree)?,
             key,
             saved,
+            baseline,
         })
     }
 }
@@ -448,6 +486,13 @@ mod tests {
                     },
                 },
             ],
+            baseline: Some((
+                Rendering {
+                    images: Ok([("web/app".to_string(), "app:0".to_string())].into()),
+                    resources: [3; 32],
+                },
+                [("web/app".to_string(), "app:0".to_string())].into(),
+            )),
         }
     }
 

@@ -72,8 +72,13 @@ pub(super) struct State {
     /// The dependency key found last (the one in force at the tip); `None` before the overlay
     /// depended on anything.
     pub(super) key: Option<DepKey>,
-    /// Every commit where the inputs changed, oldest first.
+    /// Every commit where the inputs changed, oldest first (with a `baseline`, only the newest
+    /// of them).
     pub(super) saved: Vec<Saved>,
+    /// For a walk that stopped before the root commit (a window read newest first): what the
+    /// overlay rendered before the oldest saved commit, and the images it carried then.
+    /// `None`: `saved` is the whole history.
+    pub(super) baseline: Option<(Rendering, std::collections::BTreeMap<String, String>)>,
 }
 
 impl State {

@@ -113,6 +113,70 @@ fn cold_warm_and_extended_answers_equal_the_uncached_ones() {
     );
 }
 
+/// A window's answer: its deployments, and what `deployed_at` says of each commit of `chain`
+/// (an error as its text: older commits are outside the window). The chain itself is left out:
+/// a window reads it only as far back as it needs, less than a cache may know.
+fn window_answer(
+    repo: &Repo,
+    base: ObjectId,
+    options: &LedgerOptions,
+    chain: &[ObjectId],
+) -> serde_json::Value {
+    let ledger = build_ledger_with(repo, base, &envs(), options).expect("the ledger builds");
+    let mut json = serde_json::to_value(&ledger.environments).expect("the ledger as JSON");
+    let deployed_at: Vec<String> = chain
+        .iter()
+        .map(|c| match ledger.deployed_at("dev", *c) {
+            Ok(d) => format!("{:?}", d.map(|d| d.commit.clone())),
+            Err(e) => e.to_string(),
+        })
+        .collect();
+    json = serde_json::json!({ "environments": json, "deployed_at": deployed_at });
+    json
+}
+
+/// A window read newest first leaves the newest part of the history in the cache: later windows
+/// it holds, a base moved on, a larger window and the whole history all answer as without it.
+#[test]
+fn a_window_leaves_a_cache_that_never_changes_an_answer() {
+    let test = repo();
+    let check = |base: ObjectId, n: usize, what: &str| {
+        let repo = Repo::open(test.path()).expect("open");
+        let options = LedgerOptions::newest(n);
+        let plain = options.clone().without_cache();
+        let chain = build_ledger_with(&repo, base, &envs(), &plain)
+            .expect("the ledger builds")
+            .chain()
+            .to_vec();
+        assert_eq!(
+            window_answer(&repo, base, &options, &chain),
+            window_answer(&repo, base, &plain, &chain),
+            "{what}, newest {n}"
+        );
+    };
+    let base = test.head();
+    check(base, 1, "cold");
+    assert!(
+        cache_files(&test).len() >= 3,
+        "the window's walk of each environment is kept"
+    );
+    check(base, 1, "warm");
+    check(base, 2, "larger");
+    check(base, 1, "smaller");
+    test.bump("dev", FRONTEND, "3.0.0");
+    let next = test.commit_all("dev: frontend 3.0.0", "Bob <bob@example.com>");
+    for n in [1, 2, 3, 10] {
+        check(next, n, "moved on");
+    }
+    let repo = Repo::open(test.path()).expect("open");
+    assert_eq!(
+        cached(&repo, next),
+        without_cache(&repo, next),
+        "whole history"
+    );
+    check(next, 2, "after the whole history");
+}
+
 #[test]
 fn a_history_that_was_rewritten_is_read_again() {
     let test = repo();

@@ -22,6 +22,8 @@ pub(super) struct Walk {
     pos: usize,
     key: Rc<DepKey>,
     trie: Rc<PathTrie>,
+    /// The key at the base (position 0).
+    top: Rc<DepKey>,
     /// Where the walk ends: the position of a commit walked before (the cached tip) and its
     /// key; `None`: at the root commit.
     end: Option<(usize, Option<Rc<DepKey>>)>,
@@ -54,6 +56,7 @@ impl Walk {
             overlay: overlay.to_string(),
             pos: 0,
             trie: Rc::new(PathTrie::new(&key)),
+            top: Rc::clone(&key),
             key,
             done: matches!(end, Some((0, _))),
             end,
@@ -61,6 +64,11 @@ impl Walk {
             pending: Vec::new(),
             ready: VecDeque::new(),
         })
+    }
+
+    /// The dependency key at the base.
+    pub(super) fn top(&self) -> &Rc<DepKey> {
+        &self.top
     }
 
     /// The next candidate, newest first; `None` when the walk is over.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::super::chain::Chain;
+use super::super::state::{Saved, State};
 use super::super::{EnvLedger, EnvironmentSpec, LedgerError};
 use super::walk::{Candidate, Walk};
 use super::{Builder, Pipeline, Resolved, deployments};
@@ -18,9 +19,10 @@ impl Builder<'_> {
         env: &EnvironmentSpec,
         chain: &mut Chain,
         window: Window,
-    ) -> Result<EnvLedger, LedgerError> {
+    ) -> Result<(EnvLedger, State), LedgerError> {
         let overlay = env.overlay.trim_matches('/').to_string();
         let mut walk = Walk::new(self, chain, &overlay, None, false)?;
+        let top = (**walk.top()).clone();
         let mut window_walk = WindowWalk {
             walk: &mut walk,
             candidates: Vec::new(),
@@ -71,12 +73,34 @@ impl Builder<'_> {
         }
         let pipe = std::mem::take(&mut window_walk.pipe);
         self.drain(pipe)?;
-        Ok(EnvLedger {
+        let tip = chain
+            .info(self.repo, 0)?
+            .map(|c| (c.id, c.tree))
+            .expect("the chain starts at the base");
+        // What the walk knows, for the cache: the window and what ran before it.
+        let state = State {
+            tip: tip.0,
+            tree: tip.1,
+            key: Some(top),
+            saved: items
+                .iter()
+                .map(|(position, meta, rendering)| Saved {
+                    position: *position,
+                    meta: meta.clone(),
+                    rendering: (**rendering).clone(),
+                })
+                .collect(),
+            baseline: baseline
+                .as_ref()
+                .map(|(rendering, images)| ((**rendering).clone(), images.clone())),
+        };
+        let ledger = EnvLedger {
             name: env.name.clone(),
             overlay,
             truncated: baseline.is_some(),
             deployments: deployments(baseline, items),
-        })
+        };
+        Ok((ledger, state))
     }
 }
 
