@@ -71,18 +71,6 @@ pub fn read(dir: &Path) -> Result<LocalRepo> {
         .config_snapshot()
         .string("remote.origin.url")
         .map(|u| u.to_string());
-    let html_url = origin.as_deref().map(web_url).unwrap_or_default();
-    let name = html_url
-        .rsplit('/')
-        .next()
-        .filter(|n| !n.is_empty())
-        .map(str::to_string)
-        .or_else(|| {
-            repo.workdir()
-                .and_then(|w| std::fs::canonicalize(w).ok())
-                .and_then(|w| w.file_name().map(|n| n.to_string_lossy().into_owned()))
-        })
-        .unwrap_or_default();
     let payload = if default_branch.is_empty() {
         json!({})
     } else {
@@ -97,11 +85,8 @@ pub fn read(dir: &Path) -> Result<LocalRepo> {
             commit_date,
         },
         repo: RepoInfo {
-            name,
-            description: String::new(),
-            html_url,
             default_branch,
-            license: None,
+            ..RepoInfo::of_local(origin.as_deref(), repo.workdir())
         },
         dirty,
         tags_at_head,
@@ -127,45 +112,9 @@ fn pick_tag(tags: &[String]) -> Option<&String> {
         .or_else(|| tags.last())
 }
 
-/// Turns a remote URL (`git@host:o/r.git`, `https://host/o/r.git`) into a web URL.
-fn web_url(url: &str) -> String {
-    let url = url.trim().trim_end_matches('/');
-    let url = url.strip_suffix(".git").unwrap_or(url);
-    if let Some(rest) = url.strip_prefix("git@")
-        && let Some((host, path)) = rest.split_once(':')
-    {
-        return format!("https://{host}/{path}");
-    }
-    if let Some(rest) = url.strip_prefix("ssh://") {
-        let rest = rest.split_once('@').map_or(rest, |(_, r)| r);
-        return format!("https://{rest}");
-    }
-    if url.starts_with("https://") || url.starts_with("http://") {
-        return match url
-            .split_once("://")
-            .and_then(|(s, r)| r.split_once('@').map(|(_, h)| (s, h)))
-        {
-            Some((scheme, host_path)) => format!("{scheme}://{host_path}"),
-            None => url.to_string(),
-        };
-    }
-    String::new()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn web_urls() {
-        assert_eq!(web_url("git@github.com:o/r.git"), "https://github.com/o/r");
-        assert_eq!(
-            web_url("https://tok@github.com/o/r.git"),
-            "https://github.com/o/r"
-        );
-        assert_eq!(web_url("ssh://git@host/o/r"), "https://host/o/r");
-        assert_eq!(web_url("/local/path"), "");
-    }
 
     #[test]
     fn picks_highest_semver_tag() {

@@ -39,22 +39,10 @@ pub fn local_context(dir: &Path) -> Result<(Context, RepoInfo), GitContextError>
         Some(name) => name.as_bstr().to_string(),
         None => tag_at(&repo, head.id).map_or_else(String::new, |t| format!("refs/tags/{t}")),
     };
-    let html_url = repo
+    let origin = repo
         .config_snapshot()
         .string("remote.origin.url")
-        .map(|u| web_url(&u.to_string()))
-        .unwrap_or_default();
-    let name = html_url
-        .rsplit('/')
-        .next()
-        .filter(|n| !n.is_empty())
-        .map(str::to_owned)
-        .or_else(|| {
-            repo.workdir()
-                .and_then(|w| std::fs::canonicalize(w).ok())
-                .and_then(|w| w.file_name().map(|n| n.to_string_lossy().into_owned()))
-        })
-        .unwrap_or_default();
+        .map(|u| u.to_string());
     Ok((
         Context {
             event_name: "push".to_owned(),
@@ -63,11 +51,7 @@ pub fn local_context(dir: &Path) -> Result<(Context, RepoInfo), GitContextError>
             payload: json!({}),
             commit_date,
         },
-        RepoInfo {
-            name,
-            html_url,
-            ..RepoInfo::default()
-        },
+        RepoInfo::of_local(origin.as_deref(), repo.workdir()),
     ))
 }
 
@@ -85,43 +69,4 @@ fn tag_at(repo: &gix::Repository, commit: gix::ObjectId) -> Option<String> {
         .collect();
     tags.sort();
     tags.pop()
-}
-
-/// A remote URL (`git@host:o/r.git`, `https://user@host/o/r.git`) as a web URL, without user
-/// information; empty for a local path.
-pub fn web_url(url: &str) -> String {
-    let url = url.trim().trim_end_matches('/');
-    let url = url.strip_suffix(".git").unwrap_or(url);
-    if let Some(rest) = url.strip_prefix("git@")
-        && let Some((host, path)) = rest.split_once(':')
-    {
-        return format!("https://{host}/{path}");
-    }
-    if let Some(rest) = url.strip_prefix("ssh://") {
-        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
-        return format!("https://{rest}");
-    }
-    for scheme in ["https://", "http://"] {
-        if let Some(rest) = url.strip_prefix(scheme) {
-            let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
-            return format!("{scheme}{rest}");
-        }
-    }
-    String::new()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn web_urls_drop_user_information() {
-        assert_eq!(web_url("git@github.com:o/r.git"), "https://github.com/o/r");
-        assert_eq!(
-            web_url("https://x:tok@github.com/o/r.git"),
-            "https://github.com/o/r"
-        );
-        assert_eq!(web_url("ssh://git@host/o/r"), "https://host/o/r");
-        assert_eq!(web_url("/local/path"), "");
-    }
 }

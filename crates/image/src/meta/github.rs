@@ -1,6 +1,7 @@
 //! Context and repository facts from the GitHub Actions environment (values passed in).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use jiff::Timestamp;
 use serde_json::Value;
@@ -43,6 +44,29 @@ impl RepoInfo {
         }
     }
 
+    /// The repository of a local clone (outside GitHub Actions): its web URL from the `origin`
+    /// remote's URL ([`web_url`]), its name the URL's last segment, else the name of its
+    /// working tree `workdir`.
+    pub fn of_local(origin: Option<&str>, workdir: Option<&Path>) -> RepoInfo {
+        let html_url = origin.map(web_url).unwrap_or_default();
+        let name = html_url
+            .rsplit('/')
+            .next()
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .or_else(|| {
+                workdir
+                    .and_then(|w| std::fs::canonicalize(w).ok())
+                    .and_then(|w| w.file_name().map(|n| n.to_string_lossy().into_owned()))
+            })
+            .unwrap_or_default();
+        RepoInfo {
+            name,
+            html_url,
+            ..RepoInfo::default()
+        }
+    }
+
     /// The repository of a workflow run: the event payload's `repository`, its name and web
     /// URL taken from `GITHUB_REPOSITORY` (`owner/name`, in `env`) on the GitHub server
     /// `server_url` where the payload has none.
@@ -65,6 +89,29 @@ impl RepoInfo {
         }
         repo
     }
+}
+
+/// A remote URL (`git@host:o/r.git`, `https://user@host/o/r.git`) as a web URL, without user
+/// information; empty for a local path.
+pub fn web_url(url: &str) -> String {
+    let url = url.trim().trim_end_matches('/');
+    let url = url.strip_suffix(".git").unwrap_or(url);
+    if let Some(rest) = url.strip_prefix("git@")
+        && let Some((host, path)) = rest.split_once(':')
+    {
+        return format!("https://{host}/{path}");
+    }
+    if let Some(rest) = url.strip_prefix("ssh://") {
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+        return format!("https://{rest}");
+    }
+    for scheme in ["https://", "http://"] {
+        if let Some(rest) = url.strip_prefix(scheme) {
+            let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+            return format!("{scheme}{rest}");
+        }
+    }
+    String::new()
 }
 
 /// Builds the context the way metadata-action does in a workflow: `GITHUB_EVENT_NAME`,
@@ -131,4 +178,26 @@ fn commit_date_from_payload(payload: &Value, sha: &str) -> Option<Timestamp> {
         return parse(head);
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn web_urls_drop_user_information_up_to_the_last_at() {
+        assert_eq!(web_url("git@github.com:o/r.git"), "https://github.com/o/r");
+        assert_eq!(
+            web_url("https://x:tok@github.com/o/r.git"),
+            "https://github.com/o/r"
+        );
+        assert_eq!(web_url("https://x:p@ss@host/o/r/"), "https://host/o/r");
+        assert_eq!(web_url("ssh://git@host/o/r"), "https://host/o/r");
+        assert_eq!(web_url("/local/path"), "");
+        let repo = RepoInfo::of_local(Some("git@github.com:acme/shop.git"), None);
+        assert_eq!(
+            (repo.name.as_str(), repo.html_url.as_str()),
+            ("shop", "https://github.com/acme/shop")
+        );
+    }
 }

@@ -21,7 +21,7 @@ use serde_json::{Value as Json, json};
 
 pub use fields::input_lines;
 pub use flavor::{Flavor, Latest, parse_flavor};
-pub use github::{RepoInfo, context_from_github};
+pub use github::{RepoInfo, context_from_github, web_url};
 pub use image::{ImageSpec, parse_images};
 pub use tag::{DEFAULT_TAGS, TagRule, TagType, parse_tag, parse_tags};
 pub use template::is_raw_statement;
