@@ -23,8 +23,32 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
         ["--runs", n] => n.parse().context("--runs takes a number")?,
         _ => bail!("usage: cargo xtask bench render [--runs N]"),
     };
+    let bins = build_release_bins(&["ferry-render"])?;
+    let (ferry, kubectl) = measure(&bins, runs)?;
+    let ratio = kubectl.as_secs_f64() / ferry.as_secs_f64();
+    let n = overlays(&root().join("fixtures/blueprint"))?.len();
+    println!(
+        "ferry-render, all {n} blueprint overlays (one process, median of {runs}): {}",
+        show(ferry)
+    );
+    println!(
+        "kubectl kustomize, each of {n} overlays (median of {runs}):            {}",
+        show(kubectl)
+    );
+    println!("ratio: {ratio:.1}x faster (target: {TARGET_RATIO}x)");
+    ensure!(
+        ratio >= TARGET_RATIO,
+        "ferry-render is only {ratio:.1}x faster, below the {TARGET_RATIO}x target"
+    );
+    Ok(())
+}
+
+/// The medians over `runs` interleaved runs of (one `ferry-render` process from `bin_dir`
+/// rendering every blueprint overlay, `kubectl kustomize` on each overlay); fails when their
+/// outputs differ. `cargo xtask bench all`'s render row.
+pub(crate) fn measure(bin_dir: &Path, runs: usize) -> Result<(Duration, Duration)> {
     ensure!(runs > 0, "--runs must be at least 1");
-    let bin = build_release_bins(&["ferry-render"])?.join("ferry-render");
+    let bin = bin_dir.join("ferry-render");
     let blueprint = root().join("fixtures/blueprint");
     let overlays = overlays(&blueprint)?;
     ensure!(
@@ -32,7 +56,6 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
         "no overlays in {}",
         blueprint.display()
     );
-
     // Both sides print the same stream: kubectl's documents, overlay after overlay.
     let (mut ferry_times, mut kubectl_times) = (Vec::new(), Vec::new());
     for _ in 0..runs {
@@ -56,23 +79,7 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
             "ferry-render's output differs from kubectl kustomize's"
         );
     }
-    let (ferry, kubectl) = (median(&mut ferry_times), median(&mut kubectl_times));
-    let ratio = kubectl.as_secs_f64() / ferry.as_secs_f64();
-    let n = overlays.len();
-    println!(
-        "ferry-render, all {n} blueprint overlays (one run, median of {runs}): {}",
-        show(ferry)
-    );
-    println!(
-        "kubectl kustomize, each of {n} overlays (median of {runs}):        {}",
-        show(kubectl)
-    );
-    println!("ratio: {ratio:.1}x faster (target: {TARGET_RATIO}x)");
-    ensure!(
-        ratio >= TARGET_RATIO,
-        "ferry-render is only {ratio:.1}x faster, below the {TARGET_RATIO}x target"
-    );
-    Ok(())
+    Ok((median(&mut ferry_times), median(&mut kubectl_times)))
 }
 
 /// The overlays of the blueprint, in name order.

@@ -10,10 +10,12 @@ use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
+use ferry_cli::paths::{absolute, overlay_root};
 use ferry_cli::{Error, ErrorKind, Format};
 use ferry_config::Config;
 use ferry_kustomize::ResolveOptions;
-use ferry_kustomize::render::{Rendered, render_overlay};
+use ferry_kustomize::render::{Rendered, render_overlays_in};
+use ferry_kustomize::{FsSource, ParseCache};
 use serde::Serialize;
 
 /// Render Kustomize overlays as `kubectl kustomize` prints them, byte for byte.
@@ -137,23 +139,27 @@ fn run(cli: Cli) -> ferry_cli::Result<u8> {
             dir: cwd.clone(),
         });
     }
-    let mut rendered = Vec::new();
-    for t in &targets {
-        let r = match &cli.at {
-            None => {
-                let root = cli
-                    .root
-                    .as_ref()
-                    .map(|r| absolute(&cwd, r))
-                    .or_else(|| config_root.clone())
-                    .or_else(|| git_top(&t.dir))
-                    .unwrap_or_else(|| cwd.clone());
-                render_overlay(&root, &t.dir, &options)?
-            }
-            Some(rev) => render_at(rev, &t.dir, &options)?,
-        };
-        rendered.push(r);
-    }
+    let rendered: Vec<Rendered> = match &cli.at {
+        None => {
+            let roots: Vec<PathBuf> = targets
+                .iter()
+                .map(|t| overlay_root(&cwd, cli.root.as_deref(), config_root.as_deref(), &t.dir))
+                .collect();
+            let jobs: Vec<(&Path, &Path)> = roots
+                .iter()
+                .zip(&targets)
+                .map(|(root, t)| (root.as_path(), t.dir.as_path()))
+                .collect();
+            // One thread renders them all; the overlays' shared bases are parsed once.
+            render_overlays_in(&FsSource, &ParseCache::new(), &jobs, &options)
+                .into_iter()
+                .collect::<Result<_, _>>()?
+        }
+        Some(rev) => targets
+            .iter()
+            .map(|t| render_at(rev, &t.dir, &options))
+            .collect::<Result<_, _>>()?,
+    };
     let mut out = std::io::stdout().lock();
     match cli.format {
         Format::Text => {
@@ -201,7 +207,10 @@ fn run(cli: Cli) -> ferry_cli::Result<u8> {
 /// Renders the overlay at working-tree directory `dir` from revision `rev` of the repository
 /// that holds it.
 fn render_at(rev: &str, dir: &Path, options: &ResolveOptions) -> ferry_cli::Result<Rendered> {
-    let repo = ferry_git::Repo::discover(dir)?;
+    // The overlay need not exist in the working tree: the repository is found from the
+    // nearest directory above it that does.
+    let start = dir.ancestors().find(|d| d.is_dir()).unwrap_or(dir);
+    let repo = ferry_git::Repo::discover(start)?;
     let workdir = repo.workdir().ok_or_else(|| {
         Error::usage("--at needs a repository with a working tree to place the overlay in")
     })?;
@@ -246,19 +255,4 @@ fn normalize(p: &Path) -> PathBuf {
         }
     }
     out
-}
-
-fn absolute(cwd: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        cwd.join(p)
-    }
-}
-
-fn git_top(dir: &Path) -> Option<PathBuf> {
-    let dir = dir.canonicalize().ok()?;
-    dir.ancestors()
-        .find(|d| d.join(".git").exists())
-        .map(Path::to_path_buf)
 }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use ferry_cli::paths::{absolute, overlay_root};
 use ferry_cli::{ErrorKind, Format, WithKind as _};
 use ferry_config::Config;
 use ferry_kustomize::{
@@ -142,13 +143,7 @@ fn targets(cli: &Cli) -> Result<Vec<Target>> {
         .iter()
         .map(|dir| {
             let full = absolute(&cwd, dir);
-            let root = cli
-                .root
-                .as_ref()
-                .map(|r| absolute(&cwd, r))
-                .or_else(|| config_root.clone())
-                .or_else(|| git_top(&full))
-                .unwrap_or_else(|| cwd.clone());
+            let root = overlay_root(&cwd, cli.root.as_deref(), config_root.as_deref(), &full);
             Target {
                 environment: None,
                 shown: dir.to_string_lossy().replace('\\', "/"),
@@ -182,21 +177,6 @@ fn load_config(path: &Path) -> Result<Config> {
     })
 }
 
-fn absolute(cwd: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        cwd.join(p)
-    }
-}
-
-fn git_top(dir: &Path) -> Option<PathBuf> {
-    let dir = dir.canonicalize().ok()?;
-    dir.ancestors()
-        .find(|d| d.join(".git").exists())
-        .map(Path::to_path_buf)
-}
-
 fn check(t: &Target) -> OverlayReport {
     let resolution =
         check_overlay_with(&t.root, &t.dir, &t.options).unwrap_or_else(|e| Resolution {
@@ -208,8 +188,7 @@ fn check(t: &Target) -> OverlayReport {
                 column: 0,
                 message: format!("{e}; check the overlay path"),
             }],
-            resources: Vec::new(),
-            unrendered: Vec::new(),
+            ..Resolution::default()
         });
     let base = t.base.canonicalize().unwrap_or_else(|_| t.base.clone());
     let loc = |f: &Finding| Location {

@@ -31,6 +31,7 @@ pub mod github_event;
 pub mod github_output;
 #[cfg(feature = "kube")]
 pub mod kube;
+pub mod paths;
 #[cfg(feature = "registry")]
 pub mod registry;
 pub mod report;

@@ -9,12 +9,17 @@ fn object(value: Value) -> Object {
 }
 
 fn rendering(tag: &str, config: &str, level: &str) -> Vec<Object> {
-    vec![
-        object(json!({
+    // The renderer marks a generated ConfigMap with its name before the content hash.
+    let generated = Object {
+        generated: Some("app-config".into()),
+        ..object(json!({
             "apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": config, "namespace": "shop"},
             "data": {"LOG_LEVEL": level},
-        })),
+        }))
+    };
+    vec![
+        generated,
         object(json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "backend", "namespace": "shop"},

@@ -1,5 +1,6 @@
 //! Two sets of objects compared object by object: matched by [`ObjectId`], a generated
-//! ConfigMap or Secret whose hash changed paired with its successor by generator base name,
+//! ConfigMap or Secret whose hash changed paired with its successor by its generated name
+//! (the renderer's mark),
 //! the rest added or removed; each change with its image changes and a unified diff of its
 //! YAML, Secret values masked.
 
@@ -150,6 +151,9 @@ pub(crate) struct Entry {
     pub(crate) value: Value,
     /// Its YAML when it is exactly `value`'s (the renderer's text), else emitted when needed.
     pub(crate) yaml: Option<String>,
+    /// A generated ConfigMap's or Secret's name without its content hash, as the renderer
+    /// marks it: what pairs it with its successor when its data changes.
+    pub(crate) generated: Option<String>,
 }
 
 impl Entry {
@@ -159,6 +163,7 @@ impl Entry {
             id: ObjectId::of(object),
             value: object.value.clone(),
             yaml: Some(object.yaml.clone()),
+            generated: object.generated.clone(),
         }
     }
 }
@@ -223,7 +228,7 @@ fn pair(old: &[Entry], new: &[Entry]) -> HashMap<usize, (usize, bool)> {
         if pairs.contains_key(&index) {
             continue;
         }
-        let Some(base) = entry.id.generator_base() else {
+        let Some(base) = entry.generated.as_deref() else {
             continue;
         };
         let found = old.iter().enumerate().position(|(old_index, candidate)| {
@@ -231,7 +236,7 @@ fn pair(old: &[Entry], new: &[Entry]) -> HashMap<usize, (usize, bool)> {
                 && candidate.id.group == entry.id.group
                 && candidate.id.kind == entry.id.kind
                 && candidate.id.namespace == entry.id.namespace
-                && candidate.id.generator_base() == Some(base)
+                && candidate.generated.as_deref() == Some(base)
         });
         if let Some(old_index) = found {
             pairs.insert(index, (old_index, true));
@@ -255,7 +260,7 @@ fn one_sided(entry: &Entry, change: ChangeKind, new: &[Entry]) -> ObjectChange {
         ChangeKind::Removed => unified(&yaml, ""),
         _ => unified("", &yaml),
     };
-    let references = match (change, entry.id.generator_base()) {
+    let references = match (change, &entry.generated) {
         (ChangeKind::Added, Some(_)) => referrers(&entry.id, new),
         _ => Vec::new(),
     };

@@ -46,7 +46,7 @@ pub(crate) fn normalize(objects: &[Object], naming: &Naming) -> Vec<Entry> {
     let renames: HashMap<String, String> = objects
         .iter()
         .filter_map(|o| {
-            let plain = plain_name(&ObjectId::of(o), naming);
+            let plain = plain_name(o, naming);
             (plain != o.name).then(|| (o.name.clone(), plain))
         })
         .collect();
@@ -54,7 +54,7 @@ pub(crate) fn normalize(objects: &[Object], naming: &Naming) -> Vec<Entry> {
         .iter()
         .map(|object| {
             let mut id = ObjectId::of(object);
-            id.name = plain_name(&id, naming);
+            id.name = plain_name(object, naming);
             let mut value = object.value.clone();
             if naming.namespace.is_some() && id.namespace == naming.namespace {
                 id.namespace = None;
@@ -70,14 +70,15 @@ pub(crate) fn normalize(objects: &[Object], naming: &Naming) -> Vec<Entry> {
                 id,
                 value,
                 yaml: None,
+                generated: None,
             }
         })
         .collect()
 }
 
 /// A name without the environment's prefix and suffix (and a generated object's hash).
-fn plain_name(id: &ObjectId, naming: &Naming) -> String {
-    let mut name = id.generator_base().unwrap_or(&id.name);
+fn plain_name(object: &Object, naming: &Naming) -> String {
+    let mut name = object.generated.as_deref().unwrap_or(&object.name);
     if let Some(rest) = name.strip_prefix(naming.name_prefix.as_str())
         && !rest.is_empty()
     {
@@ -132,6 +133,16 @@ mod tests {
     use super::*;
 
     fn object(kind: &str, ns: &str, name: &str, spec: Value) -> Object {
+        object_from(kind, ns, name, None, spec)
+    }
+
+    fn object_from(
+        kind: &str,
+        ns: &str,
+        name: &str,
+        generated: Option<&str>,
+        spec: Value,
+    ) -> Object {
         let mut value = json!({"apiVersion": "v1", "kind": kind,
                                "metadata": {"name": name, "namespace": ns}});
         value
@@ -143,6 +154,7 @@ mod tests {
             kind: kind.into(),
             namespace: Some(ns.into()),
             name: name.into(),
+            generated: generated.map(Into::into),
             yaml: String::new(),
             value,
         }
@@ -150,8 +162,15 @@ mod tests {
 
     fn env(ns: &str, prefix: &str, hash: &str, level: &str, image: &str) -> Vec<Object> {
         let config = format!("{prefix}app-config-{hash}");
+        let generated = format!("{prefix}app-config");
         vec![
-            object("ConfigMap", ns, &config, json!({"data": {"LEVEL": level}})),
+            object_from(
+                "ConfigMap",
+                ns,
+                &config,
+                Some(&generated),
+                json!({"data": {"LEVEL": level}}),
+            ),
             object(
                 "Pod",
                 ns,

@@ -3,7 +3,9 @@
 //!
 //! - [`compare`]: two renderings of one overlay. Objects are matched by [`ObjectId`] (API
 //!   group, kind, namespace, name); a generated ConfigMap or Secret whose content hash changed
-//!   is paired with its successor by generator base name ([`ChangeKind::Renamed`], with the
+//!   is paired with its successor by the name the renderer marks it with
+//!   ([`Object::generated`](ferry_kustomize::render::RenderedObject::generated);
+//!   [`ChangeKind::Renamed`], with the
 //!   objects that refer to it); the rest are added or removed. Each change carries its image
 //!   changes (container, old → new) and a unified diff of its YAML.
 //! - [`drift`]: two environments, after their overlays' namespace and name prefix and suffix
@@ -45,7 +47,7 @@ pub use drift::{NAMESPACE_PLACEHOLDER, Naming, drift};
 pub use images::ImageChange;
 pub use markdown::{GITHUB_COMMENT_LIMIT, STEP_SUMMARY_LIMIT, comment_bodies, to_markdown};
 pub use mask::mask_secrets;
-pub use object::{ObjectId, group_of, strip_hash_suffix};
+pub use object::{ObjectId, group_of};
 pub use report::{
     JSON_SCHEMA_VERSION, Mode, Report, Section, change_title, counts_line, image_transition,
 };

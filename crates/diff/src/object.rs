@@ -1,5 +1,4 @@
-//! What an object is known by: its [`ObjectId`] (API group, kind, namespace, name), and the
-//! generator base name of a ConfigMap or Secret whose name ends in kustomize's content hash.
+//! What an object is known by: its [`ObjectId`] (API group, kind, namespace, name).
 
 use std::fmt;
 
@@ -40,16 +39,6 @@ impl ObjectId {
     pub fn is_secret(&self) -> bool {
         self.is_core("Secret")
     }
-
-    /// The generator base name when this is a ConfigMap or Secret whose name ends in
-    /// kustomize's content hash (`app-config-7b9fk2g5dm` → `app-config`), else `None`.
-    pub fn generator_base(&self) -> Option<&str> {
-        if self.is_core("ConfigMap") || self.is_core("Secret") {
-            strip_hash_suffix(&self.name)
-        } else {
-            None
-        }
-    }
 }
 
 impl fmt::Display for ObjectId {
@@ -66,38 +55,11 @@ pub fn group_of(api_version: &str) -> &str {
     api_version.rsplit_once('/').map_or("", |(group, _)| group)
 }
 
-/// The characters of kustomize's name hash: the first ten hex digits of a SHA-256 with `0`,
-/// `1`, `3`, `a` and `e` replaced by `g`, `h`, `k`, `m` and `t` (no vowels, no look-alikes).
-const HASH_ALPHABET: &[u8] = b"245678bcdfghkmt9";
-
-/// `name` without its `-HASH` suffix of kustomize's generators, when it has one.
-pub fn strip_hash_suffix(name: &str) -> Option<&str> {
-    let (base, hash) = name.rsplit_once('-')?;
-    let is_hash = hash.len() == 10 && hash.bytes().all(|b| HASH_ALPHABET.contains(&b));
-    (is_hash && !base.is_empty()).then_some(base)
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::Value;
 
     use super::*;
-
-    #[test]
-    fn hash_suffixes_are_kustomizes_alphabet_and_length() {
-        assert_eq!(
-            strip_hash_suffix("app-config-7b9fk2g5dm"),
-            Some("app-config")
-        );
-        assert_eq!(strip_hash_suffix("a-ghkmt24568"), Some("a"));
-        // Eleven characters, an `a`, a `0`, upper case, no base: not a hash.
-        assert_eq!(strip_hash_suffix("app-config-7b9fk2g5dmm"), None);
-        assert_eq!(strip_hash_suffix("app-config-7b9fk2g5da"), None);
-        assert_eq!(strip_hash_suffix("app-config-7b9fk2g5d0"), None);
-        assert_eq!(strip_hash_suffix("app-config-7B9FK2G5DM"), None);
-        assert_eq!(strip_hash_suffix("-7b9fk2g5dm"), None);
-        assert_eq!(strip_hash_suffix("backend"), None);
-    }
 
     #[test]
     fn ids_ignore_the_version_and_show_kind_namespace_and_name() {
@@ -106,6 +68,7 @@ mod tests {
             kind: "Deployment".into(),
             namespace: ns.map(Into::into),
             name: "web".into(),
+            generated: None,
             value: Value::Null,
             yaml: String::new(),
         };
@@ -118,6 +81,5 @@ mod tests {
         assert_eq!(c.group, "");
         assert_eq!(c.to_string(), "Deployment web");
         assert_eq!(ObjectId::of(&object("v1", Some(""))).namespace, None);
-        assert_eq!(a.generator_base(), None, "only ConfigMaps and Secrets");
     }
 }

@@ -17,6 +17,7 @@ use serde_json::Value;
 use crate::resolve::{self, ResolveError, ResolveOptions, Unrendered};
 use crate::source::{FileSource, FsSource, ParseCache};
 
+mod memo_source;
 mod scalars;
 mod yaml;
 
@@ -34,6 +35,11 @@ pub struct RenderedObject {
     pub namespace: Option<String>,
     /// `metadata.name` as rendered (prefixes, suffixes, hash suffixes).
     pub name: String,
+    /// For a generated ConfigMap or Secret whose name has kustomize's content-hash suffix, its
+    /// name without it (`app-config` of `app-config-7b9fk2g5dm`): what stays when its data
+    /// changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated: Option<String>,
     /// The object.
     pub value: Value,
     /// Its YAML document (no `---` separator; ends with a newline).
@@ -41,7 +47,7 @@ pub struct RenderedObject {
 }
 
 impl RenderedObject {
-    /// The object for `value`, with its YAML text.
+    /// The object for `value` (not generated), with its YAML text.
     pub fn new(value: Value) -> Self {
         let s = |p: &str| value.pointer(p).and_then(Value::as_str).map(String::from);
         Self {
@@ -49,6 +55,7 @@ impl RenderedObject {
             kind: s("/kind").unwrap_or_default(),
             namespace: s("/metadata/namespace"),
             name: s("/metadata/name").unwrap_or_default(),
+            generated: None,
             yaml: to_yaml(&value),
             value,
         }
@@ -144,6 +151,41 @@ pub fn render_overlay_in(
     rendered(resolution)
 }
 
+/// Renders several overlays, each `(root, overlay)` as in [`render_overlay_in`], in a row on one
+/// thread: cheaper than a thread per overlay, and the files the overlays share (their bases)
+/// are read and parsed once through `cache`.
+pub fn render_overlays_in(
+    source: &dyn FileSource,
+    cache: &ParseCache,
+    overlays: &[(&Path, &Path)],
+    options: &ResolveOptions,
+) -> Vec<Result<Rendered, RenderError>> {
+    // The resolver asks about the shared files many times: each question goes to `source` once.
+    let memo = memo_source::MemoSource::new(source);
+    let work = || {
+        overlays
+            .iter()
+            .map(|(root, overlay)| {
+                rendered(resolve::validate_on_this_thread(
+                    &memo, cache, root, overlay, options,
+                )?)
+            })
+            .collect()
+    };
+    resolve::with_parser_stack(work).unwrap_or_else(|e| {
+        let kind = e.kind();
+        overlays
+            .iter()
+            .map(|(_, overlay)| {
+                Err(RenderError::Resolve(ResolveError::Io {
+                    path: overlay.to_path_buf(),
+                    source: std::io::Error::new(kind, e.to_string()),
+                }))
+            })
+            .collect()
+    })
+}
+
 /// The rendering of a resolution: an error when it has errors or unsupported fields.
 pub fn rendered(resolution: resolve::Resolution) -> Result<Rendered, RenderError> {
     if !resolution.is_valid() {
@@ -155,11 +197,19 @@ pub fn rendered(resolution: resolve::Resolution) -> Result<Rendered, RenderError
     if !resolution.unrendered.is_empty() {
         return Err(RenderError::Unsupported(resolution.unrendered));
     }
+    let generated = resolution
+        .generated
+        .into_iter()
+        .chain(std::iter::repeat(None));
     Ok(Rendered {
         objects: resolution
             .resources
             .into_iter()
-            .map(RenderedObject::new)
+            .zip(generated)
+            .map(|(value, generated)| RenderedObject {
+                generated,
+                ..RenderedObject::new(value)
+            })
             .collect(),
     })
 }

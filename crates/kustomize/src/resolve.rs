@@ -11,7 +11,8 @@
 //! build of kustomizations, bases and components in kustomize's order), `load` (reading the files
 //! a kustomization lists), `resource` (the resource model), `patches`, `plugins` (configurations
 //! and plugin configurations), `generate`, `images` (the `images` step), `order` (the output
-//! order), `budget` (the per-run limits) and `options`.
+//! order), `shared` (values kustomize shares between fields, refused when they diverge),
+//! `budget` (the per-run limits) and `options`.
 
 use std::path::Path;
 
@@ -36,6 +37,7 @@ mod patches;
 mod plugins;
 mod resolution;
 mod resource;
+mod shared;
 mod transformers;
 mod unsupported;
 mod worker;
@@ -148,15 +150,32 @@ fn on_parser_thread(
         path: overlay.to_path_buf(),
         source,
     };
+    with_parser_stack(|| validate_here_as(source, cache, (root, overlay), options, false, mode).0)
+        .map_err(io)?
+}
+
+/// Runs `work` on a new thread with the deep stack the YAML parser needs (deeply nested
+/// resource files), and waits for it.
+pub(crate) fn with_parser_stack<T: Send>(work: impl FnOnce() -> T + Send) -> std::io::Result<T> {
     std::thread::scope(|s| {
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("ferry-kustomize".into())
             .stack_size(model::PARSER_STACK_BYTES)
-            .spawn_scoped(s, || {
-                validate_here_as(source, cache, (root, overlay), options, false, mode).0
-            })
-            .map_err(io)?
+            .spawn_scoped(s, work)?;
+        Ok(handle
             .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
     })
+}
+
+/// [`validate_overlay_in_with`] on the calling thread, which must have the parser's deep stack
+/// ([`with_parser_stack`]).
+pub(crate) fn validate_on_this_thread(
+    source: &dyn FileSource,
+    cache: &ParseCache,
+    root: &Path,
+    overlay: &Path,
+    options: &ResolveOptions,
+) -> Result<Resolution, ResolveError> {
+    validate_here_as(source, cache, (root, overlay), options, false, Mode::ALL).0
 }

@@ -65,11 +65,14 @@ proptest! {
 
     #[test]
     fn secret_values_never_show(old in "[a-zA-Z0-9/=]{1,24}", new in "[a-zA-Z0-9/=]{1,24}") {
-        let secret = |value: &str, name: &str| Object::new(json!({
-            "apiVersion": "v1", "kind": "Secret",
-            "metadata": {"name": name, "namespace": "shop"},
-            "data": {"password": value, "user": "c2FtZQ=="},
-        }));
+        let secret = |value: &str, name: &str| Object {
+            generated: Some("db".into()),
+            ..Object::new(json!({
+                "apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": name, "namespace": "shop"},
+                "data": {"password": value, "user": "c2FtZQ=="},
+            }))
+        };
         let comparison = compare(
             &[secret(&old, "db-4f76h49685")],
             &[secret(&new, "db-f84hfm8c4g")],

@@ -59,15 +59,41 @@ fn sort_keys(entries: &mut [(&String, &Value)]) {
 }
 
 fn key_less(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        // Most keys: compared byte by byte, without collecting characters.
+        return chars_less(a.as_bytes(), b.as_bytes());
+    }
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
-    let digit = |c: char| c.is_ascii_digit();
+    chars_less(&ar, &br)
+}
+
+/// A character of a key: a `char`, or a byte of an ASCII key.
+trait KeyChar: Copy + PartialEq + PartialOrd {
+    fn char(self) -> char;
+}
+
+impl KeyChar for char {
+    fn char(self) -> char {
+        self
+    }
+}
+
+impl KeyChar for u8 {
+    fn char(self) -> char {
+        char::from(self)
+    }
+}
+
+/// go-yaml v2's `keyList.Less` on the characters of two keys.
+fn chars_less<C: KeyChar>(ar: &[C], br: &[C]) -> bool {
+    let digit = |c: C| c.char().is_ascii_digit();
     for i in 0..ar.len().min(br.len()) {
         if ar[i] == br[i] {
             continue;
         }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
+        let al = ar[i].char().is_alphabetic();
+        let bl = br[i].char().is_alphabetic();
         if al && bl {
             return ar[i] < br[i];
         }
@@ -75,11 +101,11 @@ fn key_less(a: &str, b: &str) -> bool {
             return bl;
         }
         let (mut an, mut bn): (i64, i64) = (0, 0);
-        if ar[i] == '0' || br[i] == '0' {
+        if ar[i].char() == '0' || br[i].char() == '0' {
             let mut j = i;
             while j > 0 && digit(ar[j - 1]) {
                 j -= 1;
-                if ar[j] != '0' {
+                if ar[j].char() != '0' {
                     an = 1;
                     bn = 1;
                     break;
@@ -90,14 +116,14 @@ fn key_less(a: &str, b: &str) -> bool {
         while ai < ar.len() && digit(ar[ai]) {
             an = an
                 .wrapping_mul(10)
-                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
+                .wrapping_add(i64::from(ar[ai].char() as u8 - b'0'));
             ai += 1;
         }
         let mut bi = i;
         while bi < br.len() && digit(br[bi]) {
             bn = bn
                 .wrapping_mul(10)
-                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
+                .wrapping_add(i64::from(br[bi].char() as u8 - b'0'));
             bi += 1;
         }
         if an != bn {
@@ -183,9 +209,12 @@ impl Emitter {
     }
 
     fn write_str(&mut self, s: &str) {
-        for c in s.chars() {
-            self.put(c);
-        }
+        self.out.push_str(s);
+        self.column += if s.is_ascii() {
+            s.len()
+        } else {
+            s.chars().count()
+        };
     }
 
     fn increase_indent(&mut self, flow: bool, indentless: bool) {
@@ -330,6 +359,13 @@ impl Emitter {
     fn write_plain(&mut self, value: &str, allow_breaks: bool) {
         if !self.whitespace {
             self.put(' ');
+        }
+        if !value.contains(|c: char| c == ' ' || is_break_char(c)) {
+            // Nothing to fold or break: the text as it is.
+            self.write_str(value);
+            self.whitespace = false;
+            self.indention = false;
+            return;
         }
         let chars: Vec<char> = value.chars().collect();
         let mut spaces = false;
@@ -537,6 +573,7 @@ fn is_printable(c: char) -> bool {
 }
 
 /// What go-yaml's `yaml_emitter_analyze_scalar` finds in a scalar.
+#[derive(Debug, PartialEq, Eq)]
 struct Analysis {
     multiline: bool,
     flow_plain: bool,
@@ -545,7 +582,33 @@ struct Analysis {
     block: bool,
 }
 
+/// A scalar of letters, digits and `_ . / -`, not starting with `-` or `.`: no indicator, no
+/// space, no break, nothing special (most names, images and labels).
+fn is_simple(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    bytes
+        .first()
+        .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'/'))
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'))
+}
+
 fn analyze(value: &str) -> Analysis {
+    if is_simple(value) {
+        return Analysis {
+            multiline: false,
+            flow_plain: true,
+            block_plain: true,
+            single_quoted: true,
+            block: true,
+        };
+    }
+    analyze_chars(value)
+}
+
+/// [`analyze`], character by character.
+fn analyze_chars(value: &str) -> Analysis {
     if value.is_empty() {
         return Analysis {
             multiline: false,
@@ -677,4 +740,33 @@ fn analyze(value: &str) -> Analysis {
         a.block_plain = false;
     }
     a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_simple_scalar_shortcut_analyses_as_go_yaml_does() {
+        let alphabet = ["a", "Z", "0", "_", ".", "/", "-", ":", " ", "#", "é", ","];
+        let mut strings = vec![String::new()];
+        for _ in 0..3 {
+            strings = strings
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            for s in &strings {
+                assert_eq!(analyze(s), analyze_chars(s), "{s:?}");
+            }
+        }
+        for s in [
+            "registry.example.com/acme/backend",
+            "v1.2.3",
+            "...x",
+            "---",
+            "-a",
+        ] {
+            assert_eq!(analyze(s), analyze_chars(s), "{s:?}");
+        }
+    }
 }

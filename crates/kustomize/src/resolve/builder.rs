@@ -484,7 +484,9 @@ impl Builder<'_> {
         // interact with images, so they may come before the `images` step.
         for (pairs, specs) in &metadata_plugins {
             for r in acc.iter_mut() {
-                super::fieldspec::set_custom_entries(r.doc.value_mut(), specs, pairs);
+                let mut created = super::shared::created_for(pairs.len());
+                super::fieldspec::set_custom_entries(r.doc.value_mut(), specs, pairs, &mut created);
+                r.note_created(created, file, "transformers");
             }
         }
         if top {

@@ -48,14 +48,43 @@ pub(super) fn visit(
     create: Option<Leaf>,
     set: &mut dyn FnMut(&mut Value),
 ) {
+    walk(node, path, create, None, &mut |v, _| set(v));
+}
+
+/// Like [`visit`], `set` also given the node's JSON pointer in the object.
+fn visit_at(
+    node: &mut Value,
+    path: &[String],
+    create: Option<Leaf>,
+    set: &mut dyn FnMut(&mut Value, &str),
+) {
+    walk(node, path, create, Some(&mut String::new()), set);
+}
+
+/// [`visit`]'s walk; `at` (when tracked) is the JSON pointer of `node`.
+fn walk(
+    node: &mut Value,
+    path: &[String],
+    create: Option<Leaf>,
+    mut at: Option<&mut String>,
+    set: &mut dyn FnMut(&mut Value, &str),
+) {
     let Some((first, rest)) = path.split_first() else {
-        set(node);
+        set(node, at.as_deref().map_or("", String::as_str));
         return;
     };
     match node {
         Value::Array(items) => {
-            for item in items {
-                visit(item, path, create, set);
+            for (i, item) in items.iter_mut().enumerate() {
+                let len = at.as_ref().map(|a| a.len());
+                if let Some(a) = at.as_deref_mut() {
+                    a.push('/');
+                    a.push_str(&i.to_string());
+                }
+                walk(item, path, create, at.as_deref_mut(), set);
+                if let (Some(a), Some(len)) = (at.as_deref_mut(), len) {
+                    a.truncate(len);
+                }
             }
         }
         Value::Object(map) => {
@@ -87,10 +116,23 @@ pub(super) fn visit(
             {
                 *field = k.empty();
             }
-            visit(field, rest, create, set);
+            let len = at.as_ref().map(|a| a.len());
+            if let Some(a) = at.as_deref_mut() {
+                push_token(a, name);
+            }
+            walk(field, rest, create, at.as_deref_mut(), set);
+            if let (Some(a), Some(len)) = (at, len) {
+                a.truncate(len);
+            }
         }
         _ => {}
     }
+}
+
+/// Appends `/token` to JSON pointer `at`, escaped.
+fn push_token(at: &mut String, token: &str) {
+    at.push('/');
+    at.push_str(&token.replace('~', "~0").replace('/', "~1"));
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -110,21 +152,45 @@ impl Kind {
     }
 }
 
+/// The fields one label or annotation transformer created in one object from one entry: the
+/// JSON pointers of the key in each map that did not have it. kustomize creates them all from
+/// one YAML node, so they share their value: a later change of one changes them all.
+pub(super) type Created = Vec<String>;
+
 /// Sets `key: value` (strings) in the map at every place `specs` name in `doc`, as kustomize's
-/// label and annotation transformers do.
-pub(super) fn set_entries(doc: &mut Value, specs: &[FieldSpec], entries: &[(String, String)]) {
+/// label and annotation transformers do; `created` gets, per entry, where it was created.
+pub(super) fn set_entries(
+    doc: &mut Value,
+    specs: &[FieldSpec],
+    entries: &[(String, String)],
+    created: &mut [Created],
+) {
     let api_version = doc["apiVersion"].as_str().unwrap_or_default().to_string();
     let kind = doc["kind"].as_str().unwrap_or_default().to_string();
     for spec in specs.iter().filter(|s| selects(s, &api_version, &kind)) {
         let path = split_path(spec.path);
         let create = spec.create.then_some(Leaf::Map);
-        visit(doc, &path, create, &mut |node| {
-            if let Value::Object(m) = node {
-                for (k, v) in entries {
-                    m.insert(k.clone(), Value::String(v.clone()));
-                }
-            }
+        visit_at(doc, &path, create, &mut |node, at| {
+            insert_entries(node, at, entries, created);
         });
+    }
+}
+
+/// Inserts `entries` in map `node` (at pointer `at`), noting the keys it creates.
+fn insert_entries(
+    node: &mut Value,
+    at: &str,
+    entries: &[(String, String)],
+    created: &mut [Created],
+) {
+    if let Value::Object(m) = node {
+        for ((k, v), created) in entries.iter().zip(created.iter_mut()) {
+            if m.insert(k.clone(), Value::String(v.clone())).is_none() {
+                let mut pointer = at.to_string();
+                push_token(&mut pointer, k);
+                created.push(pointer);
+            }
+        }
     }
 }
 
@@ -135,11 +201,13 @@ pub(super) type MetadataPlugin = (Vec<(String, String)>, Vec<CustomSpec>);
 /// A field spec given in a kustomization or plugin: `(group, version, kind, path, create)`.
 pub(super) type CustomSpec = (String, String, String, String, bool);
 
-/// Entries set at custom field specs (a `labels` entry's own, a plugin's).
+/// Entries set at custom field specs (a `labels` entry's own, a plugin's); `created` as for
+/// [`set_entries`].
 pub(super) fn set_custom_entries(
     doc: &mut Value,
     specs: &[CustomSpec],
     pairs: &[(String, String)],
+    created: &mut [Created],
 ) {
     for (group, version, kind, path, create) in specs {
         let api_version = str_at(doc, &["apiVersion"]).to_string();
@@ -152,12 +220,13 @@ pub(super) fn set_custom_entries(
             continue;
         }
         let segments = split_path(path);
-        visit(doc, &segments, create.then_some(Leaf::Map), &mut |node| {
-            if let Value::Object(m) = node {
-                for (k, v) in pairs {
-                    m.insert(k.clone(), Value::String(v.clone()));
-                }
-            }
-        });
+        visit_at(
+            doc,
+            &segments,
+            create.then_some(Leaf::Map),
+            &mut |node, at| {
+                insert_entries(node, at, pairs, created);
+            },
+        );
     }
 }

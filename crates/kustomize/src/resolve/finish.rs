@@ -14,8 +14,10 @@ pub(super) fn finish(resources: &mut Vec<Res>) -> Vec<String> {
     for r in resources.iter_mut().filter(|r| r.needs_hash) {
         let hash = content_hash(r.doc.value());
         r.store_previous_id();
-        let name = format!("{}-{hash}", r.name());
+        let base = r.name().to_string();
+        let name = format!("{base}-{hash}");
         r.set_meta("name", &name);
+        r.hashed_from = Some(base);
     }
     let problems = fix_name_references(resources);
     // kustomize clears its build annotations at the end: an empty or null `annotations` goes.

@@ -49,6 +49,7 @@ pub(super) fn resolution(
     mut unrendered: Vec<Unrendered>,
     keep_resources: bool,
 ) -> Resolution {
+    unrendered.extend(resources.iter().filter_map(Res::diverged));
     for problem in finish(&mut resources) {
         unrendered.push(Unrendered {
             file: std::path::PathBuf::new(),
@@ -60,6 +61,7 @@ pub(super) fn resolution(
     Resolution {
         workloads: resources.iter().filter_map(Res::workload).collect(),
         findings,
+        generated: resources.iter().map(|r| r.hashed_from.clone()).collect(),
         resources: if keep_resources {
             resources.into_iter().map(|r| r.doc.into_value()).collect()
         } else {

@@ -324,6 +324,9 @@ impl Builder<'_> {
             .iter()
             .any(|op| op.get("path").and_then(Value::as_str) == Some(""));
         for i in targets {
+            if let Some(diverged) = acc[i].unshare() {
+                self.unrendered.push(diverged);
+            }
             let before = whole.then(|| acc[i].doc.value().clone());
             let mut result = transform::apply_json6902(acc[i].doc.value_mut(), &ops);
             if let Some(before) = before

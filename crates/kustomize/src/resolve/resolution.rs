@@ -49,6 +49,10 @@ pub struct Resolution {
     /// that cannot change images are not applied.
     #[serde(skip)]
     pub resources: Vec<Value>,
+    /// For each resource, its name before kustomize's content-hash suffix when it is a
+    /// generated ConfigMap or Secret with one (`app-config` of `app-config-7b9fk2g5dm`).
+    #[serde(skip)]
+    pub generated: Vec<Option<String>>,
     /// Fields the overlay uses that Ferry does not render exactly (Helm charts, plugins,
     /// `replacements`, …): a rendering is refused while any is listed.
     #[serde(skip)]

@@ -19,6 +19,10 @@ pub(super) struct Res {
     pub(super) suffixes: Vec<String>,
     /// A generated object whose name gets kustomize's content hash.
     pub(super) needs_hash: bool,
+    /// A generated object's name before its content-hash suffix, once it has one.
+    pub(super) hashed_from: Option<String>,
+    /// Fields kustomize would share one value between ([`super::shared`]).
+    pub(super) shared: Vec<super::shared::Shared>,
 }
 
 pub(super) fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
@@ -96,6 +100,8 @@ impl Res {
             prefixes: Vec::new(),
             suffixes: Vec::new(),
             needs_hash: false,
+            hashed_from: None,
+            shared: Vec::new(),
         };
         r.history.push(r.id());
         r

@@ -10,6 +10,7 @@ use super::builder::{Builder, Origin};
 use super::fieldspec::{Leaf, selects, set_custom_entries, set_entries, split_path, visit};
 use super::fieldspecs::{self, FieldSpec};
 use super::resource::{Res, str_at};
+use super::shared::created_for;
 use crate::model::Kustomization;
 
 /// `metadata/labels` of every object: where `labels` entries go by default.
@@ -109,8 +110,10 @@ impl Builder<'_> {
                 specs.push(METADATA_LABELS);
             }
             for r in acc.iter_mut() {
-                set_entries(r.doc.value_mut(), &specs, &pairs);
-                set_custom_entries(r.doc.value_mut(), &custom, &pairs);
+                let mut created = created_for(pairs.len());
+                set_entries(r.doc.value_mut(), &specs, &pairs, &mut created);
+                set_custom_entries(r.doc.value_mut(), &custom, &pairs, &mut created);
+                r.note_created(created, file, "labels");
             }
         }
         if let Some(labels) = k.common_labels.as_ref() {
@@ -120,7 +123,14 @@ impl Builder<'_> {
                 .map(|(a, b)| (a.clone(), b.clone()))
                 .collect();
             for r in acc.iter_mut() {
-                set_entries(r.doc.value_mut(), fieldspecs::COMMON_LABELS, &pairs);
+                let mut created = created_for(pairs.len());
+                set_entries(
+                    r.doc.value_mut(),
+                    fieldspecs::COMMON_LABELS,
+                    &pairs,
+                    &mut created,
+                );
+                r.note_created(created, file, "commonLabels");
             }
         }
         if let Some(annotations) = k.common_annotations.as_ref() {
@@ -129,7 +139,14 @@ impl Builder<'_> {
                 .map(|(a, b)| (a.clone(), b.clone()))
                 .collect();
             for r in acc.iter_mut() {
-                set_entries(r.doc.value_mut(), fieldspecs::COMMON_ANNOTATIONS, &pairs);
+                let mut created = created_for(pairs.len());
+                set_entries(
+                    r.doc.value_mut(),
+                    fieldspecs::COMMON_ANNOTATIONS,
+                    &pairs,
+                    &mut created,
+                );
+                r.note_created(created, file, "commonAnnotations");
             }
         }
         true

@@ -9,6 +9,7 @@ mod kubectl;
 mod realworld_kubectl;
 mod render_generated;
 mod render_kubectl;
+mod render_shared;
 mod resolve_kubectl;
 mod set_image_bad_input;
 mod set_image_conformance;

@@ -5,6 +5,9 @@
 //! Expected results are not stored with the data (see its `SOURCE.md`), so `kubectl kustomize`
 //! runs once per overlay, on two threads. Overlays Ferry refuses by design are listed in
 //! [`REFUSED_BY_DESIGN`] and in `docs/kustomize-differences.md`; the refusal is asserted.
+//!
+//! The same kubectl output is the expected `ferry_kustomize::render` output, byte for byte;
+//! overlays `ferry render` refuses are listed in [`render_kubectl::REFUSED`].
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,6 +18,7 @@ use ferry_test_support::{conformance_dir, require_tool, run_ok};
 use serde_json::Value;
 
 use crate::kubectl;
+use crate::render_kubectl::{self, Outcome};
 
 /// Overlays Ferry refuses on purpose although kubectl renders them, with a part of the refusal.
 /// Keep in step with `docs/kustomize-differences.md`.
@@ -43,8 +47,8 @@ fn id_of(doc: &Value) -> Id {
     )
 }
 
-fn from_kubectl(kubectl: &Path, dir: &Path) -> Result<Rendered, String> {
-    let docs = kubectl::render(kubectl, dir)?;
+fn from_kubectl(text: &Result<String, String>) -> Result<Rendered, String> {
+    let docs = kubectl::documents(text)?;
     let workloads = docs
         .iter()
         .map(|doc| (id_of(doc), kubectl::workload_containers(doc)))
@@ -151,7 +155,7 @@ fn difference(want: &Rendered, got: &Rendered) -> String {
 }
 
 #[test]
-fn every_real_world_overlay_resolves_as_kubectl_renders_it() {
+fn every_real_world_overlay_resolves_and_renders_as_kubectl_does() {
     let Some(kubectl) = require_tool("kubectl") else {
         return;
     };
@@ -167,6 +171,8 @@ fn every_real_world_overlay_resolves_as_kubectl_renders_it() {
     let problems = Mutex::new(Vec::new());
     let agreed = AtomicUsize::new(0);
     let refused = AtomicUsize::new(0);
+    let rendered_equal = AtomicUsize::new(0);
+    let render_refused = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| {
@@ -176,8 +182,24 @@ fn every_real_world_overlay_resolves_as_kubectl_renders_it() {
                         break;
                     };
                     let dir = data.join(overlay);
-                    let want = from_kubectl(&kubectl, &dir);
-                    let got = from_ferry(&repo_root(&data, overlay), &dir);
+                    let text = kubectl::text(&kubectl, &dir);
+                    let want = from_kubectl(&text);
+                    let root = repo_root(&data, overlay);
+                    let got = from_ferry(&root, &dir);
+                    let rendering = match render_kubectl::outcome(text, &root, &dir) {
+                        Outcome::Equal => {
+                            rendered_equal.fetch_add(1, Ordering::Relaxed);
+                            None
+                        }
+                        Outcome::Refused(why) => {
+                            render_refused
+                                .lock()
+                                .expect("no panic while holding the lock")
+                                .push(format!("{overlay}: {why}"));
+                            None
+                        }
+                        Outcome::Problem(p) => Some(format!("{overlay}: rendering: {p}")),
+                    };
                     let by_design = REFUSED_BY_DESIGN.iter().find(|(o, _)| o == overlay);
                     let problem = match (want, got, by_design) {
                         (Ok(_), Err(e), Some((_, why))) if e.contains(why) => {
@@ -199,12 +221,9 @@ fn every_real_world_overlay_resolves_as_kubectl_renders_it() {
                             }
                         }
                     };
-                    if let Some(p) = problem {
-                        problems
-                            .lock()
-                            .expect("no panic while holding the lock")
-                            .push(format!("{overlay}: {p}"));
-                    }
+                    let mut problems = problems.lock().expect("no panic while holding the lock");
+                    problems.extend(problem.map(|p| format!("{overlay}: {p}")));
+                    problems.extend(rendering);
                 }
             });
         }
@@ -212,10 +231,15 @@ fn every_real_world_overlay_resolves_as_kubectl_renders_it() {
     let mut problems = problems.into_inner().expect("no poisoned lock");
     problems.sort();
     let (agreed, refused) = (agreed.into_inner(), refused.into_inner());
+    let mut render_refused = render_refused.into_inner().expect("no poisoned lock");
+    render_refused.sort();
+    let rendered_equal = rendered_equal.into_inner();
     eprintln!(
         "kustomize-realworld: {agreed} overlays agree with kubectl, {refused} refused by design, \
-         {} disagree",
-        problems.len()
+         {} disagree; rendering: {rendered_equal} byte-equal, {} refused:\n{}",
+        problems.len(),
+        render_refused.len(),
+        render_refused.join("\n")
     );
     assert!(
         problems.is_empty(),
@@ -225,4 +249,13 @@ fn every_real_world_overlay_resolves_as_kubectl_renders_it() {
         problems.join("\n")
     );
     assert_eq!(agreed + refused, overlays.len());
+    let expected: Vec<String> = render_kubectl::REFUSED
+        .iter()
+        .map(|(o, f)| format!("{o}: {f}"))
+        .collect();
+    assert_eq!(
+        render_refused, expected,
+        "the overlays ferry render refuses"
+    );
+    assert_eq!(rendered_equal + render_refused.len(), overlays.len());
 }

@@ -9,26 +9,13 @@ use std::path::Path;
 
 use ferry_kustomize::ResolveOptions;
 use ferry_kustomize::render::render_overlay;
+use ferry_test_support::faults::Rng;
 use ferry_test_support::require_tool;
 
-use crate::render_kubectl::{first_difference, kubectl_text};
+use crate::kubectl;
+use crate::render_kubectl::first_difference;
 
 /// A small deterministic generator, so that every run checks the same input.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
-
 /// Strings the emitter must quote, block or fold exactly as go-yaml v2 does.
 const SPECIAL: &[&str] = &[
     "",
@@ -140,55 +127,55 @@ const WORDS: &[&str] = &[
     "yes",
 ];
 
-fn random_string(rng: &mut Lcg) -> String {
-    match rng.below(4) {
+fn random_string(rng: &mut Rng) -> String {
+    match rng.index(4) {
         0 => rng.pick(SPECIAL).to_string(),
         1 => {
             // Long texts with spaces: folded at column 80.
-            let n = 10 + rng.below(30);
+            let n = 10 + rng.index(30);
             (0..n)
-                .map(|_| rng.pick(&["lorem", "ipsum", "dolor", "sit", "amet", "a", "bb"]))
+                .map(|_| *rng.pick(&["lorem", "ipsum", "dolor", "sit", "amet", "a", "bb"]))
                 .collect::<Vec<_>>()
                 .join(" ")
         }
         _ => {
-            let n = 1 + rng.below(6);
-            (0..n).map(|_| rng.pick(WORDS)).collect::<String>()
+            let n = 1 + rng.index(6);
+            (0..n).map(|_| *rng.pick(WORDS)).collect::<String>()
         }
     }
 }
 
 /// Map keys, some of which must be quoted. go-yaml v2's key order is not a total order for
 /// arbitrary keys (Go's sort then depends on its algorithm); these keys are totally ordered.
-fn random_key(rng: &mut Lcg) -> String {
-    let key = rng.pick(&[
+fn random_key(rng: &mut Rng) -> String {
+    let key = *rng.pick(&[
         "alpha", "beta", "x", "y", "on", "yes", "null", "true", "1", "2", "10", "a1", "a2", "a10",
         "k3", "b-2", "b-10", "é", "",
     ]);
     key.to_string()
 }
 
-fn random_scalar(rng: &mut Lcg) -> serde_json::Value {
-    match rng.below(10) {
-        0 => serde_json::Value::from(rng.below(100_000) as i64 - 50_000),
-        1 => serde_json::Value::from((rng.below(100_000) as f64) / 64.0 - 300.0),
-        2 => serde_json::Value::Bool(rng.below(2) == 0),
+fn random_scalar(rng: &mut Rng) -> serde_json::Value {
+    match rng.index(10) {
+        0 => serde_json::Value::from(rng.index(100_000) as i64 - 50_000),
+        1 => serde_json::Value::from((rng.index(100_000) as f64) / 64.0 - 300.0),
+        2 => serde_json::Value::Bool(rng.index(2) == 0),
         3 => serde_json::Value::Null,
         _ => serde_json::Value::String(random_string(rng)),
     }
 }
 
-fn random_value(rng: &mut Lcg, depth: usize) -> serde_json::Value {
-    match (depth, rng.below(8)) {
+fn random_value(rng: &mut Rng, depth: usize) -> serde_json::Value {
+    match (depth, rng.index(8)) {
         (0, _) | (_, 0..=4) => random_scalar(rng),
         (_, 5) => serde_json::Value::Array(
-            (0..rng.below(4))
+            (0..rng.index(4))
                 .map(|_| random_value(rng, depth - 1))
                 .collect(),
         ),
         _ => {
             let mut m = serde_json::Map::new();
-            for _ in 0..rng.below(4) {
+            for _ in 0..rng.index(4) {
                 m.insert(random_key(rng), random_value(rng, depth - 1));
             }
             serde_json::Value::Object(m)
@@ -201,7 +188,7 @@ fn generated_scalars_render_as_kubectl_kustomize_prints_them() {
     let Some(kubectl) = require_tool("kubectl") else {
         return;
     };
-    let mut rng = Lcg(7);
+    let mut rng = Rng::new(7);
     let dir = tempfile::tempdir().expect("a temporary directory");
     // One object per document, each with many values; JSON is YAML, so the input is exact.
     let mut text = String::new();
@@ -233,7 +220,7 @@ fn generated_scalars_render_as_kubectl_kustomize_prints_them() {
         "resources:\n- things.yaml\n",
     )
     .expect("write the kustomization");
-    let want = kubectl_text(&kubectl, dir.path()).expect("kubectl renders the objects");
+    let want = kubectl::text(&kubectl, dir.path()).expect("kubectl renders the objects");
     let got = render_overlay(dir.path(), dir.path(), &ResolveOptions::default())
         .expect("Ferry renders the objects")
         .to_yaml();
@@ -349,6 +336,36 @@ spec:
             port:
               number: 80
 ---
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: canary
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: canary
+  template:
+    metadata:
+      labels:
+        app: canary
+    spec:
+      serviceAccountName: runner
+      containers:
+      - name: canary
+        image: web:1
+        envFrom:
+        - configMapRef:
+            name: settings
+      volumes:
+      - name: creds
+        secret:
+          secretName: creds
+  strategy:
+    canary:
+      stableService: web
+      canaryService: web
+---
 apiVersion: batch/v1
 kind: CronJob
 metadata:
@@ -367,10 +384,12 @@ spec:
                 name: creds
 ";
 
-/// A random tree: a base with generators and the objects that refer to them, an optional
-/// component, then two to four levels of overlays, each with some of namePrefix, nameSuffix,
-/// namespace, labels, commonLabels, commonAnnotations, replicas, generator merges and options.
-fn random_tree(rng: &mut Lcg, dir: &Path) -> String {
+/// A random tree: a base with generators and the objects that refer to them (workloads, a
+/// Rollout, an Ingress), an optional component, then two to four levels of overlays, each with
+/// some of namePrefix, nameSuffix, namespace, labels, commonLabels, commonAnnotations,
+/// replicas, images, patches (strategic merge, JSON 6902, `$patch: delete`),
+/// patchesStrategicMerge, patchesJson6902, generator merges and options.
+fn random_tree(rng: &mut Rng, dir: &Path) -> String {
     write(dir, "base/app.yaml", APP);
     write(dir, "base/files/a.txt", "line one\nline two\n");
     write(
@@ -381,13 +400,13 @@ fn random_tree(rng: &mut Lcg, dir: &Path) -> String {
     let mut base = String::from(
         "resources:\n- app.yaml\nconfigMapGenerator:\n- name: settings\n  envs:\n  - env.txt\n  literals:\n  - LEVEL=1\n- name: files\n  files:\n  - files/a.txt\n  - renamed.txt=files/a.txt\nsecretGenerator:\n- name: creds\n  literals:\n  - password=s3cr3t\n  - long=",
     );
-    base.push_str(&"x".repeat(60 + rng.below(80)));
+    base.push_str(&"x".repeat(60 + rng.index(80)));
     base.push('\n');
-    if rng.below(2) == 0 {
+    if rng.index(2) == 0 {
         base.push_str("generatorOptions:\n  labels:\n    generated: \"yes\"\n  annotations:\n    note: from base\n");
     }
     write(dir, "base/kustomization.yaml", &base);
-    let component = rng.below(2) == 0;
+    let component = rng.index(2) == 0;
     if component {
         write(
             dir,
@@ -395,38 +414,39 @@ fn random_tree(rng: &mut Lcg, dir: &Path) -> String {
             "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonAnnotations:\n  component: \"on\"\nconfigMapGenerator:\n- name: settings\n  behavior: merge\n  literals:\n  - FROM_COMPONENT=1\n",
         );
     }
-    let levels = 2 + rng.below(3);
+    let levels = 2 + rng.index(3);
     let mut previous = "base".to_string();
+    let mut deleted = false;
     for level in 1..=levels {
         let mut k = format!("resources:\n- ../{previous}\n");
         if level == 1 && component {
             k.push_str("components:\n- ../comp\n");
         }
-        if rng.below(2) == 0 {
+        if rng.index(2) == 0 {
             k.push_str(&format!("namePrefix: p{level}-\n"));
         }
-        if rng.below(3) == 0 {
+        if rng.index(3) == 0 {
             k.push_str(&format!("nameSuffix: -s{level}\n"));
         }
-        if rng.below(2) == 0 {
+        if rng.index(2) == 0 {
             k.push_str(&format!("namespace: ns{level}\n"));
         }
-        match rng.below(4) {
+        match rng.index(4) {
             0 => k.push_str(&format!("commonLabels:\n  tier{level}: t{level}\n")),
             1 => k.push_str(&format!(
                 "labels:\n- pairs:\n    env{level}: e{level}\n  includeSelectors: {}\n  includeTemplates: {}\n",
-                rng.below(2) == 0,
-                rng.below(2) == 0
+                rng.index(2) == 0,
+                rng.index(2) == 0
             )),
             _ => {}
         }
-        if rng.below(3) == 0 {
+        if rng.index(3) == 0 {
             k.push_str(&format!("commonAnnotations:\n  level: \"{level}\"\n"));
         }
-        if rng.below(3) == 0 {
+        if rng.index(3) == 0 {
             k.push_str(&format!("replicas:\n- name: web\n  count: {}\n", level + 1));
         }
-        match rng.below(4) {
+        match rng.index(4) {
             0 => k.push_str(&format!(
                 "configMapGenerator:\n- name: settings\n  behavior: merge\n  literals:\n  - LEVEL={level}\n"
             )),
@@ -435,29 +455,122 @@ fn random_tree(rng: &mut Lcg, dir: &Path) -> String {
             )),
             2 => k.push_str(&format!(
                 "configMapGenerator:\n- name: extra-{level}\n  literals:\n  - A=b\n  options:\n    disableNameSuffixHash: {}\n",
-                rng.below(2) == 0
+                rng.index(2) == 0
             )),
             _ => {}
         }
         let name = format!("l{level}");
+        match rng.index(3) {
+            0 => k.push_str(&format!("images:\n- name: web\n  newTag: v{level}\n")),
+            1 => k.push_str(&format!(
+                "images:\n- name: job\n  newName: registry.example.com/job{level}\n- name: web\n  digest: sha256:{}\n",
+                "ab".repeat(32)
+            )),
+            _ => {}
+        }
+        random_patches(rng, dir, (&name, level), &mut deleted, &mut k);
         write(dir, &format!("{name}/kustomization.yaml"), &k);
         previous = name;
     }
     previous
 }
 
+/// Some patches of every kind Ferry renders, on the base's objects by their base names.
+fn random_patches(
+    rng: &mut Rng,
+    dir: &Path,
+    (name, level): (&str, usize),
+    deleted: &mut bool,
+    k: &mut String,
+) {
+    let mut patches = String::new();
+    if rng.index(3) == 0 {
+        // Strategic merge, inline: an environment variable and a pod annotation.
+        write!(
+            patches,
+            "- patch: |\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n    spec:\n      template:\n        metadata:\n          annotations:\n            patched: \"{level}\"\n        spec:\n          containers:\n          - name: web\n            env:\n            - name: LEVEL\n              value: \"{level}\"\n"
+        )
+        .expect("write to a string");
+    }
+    if rng.index(3) == 0 {
+        // JSON 6902, inline, with a target.
+        write!(
+            patches,
+            "- target:\n    group: apps\n    kind: Deployment\n    name: web\n  patch: |-\n    - op: replace\n      path: /spec/replicas\n      value: {}\n    - op: add\n      path: /spec/minReadySeconds\n      value: {level}\n",
+            level + 3
+        )
+        .expect("write to a string");
+    }
+    if !*deleted && rng.index(3) == 0 {
+        // `$patch: delete` of an object no other level patches, once.
+        *deleted = true;
+        patches.push_str(
+            "- patch: |\n    $patch: delete\n    apiVersion: v1\n    kind: PersistentVolumeClaim\n    metadata:\n      name: data\n",
+        );
+    }
+    if !patches.is_empty() {
+        write!(k, "patches:\n{patches}").expect("write to a string");
+    }
+    if rng.index(4) == 0 {
+        write(
+            dir,
+            &format!("{name}/smp.yaml"),
+            &format!(
+                "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: job\nspec:\n  schedule: \"{level} * * * *\"\n"
+            ),
+        );
+        k.push_str("patchesStrategicMerge:\n- smp.yaml\n");
+    }
+    if rng.index(4) == 0 {
+        write(
+            dir,
+            &format!("{name}/json.yaml"),
+            &format!("- op: add\n  path: /spec/rules/0/host\n  value: l{level}.example.com\n"),
+        );
+        k.push_str(
+            "patchesJson6902:\n- target:\n    group: networking.k8s.io\n    version: v1\n    kind: Ingress\n    name: web\n  path: json.yaml\n",
+        );
+    }
+}
+
+/// The fields the generated trees must use, each in at least one tree.
+const GENERATED_FIELDS: &[&str] = &[
+    "resources:",
+    "components:",
+    "namePrefix:",
+    "nameSuffix:",
+    "namespace:",
+    "labels:",
+    "commonLabels:",
+    "commonAnnotations:",
+    "replicas:",
+    "images:",
+    "patches:",
+    "op: replace",
+    "$patch: delete",
+    "patchesStrategicMerge:",
+    "patchesJson6902:",
+    "configMapGenerator:",
+    "secretGenerator:",
+    "generatorOptions:",
+    "behavior: merge",
+    "behavior: replace",
+    "disableNameSuffixHash:",
+];
+
 #[test]
 fn generated_trees_render_as_kubectl_kustomize_prints_them() {
     let Some(kubectl) = require_tool("kubectl") else {
         return;
     };
-    let mut rng = Lcg(23);
+    let mut rng = Rng::new(23);
     let (mut equal, mut both_fail) = (0, 0);
+    let mut used: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for case in 0..40 {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let top = random_tree(&mut rng, dir.path());
         let overlay = dir.path().join(&top);
-        let want = kubectl_text(&kubectl, &overlay);
+        let want = kubectl::text(&kubectl, &overlay);
         let got = render_overlay(dir.path(), &overlay, &ResolveOptions::default());
         let tree = || {
             let mut s = String::new();
@@ -470,6 +583,13 @@ fn generated_trees_render_as_kubectl_kustomize_prints_them() {
             }
             s
         };
+        let text = tree();
+        used.extend(
+            GENERATED_FIELDS
+                .iter()
+                .copied()
+                .filter(|f| text.contains(f)),
+        );
         match (want, got) {
             (Ok(want), Ok(got)) => {
                 let got = got.to_yaml();
@@ -489,5 +609,10 @@ fn generated_trees_render_as_kubectl_kustomize_prints_them() {
     eprintln!(
         "generated trees: {equal} byte-equal with kubectl kustomize, {both_fail} refused by both"
     );
+    let missing: Vec<_> = GENERATED_FIELDS
+        .iter()
+        .filter(|f| !used.contains(**f))
+        .collect();
+    assert!(missing.is_empty(), "no generated tree uses {missing:?}");
     assert!(equal >= 30, "only {equal} generated trees rendered alike");
 }

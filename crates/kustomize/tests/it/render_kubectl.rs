@@ -1,20 +1,22 @@
 //! `ferry_kustomize::render` prints what `kubectl kustomize` (kustomize v5.5) prints, byte for
-//! byte, for every kustomization under `fixtures/` (the blueprint, `fixtures/kustomize`, …) and
-//! every overlay of the real-world conformance data; overlays using a field Ferry does not
-//! render are refused by name, and the refusals are listed here ([`REFUSED`]).
+//! byte, for every kustomization under `fixtures/` (the blueprint, `fixtures/kustomize`, …).
+//! The real-world conformance data is compared in `realworld_kubectl` (kubectl runs once per
+//! overlay there); overlays using a field Ferry does not render are refused by name, and the
+//! refusals are listed here ([`REFUSED`]).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ferry_kustomize::ResolveOptions;
 use ferry_kustomize::render::{RenderError, render_overlay};
-use ferry_test_support::{conformance_dir, fixtures_dir, require_tool};
+use ferry_test_support::{fixtures_dir, require_tool};
+
+use crate::kubectl;
 
 /// Real-world overlays Ferry refuses to render, with the field named in the refusal. Keep in
 /// step with `docs/ferry-render.md`.
-const REFUSED: &[(&str, &str)] = &[
+pub const REFUSED: &[(&str, &str)] = &[
     (
         "kubernetes-sigs__cluster-api/bootstrap/kubeadm/config/certmanager",
         "configurations",
@@ -118,19 +120,9 @@ const REFUSED: &[(&str, &str)] = &[
     ("kubernetes-sigs__kustomize/examples/wordpress", "vars"),
 ];
 
-/// The text `kubectl kustomize DIR` prints, or its error output.
-pub fn kubectl_text(kubectl: &Path, dir: &Path) -> Result<String, String> {
-    let out = Command::new(kubectl)
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .expect("run kubectl");
-    if out.status.success() {
-        Ok(String::from_utf8(out.stdout).expect("kubectl prints UTF-8"))
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
+/// The kustomizations under `fixtures/` (components and the conformance data aside), each
+/// rendered byte for byte as kubectl does.
+const FIXTURE_OVERLAYS: usize = 15;
 
 /// The first differing line of two texts, with context.
 pub fn first_difference(want: &str, got: &str) -> String {
@@ -150,14 +142,18 @@ pub fn first_difference(want: &str, got: &str) -> String {
 }
 
 /// How one overlay compared.
-enum Outcome {
+pub enum Outcome {
     Equal,
     Refused(String),
     Problem(String),
 }
 
 fn compare(kubectl: &Path, root: &Path, dir: &Path) -> Outcome {
-    let want = kubectl_text(kubectl, dir);
+    outcome(kubectl::text(kubectl, dir), root, dir)
+}
+
+/// How Ferry's rendering of `dir` compares with kubectl's text (or error) `want`.
+pub fn outcome(want: Result<String, String>, root: &Path, dir: &Path) -> Outcome {
     let got = render_overlay(root, dir, &ResolveOptions::default());
     match (want, got) {
         (Ok(want), Ok(got)) => {
@@ -269,38 +265,10 @@ fn every_fixture_renders_as_kubectl_kustomize() {
         problems.len(),
         problems.join("\n\n")
     );
-    assert!(equal >= 10, "only {equal} fixture overlays compared");
-}
-
-#[test]
-fn every_real_world_overlay_renders_as_kubectl_kustomize_or_is_refused() {
-    let Some(kubectl) = require_tool("kubectl") else {
-        return;
-    };
-    let data = conformance_dir().join("kustomize-realworld");
-    let list = std::fs::read_to_string(data.join("OVERLAYS.txt")).expect("OVERLAYS.txt");
-    let cases: Vec<_> = list
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|o| {
-            let root = data.join(o.split('/').next().expect("an overlay path"));
-            (root, data.join(o), o.to_string())
-        })
-        .collect();
-    let (equal, refused, problems) = compare_all(&kubectl, &cases);
-    eprintln!(
-        "render real-world: {equal} of {} byte-equal with kubectl kustomize, {} refused:\n{}",
-        cases.len(),
-        refused.len(),
-        refused.join("\n")
+    // A changed count is a conscious update: fixtures added or removed.
+    assert_eq!(
+        (equal, cases.len()),
+        (FIXTURE_OVERLAYS, FIXTURE_OVERLAYS),
+        "byte-equal fixture overlays, of all fixture overlays"
     );
-    assert!(
-        problems.is_empty(),
-        "{} differ:\n{}",
-        problems.len(),
-        problems.join("\n\n")
-    );
-    let expected: Vec<String> = REFUSED.iter().map(|(o, f)| format!("{o}: {f}")).collect();
-    assert_eq!(refused, expected, "the refused overlays and fields");
 }

@@ -9,6 +9,7 @@ use std::process::Command;
 use crate::kubectl;
 
 use ferry_kustomize::model::parse_kustomization;
+use ferry_test_support::faults::Rng;
 use ferry_test_support::{fixtures_dir, require_tool, run_ok};
 use serde_json::Value;
 
@@ -111,18 +112,6 @@ fn resolution_agrees_with_kubectl_kustomize() {
 
 /// A small deterministic generator (a linear congruential one), so that every run checks the
 /// same trees and a failure names its case.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-}
-
 fn write(dir: &Path, files: &[(String, String)]) {
     for (path, text) in files {
         let full = dir.join(path);
@@ -147,8 +136,8 @@ fn workload(kind: &str, api_version: &str, containers: &[&str]) -> String {
 /// an intermediate level, its current name or no name it ever had. kustomize's selectors match
 /// only the original and current name and namespace; a strategic-merge patch's own id matches
 /// any id the object had.
-fn renamed_tree(rng: &mut Lcg) -> (Vec<(String, String)>, String) {
-    let levels = 2 + rng.below(3);
+fn renamed_tree(rng: &mut Rng) -> (Vec<(String, String)>, String) {
+    let levels = 2 + rng.index(3);
     let mut files = vec![
         (
             "l0/web.yaml".to_string(),
@@ -165,7 +154,7 @@ fn renamed_tree(rng: &mut Lcg) -> (Vec<(String, String)>, String) {
     for level in 1..=levels {
         let mut k = format!("resources:\n- ../l{}\n", level - 1);
         let name = names.last().unwrap().clone();
-        match rng.below(4) {
+        match rng.index(4) {
             0 => {
                 k.push_str(&format!("nameSuffix: -s{level}\n"));
                 names.push(format!("{name}-s{level}"));
@@ -183,14 +172,14 @@ fn renamed_tree(rng: &mut Lcg) -> (Vec<(String, String)>, String) {
     }
     // The patches sit in the last renaming level (whose own renames come after its patches) or
     // in a level of their own above it.
-    if rng.below(2) == 0 {
+    if rng.index(2) == 0 {
         kustomizations.push(format!("resources:\n- ../l{levels}\n"));
     }
     let mut candidates = names.clone();
     candidates.push("other".into());
-    let target = candidates[rng.below(candidates.len())].clone();
-    let ns = &namespaces[rng.below(namespaces.len())];
-    let ns_target = if ns.is_empty() || rng.below(2) == 0 {
+    let target = candidates[rng.index(candidates.len())].clone();
+    let ns = &namespaces[rng.index(namespaces.len())];
+    let ns_target = if ns.is_empty() || rng.index(2) == 0 {
         String::new()
     } else {
         format!(", namespace: {ns}")
@@ -200,8 +189,8 @@ fn renamed_tree(rng: &mut Lcg) -> (Vec<(String, String)>, String) {
         "patches:\n- target: {{kind: Deployment, name: {target}{ns_target}}}\n  patch: |\n    \
          - {{op: replace, path: /spec/template/spec/containers/0/image, value: \"a:json\"}}\n"
     ));
-    if rng.below(3) > 0 {
-        let smp_name = &candidates[rng.below(candidates.len())];
+    if rng.index(3) > 0 {
+        let smp_name = &candidates[rng.index(candidates.len())];
         top.push_str(&format!(
             "- patch: |\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      \
              name: {smp_name}\n    spec:\n      template:\n        spec:\n          \
@@ -217,36 +206,36 @@ fn renamed_tree(rng: &mut Lcg) -> (Vec<(String, String)>, String) {
 
 /// A strategic-merge patch that names some of the containers (kustomize moves them to the front
 /// in patch order; a custom resource's list is replaced), then JSON 6902 patches by index.
-fn reordered_tree(rng: &mut Lcg) -> (Vec<(String, String)>, String) {
-    let (kind, api_version) = if rng.below(4) == 0 {
+fn reordered_tree(rng: &mut Rng) -> (Vec<(String, String)>, String) {
+    let (kind, api_version) = if rng.index(4) == 0 {
         ("Rollout", "argoproj.io/v1alpha1")
     } else {
         ("Deployment", "apps/v1")
     };
     let mut base = vec!["a", "b", "c"];
-    let n = 2 + rng.below(2);
+    let n = 2 + rng.index(2);
     base.truncate(n);
     let mut pool = vec!["a", "b", "c", "d"];
     let mut patched = Vec::new();
-    for _ in 0..1 + rng.below(3) {
-        patched.push(pool.remove(rng.below(pool.len())));
+    for _ in 0..1 + rng.index(3) {
+        patched.push(pool.remove(rng.index(pool.len())));
     }
     let mut smp = format!(
         "apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: web\nspec:\n  template:\n    \
          spec:\n      containers:\n"
     );
     for c in &patched {
-        if rng.below(5) == 0 && base.contains(c) {
+        if rng.index(5) == 0 && base.contains(c) {
             smp.push_str(&format!("      - name: {c}\n        $patch: delete\n"));
         } else {
             smp.push_str(&format!("      - name: {c}\n        image: {c}:smp\n"));
         }
     }
-    let index = rng.below(3);
+    let index = rng.index(3);
     let json = format!(
         "- {{op: replace, path: /spec/template/spec/containers/{index}/image, value: \"idx:{index}\"}}\n"
     );
-    let (patches, legacy) = if rng.below(2) == 0 {
+    let (patches, legacy) = if rng.index(2) == 0 {
         (
             format!("patches:\n- path: smp.yaml\n- target: {{kind: {kind}}}\n  path: json.yaml\n"),
             "",
@@ -286,7 +275,7 @@ fn generated_trees_agree_with_kubectl_kustomize() {
     let Some(kubectl) = require_tool("kubectl") else {
         return;
     };
-    let mut rng = Lcg(11);
+    let mut rng = Rng::new(11);
     let (mut compared, mut refused) = (0, 0);
     for case in 0..48 {
         let (files, overlay) = if case % 2 == 0 {

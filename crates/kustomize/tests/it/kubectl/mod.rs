@@ -9,18 +9,29 @@ use serde_json::Value;
 /// `(container, image, init)`.
 pub type Container = (String, String, bool);
 
-/// The objects `kubectl kustomize DIR` prints, or its error output.
-pub fn render(kubectl: &Path, dir: &Path) -> Result<Vec<Value>, String> {
+/// The text `kubectl kustomize DIR` prints, or its error output.
+pub fn text(kubectl: &Path, dir: &Path) -> Result<String, String> {
     let out = Command::new(kubectl)
         .arg("kustomize")
         .arg(dir)
         .output()
         .expect("run kubectl");
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    if out.status.success() {
+        Ok(String::from_utf8(out.stdout).expect("kubectl prints UTF-8"))
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
-    let text = String::from_utf8(out.stdout).expect("kubectl prints UTF-8");
-    Ok(parse_documents(&text, "kubectl output").expect("kubectl prints YAML"))
+}
+
+/// The objects of kubectl's text (or its error output).
+pub fn documents(text: &Result<String, String>) -> Result<Vec<Value>, String> {
+    let text = text.as_ref().map_err(String::clone)?;
+    Ok(parse_documents(text, "kubectl output").expect("kubectl prints YAML"))
+}
+
+/// The objects `kubectl kustomize DIR` prints, or its error output.
+pub fn render(kubectl: &Path, dir: &Path) -> Result<Vec<Value>, String> {
+    documents(&text(kubectl, dir))
 }
 
 /// The containers of a rendered workload (none for other objects and for custom resource
