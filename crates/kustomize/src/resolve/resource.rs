@@ -22,7 +22,19 @@ pub(super) struct Res {
     /// A generated object's name before its content-hash suffix, once it has one.
     pub(super) hashed_from: Option<String>,
     /// Fields kustomize would share one value between ([`super::shared`]).
-    pub(super) shared: Vec<super::shared::Shared>,
+    pub(super) shared: Vec<Shared>,
+}
+
+/// Fields of one object that share one value in kustomize, and what created them
+/// ([`super::shared`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Shared {
+    /// The JSON pointers of the fields.
+    pub(super) pointers: Vec<String>,
+    /// The kustomization file whose transformer created them.
+    pub(super) file: std::path::PathBuf,
+    /// The transformer's field (`labels`, `commonLabels`, `commonAnnotations`, `transformers`).
+    pub(super) field: &'static str,
 }
 
 pub(super) fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {

@@ -5,24 +5,13 @@
 //! sharing: it refuses the overlay when those fields come to differ, naming the transformer's
 //! field and file, rather than print other values than kustomize.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
 use super::fieldspec::Created;
 use super::resolution::Unrendered;
-use super::resource::Res;
-
-/// Fields of one object that share one value in kustomize, and what created them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Shared {
-    /// The JSON pointers of the fields.
-    pointers: Vec<String>,
-    /// The kustomization file whose transformer created them.
-    file: PathBuf,
-    /// The transformer's field (`labels`, `commonLabels`, `commonAnnotations`, `transformers`).
-    field: &'static str,
-}
+use super::resource::{Res, Shared};
 
 impl Res {
     /// Notes the fields a transformer (`field` of `file`) created in this object, per entry:
