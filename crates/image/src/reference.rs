@@ -24,6 +24,7 @@
 //! registered algorithm (sha256, sha384, sha512) with the exact lowercase hex length.
 
 mod digest;
+mod fast;
 pub(crate) mod glob;
 pub mod grammar;
 mod repository;
@@ -180,6 +181,16 @@ impl Reference {
     /// `nginx` has an empty domain and the path `nginx`. A digest must be valid (see
     /// [`Digest::parse`]).
     pub fn parse(s: &str) -> Result<Self, ReferenceError> {
+        // Plain references need no regular expression (see `fast`).
+        if let Some((name, tag, digest)) = fast::split_reference(s) {
+            let mut reference = Self::split_name(name).ok_or_else(|| invalid_format(s, false))?;
+            check_path_length(&reference.path)?;
+            reference.tag = tag.map(str::to_owned);
+            if let Some(digest) = digest {
+                reference.digest = Some(Digest::parse(digest)?.as_str().to_owned());
+            }
+            return Ok(reference);
+        }
         let Some(caps) = grammar::reference().captures(s) else {
             if s.is_empty() {
                 return Err(ReferenceError::NameEmpty);
@@ -356,6 +367,14 @@ impl Reference {
 
     /// Splits a bare name into domain and path with the anchored name grammar.
     fn split_name(name: &str) -> Option<Self> {
+        if let Some((domain, path)) = fast::split_name(name) {
+            return Some(Self {
+                domain: domain.to_owned(),
+                path: path.to_owned(),
+                tag: None,
+                digest: None,
+            });
+        }
         let caps = grammar::anchored_name().captures(name)?;
         Some(Self {
             domain: caps.get(1).map_or("", |m| m.as_str()).to_owned(),
@@ -408,7 +427,7 @@ fn diagnose(input: &str, name_only: bool) -> String {
             "the digest {digest:?} is not ALGORITHM:HEX (e.g. sha256: and 64 lowercase hex digits)"
         );
     }
-    if name.len() < rest.len() && !grammar::anchored_tag().is_match(tag) {
+    if name.len() < rest.len() && !fast::is_tag(tag) {
         return format!(
             "the tag {tag:?} must be 1 to 128 characters from A-Z a-z 0-9 _ . - and not start \
              with '.' or '-'"
@@ -480,7 +499,7 @@ fn split_docker_domain(s: &str) -> (String, String) {
 
 /// Checks a tag: 1 to 128 characters from `[A-Za-z0-9_.-]`, not starting with `.` or `-`.
 pub fn validate_tag(tag: &str) -> Result<(), ReferenceError> {
-    if grammar::anchored_tag().is_match(tag) {
+    if fast::is_tag(tag) {
         Ok(())
     } else {
         Err(ReferenceError::TagInvalidFormat {

@@ -600,6 +600,11 @@ impl Skimmed {
         &self.docs
     }
 
+    /// The text of document `i`.
+    pub(crate) fn text(&self, i: usize) -> &str {
+        &self.text[self.docs[i].range.clone()]
+    }
+
     /// Document `i` fully decoded (once; call on a thread with
     /// [`model::PARSER_STACK_BYTES`] of stack).
     pub(crate) fn decoded(&self, i: usize) -> &Value {

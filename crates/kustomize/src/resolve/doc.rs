@@ -70,6 +70,20 @@ impl Doc {
         }
     }
 
+    /// Whether the document may hold a field at `path` (kustomize field-spec segments, `[]`
+    /// for sequences): false when the text of a document not decoded lacks one of the names
+    /// (the first pass accepts keys only as written, without escapes).
+    pub(super) fn may_hold(&self, path: &[String]) -> bool {
+        match self {
+            Doc::Full(_) => true,
+            Doc::Lazy(file, i) => {
+                let text = file.text(*i);
+                path.iter()
+                    .all(|segment| text.contains(segment.trim_end_matches("[]")))
+            }
+        }
+    }
+
     /// Whether the document is not a mapping with at least one key.
     pub(super) fn is_empty_map(&self) -> bool {
         match self {

@@ -261,6 +261,9 @@ fn fix_name_references(resources: &mut [Res]) -> Vec<String> {
                     continue;
                 }
                 let path = split_path(spec.path);
+                if !r.doc.may_hold(&path) {
+                    continue;
+                }
                 visit(r.doc.value_mut(), &path, None, &mut |node| {
                     update_reference(node, &sieved, me, &mut problems);
                 });

@@ -220,6 +220,10 @@ fn set_namespace(r: &mut Res, ns: &str) {
             continue;
         }
         let path = split_path(spec.path);
+        if !spec.create && !r.doc.may_hold(&path) {
+            // Nothing to change, and no need to decode the document to know it.
+            continue;
+        }
         let create = spec.create.then_some(Leaf::Scalar);
         visit(r.doc.value_mut(), &path, create, &mut |node| {
             *node = Value::String(ns.to_string());
