@@ -8,10 +8,11 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 
+use crate::bench::show;
 use crate::build_release_bins;
 
 const TARGET_RATIO: f64 = 50.0;
@@ -88,10 +89,6 @@ pub(crate) fn run(args: &[&str]) -> Result<()> {
         "ferry-validate is only {ratio:.1}x faster, below the {TARGET_RATIO}x target"
     );
     Ok(())
-}
-
-fn show(d: Duration) -> String {
-    format!("{:.3} s", d.as_secs_f64())
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {

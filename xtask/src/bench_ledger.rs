@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 
+use crate::bench::{median, show};
 use crate::{build_release_bins, root};
 
 const USAGE: &str = "usage: cargo xtask bench ledger [--commits N] [--runs R] [--keep]";
@@ -192,17 +193,6 @@ fn timed(f: impl FnOnce() -> Result<()>) -> Result<Duration> {
     Ok(start.elapsed())
 }
 
-/// The median of `times` (the mean of the middle two for an even count).
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    let n = times.len();
-    match n {
-        0 => Duration::ZERO,
-        _ if n % 2 == 1 => times[n / 2],
-        _ => (times[n / 2 - 1] + times[n / 2]) / 2,
-    }
-}
-
 fn count_deployments(report: &serde_json::Value) -> Result<usize> {
     let envs = report
         .get("environments")
@@ -217,10 +207,6 @@ fn count_deployments(report: &serde_json::Value) -> Result<usize> {
         .as_array()
         .map(Vec::len)
         .context("no deployments in ferry-ledger's JSON")
-}
-
-pub(crate) fn show(d: Duration) -> String {
-    format!("{:.3} s", d.as_secs_f64())
 }
 
 /// Every file of the blueprint, by repository path.

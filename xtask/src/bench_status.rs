@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 
+use crate::bench::median;
 use crate::bench_ledger::generate;
 use crate::build_release_bins;
 
@@ -181,11 +182,6 @@ fn ms(d: Duration) -> String {
     } else {
         format!("{ms:.0} ms")
     }
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
 }
 
 /// Generates `commits` commits in `dir` and times both programs there, `runs` rounds each.

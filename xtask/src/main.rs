@@ -8,10 +8,12 @@
 //! - `cargo xtask dist [--bin-dir DIR] [--out DIR]`: the release archive for the host target
 //!   and its `SHA256SUMS` ([`mod@dist`]).
 
+mod bench;
 mod bench_all;
 mod bench_kustomize;
 mod bench_ledger;
 mod bench_monitor;
+mod bench_registry;
 mod bench_render;
 mod bench_status;
 mod demo;
