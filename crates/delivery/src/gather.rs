@@ -76,7 +76,6 @@ pub fn gather(
         let settings = config.environment(&env.name);
         let mut deployments = Vec::with_capacity(env.deployments.len());
         for d in env.deployments.iter().rev() {
-            let message = repo.commit(d.id())?.message;
             deployments.push(DeploymentFact {
                 commit: d.commit.clone(),
                 time: d.timestamp(),
@@ -84,7 +83,7 @@ pub fn gather(
                 images: d.images.clone(),
                 changed: d.changes.iter().map(|c| c.container.clone()).collect(),
                 error: d.error.clone(),
-                rollback_of: ferry_ledger::trailer::rollback_trailer(&message).map(str::to_owned),
+                rollback_of: d.rollback_of.clone(),
                 verified_at: verified.get(&(env.name.clone(), d.id())).copied(),
             });
         }
