@@ -285,21 +285,7 @@ fn validate_rows(
     kubectl: &Path,
     runs: usize,
 ) -> Result<()> {
-    let blueprint = root().join("fixtures/blueprint");
-    let overlays: Vec<PathBuf> = ["dev", "staging", "prod"]
-        .iter()
-        .map(|e| blueprint.join("infra/k8s/overlays").join(e))
-        .collect();
-    let mut ferry_cmd = Command::new(validate);
-    ferry_cmd.arg("--root").arg(&blueprint).args(&overlays);
-    let kubectl_cmds = overlays
-        .iter()
-        .map(|o| {
-            let mut c = Command::new(kubectl);
-            c.arg("kustomize").arg(o);
-            c
-        })
-        .collect();
+    let (ferry_cmd, kubectl_cmds) = blueprint_commands(validate, kubectl);
     results.add(
         "validate: blueprint",
         compare(
@@ -367,15 +353,15 @@ fn validate_rows(
     Ok(())
 }
 
-/// `ferry-render` on every blueprint overlay (one process) against `kubectl kustomize` on
-/// each; `cargo xtask bench render` also checks the outputs are byte-equal.
-fn render_row(render: &Path, kubectl: &Path, runs: usize) -> Result<Row> {
+/// `ferry` (one process over the blueprint's three overlays) and `kubectl kustomize` on each
+/// of them: the pair the validate and render rows compare.
+fn blueprint_commands(ferry: &Path, kubectl: &Path) -> (Command, Vec<Command>) {
     let blueprint = root().join("fixtures/blueprint");
     let overlays: Vec<PathBuf> = ["dev", "staging", "prod"]
         .iter()
         .map(|e| blueprint.join("infra/k8s/overlays").join(e))
         .collect();
-    let mut ferry_cmd = Command::new(render);
+    let mut ferry_cmd = Command::new(ferry);
     ferry_cmd.arg("--root").arg(&blueprint).args(&overlays);
     let kubectl_cmds = overlays
         .iter()
@@ -385,6 +371,13 @@ fn render_row(render: &Path, kubectl: &Path, runs: usize) -> Result<Row> {
             c
         })
         .collect();
+    (ferry_cmd, kubectl_cmds)
+}
+
+/// `ferry-render` on every blueprint overlay (one process) against `kubectl kustomize` on
+/// each; `cargo xtask bench render` also checks the outputs are byte-equal.
+fn render_row(render: &Path, kubectl: &Path, runs: usize) -> Result<Row> {
+    let (ferry_cmd, kubectl_cmds) = blueprint_commands(render, kubectl);
     compare(
         "render: blueprint (3 overlays, one ferry process)",
         ("kubectl kustomize ×3", Some(Goal::Faster(50.0))),

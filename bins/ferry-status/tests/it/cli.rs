@@ -1,6 +1,7 @@
 //! `ferry-status` on the demo's story: offline (text, JSON, one environment), through the
 //! plain-git forge, and its usage errors.
 
+use crate::stdout;
 use std::path::Path;
 use std::process::Output;
 
@@ -16,15 +17,6 @@ fn status(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("ferry-status runs")
-}
-
-fn stdout(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "ferry-status failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).expect("UTF-8")
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! `fixtures/conformance/github/`) serves a repository whose prod change is open for review;
 //! and `--offline` never asks it anything.
 
+use crate::stdout;
 use std::path::Path;
 use std::process::Output;
 
@@ -37,15 +38,6 @@ fn status(dir: &Path, standin: &StandIn, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("ferry-status runs")
-}
-
-fn stdout(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "ferry-status failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).expect("UTF-8")
 }
 
 /// 1.4.0 through dev and staging, each verified; GitHub's copy (the stand-in's bare
