@@ -51,6 +51,48 @@ pub(crate) fn peak_rss(cmd: &Command) -> Option<u64> {
     text.lines().last()?.trim().parse().ok()
 }
 
+/// The arguments of the benchmarks on the generated repository (`bench ledger`, `bench
+/// status`): `[--commits N] [--runs R] [--keep]`.
+pub(crate) struct RepoArgs {
+    /// Commits to generate (default 10,000).
+    pub(crate) commits: usize,
+    /// Runs of each measurement (default 5).
+    pub(crate) runs: usize,
+    /// Keep the generated repository.
+    pub(crate) keep: bool,
+}
+
+/// Parses [`RepoArgs`]; anything else is an error showing `usage`.
+pub(crate) fn repo_args(args: &[&str], usage: &str) -> anyhow::Result<RepoArgs> {
+    use anyhow::Context;
+    let mut parsed = RepoArgs {
+        commits: 10_000,
+        runs: 5,
+        keep: false,
+    };
+    let mut rest = args;
+    loop {
+        rest = match rest {
+            ["--commits", n, tail @ ..] => {
+                parsed.commits = n.parse().context("--commits takes a number")?;
+                tail
+            }
+            ["--runs", n, tail @ ..] => {
+                parsed.runs = n.parse().context("--runs takes a number")?;
+                tail
+            }
+            ["--keep", tail @ ..] => {
+                parsed.keep = true;
+                tail
+            }
+            [] => break,
+            _ => anyhow::bail!("{usage}"),
+        };
+    }
+    anyhow::ensure!(parsed.commits >= 1 && parsed.runs >= 1, "{usage}");
+    Ok(parsed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 
 use crate::bench::{median, show};
 use crate::{build_release_bins, root};
@@ -32,29 +32,11 @@ const ENVIRONMENTS: [&str; 3] = ["dev", "staging", "prod"];
 
 /// Runs the benchmark.
 pub(crate) fn run(args: &[&str]) -> Result<()> {
-    let mut commits = 10_000;
-    let mut runs = 5;
-    let mut keep = false;
-    let mut rest = args;
-    loop {
-        rest = match rest {
-            ["--commits", n, tail @ ..] => {
-                commits = n.parse().context("--commits takes a number")?;
-                tail
-            }
-            ["--runs", n, tail @ ..] => {
-                runs = n.parse().context("--runs takes a number")?;
-                tail
-            }
-            ["--keep", tail @ ..] => {
-                keep = true;
-                tail
-            }
-            [] => break,
-            _ => bail!("{USAGE}"),
-        };
-    }
-    ensure!(commits >= 1 && runs >= 1, "{USAGE}");
+    let crate::bench::RepoArgs {
+        commits,
+        runs,
+        keep,
+    } = crate::bench::repo_args(args, USAGE)?;
     let bin = build_release_bins(&["ferry-ledger-cli"])?.join("ferry-ledger");
     let repo = tempfile::tempdir()?;
     let start = Instant::now();

@@ -31,29 +31,11 @@ const STEP: i64 = 60;
 
 /// Runs the benchmark.
 pub(crate) fn run(args: &[&str]) -> Result<()> {
-    let mut commits = 10_000;
-    let mut runs = 5;
-    let mut keep = false;
-    let mut rest = args;
-    loop {
-        rest = match rest {
-            ["--commits", n, tail @ ..] => {
-                commits = n.parse().context("--commits takes a number")?;
-                tail
-            }
-            ["--runs", n, tail @ ..] => {
-                runs = n.parse().context("--runs takes a number")?;
-                tail
-            }
-            ["--keep", tail @ ..] => {
-                keep = true;
-                tail
-            }
-            [] => break,
-            _ => bail!("{USAGE}"),
-        };
-    }
-    ensure!(commits >= 1 && runs >= 1, "{USAGE}");
+    let crate::bench::RepoArgs {
+        commits,
+        runs,
+        keep,
+    } = crate::bench::repo_args(args, USAGE)?;
     let bins = build_release_bins(&["ferry-status", "ferry-metrics"])?;
     let repo = tempfile::tempdir()?;
     let measured = measure(
