@@ -244,14 +244,7 @@ impl Builder<'_> {
                 tip: tip.id,
                 tree,
                 key: previous.map(|(key, _)| (*key).clone()),
-                saved: items
-                    .iter()
-                    .map(|(position, meta, rendering)| Saved {
-                        position: *position,
-                        meta: meta.clone(),
-                        rendering: (**rendering).clone(),
-                    })
-                    .collect(),
+                saved: Saved::all(&items),
                 baseline: baseline.clone(),
             }),
             _ => None,

@@ -62,6 +62,20 @@ pub(super) struct Saved {
     pub(super) rendering: Rendering,
 }
 
+impl Saved {
+    /// What the cache keeps of a walk's deployments: `(position, commit, rendering)`.
+    pub(super) fn all(items: &[(usize, Meta, std::rc::Rc<Rendering>)]) -> Vec<Saved> {
+        items
+            .iter()
+            .map(|(position, meta, rendering)| Saved {
+                position: *position,
+                meta: meta.clone(),
+                rendering: (**rendering).clone(),
+            })
+            .collect()
+    }
+}
+
 /// The walk of one environment up to `tip`, positions counted from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct State {

@@ -82,14 +82,7 @@ impl Builder<'_> {
             tip: tip.0,
             tree: tip.1,
             key: Some(top),
-            saved: items
-                .iter()
-                .map(|(position, meta, rendering)| Saved {
-                    position: *position,
-                    meta: meta.clone(),
-                    rendering: (**rendering).clone(),
-                })
-                .collect(),
+            saved: Saved::all(&items),
             baseline: baseline
                 .as_ref()
                 .map(|(rendering, images)| ((**rendering).clone(), images.clone())),
