@@ -23,8 +23,9 @@ use jiff::Timestamp;
 /// behind.
 ///
 /// Reads the ledger from Git and, unless --offline, syncs with the forge first and asks it for
-/// holds, open changes and verification records. A coloured table on a terminal, plain text
-/// otherwise; --format json prints the documented JSON (docs/ferry-status.md).
+/// holds, open changes and verification records. A coloured table on a terminal (not with
+/// NO_COLOR), plain text otherwise; --format json prints the documented JSON
+/// (docs/ferry-status.md).
 #[derive(Debug, Parser)]
 #[command(name = "ferry-status", version, about, long_about)]
 struct Cli {
@@ -45,7 +46,8 @@ struct Cli {
     /// Compute the status as of this time (RFC 3339; default: now), for reproducible output.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     now: Option<Timestamp>,
-    /// Colour the table: auto (on a terminal), always or never.
+    /// Colour the table: auto (on a terminal, unless NO_COLOR is set and not empty), always or
+    /// never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
     #[command(flatten)]
@@ -103,7 +105,7 @@ fn print(cli: &Cli, report: &Status) -> Result<()> {
             let color = match cli.color.as_str() {
                 "always" => true,
                 "never" => false,
-                _ => std::io::stdout().is_terminal(),
+                _ => std::io::stdout().is_terminal() && !ferry_cli::env::no_color(),
             };
             out.write_all(ferry_delivery::status_text::render(report, color).as_bytes())?;
         }

@@ -101,6 +101,10 @@ pub const DOCKER_HOST: &str = "DOCKER_HOST";
 /// terminal's.
 pub const CI: &str = "CI";
 
+/// Set and not empty: no ANSI colours, even on a terminal (<https://no-color.org>): `ferry-status`'s
+/// table (`--color always` still colours) and the log lines on standard error.
+pub const NO_COLOR: &str = "NO_COLOR";
+
 /// `ferry-image --plain-http` and `ferry-promote --plain-http`: talk plain HTTP to every
 /// registry.
 pub const FERRY_PLAIN_HTTP: &str = "FERRY_PLAIN_HTTP";
@@ -161,6 +165,11 @@ pub(crate) fn vars_os() -> std::env::VarsOs {
 /// Whether this runs in GitHub Actions (`GITHUB_ACTIONS=true`).
 pub fn in_github_actions() -> bool {
     var_os(GITHUB_ACTIONS).is_some_and(|v| v == "true")
+}
+
+/// Whether the user asked for no colours: `NO_COLOR` set and not empty.
+pub fn no_color() -> bool {
+    var_os(NO_COLOR).is_some_and(|v| !v.is_empty())
 }
 
 /// The GitHub server: `GITHUB_SERVER_URL` without a trailing `/`, else `https://github.com`.

@@ -55,8 +55,8 @@ pub const DEFAULT_LOG: &str = "warn";
 
 /// Sends `tracing` logs to stderr, filtered by `FERRY_LOG` (`tracing_subscriber::EnvFilter`
 /// syntax, e.g. `debug` or `ferry_health=trace`); when it is unset or empty, by `RUST_LOG`; when
-/// both are, or the filter is invalid, `warn`. Colours only when stderr is a terminal. Does nothing
-/// if a global subscriber is already set.
+/// both are, or the filter is invalid, `warn`. Colours only when stderr is a terminal and
+/// `NO_COLOR` is unset or empty. Does nothing if a global subscriber is already set.
 ///
 /// Every log line is scrubbed of secrets ([`redact::scrub`]), and the secrets of the environment
 /// ([`register_env_secrets`]) are registered first, at every log level.
@@ -65,7 +65,7 @@ pub fn init_logging() {
     let directives = env::non_empty(env::FERRY_LOG).or_else(|| env::non_empty(env::RUST_LOG));
     let _ = tracing_subscriber::fmt()
         .with_writer(|| Scrubbed(std::io::stderr()))
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && !env::no_color())
         .with_env_filter(log_filter(directives.as_deref()))
         .try_init();
 }

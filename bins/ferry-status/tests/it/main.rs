@@ -2,6 +2,7 @@
 
 mod cli;
 mod github;
+mod tty;
 
 use std::process::Output;
 
