@@ -64,17 +64,23 @@ impl History {
             .join(format!("infra/k8s/overlays/{env}/kustomization.yaml"))
     }
 
-    /// The tag `env`'s overlay sets for the application images.
+    /// The tag `env`'s overlay sets for the application images (without a trailing comment).
     pub fn tag(&self, env: &str) -> String {
         let text = std::fs::read_to_string(self.overlay(env)).expect("the overlay reads");
         let mut lines = text.lines();
         while let Some(line) = lines.next() {
             if line.trim_start() == format!("- name: {}", APPS[0]) {
                 let next = lines.next().expect("a newTag line follows");
-                return next
+                // Without the line's comment (`newTag: 1.3.1 # promoted from staging`).
+                let value = next
                     .trim()
                     .strip_prefix("newTag: ")
-                    .expect("the blueprint's newTag line")
+                    .expect("the blueprint's newTag line");
+                return value
+                    .split(" #")
+                    .next()
+                    .expect("split yields a first part")
+                    .trim()
                     .to_owned();
             }
         }

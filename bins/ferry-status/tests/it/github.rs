@@ -1,15 +1,18 @@
 //! `ferry-status` through the GitHub forge, end to end: the stateful GitHub stand-in of
 //! `ferry_test_support::github::standin` (answers built from the documented response bodies of
-//! `fixtures/conformance/github/`) serves a repository whose prod change is open for review;
-//! and `--offline` never asks it anything.
+//! `fixtures/conformance/github/`) serves a repository whose prod change is open for review,
+//! and one whose verifications are GitHub commit statuses (`ferry/verified/<env>`); `--offline`
+//! never asks it anything.
 
 use crate::stdout;
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use ferry_test_support::git::{bare_origin, binary_in, git};
 use ferry_test_support::github::standin::StandIn;
-use ferry_test_support::history::History;
+use ferry_test_support::history::{History, rfc3339};
+use sha2::{Digest as _, Sha256};
 
 const T0: i64 = 1_790_000_000;
 const HOUR: i64 = 3600;
@@ -40,16 +43,9 @@ fn status(dir: &Path, standin: &StandIn, args: &[&str]) -> Output {
         .expect("ferry-status runs")
 }
 
-/// 1.4.0 through dev and staging, each verified; GitHub's copy (the stand-in's bare
-/// repository) has main and prod's change to 1.4.0 on its deploy branch, open for review.
-async fn world(tmp: &Path) -> (History, StandIn) {
-    let h = History::new(&tmp.join("repo"), T0);
-    let dev = h.deploy("dev", "1.4.0", T0 + HOUR);
-    h.verify("dev", "1.4.0", &dev, T0 + HOUR + 10 * MIN);
-    let staging = h.deploy("staging", "1.4.0", T0 + 2 * HOUR);
-    h.verify("staging", "1.4.0", &staging, T0 + 2 * HOUR + 10 * MIN);
-
-    // The GitHub forge of the blueprint's ferry.toml, on the stand-in's repository `o/r`.
+/// Makes the blueprint's GitHub forge the stand-in's repository `o/r` (a commit of `h` at
+/// `seconds`) and GitHub's copy of `h` (`tmp/origin.git`, a bare repository): its path.
+fn on_github(h: &History, tmp: &Path, seconds: i64) -> PathBuf {
     let config = h.dir.join("ferry.toml");
     let text = std::fs::read_to_string(&config).expect("ferry.toml reads");
     let text = text
@@ -60,14 +56,22 @@ async fn world(tmp: &Path) -> (History, StandIn) {
         "the blueprint's [forge.github]"
     );
     std::fs::write(&config, text).expect("ferry.toml writes");
-    git(
-        &h.dir,
-        &["commit", "-q", "-a", "-m", "forge: o/r"],
-        T0 + 2 * HOUR,
-    );
-
+    git(&h.dir, &["commit", "-q", "-a", "-m", "forge: o/r"], seconds);
     let origin = tmp.join("origin.git");
     bare_origin(&h.dir, &origin, T0);
+    origin
+}
+
+/// 1.4.0 through dev and staging, each verified; GitHub's copy (the stand-in's bare
+/// repository) has main and prod's change to 1.4.0 on its deploy branch, open for review.
+async fn world(tmp: &Path) -> (History, StandIn) {
+    let h = History::new(&tmp.join("repo"), T0);
+    let dev = h.deploy("dev", "1.4.0", T0 + HOUR);
+    h.verify("dev", "1.4.0", &dev, T0 + HOUR + 10 * MIN);
+    let staging = h.deploy("staging", "1.4.0", T0 + 2 * HOUR);
+    h.verify("staging", "1.4.0", &staging, T0 + 2 * HOUR + 10 * MIN);
+
+    let origin = on_github(&h, tmp, T0 + 2 * HOUR);
     let origin = origin.to_str().expect("a UTF-8 path");
     git(&h.dir, &["remote", "add", "origin", origin], T0);
     git(&h.dir, &["switch", "-q", "-c", BRANCH], T0);
@@ -148,4 +152,159 @@ async fn an_open_prod_change_is_shown_and_offline_asks_nothing() {
         serde_json::Value::Null
     );
     assert_eq!(standin.log(), Vec::<String>::new());
+}
+
+/// The description of the commit status that verifies `images` in `env`, written here from
+/// the format GitHub keeps (statuses written by earlier versions must still be read):
+/// `images <first 12 hex digits of SHA-256("ferry-images-v1\n" + "container=image\n"…, in
+/// container order)>: <env> verified by Ferry (<n> containers)`.
+fn description(env: &str, images: &[(String, String)]) -> String {
+    let sorted: BTreeMap<&str, &str> = images
+        .iter()
+        .map(|(c, i)| (c.as_str(), i.as_str()))
+        .collect();
+    let mut text = String::from("ferry-images-v1\n");
+    for (container, image) in &sorted {
+        text.push_str(&format!("{container}={image}\n"));
+    }
+    let digest: String = Sha256::digest(text.as_bytes())[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!(
+        "images {digest}: {env} verified by Ferry ({} containers)",
+        sorted.len()
+    )
+}
+
+/// The states and `verified` objects of a JSON status.
+fn verification(json: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    json["environments"]
+        .as_array()
+        .expect("environments")
+        .iter()
+        .map(|e| {
+            (
+                e["state"].as_str().expect("a state").to_owned(),
+                e["verified"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_read_from_github_commit_statuses() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let h = History::new(&tmp.path().join("repo"), T0);
+    let blueprint = git(&h.dir, &["rev-parse", "HEAD"], T0).trim().to_owned();
+    // dev: 1.4.0, verified by a local record (GitHub is not asked about it).
+    let dev = h.deploy("dev", "1.4.0", T0 + HOUR);
+    h.verify("dev", "1.4.0", &dev, T0 + HOUR + 10 * MIN);
+    // staging: 1.4.0, verified only on GitHub.
+    let staging = h.deploy("staging", "1.4.0", T0 + 2 * HOUR);
+    let origin = on_github(&h, tmp.path(), T0 + 2 * HOUR);
+    let standin = StandIn::start(&origin).await;
+    standin.set_clock(T0 + 2 * HOUR + 10 * MIN);
+    standin.add_status(
+        &staging,
+        "success",
+        "ferry/verified/staging",
+        &description("staging", &History::images("staging", "1.4.0")),
+    );
+    // Another context on the same commit counts for nothing.
+    standin.add_status(
+        &staging,
+        "failure",
+        "ferry/verified/prod",
+        &description("staging", &History::images("staging", "1.4.0")),
+    );
+    // prod runs the blueprint's 1.3.1: verified at T0 + 30m, then a failure status (the
+    // newest of the context is the one that counts).
+    let prod_images = History::images("prod", &h.tag("prod"));
+    standin.set_clock(T0 + 30 * MIN);
+    standin.add_status(
+        &blueprint,
+        "success",
+        "ferry/verified/prod",
+        &description("prod", &prod_images),
+    );
+    standin.set_clock(T0 + 40 * MIN);
+    standin.add_status(
+        &blueprint,
+        "failure",
+        "ferry/verified/prod",
+        "prod is unhealthy",
+    );
+
+    let json = |standin: &StandIn| -> serde_json::Value {
+        serde_json::from_str(&stdout(&status(
+            &h.dir,
+            standin,
+            &["--now", NOW, "--format", "json"],
+        )))
+        .expect("JSON")
+    };
+    let first = json(&standin);
+    let expected = [
+        (
+            "verified",
+            serde_json::json!({"verified": true, "at": rfc3339(T0 + HOUR + 10 * MIN), "commit": dev}),
+        ),
+        (
+            "verified",
+            serde_json::json!({"verified": true, "at": rfc3339(T0 + 2 * HOUR + 10 * MIN), "commit": staging}),
+        ),
+        (
+            "unverified",
+            serde_json::json!({"verified": false, "at": null, "commit": null}),
+        ),
+    ]
+    .map(|(s, v)| (s.to_owned(), v));
+    assert_eq!(verification(&first), expected);
+    // Asked about the deployments no local record verifies, by commit, and nothing else.
+    let asked: Vec<String> = standin
+        .log()
+        .into_iter()
+        .filter(|c| c.contains("/statuses"))
+        .collect();
+    assert_eq!(
+        asked,
+        [staging.as_str(), blueprint.as_str()]
+            .map(|c| format!("GET /repos/o/r/commits/{c}/statuses?per_page=100&page=1")),
+    );
+
+    // A success that describes another image set does not verify prod.
+    standin.set_clock(T0 + 50 * MIN);
+    standin.add_status(
+        &blueprint,
+        "success",
+        "ferry/verified/prod",
+        &description("prod", &History::images("prod", "1.4.0")),
+    );
+    assert_eq!(verification(&json(&standin))[2].0, "unverified");
+    // One that describes what prod runs does, as of its time.
+    standin.set_clock(T0 + 55 * MIN);
+    standin.add_status(
+        &blueprint,
+        "success",
+        "ferry/verified/prod",
+        &description("prod", &prod_images),
+    );
+    let last = json(&standin);
+    assert_eq!(
+        verification(&last)[2],
+        (
+            "verified".to_owned(),
+            serde_json::json!({"verified": true, "at": rfc3339(T0 + 55 * MIN), "commit": blueprint})
+        )
+    );
+    let text = stdout(&status(&h.dir, &standin, &["--now", NOW]));
+    let prod_row = text
+        .lines()
+        .find(|l| l.starts_with("prod "))
+        .expect("prod's row");
+    assert!(
+        prod_row.contains("verified  backend:") && prod_row.contains(&rfc3339(T0 + 55 * MIN)),
+        "{text}"
+    );
 }

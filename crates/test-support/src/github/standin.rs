@@ -29,6 +29,7 @@ use crate::faults::Rng;
 mod git;
 mod graphql;
 mod proxy;
+mod statuses;
 
 use git::Git;
 
@@ -168,6 +169,8 @@ impl Faults {
 #[derive(Debug, Default)]
 struct State {
     pulls: Vec<Pull>,
+    /// Commit statuses by commit id, oldest first.
+    statuses: BTreeMap<String, Vec<Value>>,
     clock: i64,
     faults: Option<Faults>,
     log: Vec<String>,
@@ -301,6 +304,29 @@ impl StandIn {
         number
     }
 
+    /// Adds a commit status to `commit` (a full commit id) directly, as another tool (or an
+    /// older Ferry) would have, at the stand-in's clock: `status` (`success`, `failure`, …),
+    /// `context`, `description`. `GET /commits/{ref}/statuses` lists it, newest first, in the
+    /// documented shape (a status of `repos-get-combined-status-for-ref`'s example).
+    ///
+    /// # Panics
+    ///
+    /// When `commit` is not a full commit id of the repository.
+    pub fn add_status(&self, commit: &str, status: &str, context: &str, description: &str) {
+        let git = Git(self.repo.clone());
+        assert!(
+            commit.len() == 40 && git.resolve(commit).as_deref() == Some(commit),
+            "{commit} is a commit of the repository"
+        );
+        let mut state = self.lock();
+        let body = statuses::status(&state, commit, status, context, description);
+        state
+            .statuses
+            .entry(commit.to_owned())
+            .or_default()
+            .push(body);
+    }
+
     /// Sets the stand-in's clock (Unix seconds): the time of the next commit it makes and of
     /// the pull requests opened from now on.
     pub fn set_clock(&self, seconds: i64) {
@@ -419,8 +445,9 @@ impl Handler {
                 }
             }
             ("POST", ["git", "commits"]) => self.commit(state, &body),
-            // No commit statuses are kept: every commit has none (GitHub's answer then).
-            ("GET", ["commits", _, "statuses"]) => (200, Value::Array(Vec::new())),
+            ("GET", ["commits", reference, "statuses"]) => {
+                statuses::list(&self.repo, state, reference, &query)
+            }
             ("POST", ["pulls"]) => self.create_pull(state, &body),
             ("GET", ["pulls"]) => {
                 let list: Vec<Value> = state
