@@ -135,3 +135,45 @@ fn usage_errors_exit_2() {
         );
     }
 }
+
+#[test]
+fn an_unwritable_report_or_an_unreachable_forge_exits_3() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let (h, _) = History::demo(&tmp.path().join("repo"), T0);
+    let nowhere = tmp.path().join("no-such-directory").join("report.html");
+    let out = metrics(
+        &h.dir,
+        &[
+            "--offline",
+            "--now",
+            NOW,
+            "--format",
+            "html",
+            "--out",
+            nowhere.to_str().expect("UTF-8"),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!nowhere.exists());
+    assert!(out.stdout.is_empty(), "the report goes nowhere else");
+
+    // The plain-git forge's remote does not exist.
+    let gone = tmp.path().join("gone.git");
+    git(
+        &h.dir,
+        &["remote", "add", "origin", gone.to_str().expect("UTF-8")],
+        T0,
+    );
+    let out = metrics(&h.dir, &["--now", NOW]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

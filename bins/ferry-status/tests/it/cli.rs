@@ -99,3 +99,60 @@ fn usage_errors_exit_2() {
     let out = status(&h.dir, &["--offline", "--now", "yesterday"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn step_outputs_in_github_actions() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let (h, _) = History::demo(&tmp.path().join("repo"), T0);
+    let file = tmp.path().join("output");
+    let run = |args: &[&str]| {
+        std::fs::write(&file, "").expect("the output file is emptied");
+        let out = binary_in(Path::new(env!("CARGO_BIN_EXE_ferry-status")), &h.dir)
+            .args(["--offline", "--now", NOW])
+            .args(args)
+            .env("GITHUB_OUTPUT", &file)
+            .output()
+            .expect("ferry-status runs");
+        stdout(&out);
+        std::fs::read_to_string(&file).expect("the outputs were written")
+    };
+    assert_eq!(
+        run(&[]),
+        "status={\"dev\":\"verified\",\"prod\":\"verified\",\"staging\":\"held\"}\n"
+    );
+    let backend = "registry.example.com/acme/backend:1.4.0";
+    let frontend = "registry.example.com/acme/frontend:1.4.0";
+    let postgres = "registry.example.com/mirror/postgres:16.4";
+    assert_eq!(
+        run(&["--env", "staging", "--format", "json"]),
+        format!(
+            "status={{\"staging\":\"held\"}}\nstate=held\nimages={{\"backend/backend\":\"{backend}\",\
+             \"backend/migrate\":\"{backend}\",\"frontend/frontend\":\"{frontend}\",\
+             \"postgres/postgres\":\"{postgres}\"}}\n"
+        )
+    );
+}
+
+#[test]
+fn a_forge_that_cannot_be_reached_exits_3() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let (h, _) = History::demo(&tmp.path().join("repo"), T0);
+    // The plain-git forge's remote does not exist.
+    let gone = tmp.path().join("gone.git");
+    git(
+        &h.dir,
+        &["remote", "add", "origin", gone.to_str().expect("UTF-8")],
+        T0,
+    );
+    let out = status(&h.dir, &["--now", NOW]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "no table without the forge");
+    // --offline does not ask it.
+    let out = status(&h.dir, &["--offline", "--now", NOW]);
+    assert_eq!(out.status.code(), Some(0));
+}
