@@ -51,3 +51,64 @@ pub fn assert_json_error(out: &Output, kind: &str, exit_code: i32) -> Value {
     );
     error
 }
+
+/// Asserts that every key of every object in `json` (at any depth) is documented in the
+/// section of the page `doc` (a path from the workspace root, e.g. `docs/ferry-status.md`)
+/// whose heading starts with `heading` (`## JSON`), up to the next `## ` heading: the key
+/// appears there in backticks, alone (`` `key` ``) or as the end of a path (`` `a[].key` ``,
+/// `` `key[]` ``). Returns how many distinct keys were checked.
+pub fn assert_json_documented(json: &Value, doc: &str, heading: &str) -> usize {
+    let path = crate::workspace_root().join(doc);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let start = text
+        .lines()
+        .position(|l| l.starts_with(heading))
+        .unwrap_or_else(|| panic!("{doc} has no heading {heading:?}"));
+    let section: Vec<&str> = text
+        .lines()
+        .skip(start + 1)
+        .take_while(|l| !l.starts_with("## "))
+        .collect();
+    let section = section.join("\n");
+    let mut keys = std::collections::BTreeMap::new();
+    collect_keys(json, "", &mut keys);
+    assert!(!keys.is_empty(), "no object key in {json}");
+    let undocumented: Vec<String> = keys
+        .iter()
+        .filter(|(key, _)| {
+            ![
+                format!("`{key}`"),
+                format!("`{key}[]"),
+                format!(".{key}`"),
+                format!(".{key}[]"),
+            ]
+            .iter()
+            .any(|form| section.contains(form.as_str()))
+        })
+        .map(|(key, at)| format!("{at}.{key}"))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "{doc} ({heading}) does not document {undocumented:?}"
+    );
+    keys.len()
+}
+
+/// Every key of the objects in `value`, with the first path it was found at.
+fn collect_keys(value: &Value, at: &str, keys: &mut std::collections::BTreeMap<String, String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                keys.entry(key.clone()).or_insert_with(|| at.to_owned());
+                collect_keys(inner, &format!("{at}.{key}"), keys);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                collect_keys(item, &format!("{at}[]"), keys);
+            }
+        }
+        _ => {}
+    }
+}

@@ -6,6 +6,7 @@ use std::process::Output;
 
 use ferry_test_support::git::{binary_in, git, init_commit};
 use ferry_test_support::history::History;
+use ferry_test_support::output::assert_json_documented;
 
 const T0: i64 = 1_790_000_000;
 const HOUR: i64 = 3600;
@@ -47,6 +48,8 @@ fn text_json_html_and_summary() {
         bad.as_str()
     );
     assert_eq!(staging["time_to_restore"]["samples"][0]["seconds"], 20 * 60);
+    // Samples of every metric included, every field is in the documented schema.
+    assert_json_documented(&json, "docs/ferry-metrics.md", "## Output");
     insta::assert_json_snapshot!("demo_staging_json", json);
 
     let report = tmp.path().join("report.html");
@@ -176,4 +179,7 @@ fn an_unwritable_report_or_an_unreachable_forge_exits_3() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // --offline does not ask it.
+    let out = metrics(&h.dir, &["--offline", "--now", NOW]);
+    assert_eq!(out.status.code(), Some(0));
 }

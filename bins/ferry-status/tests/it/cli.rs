@@ -7,6 +7,7 @@ use std::process::Output;
 
 use ferry_test_support::git::{bare_origin, binary_in, clone, git};
 use ferry_test_support::history::History;
+use ferry_test_support::output::assert_json_documented;
 
 const T0: i64 = 1_790_000_000;
 /// Seven hours into the story: staging was rolled back and held 40 minutes ago.
@@ -34,6 +35,7 @@ fn offline_text_and_json() {
     assert_eq!(staging["state"], "held");
     assert_eq!(staging["deployed"]["rollback_of"], bad.as_str());
     assert_eq!(json["open_changes_read"], false);
+    assert_json_documented(&json, "docs/ferry-status.md", "## JSON");
     insta::assert_json_snapshot!("offline_json", json);
 
     // One environment, with colour forced.

@@ -12,6 +12,7 @@ use std::process::Output;
 use ferry_test_support::git::{bare_origin, binary_in, git};
 use ferry_test_support::github::standin::StandIn;
 use ferry_test_support::history::{History, rfc3339};
+use ferry_test_support::output::assert_json_documented;
 use sha2::{Digest as _, Sha256};
 
 const T0: i64 = 1_790_000_000;
@@ -136,6 +137,8 @@ async fn an_open_prod_change_is_shown_and_offline_asks_nothing() {
     assert_eq!(change["created_at"], "2026-09-21T17:13:20Z");
     assert_eq!(change["age_seconds"], 25 * MIN);
     assert_eq!(change["merge"], "review");
+    // Open changes included, every field is in the documented schema.
+    assert_json_documented(&json, "docs/ferry-status.md", "## JSON");
     assert_eq!(envs[1]["next"][0]["behind"], true, "prod is behind staging");
 
     // --offline reads the local repository alone: not one request.
