@@ -95,12 +95,16 @@ pub async fn read_forge<F: Forge>(
     Ok((history, open))
 }
 
-/// An open change as `ferry status` shows it.
+/// An open change as `ferry status` shows it: the images its body sets, each once (the body
+/// has a row per container, and containers share images).
 pub fn open_change(change: &ChangeInfo) -> OpenChange {
+    let mut images = body_images(&change.body);
+    let mut seen = std::collections::BTreeSet::new();
+    images.retain(|image| seen.insert(image.clone()));
     OpenChange {
         id: change.id.clone(),
         url: change.url.clone(),
-        images: body_images(&change.body),
+        images,
         created_at: change.created_at.as_deref().and_then(|t| t.parse().ok()),
         auto_merge: change.auto_merge,
     }

@@ -158,3 +158,99 @@ fn a_forge_that_cannot_be_reached_exits_3() {
     let out = status(&h.dir, &["--offline", "--now", NOW]);
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// Prod's change to 1.4.0, opened through the plain-git forge (as `ferry pr open --env prod`
+/// does; prod waits for review), read back by `ferry-status` from the remote's change records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prod_change_open_for_review_through_the_plain_git_forge() {
+    use ferry_gitops::flow::{Proposal, open_deploy};
+    use ferry_gitops::forge::git::{GitForge, GitForgeOptions};
+    use ferry_gitops::image_ref::resolve_image_ref;
+    use ferry_gitops::{Repo, Signature};
+
+    const HOUR: i64 = 3600;
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let h = History::new(&tmp.path().join("seed"), T0);
+    let dev = h.deploy("dev", "1.4.0", T0 + HOUR);
+    h.verify("dev", "1.4.0", &dev, T0 + HOUR + 600);
+    let staging = h.deploy("staging", "1.4.0", T0 + 2 * HOUR);
+    h.verify("staging", "1.4.0", &staging, T0 + 2 * HOUR + 600);
+    let origin = tmp.path().join("origin.git");
+    bare_origin(&h.dir, &origin, T0);
+    git(
+        &h.dir,
+        &[
+            "push",
+            "-q",
+            origin.to_str().expect("UTF-8"),
+            "refs/notes/ferry",
+        ],
+        T0,
+    );
+
+    // Another clone opens the change, at T0 + 3h.
+    let opener = clone(&origin, &tmp.path().join("opener"), T0);
+    let config = ferry_config::Config::load(opener.join("ferry.toml")).expect("the config");
+    let opened_at = jiff::Timestamp::from_second(T0 + 3 * HOUR).expect("a time");
+    let forge = GitForge::new(
+        Repo::open(&opener).expect("the clone opens"),
+        GitForgeOptions {
+            remote: "origin".into(),
+            base_branch: config.forge.base_branch.clone(),
+            branch_prefix: config.forge.branch_prefix.clone(),
+            signature: Signature::new("Ferry", "ferry@example.invalid", opened_at),
+        },
+    );
+    let images = ["backend", "frontend"]
+        .map(|name| resolve_image_ref(&config, name, "1.4.0", false).expect("an image"))
+        .to_vec();
+    let done = open_deploy(
+        &forge,
+        &config,
+        "prod",
+        images,
+        &Proposal::default(),
+        3,
+        &opener,
+    )
+    .await
+    .expect("the change opens");
+    let opened = done.opened.expect("a change was opened");
+    assert!(!opened.merged, "prod waits for review");
+
+    // 25 minutes later, from a clone that has only main.
+    let work = clone(&origin, &tmp.path().join("work"), T0);
+    let now = jiff::Timestamp::from_second(T0 + 3 * HOUR + 25 * 60)
+        .expect("a time")
+        .to_string();
+    let json: serde_json::Value = serde_json::from_str(&stdout(&status(
+        &work,
+        &["--now", &now, "--format", "json"],
+    )))
+    .expect("JSON");
+    let envs = json["environments"].as_array().expect("environments");
+    assert_eq!(envs[0]["open_changes"], serde_json::json!([]));
+    assert_eq!(envs[1]["open_changes"], serde_json::json!([]));
+    let changes = envs[2]["open_changes"].as_array().expect("prod's changes");
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    let change = &changes[0];
+    assert_eq!(change["id"], opened.id.as_str());
+    assert_eq!(
+        change["images"],
+        serde_json::json!(["backend:1.4.0", "frontend:1.4.0"])
+    );
+    assert_eq!(change["created_at"], opened_at.to_string());
+    assert_eq!(change["age_seconds"], 25 * 60);
+    assert_eq!(change["merge"], "review");
+    assert_eq!(envs[2]["state"], "unverified", "prod still runs 1.3.1");
+    assert_eq!(envs[1]["next"][0]["behind"], true);
+
+    let text = stdout(&status(&work, &["--now", &now]));
+    assert!(
+        text.contains(&format!(
+            "  open {} backend:1.4.0, frontend:1.4.0, opened 25m ago, waits for review",
+            opened.id
+        )),
+        "{text}"
+    );
+}

@@ -23,13 +23,15 @@ const NOW: &str = "2026-09-21T17:38:20Z";
 /// A deploy branch as `ferry pr` names it (`deploy/<env>-<12 hex digits>`).
 const BRANCH: &str = "deploy/prod-0123456789ab";
 
-/// The body `ferry pr` writes for prod's change to 1.4.0 (marker, summary, image table).
+/// The body `ferry pr` writes for prod's change to 1.4.0 (marker, summary, image table: a row
+/// per container, so backend's image twice).
 const BODY: &str = "<!-- ferry:change env=prod -->
 Ferry updates the images of **prod** (base `main`).
 
 | Workload | Container | Image | Source |
 | --- | --- | --- | --- |
 | Deployment/backend | backend | `registry.example.com/acme/backend:1.3.1` → `registry.example.com/acme/backend:1.4.0` |  |
+| Deployment/backend | migrate | `registry.example.com/acme/backend:1.3.1` → `registry.example.com/acme/backend:1.4.0` |  |
 | Deployment/frontend | frontend | `registry.example.com/acme/frontend:1.3.1` → `registry.example.com/acme/frontend:1.4.0` |  |
 ";
 
