@@ -123,11 +123,15 @@ fn lead_time_from_the_application_repository() {
 fn usage_errors_exit_2() {
     let tmp = tempfile::tempdir().expect("a temp dir");
     let (h, _) = History::demo(&tmp.path().join("repo"), T0);
+    let plain = tmp.path().join("plain");
+    std::fs::create_dir_all(&plain).expect("a directory");
+    let not_a_repo = plain.to_str().expect("UTF-8");
     for args in [
         &["--offline", "--since", "ninety days"][..],
         &["--offline", "--env", "qa"],
         &["--offline", "--format", "pdf"],
         &["--offline", "--now", NOW, "--since", "2030-01-01T00:00:00Z"],
+        &["--offline", "--app-repo", not_a_repo],
     ] {
         let out = metrics(&h.dir, args);
         assert_eq!(
