@@ -146,9 +146,28 @@ pub fn short_image(image: &str, names: &BTreeMap<String, String>) -> String {
     }
 }
 
+/// `items` with each value once, where it first appears (containers that share an image
+/// need not be next to each other).
+pub fn first_of_each(items: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    items
+        .into_iter()
+        .filter(|item| seen.insert(item.clone()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_value_once_in_first_order() {
+        let items = ["backend:1", "frontend:1", "backend:1", "db:2", "frontend:1"];
+        assert_eq!(
+            first_of_each(items.map(str::to_owned)),
+            ["backend:1", "frontend:1", "db:2"]
+        );
+    }
 
     #[test]
     fn short_images_use_logical_names() {

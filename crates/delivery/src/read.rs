@@ -13,7 +13,7 @@ use ferry_ledger::ledger::{LedgerOptions, build_ledger_with};
 use ferry_ledger::verify::NOTES_REF;
 
 use crate::gather::{DeliveryError, gather, local_holds};
-use crate::history::{History, OpenChange};
+use crate::history::{History, OpenChange, first_of_each};
 
 /// What to read.
 #[derive(Debug, Clone, Default)]
@@ -98,13 +98,10 @@ pub async fn read_forge<F: Forge>(
 /// An open change as `ferry status` shows it: the images its body sets, each once (the body
 /// has a row per container, and containers share images).
 pub fn open_change(change: &ChangeInfo) -> OpenChange {
-    let mut images = body_images(&change.body);
-    let mut seen = std::collections::BTreeSet::new();
-    images.retain(|image| seen.insert(image.clone()));
     OpenChange {
         id: change.id.clone(),
         url: change.url.clone(),
-        images,
+        images: first_of_each(body_images(&change.body)),
         created_at: change.created_at.as_deref().and_then(|t| t.parse().ok()),
         auto_merge: change.auto_merge,
     }

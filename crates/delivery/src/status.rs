@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::history::{EnvHistory, History, OpenChange, differs, short_image};
+use crate::history::{EnvHistory, History, OpenChange, differs, first_of_each, short_image};
 
 /// The status of every environment.
 #[derive(Debug, Clone, Serialize)]
@@ -226,9 +226,7 @@ fn env_status(
         .filter(|h| h.env == env.name && !h.released)
         .map(|h| {
             let held: Vec<&str> = h.images.values().map(String::as_str).collect();
-            let mut images: Vec<String> =
-                h.images.values().map(|i| short_image(i, names)).collect();
-            images.dedup();
+            let images = first_of_each(h.images.values().map(|i| short_image(i, names)));
             HoldStatus {
                 images,
                 reason: h.reason.clone(),
@@ -246,7 +244,7 @@ fn env_status(
                     .map(|c| ChangeStatus {
                         id: c.id.clone(),
                         url: c.url.clone(),
-                        images: c.images.iter().map(|i| short_image(i, names)).collect(),
+                        images: first_of_each(c.images.iter().map(|i| short_image(i, names))),
                         created_at: c.created_at.map(|t| t.to_string()),
                         age_seconds: c.created_at.map(|t| now.as_second() - t.as_second()),
                         merge: if c.auto_merge { "auto-merge" } else { "review" },

@@ -132,9 +132,7 @@ fn row(env: &EnvStatus) -> [String; 6] {
     let images = if env.images.is_empty() {
         "-".to_owned()
     } else {
-        let mut shorts: Vec<&str> = env.images.iter().map(|i| i.short.as_str()).collect();
-        shorts.dedup();
-        shorts.join(", ")
+        crate::history::first_of_each(env.images.iter().map(|i| i.short.clone())).join(", ")
     };
     let deployed = env.deployed.as_ref().map_or_else(
         || "-".to_owned(),

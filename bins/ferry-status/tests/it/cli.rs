@@ -254,3 +254,51 @@ async fn a_prod_change_open_for_review_through_the_plain_git_forge() {
         "{text}"
     );
 }
+
+/// Golden outputs of the binary (`--offline`, text and JSON) at two more stages of the demo's
+/// story: everything verified (1.4.0 everywhere), then 1.5.0 verified in dev with staging's
+/// soak not passed (20 minutes left).
+#[test]
+fn golden_outputs_all_verified_then_soak_not_passed() {
+    const HOUR: i64 = 3600;
+    const MIN: i64 = 60;
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let h = History::new(&tmp.path().join("repo"), T0);
+    for (env, at) in [("dev", HOUR), ("staging", 2 * HOUR), ("prod", 3 * HOUR)] {
+        let commit = h.deploy(env, "1.4.0", T0 + at);
+        h.verify(env, "1.4.0", &commit, T0 + at + 10 * MIN);
+    }
+    let run = |now: i64, format: &str| {
+        let now = ferry_test_support::history::rfc3339(now);
+        stdout(&status(
+            &h.dir,
+            &["--offline", "--now", &now, "--format", format],
+        ))
+    };
+    let stage = |name: &str, now: i64| -> serde_json::Value {
+        insta::assert_snapshot!(format!("{name}_text"), run(now, "text"));
+        let json: serde_json::Value = serde_json::from_str(&run(now, "json")).expect("JSON");
+        insta::assert_json_snapshot!(format!("{name}_json"), json);
+        json
+    };
+
+    let json = stage("all_verified", T0 + 5 * HOUR);
+    for env in json["environments"].as_array().expect("environments") {
+        assert_eq!(env["state"], "verified", "{env}");
+        assert!(
+            env["next"]
+                .as_array()
+                .expect("next")
+                .iter()
+                .all(|n| { n["behind"] == false && n["soak_left_seconds"] == 0 })
+        );
+    }
+
+    let dev = h.deploy("dev", "1.5.0", T0 + 5 * HOUR);
+    h.verify("dev", "1.5.0", &dev, T0 + 5 * HOUR + 5 * MIN);
+    let json = stage("soak_not_passed", T0 + 5 * HOUR + 10 * MIN);
+    let next = &json["environments"][0]["next"][0];
+    assert_eq!(next["env"], "staging");
+    assert_eq!(next["soak_left_seconds"], 20 * MIN);
+    assert_eq!(next["behind"], true);
+}

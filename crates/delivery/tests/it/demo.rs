@@ -128,3 +128,67 @@ fn the_demo_story_at_each_stage() {
     insta::assert_snapshot!("demo_metrics_summary", metrics_text::summary_markdown(&m));
     insta::assert_json_snapshot!("demo_metrics_json", m);
 }
+
+/// Containers that share an image need not be next to each other (`api/api` and
+/// `worker/api` around `db/db`): the table, a hold and an open change name each image once.
+#[test]
+fn an_image_shared_by_containers_is_shown_once() {
+    use ferry_delivery::{DeploymentFact, EnvHistory, History};
+
+    let api = "r.io/acme/api:1.1.0";
+    let images = BTreeMap::from([
+        ("api/api".to_owned(), api.to_owned()),
+        ("db/db".to_owned(), "postgres:16.4".to_owned()),
+        ("worker/api".to_owned(), api.to_owned()),
+    ]);
+    let history = History {
+        base: "0".repeat(40),
+        environments: vec![EnvHistory {
+            name: "dev".into(),
+            deployments: vec![DeploymentFact {
+                commit: "1".repeat(40),
+                time: at(T0),
+                summary: "deploy 1.1.0".into(),
+                images: images.clone(),
+                changed: vec!["api/api".into(), "worker/api".into()],
+                error: None,
+                rollback_of: None,
+                verified_at: None,
+            }],
+            ..EnvHistory::default()
+        }],
+        holds: vec![ferry_gitops::gates::Hold::new(
+            "dev",
+            images.clone(),
+            "held",
+            at(T0 + MIN),
+        )],
+        ..History::default()
+    };
+    let open = BTreeMap::from([(
+        "dev".to_owned(),
+        vec![OpenChange {
+            id: "9".into(),
+            url: None,
+            images: vec![api.into(), "postgres:16.4".into(), api.into()],
+            created_at: Some(at(T0)),
+            auto_merge: true,
+        }],
+    )]);
+    let s = status(&history, Some(&open), at(T0 + HOUR));
+    let dev = &s.environments[0];
+    assert_eq!(dev.holds[0].images, ["api:1.1.0", "postgres:16.4"]);
+    let change = &dev.open_changes.as_ref().expect("read")[0];
+    assert_eq!(change.images, ["api:1.1.0", "postgres:16.4"]);
+    let text = status_text::render(&s, false);
+    let row = text.lines().nth(1).expect("dev's row");
+    assert!(row.contains("  api:1.1.0, postgres:16.4  "), "{text}");
+    assert!(
+        text.contains("  held api:1.1.0, postgres:16.4 since"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  open 9 api:1.1.0, postgres:16.4, opened 1h ago, auto-merge"),
+        "{text}"
+    );
+}
