@@ -172,8 +172,9 @@ fn show(args: &Show) -> Result<ExitCode> {
             })
             .collect(),
     };
-    // A long history prints many lines: one write per line would dominate the run.
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // A long history prints megabytes: one write per line, or per 8 KiB, would weigh on the
+    // run (and on the reader of a pipe).
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     match args.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &report).with_kind(ErrorKind::Io)?;

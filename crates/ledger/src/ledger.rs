@@ -523,8 +523,14 @@ fn cut(ledger: &mut EnvLedger, window: build::Window) {
     }
 }
 
+/// The git repositories of the tests (shared with the integration tests).
+#[cfg(test)]
+#[path = "../../test-support/include/test_repo.rs"]
+mod test_repo;
+
 #[cfg(test)]
 mod tests {
+    use super::test_repo as common;
     use super::*;
 
     #[test]
@@ -537,5 +543,59 @@ mod tests {
         assert!(image_matches(&q, "registry.example.com/acme/backend:1.3"));
         let q = Reference::parse_normalized("postgres:16.4").unwrap();
         assert!(image_matches(&q, "docker.io/library/postgres:16.4"));
+    }
+
+    /// The ledger of `envs` at `base` as JSON, with what its chain and positions answer.
+    fn answer(repo: &Repo, base: ObjectId, envs: &[EnvironmentSpec], cached: bool) -> String {
+        let options = LedgerOptions {
+            without_cache: !cached,
+            ..LedgerOptions::default()
+        };
+        let ledger = build_ledger_with(repo, base, envs, &options).expect("the ledger builds");
+        let deployed: Vec<Option<&str>> = ledger
+            .chain()
+            .iter()
+            .map(|c| {
+                let d = ledger.deployed_at("dev", *c).expect("on the chain");
+                d.map(|d| d.commit.as_str())
+            })
+            .collect();
+        let chain: Vec<String> = ledger.chain().iter().map(ToString::to_string).collect();
+        serde_json::json!({ "ledger": &ledger, "chain": chain, "deployed_at": deployed })
+            .to_string()
+    }
+
+    /// A cache whose digest and key are right but whose walk or chain puts this history's
+    /// commits where they are not (as a bug might write it) is not used.
+    #[test]
+    fn a_consistent_looking_cache_of_wrong_commits_never_changes_an_answer() {
+        let (test, _) = common::TestRepo::blueprint();
+        for (i, env) in ["dev", "staging", "dev", "dev"].iter().enumerate() {
+            test.bump(env, common::BACKEND, &format!("1.{i}.0"));
+            test.commit_all(&format!("{env}: backend 1.{i}.0"), "Ada <ada@example.com>");
+        }
+        let repo = Repo::open(test.path()).expect("open");
+        let base = test.head();
+        let envs = [EnvironmentSpec {
+            name: "dev".into(),
+            overlay: "infra/k8s/overlays/dev".into(),
+        }];
+        let expected = answer(&repo, base, &envs, false);
+        assert_eq!(answer(&repo, base, &envs, true), expected, "cold");
+        let cache = cache::Cache::of(&repo);
+        let options = ferry_kustomize::ResolveOptions::default();
+        let state = cache
+            .state(&envs[0].overlay, &options)
+            .expect("a cached walk");
+        let chain = cache.chain().expect("a cached chain");
+        assert!(state.saved.len() > 1 && chain.len() > 2);
+        // Every deployment one commit older than it is.
+        cache.set_state(&envs[0].overlay, &options, &state.clone().shifted(1));
+        assert_eq!(answer(&repo, base, &envs, true), expected, "shifted walk");
+        // The chain backwards.
+        cache.set_state(&envs[0].overlay, &options, &state);
+        cache.set_chain(&chain.iter().rev().copied().collect::<Vec<_>>());
+        assert_eq!(answer(&repo, base, &envs, true), expected, "reversed chain");
+        assert_eq!(answer(&repo, base, &envs, true), expected, "run again");
     }
 }

@@ -2,32 +2,34 @@
 //! (`GIT_COMMON_DIR/ferry/ledger-cache/`, never the working tree).
 //!
 //! Two kinds of file, each written atomically (a temporary file in the same directory, then a
-//! rename): `chain.json`, the first-parent chain of the last base read (commit ids, newest
-//! first), and one `env-HASH.json` per overlay and resolve options, the walk of that
+//! rename): `chain.bin`, the first-parent chain of the last base read (commit ids, newest
+//! first), and one `env-HASH.bin` per overlay and resolve options, the walk of that
 //! environment up to a commit ([`State`]). Everything in them is keyed by Git object ids: a
 //! commit id names its whole history, so the chain from it and the walk up to it can never
 //! change; a base that moved on is walked from the cached commit, and a cache that names
 //! another history is ignored. Each file starts with a line `ferry-ledger-cache FORMAT KIND
-//! SHA256` (the digest of the rest) and names its key (Ferry's version, the overlay, the
-//! options, the shallow boundary); a file that is missing, unreadable, truncated, garbled, of
-//! another format or another key is ignored (said at debug level) and the ledger computed
-//! without it. A cache that cannot be written is said at debug level too: it never changes an
-//! answer.
+//! SHA256` (the digest of the rest), then a binary body ([`codec`]: integers, raw ids and
+//! interned strings, so a warm run decodes a long history in a few milliseconds) that begins
+//! with its key (Ferry's version, the overlay, the options, the shallow boundary); a file that
+//! is missing, unreadable, truncated, garbled, of another format or another key is ignored
+//! (said at debug level) and the ledger computed without it. A cache that cannot be written is
+//! said at debug level too: it never changes an answer.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ferry_git::{Entry, EntryType, Repo};
 use gix::ObjectId;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::state::{DepKey, Meta, Rendering, Saved, State};
+use codec::{Reader, Writer};
+
+mod codec;
 
 /// The format of the cache files; a change in what they hold or in how resolution answers
 /// bumps it (older files are then ignored).
-pub(super) const FORMAT: u32 = 4;
+pub(super) const FORMAT: u32 = 5;
 
 const MAGIC: &str = "ferry-ledger-cache";
 
@@ -57,35 +59,27 @@ impl Cache {
 
     /// The cached first-parent chain (newest first), if there is a valid one.
     pub(super) fn chain(&self) -> Option<Vec<ObjectId>> {
-        let file: ChainFile = self.read("chain.json", "chain", &self.salt)?;
-        // The ids as one string of 40-digit hex ids, newest first.
-        let hex = file.ids.as_bytes();
-        let parsed: Option<Vec<ObjectId>> = hex
-            .len()
-            .is_multiple_of(40)
-            .then(|| {
-                hex.chunks(40)
-                    .map(|id| ObjectId::from_hex(id).ok())
-                    .collect()
-            })
-            .flatten();
-        parsed.or_else(|| {
-            tracing::debug!("ledger cache: chain.json holds a bad commit id; not used");
-            None
-        })
+        let bytes = self.read("chain.bin", "chain")?;
+        let mut r = Reader::new(&bytes);
+        if r.str()? != self.salt {
+            return refused("chain.bin", KEY);
+        }
+        let ids = decode_chain(&mut r);
+        if ids.is_none() {
+            tracing::debug!("ledger cache: chain.bin holds a bad commit id; not used");
+        }
+        ids
     }
 
     /// Keeps `ids` (the first-parent chain from its first id) as the cached chain.
     pub(super) fn set_chain(&self, ids: &[ObjectId]) {
-        let mut hex = String::with_capacity(ids.len() * 40);
+        let mut w = Writer::default();
+        w.str(&self.salt);
+        w.usize(ids.len());
         for id in ids {
-            hex.push_str(&id.to_string());
+            w.id(id);
         }
-        let file = ChainFile {
-            key: self.salt.clone(),
-            ids: hex,
-        };
-        self.write("chain.json", "chain", &file);
+        self.write("chain.bin", "chain", &w.finish());
     }
 
     /// The cached walk of the environment at `overlay` resolved with `options`, if any.
@@ -95,8 +89,12 @@ impl Cache {
         options: &ferry_kustomize::ResolveOptions,
     ) -> Option<State> {
         let (name, key) = self.env_file(overlay, options);
-        let file: StateFile = self.read(&name, "environment", &key)?;
-        let state = file.into_state();
+        let bytes = self.read(&name, "environment")?;
+        let mut r = Reader::new(&bytes);
+        if r.str()? != key {
+            return refused(&name, KEY);
+        }
+        let state = decode_state(&mut r).filter(|_| r.at_end());
         if state.is_none() {
             tracing::debug!(
                 name,
@@ -114,7 +112,10 @@ impl Cache {
         state: &State,
     ) {
         let (name, key) = self.env_file(overlay, options);
-        self.write(&name, "environment", &StateFile::of(key, state));
+        let mut w = Writer::default();
+        w.str(&key);
+        encode_state(&mut w, state);
+        self.write(&name, "environment", &w.finish());
     }
 
     /// The file and key of an environment's walk.
@@ -124,19 +125,15 @@ impl Cache {
         options: &ferry_kustomize::ResolveOptions,
     ) -> (String, String) {
         let key = format!("{} overlay {overlay:?} options {options:?}", self.salt);
-        let name = format!("env-{}.json", &hex(&Sha256::digest(key.as_bytes()))[..20]);
+        let name = format!("env-{}.bin", &hex(&Sha256::digest(key.as_bytes()))[..20]);
         (name, key)
     }
 
-    /// The record in cache file `name` when it is whole, of this format and kind, and for `key`.
-    fn read<T: Keyed + for<'de> Deserialize<'de>>(
-        &self,
-        name: &str,
-        kind: &str,
-        key: &str,
-    ) -> Option<T> {
+    /// The body of cache file `name` when it is whole and of this format and kind (its key is
+    /// for the caller to check).
+    fn read(&self, name: &str, kind: &str) -> Option<Vec<u8>> {
         let path = self.dir.join(name);
-        let bytes = match std::fs::read(&path) {
+        let mut bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => {
@@ -144,251 +141,180 @@ impl Cache {
                 return None;
             }
         };
-        let refuse = |why: &str| {
-            tracing::debug!(path = %path.display(), why, "ledger cache: not used; computing without it");
-            None
-        };
         let Some(newline) = bytes.iter().position(|b| *b == b'\n') else {
-            return refuse("no header line");
+            return refused(name, "no header line");
         };
-        let (header, body) = (&bytes[..newline], &bytes[newline + 1..]);
-        let header = String::from_utf8_lossy(header);
+        let header = String::from_utf8_lossy(&bytes[..newline]);
         let fields: Vec<&str> = header.split(' ').collect();
         if fields.len() != 4 || fields[0] != MAGIC {
-            return refuse("not a ledger cache file");
+            return refused(name, "not a ledger cache file");
         }
         if fields[1] != FORMAT.to_string() {
-            return refuse("another format");
+            return refused(name, "another format");
         }
         if fields[2] != kind {
-            return refuse("another kind of record");
+            return refused(name, "another kind of record");
         }
-        if fields[3] != hex(&Sha256::digest(body)) {
-            return refuse("its digest does not match (truncated or altered)");
+        if fields[3] != hex(&Sha256::digest(&bytes[newline + 1..])) {
+            return refused(name, "its digest does not match (truncated or altered)");
         }
-        let Ok(record) = serde_json::from_slice::<T>(body) else {
-            return refuse("not a record of its kind");
-        };
-        if record.key() != key {
-            return refuse("another key (Ferry version, overlay, options or shallow boundary)");
-        }
-        Some(record)
+        drop(header);
+        bytes.drain(..=newline);
+        Some(bytes)
     }
 
     /// Writes cache file `name` atomically; a failure is said at debug level and ignored.
-    fn write(&self, name: &str, kind: &str, record: &impl Serialize) {
-        let Ok(text) = serde_json::to_string(record) else {
-            return;
-        };
-        let header = format!(
-            "{MAGIC} {FORMAT} {kind} {}\n",
-            hex(&Sha256::digest(text.as_bytes()))
-        );
-        if let Err(e) = write_atomically(&self.dir, name, &[header.as_bytes(), text.as_bytes()]) {
+    fn write(&self, name: &str, kind: &str, body: &[u8]) {
+        let mut file =
+            format!("{MAGIC} {FORMAT} {kind} {}\n", hex(&Sha256::digest(body))).into_bytes();
+        file.extend_from_slice(body);
+        let written = std::fs::create_dir_all(&self.dir)
+            .and_then(|()| ferry_fs::write_atomic(&self.dir.join(name), &file));
+        if let Err(e) = written {
             tracing::debug!(dir = %self.dir.display(), name, error = %e, "ledger cache: cannot write; the answer is unchanged");
         }
     }
 }
 
-/// A record that names its key.
-trait Keyed {
-    fn key(&self) -> &str;
+/// Why a file whose key is not the one asked for is not used.
+const KEY: &str = "another key (Ferry version, overlay, options or shallow boundary)";
+
+/// Says at debug level why cache file `name` is not used.
+fn refused<T>(name: &str, why: &str) -> Option<T> {
+    tracing::debug!(name, why, "ledger cache: not used; computing without it");
+    None
 }
 
-/// `chain.json`.
-#[derive(Serialize, Deserialize)]
-struct ChainFile {
-    key: String,
-    /// 40-digit hex ids, newest first, concatenated.
-    ids: String,
+/// The ids of `chain.bin` after its key.
+fn decode_chain(r: &mut Reader<'_>) -> Option<Vec<ObjectId>> {
+    let n = r.count()?;
+    let ids = (0..n).map(|_| r.id()).collect::<Option<Vec<_>>>()?;
+    r.at_end().then_some(ids)
 }
 
-impl Keyed for ChainFile {
-    fn key(&self) -> &str {
-        &self.key
+/// An environment's walk: its tip and tree, its dependency key (path → entry; absent before
+/// the overlay depended on anything), its saved deployments oldest first, and a window's
+/// baseline (what rendered before the oldest of them and the images carried then).
+fn encode_state(w: &mut Writer, state: &State) {
+    w.id(&state.tip);
+    w.id(&state.tree);
+    w.bool(state.key.is_some());
+    if let Some(key) = &state.key {
+        w.usize(key.len());
+        for (path, entry) in key {
+            w.str(path);
+            w.bool(entry.is_some());
+            if let Some(entry) = entry {
+                w.id(&entry.id);
+                w.str(kind_name(entry.kind));
+            }
+        }
+    }
+    w.usize(state.saved.len());
+    for s in &state.saved {
+        w.usize(s.position);
+        w.id(&s.meta.id);
+        w.i64(s.meta.seconds);
+        w.str(&s.meta.time);
+        w.str(&s.meta.author);
+        w.str(&s.meta.summary);
+        w.opt_str(s.meta.rollback_of.as_deref());
+        encode_rendering(w, &s.rendering);
+    }
+    w.bool(state.baseline.is_some());
+    if let Some((rendering, carried)) = &state.baseline {
+        encode_rendering(w, rendering);
+        encode_map(w, carried);
     }
 }
 
-/// `env-HASH.json`: a [`State`].
-#[derive(Serialize, Deserialize)]
-struct StateFile {
-    key: String,
-    tip: String,
-    tree: String,
-    /// Path → `[id, kind]` or `null`; `null` before the overlay depended on anything.
-    dependencies: Option<BTreeMap<String, Option<(String, String)>>>,
-    /// Oldest first.
-    deployments: Vec<SavedFile>,
-    /// A window's walk (stopped before the root commit): what rendered before the oldest of
-    /// `deployments`, and the images carried then; absent for the whole history.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    baseline: Option<BaselineFile>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct BaselineFile {
-    resources: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    images: Option<BTreeMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    carried: BTreeMap<String, String>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct SavedFile {
-    position: usize,
-    commit: String,
-    seconds: i64,
-    time: String,
-    author: String,
-    summary: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    rollback_of: Option<String>,
-    resources: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    images: Option<BTreeMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-impl Keyed for StateFile {
-    fn key(&self) -> &str {
-        &self.key
-    }
-}
-
-impl StateFile {
-    fn of(key: String, state: &State) -> StateFile {
-        StateFile {
-            key,
-            tip: state.tip.to_string(),
-            tree: state.tree.to_string(),
-            dependencies: state.key.as_ref().map(|key| {
-                key.iter()
-                    .map(|(path, entry)| {
-                        let entry = entry.map(|e| (e.id.to_string(), kind_name(e.kind).to_owned()));
-                        (path.clone(), entry)
-                    })
-                    .collect()
-            }),
-            baseline: state
-                .baseline
-                .as_ref()
-                .map(|(rendering, carried)| BaselineFile {
-                    resources: hex(&rendering.resources),
-                    images: rendering.images.as_ref().ok().cloned(),
-                    error: rendering.images.as_ref().err().cloned(),
-                    carried: carried.clone(),
-                }),
-            deployments: state
-                .saved
-                .iter()
-                .map(|s| SavedFile {
-                    position: s.position,
-                    commit: s.meta.id.to_string(),
-                    seconds: s.meta.seconds,
-                    time: s.meta.time.clone(),
-                    author: s.meta.author.clone(),
-                    summary: s.meta.summary.clone(),
-                    rollback_of: s.meta.rollback_of.clone(),
-                    resources: hex(&s.rendering.resources),
-                    images: s.rendering.images.as_ref().ok().cloned(),
-                    error: s.rendering.images.as_ref().err().cloned(),
+fn decode_state(r: &mut Reader<'_>) -> Option<State> {
+    let tip = r.id()?;
+    let tree = r.id()?;
+    let key = if r.bool()? {
+        let mut key = DepKey::new();
+        for _ in 0..r.count()? {
+            let path = r.string()?;
+            let entry = if r.bool()? {
+                Some(Entry {
+                    id: r.id()?,
+                    kind: kind_of(r.str()?)?,
                 })
-                .collect(),
-        }
-    }
-
-    fn into_state(self) -> Option<State> {
-        let key = match self.dependencies {
-            None => None,
-            Some(map) => {
-                let mut key = DepKey::new();
-                for (path, entry) in map {
-                    let entry = match entry {
-                        None => None,
-                        Some((id, kind)) => Some(Entry {
-                            id: oid(&id)?,
-                            kind: kind_of(&kind)?,
-                        }),
-                    };
-                    key.insert(path, entry);
-                }
-                Some(key)
-            }
-        };
-        let mut saved = Vec::with_capacity(self.deployments.len());
-        let mut last: Option<usize> = None;
-        for item in self.deployments {
-            // Oldest first: positions strictly decrease.
-            if last.is_some_and(|l| item.position >= l) {
-                return None;
-            }
-            last = Some(item.position);
-            let images = match (item.images, item.error) {
-                (Some(images), None) => Ok(images),
-                (None, Some(error)) => Err(error),
-                _ => return None,
+            } else {
+                None
             };
-            saved.push(Saved {
-                position: item.position,
-                meta: Meta {
-                    id: oid(&item.commit)?,
-                    seconds: item.seconds,
-                    time: item.time,
-                    author: item.author,
-                    summary: item.summary,
-                    rollback_of: item.rollback_of,
-                },
-                rendering: Rendering {
-                    images,
-                    resources: digest(&item.resources)?,
-                },
-            });
+            key.insert(path, entry);
         }
-        let baseline = match self.baseline {
-            None => None,
-            Some(b) => Some((
-                Rendering {
-                    images: match (b.images, b.error) {
-                        (Some(images), None) => Ok(images),
-                        (None, Some(error)) => Err(error),
-                        _ => return None,
-                    },
-                    resources: digest(&b.resources)?,
-                },
-                b.carried,
-            )),
-        };
-        Some(State {
-            tip: oid(&self.tip)?,
-            tree: oid(&self.tree)?,
-            key,
-            saved,
-            baseline,
-        })
+        Some(key)
+    } else {
+        None
+    };
+    let n = r.count()?;
+    let mut saved = Vec::with_capacity(n);
+    for _ in 0..n {
+        let position = r.usize()?;
+        // Oldest first: positions strictly decrease.
+        if saved.last().is_some_and(|l: &Saved| position >= l.position) {
+            return None;
+        }
+        saved.push(Saved {
+            position,
+            meta: Meta {
+                id: r.id()?,
+                seconds: r.i64()?,
+                time: r.string()?,
+                author: r.string()?,
+                summary: r.string()?,
+                rollback_of: r.opt_string()?,
+            },
+            rendering: decode_rendering(r)?,
+        });
+    }
+    let baseline = if r.bool()? {
+        Some((decode_rendering(r)?, decode_map(r)?))
+    } else {
+        None
+    };
+    Some(State {
+        tip,
+        tree,
+        key,
+        saved,
+        baseline,
+    })
+}
+
+/// A rendering: its resources digest, then `true` and its images or `false` and its error.
+fn encode_rendering(w: &mut Writer, rendering: &Rendering) {
+    w.bytes(&rendering.resources);
+    w.bool(rendering.images.is_ok());
+    match &rendering.images {
+        Ok(images) => encode_map(w, images),
+        Err(error) => w.str(error),
     }
 }
 
-/// Writes `parts` to `dir/name` through a temporary file in `dir` and a rename.
-fn write_atomically(dir: &Path, name: &str, parts: &[&[u8]]) -> std::io::Result<()> {
-    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    std::fs::create_dir_all(dir)?;
-    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let temporary = dir.join(format!("{name}.{}-{n}.tmp", std::process::id()));
-    let written = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
-        for part in parts {
-            file.write_all(part)?;
-        }
-        file.sync_all()?;
-        std::fs::rename(&temporary, dir.join(name))
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
+fn decode_rendering(r: &mut Reader<'_>) -> Option<Rendering> {
+    let resources = r.digest()?;
+    let images = if r.bool()? {
+        Ok(decode_map(r)?)
+    } else {
+        Err(r.string()?)
+    };
+    Some(Rendering { images, resources })
+}
+
+fn encode_map(w: &mut Writer, map: &BTreeMap<String, String>) {
+    w.usize(map.len());
+    for (k, v) in map {
+        w.str(k);
+        w.str(v);
     }
-    written
+}
+
+fn decode_map(r: &mut Reader<'_>) -> Option<BTreeMap<String, String>> {
+    let n = r.count()?;
+    (0..n).map(|_| Some((r.string()?, r.string()?))).collect()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -397,21 +323,6 @@ fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
-}
-
-fn oid(text: &str) -> Option<ObjectId> {
-    ObjectId::from_hex(text.as_bytes()).ok()
-}
-
-fn digest(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
 }
 
 fn kind_name(kind: EntryType) -> &'static str {
@@ -438,6 +349,7 @@ fn kind_of(name: &str) -> Option<EntryType> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn sample() -> State {
         let id = |n: u8| ObjectId::from_bytes_or_panic(&[n; 20]);
@@ -499,19 +411,65 @@ mod tests {
     #[test]
     fn a_state_reads_back_as_written() {
         let state = sample();
-        let file = StateFile::of("k".into(), &state);
-        let text = serde_json::to_string(&file).expect("JSON");
-        let back: StateFile = serde_json::from_str(&text).expect("reads back");
-        assert_eq!(back.into_state(), Some(state));
+        let mut w = Writer::default();
+        encode_state(&mut w, &state);
+        let bytes = w.finish();
+        let mut r = Reader::new(&bytes);
+        assert_eq!(decode_state(&mut r), Some(state));
+        assert!(r.at_end());
+        // Shorter bodies never decode to a walk, whatever their digest says.
+        for n in 0..bytes.len() {
+            let mut r = Reader::new(&bytes[..n]);
+            assert!(
+                decode_state(&mut r).is_none_or(|_| !r.at_end()),
+                "{n} bytes"
+            );
+        }
+    }
+
+    /// A cache in a temporary directory.
+    fn cache(dir: &tempfile::TempDir, salt: &str) -> Cache {
+        Cache {
+            dir: dir.path().join("c"),
+            salt: salt.into(),
+        }
+    }
+
+    /// Rewrites cache file `path` with `body` and its right digest.
+    fn rewrite(path: &Path, kind: &str, body: &[u8]) {
+        let mut file =
+            format!("{MAGIC} {FORMAT} {kind} {}\n", hex(&Sha256::digest(body))).into_bytes();
+        file.extend_from_slice(body);
+        std::fs::write(path, file).expect("rewrite the file");
+    }
+
+    #[test]
+    fn a_chain_reads_back_as_written() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let cache = cache(&dir, "salt");
+        assert_eq!(cache.chain(), None);
+        let ids: Vec<ObjectId> = (0..300u16)
+            .map(|n| ObjectId::from_bytes_or_panic(&[(n % 251) as u8; 20]))
+            .collect();
+        cache.set_chain(&ids);
+        assert_eq!(cache.chain(), Some(ids.clone()));
+        assert_eq!(self::cache(&dir, "other").chain(), None, "another key");
+        // A body that is whole by its digest but ends early or goes on is refused.
+        let path = cache.dir.join("chain.bin");
+        let whole = std::fs::read(&path).expect("the file");
+        let body = &whole[whole.iter().position(|b| *b == b'\n').expect("a header") + 1..];
+        rewrite(&path, "chain", &body[..body.len() - 1]);
+        assert_eq!(cache.chain(), None);
+        rewrite(&path, "chain", &[body, &[0]].concat());
+        assert_eq!(cache.chain(), None);
+        rewrite(&path, "chain", body);
+        assert_eq!(cache.chain(), Some(ids));
     }
 
     #[test]
     fn a_file_is_refused_unless_whole_of_this_format_and_key() {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let cache = Cache {
-            dir: dir.path().join("c"),
-            salt: "salt".into(),
-        };
+        let cache = cache(&dir, "salt");
         let options = ferry_kustomize::ResolveOptions::default();
         cache.set_state("overlays/dev", &options, &sample());
         assert_eq!(cache.state("overlays/dev", &options), Some(sample()));
@@ -519,25 +477,34 @@ mod tests {
         let (file, _) = cache.env_file("overlays/dev", &options);
         let path = cache.dir.join(file);
         let whole = std::fs::read(&path).expect("the file");
+        let newline = whole.iter().position(|b| *b == b'\n').expect("a header");
+        let (header, body) = (&whole[..newline], &whole[newline..]);
+        let second = body
+            .windows(6)
+            .position(|w| w == b"second")
+            .expect("the summary");
+        let mut altered = whole.clone();
+        altered[newline + second + 2] = b'e';
         for spoiled in [
             whole[..whole.len() / 2].to_vec(),
             b"garbage".to_vec(),
-            String::from_utf8_lossy(&whole)
-                .replacen(&format!("{MAGIC} {FORMAT} "), &format!("{MAGIC} 999 "), 1)
-                .into_bytes(),
-            String::from_utf8_lossy(&whole)
-                .replacen("second", "secend", 1)
-                .into_bytes(),
+            [
+                String::from_utf8_lossy(header)
+                    .replacen(&format!("{MAGIC} {FORMAT} "), &format!("{MAGIC} 999 "), 1)
+                    .as_bytes(),
+                body,
+            ]
+            .concat(),
+            altered,
         ] {
             std::fs::write(&path, spoiled).expect("spoil the file");
             assert_eq!(cache.state("overlays/dev", &options), None);
         }
         // Another salt (Ferry version, shallow boundary) is another key.
         cache.set_state("overlays/dev", &options, &sample());
-        let other = Cache {
-            dir: cache.dir.clone(),
-            salt: "other".into(),
-        };
-        assert_eq!(other.state("overlays/dev", &options), None);
+        assert_eq!(
+            self::cache(&dir, "other").state("overlays/dev", &options),
+            None
+        );
     }
 }

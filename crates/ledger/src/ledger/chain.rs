@@ -95,7 +95,7 @@ impl Chain {
             .take(2)
             .all(|pair| parent(pair[0]) == Some(Some(pair[1])));
         if !(ends_at_root && linked) {
-            tracing::debug!("ledger cache: chain.json does not match Git; not used");
+            tracing::debug!("ledger cache: chain.bin does not match Git; not used");
         }
         ends_at_root && linked
     }
