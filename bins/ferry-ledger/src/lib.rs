@@ -15,6 +15,7 @@ use ferry_config::Config;
 use ferry_ledger::{Deployment, EnvLedger, LedgerOptions, LoadRequest, Loaded, load_ledger};
 use serde::Serialize;
 
+mod json;
 mod mark;
 mod text;
 
@@ -177,7 +178,7 @@ fn show(args: &Show) -> Result<ExitCode> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     match args.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report).with_kind(ErrorKind::Io)?;
+            json::write_pretty(&mut out, &report).with_kind(ErrorKind::Io)?;
             writeln!(out)?;
         }
         Format::Text => {

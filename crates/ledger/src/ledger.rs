@@ -545,6 +545,43 @@ mod tests {
         assert!(image_matches(&q, "docker.io/library/postgres:16.4"));
     }
 
+    #[test]
+    fn image_changes_name_every_container_added_changed_or_removed_in_order() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let old = map(&[
+            ("a/a", "a:1"),
+            ("b/b", "b:1"),
+            ("c/c", "c:1"),
+            ("e/e", "e:1"),
+        ]);
+        let new = map(&[
+            ("b/b", "b:2"),
+            ("c/c", "c:1"),
+            ("d/d", "d:1"),
+            ("e/e", "e:1"),
+        ]);
+        let change = |c: &str, from: Option<&str>, to: Option<&str>| ImageChange {
+            container: c.into(),
+            from: from.map(Into::into),
+            to: to.map(Into::into),
+        };
+        assert_eq!(
+            build::diff(&old, &new),
+            [
+                change("a/a", Some("a:1"), None),
+                change("b/b", Some("b:1"), Some("b:2")),
+                change("d/d", None, Some("d:1")),
+            ]
+        );
+        assert_eq!(build::diff(&new, &new), []);
+        assert_eq!(build::diff(&BTreeMap::new(), &old).len(), 4);
+    }
+
     /// The ledger of `envs` at `base` as JSON, with what its chain and positions answer.
     fn answer(repo: &Repo, base: ObjectId, envs: &[EnvironmentSpec], cached: bool) -> String {
         let options = LedgerOptions {

@@ -614,25 +614,40 @@ fn deployments(
     baseline: Option<(Resolved, BTreeMap<String, String>)>,
     items: Vec<(usize, Meta, Resolved)>,
 ) -> Vec<Deployment> {
-    let (mut rendered, baseline_images) = match baseline {
+    let (baseline, baseline_images) = match baseline {
         Some((r, i)) => (Some(r), i),
         None => (None, BTreeMap::new()),
     };
+    // The resources digest of the last deployment's rendering; its images (or error) are the
+    // deployment's own, moved there.
+    let mut resources = [0; 32];
     let mut out: Vec<Deployment> = Vec::with_capacity(items.len());
     for (position, meta, rendering) in items {
-        if rendered.as_ref() == Some(&rendering) {
+        let unchanged = match (out.last(), &baseline) {
+            (Some(last), _) => {
+                resources == rendering.resources
+                    && match &rendering.images {
+                        Ok(images) => last.error.is_none() && last.images == *images,
+                        Err(e) => last.error.as_ref() == Some(e),
+                    }
+            }
+            (None, Some(baseline)) => **baseline == *rendering,
+            (None, None) => false,
+        };
+        if unchanged {
             // Inputs changed but the rendering did not (e.g. a base field the overlay
             // overrides): nothing was deployed.
             continue;
         }
-        // The images before: the previous deployment's (one map per deployment, no copy).
+        // A rendering read from the cache is this deployment's alone: moved, not copied.
+        let rendering = Rc::try_unwrap(rendering).unwrap_or_else(|shared| (*shared).clone());
+        resources = rendering.resources;
         let before = out.last().map_or(&baseline_images, |d| &d.images);
-        let (next, error) = match &rendering.images {
-            Ok(next) => (next.clone(), None),
-            Err(e) => (before.clone(), Some(e.clone())),
+        let (next, error) = match rendering.images {
+            Ok(next) => (next, None),
+            Err(e) => (before.clone(), Some(e)),
         };
         let changes = diff(before, &next);
-        rendered = Some(rendering);
         out.push(Deployment {
             commit: meta.id.to_string(),
             time: meta.time,
@@ -751,14 +766,34 @@ fn image_map(workloads: &[ferry_kustomize::Workload]) -> BTreeMap<String, String
     out
 }
 
-fn diff(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Vec<ImageChange> {
-    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
-    keys.into_iter()
-        .filter(|k| old.get(*k) != new.get(*k))
-        .map(|k| ImageChange {
-            container: k.clone(),
-            from: old.get(k).cloned(),
-            to: new.get(k).cloned(),
-        })
-        .collect()
+/// The image changes from `old` to `new`, in container order.
+pub(super) fn diff(
+    old: &BTreeMap<String, String>,
+    new: &BTreeMap<String, String>,
+) -> Vec<ImageChange> {
+    use std::cmp::Ordering;
+    // Both maps in key order at once: every container of either, in order.
+    let (mut old, mut new) = (old.iter().peekable(), new.iter().peekable());
+    let mut changes = Vec::new();
+    loop {
+        let order = match (old.peek(), new.peek()) {
+            (None, None) => return changes,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((a, _)), Some((b, _))) => a.cmp(b),
+        };
+        let (from, to) = match order {
+            Ordering::Less => (old.next(), None),
+            Ordering::Greater => (None, new.next()),
+            Ordering::Equal => (old.next(), new.next()),
+        };
+        if from.map(|(_, v)| v) != to.map(|(_, v)| v) {
+            let container = from.or(to).map(|(k, _)| k.clone()).unwrap_or_default();
+            changes.push(ImageChange {
+                container,
+                from: from.map(|(_, v)| v.clone()),
+                to: to.map(|(_, v)| v.clone()),
+            });
+        }
+    }
 }
