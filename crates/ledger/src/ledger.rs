@@ -244,8 +244,9 @@ pub struct Ledger {
     pub environments: Vec<EnvLedger>,
     #[serde(skip)]
     chain: Vec<ObjectId>,
+    /// Each commit's index in `chain`, made when first asked.
     #[serde(skip)]
-    positions: HashMap<ObjectId, usize>,
+    positions: std::sync::OnceLock<HashMap<ObjectId, usize>>,
     /// Whether the chain stops before the root commit (a window walked newest first).
     #[serde(skip)]
     partial: bool,
@@ -281,7 +282,7 @@ impl Ledger {
         commit: ObjectId,
     ) -> Result<Option<&Deployment>, LedgerError> {
         let env = self.environment(env)?;
-        let position = *self.positions.get(&commit).ok_or(if self.partial {
+        let position = *self.positions().get(&commit).ok_or(if self.partial {
             LedgerError::Truncated(env.name.clone())
         } else {
             LedgerError::NotOnBase(commit)
@@ -292,10 +293,21 @@ impl Ledger {
         }
     }
 
+    /// Each commit of the chain by id: its index.
+    fn positions(&self) -> &HashMap<ObjectId, usize> {
+        self.positions.get_or_init(|| {
+            self.chain
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (*c, i))
+                .collect()
+        })
+    }
+
     /// The first-parent chain from `commit` back to the oldest commit read, `commit` first.
     pub fn chain_from(&self, commit: ObjectId) -> Result<&[ObjectId], LedgerError> {
         let start = *self
-            .positions
+            .positions()
             .get(&commit)
             .ok_or(LedgerError::NotOnBase(commit))?;
         Ok(&self.chain[start..])
@@ -453,7 +465,7 @@ pub fn build_ledger_with(
     Ok(Ledger {
         base: base.to_string(),
         environments: envs,
-        positions: chain.ids.iter().enumerate().map(|(i, c)| (*c, i)).collect(),
+        positions: std::sync::OnceLock::new(),
         chain: std::mem::take(&mut chain.ids),
         partial,
     })

@@ -21,7 +21,6 @@ pub(super) struct Chain {
     /// Whether commits were read from Git (the cached chain is then out of date; a base older
     /// than the cached one leaves it as it is).
     pub(super) walked: bool,
-    positions: Option<HashMap<ObjectId, usize>>,
 }
 
 impl Chain {
@@ -41,7 +40,6 @@ impl Chain {
             infos,
             complete,
             walked: true,
-            positions: None,
         };
         if cached.is_empty() {
             return Ok(lazy(vec![base], Vec::new(), false));
@@ -53,9 +51,11 @@ impl Chain {
         if let Some(at) = cached.iter().position(|id| *id == base)
             && links(at)
         {
+            let mut ids = cached;
+            ids.drain(..at);
             return Ok(Chain {
                 walked: false,
-                ..lazy(cached[at..].to_vec(), Vec::new(), true)
+                ..lazy(ids, Vec::new(), true)
             });
         }
         // The base moved on (or elsewhere): read it until it joins the cached chain; a chain
@@ -105,13 +105,10 @@ impl Chain {
         self.complete
     }
 
-    /// The position of `id` among the commits known.
-    pub(super) fn position(&mut self, id: ObjectId) -> Option<usize> {
-        let ids = &self.ids;
-        self.positions
-            .get_or_insert_with(|| ids.iter().enumerate().map(|(i, c)| (*c, i)).collect())
-            .get(&id)
-            .copied()
+    /// The position of `id` among the commits known (a scan: it is asked once per
+    /// environment, and a warm ledger's tip is the first id).
+    pub(super) fn position(&self, id: ObjectId) -> Option<usize> {
+        self.ids.iter().position(|c| *c == id)
     }
 
     /// The commit at position `n` (read from Git if not read yet); `None` past the root.
@@ -128,7 +125,6 @@ impl Chain {
                 match parent {
                     Some(p) if !self.complete => {
                         self.ids.push(p);
-                        self.positions = None;
                     }
                     _ => {
                         self.complete = true;
