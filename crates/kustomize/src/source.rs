@@ -387,6 +387,25 @@ pub(crate) fn with_image_values(
 /// Whether a kustomization reads plain `value` as that string (kustomization files refuse
 /// plain values YAML would read as numbers, booleans or null).
 fn reads_as_string(value: &str) -> bool {
+    plainly_a_string(value) || parses_as_string(value)
+}
+
+/// Whether plain `value` reads as a string without asking the parser: letters, digits, `.`,
+/// `-` and `_`, starting with a letter or digit, with at least two dots (a version such as
+/// `2.9.997`). No YAML number, boolean, null or timestamp looks like that.
+fn plainly_a_string(value: &str) -> bool {
+    value
+        .as_bytes()
+        .first()
+        .is_some_and(u8::is_ascii_alphanumeric)
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        && value.bytes().filter(|&b| b == b'.').count() >= 2
+}
+
+/// [`reads_as_string`] by parsing.
+fn parses_as_string(value: &str) -> bool {
     model::parse_kustomization(&format!("images:\n  - name: x\n    newTag: {value}\n"))
         .ok()
         .and_then(|k| k.images?.pop())
@@ -447,6 +466,32 @@ mod tests {
         let quoted = OLD.replace("\"16.4\"", "\"16.5\"");
         assert!(image_value_skeleton(&quoted).contains("newTag: \"16.5\""));
         assert!(with_image_values(OLD, &old_k, &quoted).is_none());
+    }
+
+    #[test]
+    fn plain_strings_are_known_without_parsing_and_agree_with_the_parser() {
+        for v in [
+            "2.9.997",
+            "1.2.3",
+            "v1.2.3",
+            "1.2.3-rc.1",
+            "0.0.1",
+            "1.2.3_x",
+            "a.b.c",
+        ] {
+            assert!(plainly_a_string(v), "{v}");
+            assert!(parses_as_string(v), "{v}");
+        }
+        // Left to the parser: numbers, booleans, nulls, and what does not look like a version.
+        for v in [
+            "1.10", "1", "true", "null", "~", ".inf", "1e3", "0x1F", "-1.2.3", "1:2.3.4",
+        ] {
+            assert!(!plainly_a_string(v), "{v}");
+        }
+        for v in ["1.10", "1", "true", "null", "1e3"] {
+            assert!(!reads_as_string(v), "{v}");
+        }
+        assert!(reads_as_string("latest") && reads_as_string("v1"));
     }
 
     #[test]

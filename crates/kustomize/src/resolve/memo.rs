@@ -7,9 +7,11 @@ use std::sync::Arc;
 use super::builder::{TopCapture, validate_here};
 use super::images::apply_images;
 use super::options::ResolveOptions;
-use super::order::resolution;
+use super::order::{assemble, end_of_build, resolution};
+use super::resolution::Unrendered;
 use super::resolution::{Resolution, ResolveError};
-use crate::model::Kustomization;
+use super::resource::Res;
+use crate::model::{Kustomization, SortOptions};
 use crate::source::{FileKind, FileSource, ParseCache};
 use crate::validate::{self, Finding};
 
@@ -35,6 +37,51 @@ pub(super) struct Memo {
     top: TopCapture,
     /// Every finding of the resolution.
     findings: Vec<Finding>,
+    /// The end of the build done once on the resources before the `images` step, when the
+    /// two commute (see [`Finished`]); computed at the first replay (`Some(None)`: they do not).
+    finished: Option<Option<Finished>>,
+}
+
+/// The overlay's resources before its `images` step, taken through the end of the build
+/// ([`end_of_build`]: content-hash names, name references, local configuration dropped, output
+/// order), with what it could not render exactly.
+///
+/// The `images` step and the end of the build commute when the step sets only the built-in
+/// container image fields (no `configurations:` image paths, no image `transformers:`): the
+/// end of the build neither reads nor writes those fields, and no object it hashes holds
+/// containers. Fields kustomize shares never run through containers, so what diverges is the
+/// same before and after the step. An image bump then costs a copy of these resources and the
+/// step itself.
+#[derive(Debug)]
+struct Finished {
+    resources: Vec<Res>,
+    /// Shared fields that diverged, then the end of the build's problems.
+    unrendered: Vec<Unrendered>,
+}
+
+impl Finished {
+    /// The end of the build of `top`'s resources, when it commutes with the `images` step.
+    fn of(top: &TopCapture, options: Option<&SortOptions>) -> Option<Finished> {
+        let commutes = top.image_paths.is_empty()
+            && top.plugin_images.is_empty()
+            && top.acc.iter().all(|r| {
+                !(r.needs_hash && r.doc.maybe_containers() && holds_containers(r.doc.view()))
+                    && r.shared
+                        .iter()
+                        .flat_map(|s| &s.pointers)
+                        .all(|p| !p.contains("ontainers"))
+            });
+        if !commutes {
+            return None;
+        }
+        let mut resources = top.acc.clone();
+        let mut unrendered: Vec<Unrendered> = resources.iter().filter_map(Res::diverged).collect();
+        unrendered.extend(end_of_build(&mut resources, options));
+        Some(Finished {
+            resources,
+            unrendered,
+        })
+    }
 }
 
 /// A question the resolver asks a [`FileSource`].
@@ -181,10 +228,22 @@ pub(super) fn validate_remembering(
                 kustomization,
                 top,
                 findings: resolution.findings.clone(),
+                finished: None,
             },
         );
     }
     result
+}
+
+/// Whether `value` has a `containers` or `initContainers` key at any depth.
+fn holds_containers(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(o) => o
+            .iter()
+            .any(|(k, v)| k == "containers" || k == "initContainers" || holds_containers(v)),
+        serde_json::Value::Array(a) => a.iter().any(holds_containers),
+        _ => false,
+    }
 }
 
 /// The text of the first read of `file` in `log`.
@@ -240,21 +299,25 @@ fn replay(memo: &mut Memo, source: &dyn FileSource, cache: &ParseCache) -> Optio
     validate::check_fields(file, &kustomization, &mut findings);
     let checks = top.checks.start..findings.len();
     findings.extend_from_slice(&memo.findings[top.checks.end..]);
-    let mut acc = top.acc.clone();
-    apply_images(
-        cache,
-        &kustomization,
-        &mut acc,
-        &top.image_paths,
-        &top.plugin_images,
-    );
-    let resolution = resolution(
-        acc,
-        findings,
-        kustomization.sort_options.as_ref(),
-        top.unrendered.clone(),
-        true,
-    );
+    let sort = kustomization.sort_options.as_ref();
+    let finished = memo.finished.get_or_insert_with(|| Finished::of(top, sort));
+    let resolution = if let Some(finished) = finished {
+        let mut resources = finished.resources.clone();
+        apply_images(cache, &kustomization, &mut resources, &[], &[]);
+        let mut unrendered = top.unrendered.clone();
+        unrendered.extend_from_slice(&finished.unrendered);
+        assemble(resources, findings, unrendered, true)
+    } else {
+        let mut acc = top.acc.clone();
+        apply_images(
+            cache,
+            &kustomization,
+            &mut acc,
+            &top.image_paths,
+            &top.plugin_images,
+        );
+        resolution(acc, findings, sort, top.unrendered.clone(), true)
+    };
     memo.text = text;
     memo.kustomization = kustomization;
     memo.top.checks = checks;
@@ -365,6 +428,10 @@ mod tests {
         patch: bool,
         comment: bool,
         broken: bool,
+        /// A generated ConfigMap (a content-hash name) that the backend's containers name.
+        generator: bool,
+        /// Labels with selectors (fields kustomize shares).
+        labels: bool,
     }
 
     fn files(s: &State) -> Files {
@@ -372,8 +439,10 @@ mod tests {
         let deployment = |name: &str, image: &str| {
             format!(
                 "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  \
+                 selector:\n    matchLabels:\n      app: {name}\n  \
                  template:\n    spec:\n      containers:\n        - name: {name}\n          \
-                 image: {image}\n"
+                 image: {image}\n          envFrom:\n            - configMapRef:\n                \
+                 name: app-config\n"
             )
         };
         f.insert(
@@ -408,6 +477,12 @@ mod tests {
         if let Some(tag) = s.frontend {
             k.push_str(&format!("  - name: acme/frontend\n    newTag: {tag}\n"));
         }
+        if s.generator {
+            k.push_str("configMapGenerator:\n  - name: app-config\n    literals:\n      - A=b\n");
+        }
+        if s.labels {
+            k.push_str("labels:\n  - pairs:\n      team: a\n    includeSelectors: true\n");
+        }
         if s.broken {
             k.push_str("resources: [\n");
         }
@@ -434,9 +509,11 @@ mod tests {
             any::<bool>(),
             any::<bool>(),
             prop::bool::weighted(0.1),
+            any::<bool>(),
+            any::<bool>(),
         )
             .prop_map(
-                |(backend_tag, frontend, namespace, base_tag, patch, comment, broken)| State {
+                |(
                     backend_tag,
                     frontend,
                     namespace,
@@ -444,6 +521,18 @@ mod tests {
                     patch,
                     comment,
                     broken,
+                    generator,
+                    labels,
+                )| State {
+                    backend_tag,
+                    frontend,
+                    namespace,
+                    base_tag,
+                    patch,
+                    comment,
+                    broken,
+                    generator,
+                    labels,
                 },
             )
     }
@@ -481,7 +570,16 @@ mod tests {
             return Err(format!("findings {:?} != {:?}", a.findings, b.findings));
         }
         if a.resources != b.resources {
-            return Err("resources differ".into());
+            return Err(format!("resources {:?} != {:?}", a.resources, b.resources));
+        }
+        if a.generated != b.generated {
+            return Err(format!("generated {:?} != {:?}", a.generated, b.generated));
+        }
+        if a.unrendered != b.unrendered {
+            return Err(format!(
+                "unrendered {:?} != {:?}",
+                a.unrendered, b.unrendered
+            ));
         }
         Ok(())
     }
@@ -534,6 +632,8 @@ mod tests {
             patch: true,
             comment: true,
             broken: false,
+            generator: true,
+            labels: true,
         };
         // Runs on a thread with the parser's stack, like the resolver.
         std::thread::Builder::new()

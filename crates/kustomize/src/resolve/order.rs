@@ -50,14 +50,35 @@ pub(super) fn resolution(
     keep_resources: bool,
 ) -> Resolution {
     unrendered.extend(resources.iter().filter_map(Res::diverged));
-    for problem in finish(&mut resources) {
-        unrendered.push(Unrendered {
+    unrendered.extend(end_of_build(&mut resources, options));
+    assemble(resources, findings, unrendered, keep_resources)
+}
+
+/// The end of a build: content-hash names, name references, local configuration dropped
+/// ([`finish`]), then the output order; what could not be rendered exactly.
+pub(super) fn end_of_build(
+    resources: &mut Vec<Res>,
+    options: Option<&SortOptions>,
+) -> Vec<Unrendered> {
+    let problems = finish(resources)
+        .into_iter()
+        .map(|problem| Unrendered {
             file: std::path::PathBuf::new(),
             field: "name reference".into(),
             reason: problem,
-        });
-    }
-    sort(&mut resources, options);
+        })
+        .collect();
+    sort(resources, options);
+    problems
+}
+
+/// The result of a build whose end ([`end_of_build`]) is done.
+pub(super) fn assemble(
+    resources: Vec<Res>,
+    findings: Vec<Finding>,
+    unrendered: Vec<Unrendered>,
+    keep_resources: bool,
+) -> Resolution {
     Resolution {
         workloads: resources.iter().filter_map(Res::workload).collect(),
         findings,

@@ -2,7 +2,6 @@
 //! objects its overlay depends on, then resolved (on the resolver thread, queued ahead).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -18,6 +17,7 @@ use super::state::{DepKey, Meta, Rendering, Saved, State};
 use super::tree::{TREE_ROOT, TreeSource};
 use super::{Deployment, EnvLedger, EnvironmentSpec, ImageChange, LedgerError};
 
+mod incremental;
 mod walk;
 mod window;
 
@@ -61,31 +61,9 @@ struct Pipeline {
 /// A map keyed by object id (already a good hash).
 type IdMap<V> = gix::hashtable::HashMap<ObjectId, V>;
 
-/// A map hashed with [`Fnv`].
-type FnvMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
-
-/// FNV-1a: a fast hash for the ledger's own keys (paths and object ids, not attacker-chosen
-/// in a way that matters for a one-shot computation).
-#[derive(Debug, Clone, Copy)]
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
+/// A map hashed with rustc's hasher (fast, word at a time; the ledger's own keys, paths and
+/// object ids, are not attacker-chosen in a way that matters for a one-shot computation).
+type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 pub(super) struct Builder<'r> {
     repo: &'r Repo,
@@ -95,10 +73,10 @@ pub(super) struct Builder<'r> {
     resolver: Option<OverlayResolver<Rendering>>,
     /// How the resolver resolves.
     resolve: ferry_kustomize::ResolveOptions,
-    resolved: FnvMap<Rc<DepKey>, Resolved>,
+    resolved: FxMap<Rc<DepKey>, Resolved>,
     /// Repository paths named by a kustomization's strings, by directory and strings (the
     /// strings are kept alive by `kustomization_strings`, so their address names them).
-    references: FnvMap<(String, *const Vec<String>), Rc<Vec<String>>>,
+    references: FxMap<(String, *const Vec<String>), Rc<Vec<String>>>,
     has_link: IdMap<bool>,
     kustomization_strings: IdMap<Rc<Vec<String>>>,
     /// Strings of kustomization files (parsed once per text up to image values).
@@ -158,12 +136,15 @@ impl Builder<'_> {
         let mut pipe = Pipeline::default();
         for (position, commit) in new.iter().enumerate().rev() {
             let before = previous_tree.replace(commit.tree);
-            if let (Some((_, trie)), Some(before)) = (&previous, before)
-                && self.same_along(before, commit.tree, trie)?
-            {
-                continue;
-            }
-            let key = self.dependencies(commit.tree, &overlay)?;
+            let key = match (&previous, before) {
+                (Some((known, trie)), Some(before)) => {
+                    match self.dependencies_from(known, trie, before, commit.tree, &overlay)? {
+                        Some(key) => key,
+                        None => continue,
+                    }
+                }
+                _ => self.dependencies(commit.tree, &overlay)?,
+            };
             if previous.as_ref().is_some_and(|(k, _)| **k == key) {
                 continue;
             }

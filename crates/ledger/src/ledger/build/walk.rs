@@ -127,16 +127,23 @@ impl Walk {
         if at_end {
             self.done = true;
         }
-        if builder.same_along(parent, tree, &self.trie)? {
-            return Ok(None);
-        }
         let known = match &self.end {
             Some((_, Some(key))) if at_end => Some(Rc::clone(key)),
             _ => None,
         };
         let before = match known {
+            Some(_) if builder.same_along(parent, tree, &self.trie)? => return Ok(None),
             Some(key) => key,
-            None => Rc::new(builder.dependencies(parent, &self.overlay)?),
+            None => match builder.dependencies_from(
+                &self.key,
+                &self.trie,
+                tree,
+                parent,
+                &self.overlay,
+            )? {
+                Some(key) => Rc::new(key),
+                None => return Ok(None),
+            },
         };
         if before == self.key {
             return Ok(None);
