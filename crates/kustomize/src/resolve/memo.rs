@@ -195,8 +195,13 @@ impl FileSource for Recorder<'_> {
 
 /// Resolves like [`validate_here`], redoing only the overlay's `images` step when the last
 /// resolution of the same overlay allows it (see [`Memo`]).
+///
+/// `edited`: `source` answers as the source of the last resolution of this overlay did, but
+/// for the file `edited` (the caller knows; nothing else is asked again when that file is the
+/// overlay's kustomization file).
 pub(super) fn validate_remembering(
     source: &dyn FileSource,
+    edited: Option<&Path>,
     cache: &ParseCache,
     memos: &mut Memos,
     root: &Path,
@@ -204,10 +209,18 @@ pub(super) fn validate_remembering(
     options: &ResolveOptions,
 ) -> Result<Resolution, ResolveError> {
     let key = (root.to_path_buf(), overlay.to_path_buf());
-    if let Some(memo) = memos.get_mut(&key)
-        && let Some(resolution) = replay(memo, source, cache)
-    {
-        return Ok(resolution);
+    if let Some(memo) = memos.get_mut(&key) {
+        let replayed = match edited {
+            Some(file) if file == memo.top.file => source
+                .read(file)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .and_then(|text| replay_text(memo, text, cache)),
+            _ => replay(memo, source, cache),
+        };
+        if let Some(resolution) = replayed {
+            return Ok(resolution);
+        }
     }
     let recorder = Recorder {
         inner: source,
@@ -284,7 +297,14 @@ fn replay(memo: &mut Memo, source: &dyn FileSource, cache: &ParseCache) -> Optio
             return None;
         }
     }
-    let text = text?;
+    replay_text(memo, text?, cache)
+}
+
+/// The resolution from `memo` when the overlay's kustomization file now reads `text` and every
+/// other answer of the source is the recorded one: `None` unless `text` differs from the
+/// recorded text only in image values.
+fn replay_text(memo: &mut Memo, text: String, cache: &ParseCache) -> Option<Resolution> {
+    let file = memo.top.file.as_path();
     let kustomization = if text == memo.text {
         Arc::clone(&memo.kustomization)
     } else {
@@ -610,9 +630,69 @@ mod tests {
         }
     }
 
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Edits of the last source (an image bump sends only the new kustomization file)
+        /// resolve as a fresh full resolution of each state does.
+        #[test]
+        fn edits_resolve_as_full_resolutions(states in history()) {
+            let mut resolver = OverlayResolver::new().unwrap();
+            let file = Path::new(OVERLAY).join("kustomization.yaml");
+            let mut last: Option<BTreeMap<String, Vec<u8>>> = None;
+            for s in &states {
+                let Files(now) = files(s);
+                let full = validate_overlay_in(
+                    &Files(now.clone()),
+                    &ParseCache::new(),
+                    Path::new(ROOT),
+                    Path::new(OVERLAY),
+                )
+                .unwrap();
+                let only_kustomization = last.as_ref().is_some_and(|before| {
+                    before.keys().eq(now.keys())
+                        && before
+                            .iter()
+                            .all(|(k, v)| k == "overlays/dev/kustomization.yaml" || now[k] == *v)
+                });
+                let remembered = if only_kustomization {
+                    let bytes = now["overlays/dev/kustomization.yaml"].clone();
+                    resolver
+                        .submit_edit(Path::new(ROOT), Path::new(OVERLAY), &file, bytes)
+                        .unwrap();
+                    resolver.next_result().unwrap()
+                } else {
+                    resolver.validate(Box::new(Files(now.clone())), Path::new(ROOT), Path::new(OVERLAY))
+                }
+                .unwrap();
+                if let Err(e) = same(&remembered, &full) {
+                    prop_assert!(false, "{s:?}: {e}");
+                }
+                last = Some(now);
+            }
+        }
+    }
+
+    #[test]
+    fn an_edit_without_an_earlier_source_is_an_error() {
+        let mut resolver = OverlayResolver::new().unwrap();
+        let file = Path::new(OVERLAY).join("kustomization.yaml");
+        resolver
+            .submit_edit(
+                Path::new(ROOT),
+                Path::new(OVERLAY),
+                &file,
+                b"resources: []\n".to_vec(),
+            )
+            .unwrap();
+        let err = resolver.next_result().unwrap().unwrap_err();
+        assert!(err.to_string().contains("no source"), "{err}");
+    }
+
     fn run_here(s: &State, cache: &ParseCache, memos: &mut Memos) -> Resolution {
         validate_remembering(
             &files(s),
+            None,
             cache,
             memos,
             Path::new(ROOT),

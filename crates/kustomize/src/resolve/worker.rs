@@ -10,8 +10,68 @@ use super::resolution::{ResolveError, Resolved};
 use crate::model;
 use crate::source::{FileSource, ParseCache};
 
-/// A source with the paths to resolve in it, sent to an [`OverlayResolver`].
-type Job = (Box<dyn FileSource + Send>, PathBuf, PathBuf);
+/// What an [`OverlayResolver`] is asked to resolve: the overlay `(root, overlay)` in a new
+/// source, or in the last source it had for that overlay with one file's bytes replaced.
+enum Job {
+    Source(Box<dyn FileSource + Send>, PathBuf, PathBuf),
+    Edit {
+        root: PathBuf,
+        overlay: PathBuf,
+        file: PathBuf,
+        bytes: Vec<u8>,
+    },
+}
+
+/// The last source of an overlay, with the files edited since.
+struct Kept {
+    base: Box<dyn FileSource + Send>,
+    edits: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl Kept {
+    fn edited(&self, path: &Path) -> Option<&[u8]> {
+        self.edits
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, b)| b.as_slice())
+    }
+}
+
+impl FileSource for Kept {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        match self.edited(path) {
+            Some(bytes) => Ok(bytes.to_vec()),
+            None => self.base.read(path),
+        }
+    }
+
+    fn file_size(&self, path: &Path) -> std::io::Result<u64> {
+        match self.edited(path) {
+            Some(bytes) => Ok(bytes.len() as u64),
+            None => self.base.file_size(path),
+        }
+    }
+
+    fn kind(&self, path: &Path) -> Option<crate::source::FileKind> {
+        self.base.kind(path)
+    }
+
+    fn exists_no_follow(&self, path: &Path) -> bool {
+        self.base.exists_no_follow(path)
+    }
+
+    fn is_symlink(&self, path: &Path) -> bool {
+        self.base.is_symlink(path)
+    }
+
+    fn canonicalize(&self, path: &Path) -> std::io::Result<PathBuf> {
+        self.base.canonicalize(path)
+    }
+
+    fn list_dir(&self, path: &Path) -> std::io::Result<Vec<String>> {
+        self.base.list_dir(path)
+    }
+}
 
 /// How an [`OverlayResolver`] turns a resolution into what it hands back.
 type Summary<T> = Arc<dyn Fn(Resolved) -> T + Send + Sync>;
@@ -80,17 +140,50 @@ impl<T: Send + 'static> OverlayResolver<T> {
             .spawn(move || {
                 let cache = ParseCache::new();
                 let mut memos = Memos::default();
-                for (source, root, overlay) in inbox {
+                let mut kept: std::collections::HashMap<(PathBuf, PathBuf), Kept> =
+                    std::collections::HashMap::new();
+                for job in inbox {
                     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let (root, overlay, edited) = match job {
+                            Job::Source(source, root, overlay) => {
+                                let key = (root.clone(), overlay.clone());
+                                let fresh = Kept {
+                                    base: source,
+                                    edits: Vec::new(),
+                                };
+                                kept.insert(key, fresh);
+                                (root, overlay, None)
+                            }
+                            Job::Edit {
+                                root,
+                                overlay,
+                                file,
+                                bytes,
+                            } => {
+                                let key = (root.clone(), overlay.clone());
+                                let Some(source) = kept.get_mut(&key) else {
+                                    return on_worker(Err(ResolveError::Io {
+                                        path: overlay,
+                                        source: std::io::Error::other(
+                                            "an edit of an overlay the resolver has no source of",
+                                        ),
+                                    }));
+                                };
+                                source.edits.retain(|(p, _)| *p != file);
+                                source.edits.push((file.clone(), bytes));
+                                (root, overlay, Some(file))
+                            }
+                        };
+                        let source = &kept[&(root.clone(), overlay.clone())];
                         let resolved = validate_remembering(
-                            source.as_ref(),
+                            source,
+                            edited.as_deref(),
                             &cache,
                             &mut memos,
                             &root,
                             &overlay,
                             &options,
                         );
-                        drop(source);
                         on_worker(resolved)
                     }));
                     if outcome.is_err() {
@@ -136,7 +229,34 @@ impl<T: Send + 'static> OverlayResolver<T> {
         overlay: &Path,
     ) -> Result<(), ResolveError> {
         self.jobs
-            .send((source, root.to_path_buf(), overlay.to_path_buf()))
+            .send(Job::Source(
+                source,
+                root.to_path_buf(),
+                overlay.to_path_buf(),
+            ))
+            .map_err(|_| gone(overlay))?;
+        self.pending.push_back(overlay.to_path_buf());
+        Ok(())
+    }
+
+    /// Queues a resolution of `overlay` in the source of the last job for it (this one's
+    /// [`submit`](Self::submit)) with `file` now holding `bytes`: an image bump costs no new
+    /// source, and when `file` is the overlay's kustomization file nothing else is read again.
+    /// Without an earlier job for `overlay`, its result is an error.
+    pub fn submit_edit(
+        &mut self,
+        root: &Path,
+        overlay: &Path,
+        file: &Path,
+        bytes: Vec<u8>,
+    ) -> Result<(), ResolveError> {
+        self.jobs
+            .send(Job::Edit {
+                root: root.to_path_buf(),
+                overlay: overlay.to_path_buf(),
+                file: file.to_path_buf(),
+                bytes,
+            })
             .map_err(|_| gone(overlay))?;
         self.pending.push_back(overlay.to_path_buf());
         Ok(())
