@@ -74,6 +74,8 @@ pub(super) struct Builder<'r> {
     /// How the resolver resolves.
     resolve: ferry_kustomize::ResolveOptions,
     resolved: FxMap<Rc<DepKey>, Resolved>,
+    /// The key of the resolver's last job for each overlay (the source it keeps).
+    last_job: FxMap<String, Rc<DepKey>>,
     /// Repository paths named by a kustomization's strings, by directory and strings (the
     /// strings are kept alive by `kustomization_strings`, so their address names them).
     references: FxMap<(String, *const Vec<String>), Rc<Vec<String>>>,
@@ -92,6 +94,7 @@ impl<'r> Builder<'r> {
             resolver: None,
             resolve,
             resolved: HashMap::default(),
+            last_job: HashMap::default(),
             references: HashMap::default(),
             has_link: IdMap::default(),
             kustomization_strings: IdMap::default(),
@@ -449,6 +452,7 @@ impl Builder<'_> {
             &root,
             &root.join(overlay),
         ));
+        self.last_job.insert(overlay.to_string(), Rc::clone(key));
         self.resolved.insert(Rc::clone(key), Rc::clone(&outcome));
         Ok(outcome)
     }
@@ -464,13 +468,28 @@ impl Builder<'_> {
             return;
         }
         let root = PathBuf::from(TREE_ROOT);
-        let queued = self.snapshot(tree, key).and_then(|source| {
-            let resolver = self.resolver()?;
-            // A resolver that cannot take jobs fails again, with its error, in `resolve`.
-            Ok(resolver
-                .submit(Box::new(source), &root, &root.join(overlay))
-                .is_ok())
+        let dir = root.join(overlay);
+        let edit = match self.last_job.get(overlay).cloned() {
+            Some(last) => self.edit_of(&last, key, overlay),
+            None => Ok(None),
+        };
+        // A resolver that cannot take jobs fails again, with its error, in `resolve`.
+        let queued = edit.and_then(|edit| match edit {
+            Some((name, bytes)) => Ok(self
+                .resolver()?
+                .submit_edit(&root, &dir, &dir.join(name), bytes.to_vec())
+                .is_ok()),
+            None => {
+                let source = self.snapshot(tree, key)?;
+                Ok(self
+                    .resolver()?
+                    .submit(Box::new(source), &root, &dir)
+                    .is_ok())
+            }
         });
+        if matches!(queued, Ok(true)) {
+            self.last_job.insert(overlay.to_string(), Rc::clone(key));
+        }
         match queued {
             Ok(true) => pipe.submitted.push_back(Rc::clone(key)),
             Ok(false) => pipe.stopped = true,

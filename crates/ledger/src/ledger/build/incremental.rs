@@ -2,7 +2,10 @@
 //! along the key's paths (an image bump changes one kustomization file), the key is the
 //! earlier one with those objects replaced, without looking every path up again.
 
+use std::sync::Arc;
+
 use ferry_git::{Entry, EntryType};
+use ferry_kustomize::dependencies::KUSTOMIZATION_FILE_NAMES;
 use gix::ObjectId;
 
 use super::super::LedgerError;
@@ -124,5 +127,65 @@ impl Builder<'_> {
             path.truncate(len);
         }
         Ok(())
+    }
+
+    /// When `key` differs from `last`, the key of the resolver's last job for `overlay`, only
+    /// in the overlay's own kustomization file (both regular files): that file's name and
+    /// new bytes, so that the resolver is sent an edit of its last source, not a new one.
+    pub(super) fn edit_of(
+        &mut self,
+        last: &DepKey,
+        key: &DepKey,
+        overlay: &str,
+    ) -> Result<Option<(String, Arc<[u8]>)>, LedgerError> {
+        if last.len() != key.len() {
+            return Ok(None);
+        }
+        let mut dirs = None;
+        for ((p, a), (q, b)) in last.iter().zip(key.iter()) {
+            if p != q {
+                return Ok(None);
+            }
+            if a == b {
+                continue;
+            }
+            match (a, b) {
+                (Some(a), Some(b))
+                    if p == overlay && a.kind == EntryType::Tree && b.kind == EntryType::Tree =>
+                {
+                    dirs = Some((a.id, b.id));
+                }
+                _ => return Ok(None),
+            }
+        }
+        let Some((a, b)) = dirs else {
+            return Ok(None);
+        };
+        let (before, after) = (self.repo.tree(a)?, self.repo.tree(b)?);
+        let mut changed = None;
+        let mut names = 0;
+        for ((n, x), (m, y)) in before.iter().zip(after.iter()) {
+            names += 1;
+            if n != m {
+                return Ok(None);
+            }
+            if x != y {
+                if changed.is_some() {
+                    return Ok(None);
+                }
+                changed = Some((n, x.kind, y.kind, y.id));
+            }
+        }
+        if names != before.iter().count() || names != after.iter().count() {
+            return Ok(None);
+        }
+        match changed {
+            Some((name, EntryType::Blob, EntryType::Blob, id))
+                if KUSTOMIZATION_FILE_NAMES.contains(&name) =>
+            {
+                Ok(Some((name.to_string(), self.blob(id)?)))
+            }
+            _ => Ok(None),
+        }
     }
 }
