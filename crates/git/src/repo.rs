@@ -252,24 +252,47 @@ pub struct CommitRequest {
     pub committer: Signature,
 }
 
-/// The entries of a decoded tree, sorted by name (byte order) for binary search.
+/// The entries of a decoded tree, sorted by name (byte order) for binary search. The names
+/// share one buffer (a history walk decodes tens of thousands of small trees).
 #[derive(Debug, Default)]
 pub struct Tree {
-    entries: Vec<(Box<str>, Entry)>,
+    names: String,
+    /// Each entry's name as a range of `names`, and the entry.
+    entries: Vec<(std::ops::Range<u32>, Entry)>,
 }
 
 impl Tree {
+    /// A tree of `entries`, in any order; of names that repeat, one entry is kept.
+    fn new(mut entries: Vec<(std::borrow::Cow<'_, str>, Entry)>) -> Tree {
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|a, b| a.0 == b.0);
+        let mut names = String::with_capacity(entries.iter().map(|(n, _)| n.len()).sum());
+        let entries = entries
+            .into_iter()
+            .map(|(name, entry)| {
+                let start = names.len() as u32;
+                names.push_str(&name);
+                (start..names.len() as u32, entry)
+            })
+            .collect();
+        Tree { names, entries }
+    }
+
+    fn name(&self, range: &std::ops::Range<u32>) -> &str {
+        &self.names[range.start as usize..range.end as usize]
+    }
+
     /// The entry called `name`.
     pub fn get(&self, name: &str) -> Option<&Entry> {
         self.entries
-            .binary_search_by(|(n, _)| n.as_ref().cmp(name))
+            .binary_search_by(|(n, _)| self.name(n).cmp(name))
             .ok()
             .map(|i| &self.entries[i].1)
     }
 
     /// Every entry, by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Entry)> {
-        self.entries.iter().map(|(n, e)| (n.as_ref(), e))
+        self.entries.iter().map(|(n, e)| (self.name(n), e))
     }
 }
 
@@ -407,12 +430,12 @@ impl Repo {
         let decoded = tree
             .decode()
             .map_err(git_with(|| format!("cannot decode tree {id}")))?;
-        let mut entries: Vec<(Box<str>, Entry)> = decoded
+        let entries: Vec<(std::borrow::Cow<'_, str>, Entry)> = decoded
             .entries
             .iter()
             .map(|e| {
                 (
-                    e.filename.to_str_lossy().into(),
+                    e.filename.to_str_lossy(),
                     Entry {
                         id: e.oid.to_owned(),
                         kind: EntryType::from_mode(e.mode),
@@ -421,10 +444,8 @@ impl Repo {
             })
             .collect();
         // Git orders directories as if their name ended with `/`; lookups use plain order.
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
         // Names made lossy may collide; one entry is kept, as a map would.
-        entries.dedup_by(|a, b| a.0 == b.0);
-        let tree = Rc::new(Tree { entries });
+        let tree = Rc::new(Tree::new(entries));
         self.trees.borrow_mut().insert(id, Rc::clone(&tree));
         Ok(tree)
     }
@@ -455,11 +476,11 @@ impl Repo {
 
     /// The bytes of blob `id`.
     pub fn blob(&self, id: ObjectId) -> Result<Vec<u8>, GitError> {
-        let blob = self
+        let mut blob = self
             .repo
             .find_blob(id)
             .map_err(git_with(|| format!("cannot read blob {id}")))?;
-        Ok(blob.data.clone())
+        Ok(std::mem::take(&mut blob.data))
     }
 
     /// The content of the file at `path` in `commit`; `None` when there is no file there.

@@ -667,7 +667,7 @@ fn deployments(
 }
 
 /// How many resolutions [`Builder::feed`] queues ahead of the one it waits for.
-const PIPELINE_DEPTH: usize = 16;
+const PIPELINE_DEPTH: usize = 256;
 
 /// What a resolution at [`TREE_ROOT`] renders.
 fn rendering_of(result: ferry_kustomize::Resolved, root: &Path) -> Rendering {

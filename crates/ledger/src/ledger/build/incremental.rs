@@ -12,6 +12,9 @@ use super::super::LedgerError;
 use super::super::state::DepKey;
 use super::{Builder, PathTrie};
 
+/// An edit of one file: its name in the overlay directory and its new bytes.
+pub(super) type Edit = (String, Arc<[u8]>);
+
 impl Builder<'_> {
     /// The dependency key of `overlay` in tree `tree`, given `known`, its key in tree
     /// `known_tree`, and `trie`, the paths of `known`. `None`: nothing along the paths changed.
@@ -137,7 +140,7 @@ impl Builder<'_> {
         last: &DepKey,
         key: &DepKey,
         overlay: &str,
-    ) -> Result<Option<(String, Arc<[u8]>)>, LedgerError> {
+    ) -> Result<Option<Edit>, LedgerError> {
         if last.len() != key.len() {
             return Ok(None);
         }
