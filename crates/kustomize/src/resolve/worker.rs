@@ -219,6 +219,17 @@ impl<T: Send + 'static> OverlayResolver<T> {
             .unwrap_or_else(|| (self.summary)(Err(gone(overlay))))
     }
 
+    /// Like [`validate`](Self::validate), in the last source of `overlay` with `file` now
+    /// holding `bytes` (see [`submit_edit`](Self::submit_edit)).
+    pub fn validate_edit(&mut self, root: &Path, overlay: &Path, file: &Path, bytes: Vec<u8>) -> T {
+        while self.next_result().is_some() {}
+        if let Err(e) = self.submit_edit(root, overlay, file, bytes) {
+            return (self.summary)(Err(e));
+        }
+        self.next_result()
+            .unwrap_or_else(|| (self.summary)(Err(gone(overlay))))
+    }
+
     /// Queues a resolution, like [`validate`](Self::validate) but without waiting: the resolver
     /// works while the caller prepares the next sources. Results come from
     /// [`next_result`](Self::next_result) in the order of submission.

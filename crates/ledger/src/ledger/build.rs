@@ -445,13 +445,22 @@ impl Builder<'_> {
         if let Some(r) = self.resolved.get(key) {
             return Ok(Rc::clone(r));
         }
-        let source = self.snapshot(tree, key)?;
         let root = PathBuf::from(TREE_ROOT);
-        let outcome = Rc::new(self.resolver()?.validate(
-            Box::new(source),
-            &root,
-            &root.join(overlay),
-        ));
+        let dir = root.join(overlay);
+        let edit = match self.last_job.get(overlay).cloned() {
+            Some(last) => self.edit_of(&last, key, overlay)?,
+            None => None,
+        };
+        let outcome = Rc::new(match edit {
+            Some((name, bytes)) => {
+                self.resolver()?
+                    .validate_edit(&root, &dir, &dir.join(name), bytes.to_vec())
+            }
+            None => {
+                let source = self.snapshot(tree, key)?;
+                self.resolver()?.validate(Box::new(source), &root, &dir)
+            }
+        });
         self.last_job.insert(overlay.to_string(), Rc::clone(key));
         self.resolved.insert(Rc::clone(key), Rc::clone(&outcome));
         Ok(outcome)
