@@ -16,7 +16,8 @@ pub(crate) fn json(report: &Report) -> Result<()> {
 
 /// Prints the report for people: each overlay, its findings and workloads.
 pub(crate) fn text(report: &Report) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    // One write at the end rather than one per line (stdout is line-buffered).
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let annotate = ferry_cli::env::in_github_actions();
     for o in &report.overlays {
         let name = match &o.environment {
@@ -59,5 +60,6 @@ pub(crate) fn text(report: &Report) -> Result<()> {
             }
         }
     }
+    out.flush()?;
     Ok(())
 }

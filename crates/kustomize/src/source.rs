@@ -78,8 +78,12 @@ pub struct FsSource;
 /// `InvalidInput` for what is not a regular file, `FileTooLarge` past `limit`, or the I/O error.
 pub fn read_regular_file(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     use std::io::Read;
-    let file = open_regular(path)?;
-    let mut bytes = Vec::new();
+    let (file, size) = open_regular(path)?;
+    // Sized from the open file's metadata (one read for a file that does not grow); `take`
+    // alone would start with small reads, as it cannot see the size.
+    let mut bytes = Vec::with_capacity(
+        usize::try_from(size.min(limit).saturating_add(1)).unwrap_or(usize::MAX),
+    );
     file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(io::Error::new(
@@ -90,17 +94,19 @@ pub fn read_regular_file(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Opens `path` for reading, refusing what is not a regular file. The kind is checked before
-/// opening (opening a FIFO without a writer would wait forever) and again on the open file.
-fn open_regular(path: &Path) -> io::Result<std::fs::File> {
+/// Opens `path` for reading, refusing what is not a regular file; the file and its size. The
+/// kind is checked before opening (opening a FIFO without a writer would wait forever) and
+/// again on the open file.
+fn open_regular(path: &Path) -> io::Result<(std::fs::File, u64)> {
     if !std::fs::metadata(path)?.is_file() {
         return Err(not_regular());
     }
     let file = std::fs::File::open(path)?;
-    if !file.metadata()?.is_file() {
+    let meta = file.metadata()?;
+    if !meta.is_file() {
         return Err(not_regular());
     }
-    Ok(file)
+    Ok((file, meta.len()))
 }
 
 fn not_regular() -> io::Error {
