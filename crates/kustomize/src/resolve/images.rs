@@ -15,27 +15,41 @@ pub(super) fn apply_images(
     image_paths: &[(Option<String>, String)],
     plugin_images: &[(ImageEntry, Vec<String>)],
 ) {
-    for entry in k.images.iter().flatten() {
-        let matcher = cache.image_matcher(&entry.value.name);
-        let Ok(matcher) = matcher.as_ref() else {
-            continue; // reported by validate::check_fields
-        };
-        for r in acc.iter_mut() {
-            // kustomize's default field specs, then those of `configurations:`.
-            let mut paths: Vec<&str> = transform::DEFAULT_IMAGE_PATHS.to_vec();
-            let configured = image_paths
-                .iter()
-                .filter(|(kind, _)| kind.as_deref().is_none_or(|k| k == r.kind()))
-                .map(|(_, p)| p.as_str());
-            for p in configured {
-                if !paths.contains(&p) {
-                    paths.push(p);
-                }
+    // kustomize's default field specs, then those of `configurations:` for the resource's kind.
+    let paths_of = |r: &Res| -> Vec<&str> {
+        let mut paths: Vec<&str> = transform::DEFAULT_IMAGE_PATHS.to_vec();
+        let configured = image_paths
+            .iter()
+            .filter(|(kind, _)| kind.as_deref().is_none_or(|k| k == r.kind()))
+            .map(|(_, p)| p.as_str());
+        for p in configured {
+            if !paths.contains(&p) {
+                paths.push(p);
             }
+        }
+        paths
+    };
+    let entries: Vec<_> = k
+        .images
+        .iter()
+        .flatten()
+        .filter_map(|entry| {
+            // An entry whose name does not parse is reported by validate::check_fields.
+            let matcher = cache.image_matcher(&entry.value.name);
+            matcher.is_ok().then_some((&entry.value, matcher))
+        })
+        .collect();
+    if !entries.is_empty() {
+        for r in acc.iter_mut() {
+            let paths = paths_of(r);
             if untouched(r, &paths) {
                 continue;
             }
-            transform::apply_image_entry(r.doc.value_mut(), &entry.value, matcher, true, &paths);
+            for (entry, matcher) in &entries {
+                if let Ok(matcher) = matcher.as_ref() {
+                    transform::apply_image_entry(r.doc.value_mut(), entry, matcher, true, &paths);
+                }
+            }
         }
     }
     // `transformers:` run after the built-in ones.

@@ -61,6 +61,23 @@ struct Pipeline {
 /// A map keyed by object id (already a good hash).
 type IdMap<V> = gix::hashtable::HashMap<ObjectId, V>;
 
+/// A dependency key in a map: hashed by its objects only (cheaper than every path; keys
+/// that hash alike are still compared in full).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Keyed(pub(super) Rc<DepKey>);
+
+impl std::hash::Hash for Keyed {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_usize(self.0.len());
+        for entry in self.0.values() {
+            match entry {
+                Some(e) => h.write(&e.id.as_bytes()[..8]),
+                None => h.write_u8(0),
+            }
+        }
+    }
+}
+
 /// A map hashed with rustc's hasher (fast, word at a time; the ledger's own keys, paths and
 /// object ids, are not attacker-chosen in a way that matters for a one-shot computation).
 type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
@@ -73,7 +90,7 @@ pub(super) struct Builder<'r> {
     resolver: Option<OverlayResolver<Rendering>>,
     /// How the resolver resolves.
     resolve: ferry_kustomize::ResolveOptions,
-    resolved: FxMap<Rc<DepKey>, Resolved>,
+    resolved: FxMap<Keyed, Resolved>,
     /// The key of the resolver's last job for each overlay (the source it keeps).
     last_job: FxMap<String, Rc<DepKey>>,
     /// Repository paths named by a kustomization's strings, by directory and strings (the
@@ -442,7 +459,7 @@ impl Builder<'_> {
         overlay: &str,
         key: &Rc<DepKey>,
     ) -> Result<Resolved, LedgerError> {
-        if let Some(r) = self.resolved.get(key) {
+        if let Some(r) = self.resolved.get(&Keyed(Rc::clone(key))) {
             return Ok(Rc::clone(r));
         }
         let root = PathBuf::from(TREE_ROOT);
@@ -462,7 +479,8 @@ impl Builder<'_> {
             }
         });
         self.last_job.insert(overlay.to_string(), Rc::clone(key));
-        self.resolved.insert(Rc::clone(key), Rc::clone(&outcome));
+        self.resolved
+            .insert(Keyed(Rc::clone(key)), Rc::clone(&outcome));
         Ok(outcome)
     }
 
@@ -472,7 +490,7 @@ impl Builder<'_> {
     fn feed(&mut self, pipe: &mut Pipeline, tree: ObjectId, key: &Rc<DepKey>, overlay: &str) {
         if pipe.stopped
             || !key.get(overlay).is_some_and(Option::is_some)
-            || self.resolved.contains_key(key)
+            || self.resolved.contains_key(&Keyed(Rc::clone(key)))
         {
             return;
         }
@@ -533,7 +551,9 @@ impl Builder<'_> {
             .and_then(OverlayResolver::next_result)
         {
             Some(rendering) => {
-                self.resolved.entry(key).or_insert(Rc::new(rendering));
+                self.resolved
+                    .entry(Keyed(key))
+                    .or_insert(Rc::new(rendering));
             }
             // Nothing outstanding: the rest is resolved one by one, with its error.
             None => submitted.clear(),

@@ -106,8 +106,10 @@ pub(in crate::ledger) struct Window {
     pub(in crate::ledger) since: Option<i64>,
 }
 
-/// How many candidates [`WindowWalk`] queues on the resolver thread ahead of the one it needs.
-const LOOKAHEAD: usize = 8;
+/// How many candidates [`WindowWalk`] queues on the resolver thread ahead of the one it needs:
+/// a few for a short window, more as the window grows (fewer hand-overs between the threads),
+/// up to this many.
+const LOOKAHEAD: std::ops::RangeInclusive<usize> = 8..=256;
 
 /// The candidates of a [`Walk`] found so far (newest first) and their renderings, resolved
 /// ahead on the resolver thread.
@@ -128,7 +130,8 @@ impl WindowWalk<'_> {
         chain: &mut Chain,
         i: usize,
     ) -> Result<bool, LedgerError> {
-        while self.candidates.len() <= i + LOOKAHEAD {
+        let ahead = i.clamp(*LOOKAHEAD.start(), *LOOKAHEAD.end());
+        while self.candidates.len() <= i + ahead {
             let Some(candidate) = self.walk.next(builder, chain)? else {
                 break;
             };
@@ -152,7 +155,8 @@ impl WindowWalk<'_> {
         }
         let (position, key) = self.candidates[i].clone();
         // Results come in the order queued: take them up to this one.
-        while !builder.resolved.contains_key(&key) && !self.pipe.submitted.is_empty() {
+        let keyed = super::Keyed(Rc::clone(&key));
+        while !builder.resolved.contains_key(&keyed) && !self.pipe.submitted.is_empty() {
             builder.take_result(&mut self.pipe.submitted);
         }
         if let Some(e) = self.pipe.failed.take() {
