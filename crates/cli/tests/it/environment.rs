@@ -125,6 +125,11 @@ fn only_ferry_cli_reads_the_environment() {
         if relative.starts_with("crates/cli/") || relative.starts_with("crates/test-support/") {
             continue;
         }
+        // A package's build script runs when Cargo builds it and reads what Cargo sets for it
+        // (`CARGO_CFG_*`), never the environment Ferry runs in.
+        if relative.matches('/').count() == 2 && relative.ends_with("/build.rs") {
+            continue;
+        }
         let text = std::fs::read_to_string(file).expect("reads the source");
         // Unit tests at the end of a file read what they like.
         let code = text.split("#[cfg(test)]\nmod ").next().unwrap_or(&text);
