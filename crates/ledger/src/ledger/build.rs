@@ -327,25 +327,7 @@ impl Builder<'_> {
 impl Builder<'_> {
     /// Whether every path of `trie` names the same object (or nothing) in trees `a` and `b`.
     fn same_along(&self, a: ObjectId, b: ObjectId, trie: &PathTrie) -> Result<bool, LedgerError> {
-        if a == b {
-            return Ok(true);
-        }
-        if trie.leaf {
-            return Ok(false);
-        }
-        let (left, right) = (self.repo.tree(a)?, self.repo.tree(b)?);
-        for (name, sub) in &trie.children {
-            match (left.get(name), right.get(name)) {
-                (x, y) if x == y => {}
-                (Some(x), Some(y)) if x.kind == EntryType::Tree && y.kind == EntryType::Tree => {
-                    if !self.same_along(x.id, y.id, sub)? {
-                        return Ok(false);
-                    }
-                }
-                _ => return Ok(false),
-            }
-        }
-        Ok(true)
+        Ok(self.changed_along(a, b, trie)?.is_empty())
     }
 
     /// The objects the overlay at `overlay` depends on in `tree`.
@@ -464,10 +446,7 @@ impl Builder<'_> {
         }
         let root = PathBuf::from(TREE_ROOT);
         let dir = root.join(overlay);
-        let edit = match self.last_job.get(overlay).cloned() {
-            Some(last) => self.edit_of(&last, key, overlay)?,
-            None => None,
-        };
+        let edit = self.edit_of(key, overlay)?;
         let outcome = Rc::new(match edit {
             Some((name, bytes)) => {
                 self.resolver()?
@@ -496,10 +475,7 @@ impl Builder<'_> {
         }
         let root = PathBuf::from(TREE_ROOT);
         let dir = root.join(overlay);
-        let edit = match self.last_job.get(overlay).cloned() {
-            Some(last) => self.edit_of(&last, key, overlay),
-            None => Ok(None),
-        };
+        let edit = self.edit_of(key, overlay);
         // A resolver that cannot take jobs fails again, with its error, in `resolve`.
         let queued = edit.and_then(|edit| match edit {
             Some((name, bytes)) => Ok(self

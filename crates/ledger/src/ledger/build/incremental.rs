@@ -26,18 +26,7 @@ impl Builder<'_> {
         tree: ObjectId,
         overlay: &str,
     ) -> Result<Option<DepKey>, LedgerError> {
-        let root = |id| Entry {
-            id,
-            kind: EntryType::Tree,
-        };
-        let mut changed = Vec::new();
-        self.changed_along(
-            Some(root(known_tree)),
-            Some(root(tree)),
-            trie,
-            &mut String::new(),
-            &mut changed,
-        )?;
+        let changed = self.changed_along(known_tree, tree, trie)?;
         if changed.is_empty() {
             return Ok(None);
         }
@@ -89,9 +78,31 @@ impl Builder<'_> {
         Ok(Some(key))
     }
 
-    /// The paths of `trie` (below `path`) whose objects differ between `a` and `b`, with the
+    /// The paths of `trie` whose objects differ between root trees `a` and `b`, with the
     /// object in `b`.
-    fn changed_along(
+    pub(super) fn changed_along(
+        &self,
+        a: ObjectId,
+        b: ObjectId,
+        trie: &PathTrie,
+    ) -> Result<Vec<(String, Option<Entry>)>, LedgerError> {
+        let root = |id| Entry {
+            id,
+            kind: EntryType::Tree,
+        };
+        let mut changed = Vec::new();
+        self.changed_below(
+            Some(root(a)),
+            Some(root(b)),
+            trie,
+            &mut String::new(),
+            &mut changed,
+        )?;
+        Ok(changed)
+    }
+
+    /// [`changed_along`](Self::changed_along) below `path`.
+    fn changed_below(
         &self,
         a: Option<Entry>,
         b: Option<Entry>,
@@ -126,21 +137,23 @@ impl Builder<'_> {
                 path.push('/');
             }
             path.push_str(name);
-            self.changed_along(x, y, sub, path, out)?;
+            self.changed_below(x, y, sub, path, out)?;
             path.truncate(len);
         }
         Ok(())
     }
 
-    /// When `key` differs from `last`, the key of the resolver's last job for `overlay`, only
-    /// in the overlay's own kustomization file (both regular files): that file's name and
-    /// new bytes, so that the resolver is sent an edit of its last source, not a new one.
+    /// When `key` differs from the key of the resolver's last job for `overlay` only in the
+    /// overlay's own kustomization file (both regular files): that file's name and new bytes,
+    /// so that the resolver is sent an edit of its last source, not a new one.
     pub(super) fn edit_of(
         &mut self,
-        last: &DepKey,
         key: &DepKey,
         overlay: &str,
     ) -> Result<Option<Edit>, LedgerError> {
+        let Some(last) = self.last_job.get(overlay).cloned() else {
+            return Ok(None);
+        };
         if last.len() != key.len() {
             return Ok(None);
         }
